@@ -1,0 +1,101 @@
+# wholeself - plain make. See README.md and STYLE.md.
+CC      ?= gcc
+PKGS    := libgit2 libcmark yaml-0.1
+TPKGS   := $(PKGS) criterion
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
+           -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition \
+           -Wformat=2 -Wvla -Wwrite-strings -Wundef -Wpointer-arith
+WS_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(WERROR) -MMD -MP -pthread
+CFLAGS  ?= -O2 -g
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+
+BUILD   ?= build
+SRCS    := $(filter-out generator/main.c,$(wildcard generator/*.c))
+OBJS    := $(SRCS:generator/%.c=$(BUILD)/obj/%.o)
+TSRCS   := $(wildcard tests/*.c tests/fuzz/driver.c)
+FUZZSRC := $(wildcard tests/fuzz/fuzz_*.c)
+TOBJS   := $(TSRCS:%.c=$(BUILD)/%.o) $(FUZZSRC:%.c=$(BUILD)/%.o)
+
+DEPS_CFLAGS = $(shell pkg-config --cflags $(TPKGS) 2>/dev/null)
+LIBS        = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+TLIBS       = $(shell pkg-config --libs $(TPKGS)) -lpthread -lm
+
+.PHONY: all run test check asan fuzz bench clean format deps install uninstall demo
+
+all: $(BUILD)/wholeself
+
+$(BUILD)/obj/%.o: generator/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WS_CFLAGS) -DWS_VERSION='"$(VERSION)"' -DWS_PREFIX='"$(PREFIX)"' $(CFLAGS) $(DEPS_CFLAGS) -c $< -o $@
+
+$(BUILD)/libws.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/wholeself: $(BUILD)/obj/main.o $(BUILD)/libws.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WS_CFLAGS) -Wno-missing-prototypes -Igenerator -Itests $(CFLAGS) $(DEPS_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/run: $(TOBJS) $(BUILD)/libws.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TLIBS)
+
+# Install the -dev packages a fresh Debian machine lacks (through sudo when not root).
+deps:
+	@./.ci/deps
+
+run: deps
+	$(MAKE) all
+	$(MAKE) demo
+
+demo: $(BUILD)/wholeself
+	@./.ci/demo $(BUILD)/wholeself
+
+test: $(BUILD)/tests/run $(BUILD)/wholeself
+	WS_BIN=$(CURDIR)/$(BUILD)/wholeself WS_ROOT=$(CURDIR) $(BUILD)/tests/run $(TESTFLAGS)
+
+check:
+	$(MAKE) WERROR=-Werror test
+
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+asan:
+	@mkdir -p build/asan
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build/asan/tests/run build/asan/wholeself
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  WS_BIN=$(CURDIR)/build/asan/wholeself WS_ROOT=$(CURDIR) build/asan/tests/run -j1 > build/asan/test.log 2>&1; \
+	  rc=$$?; tail -n 3 build/asan/test.log; \
+	  if [ $$rc -ne 0 ] || grep -qE 'LeakSanitizer|AddressSanitizer|runtime error' build/asan/test.log; then \
+	    grep -E -A20 'LeakSanitizer|AddressSanitizer|runtime error' build/asan/test.log | head -60; echo 'asan: FAILED'; exit 1; fi
+	ASAN_OPTIONS=detect_leaks=1 ./.ci/demo build/asan/wholeself build/asan/public
+	@echo 'asan: clean'
+
+fuzz:
+	@./tests/fuzz/run $(T) $(SECS)
+
+bench: $(BUILD)/wholeself $(BUILD)/bench/mustache
+	@./bench/run
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libws.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WS_CFLAGS) -Igenerator $(CFLAGS) $(DEPS_CFLAGS) -o $@ $^ $(LIBS)
+
+install: $(BUILD)/wholeself
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wholeself/themes $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/wholeself $(DESTDIR)$(PREFIX)/bin/wholeself
+	cp -R themes/. $(DESTDIR)$(PREFIX)/share/wholeself/themes/
+	install -m 644 docs/wholeself.1 $(DESTDIR)$(PREFIX)/share/man/man1/wholeself.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/wholeself $(DESTDIR)$(PREFIX)/share/man/man1/wholeself.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/wholeself
+
+format:
+	clang-format -i generator/*.c generator/*.h tests/*.c tests/*.h
+
+clean:
+	rm -rf build public
+
+-include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(BUILD)/obj/main.d

@@ -1,0 +1,77 @@
+/* source.h - where the content comes from: a git tree at a ref, or the work
+ * tree.
+ *
+ * Opens the repository given by -C (a work tree, a folder inside one, or a
+ * bare repository), resolves --ref, and lists and reads the files under the
+ * content folder straight from git objects. In work-tree mode the same files
+ * are read from disk. Paths handed out are relative to the content folder
+ * and use '/'. The only module that includes <git2.h>.
+ */
+#ifndef WS_SOURCE_H
+#define WS_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "str.h"
+
+typedef struct ws_source ws_source;
+
+typedef struct {
+  const char *repo;    /* -C: path to the repository or inside it; NULL: "." */
+  const char *ref;     /* --ref: branch, tag, commit id; NULL: "HEAD" */
+  const char *content; /* --content: folder in the tree; NULL or "": root */
+  bool worktree;       /* --worktree: read the working directory instead */
+} ws_source_opts;
+
+typedef enum {
+  WS_ENTRY_FILE,      /* a regular (or executable) blob */
+  WS_ENTRY_SYMLINK,   /* a symlink blob: never followed */
+  WS_ENTRY_SUBMODULE, /* a gitlink: never followed */
+  WS_ENTRY_OTHER      /* work tree only: a device, socket, ... */
+} ws_entry_kind;
+
+typedef struct {
+  char *path;         /* relative to the content folder, '/'-separated */
+  ws_entry_kind kind;
+  char oid[41];       /* blob id in hex (work tree: hash of the file) */
+  size_t size;        /* bytes (files only) */
+} ws_source_entry;
+
+typedef struct {
+  ws_source_entry *items; /* sorted by path (strcmp) */
+  size_t len;
+} ws_source_list;
+
+/** Opens the source described by 'opts'. Fails with WS_ENOTFOUND when there
+ * is no repository or the ref or content folder does not exist, WS_ERROR on
+ * other failures; the message names what was asked for. Free with
+ * ws_source_free. */
+int ws_source_open(ws_source **out, const ws_source_opts *opts);
+/** Frees 'src'; NULL does nothing. */
+void ws_source_free(ws_source *src);
+/** Lists every entry below the content folder, recursively (folders
+ * themselves are not listed). Caller releases 'out' with
+ * ws_source_list_release. */
+int ws_source_list_all(ws_source_list *out, ws_source *src);
+/** Frees the entries of 'list'. */
+void ws_source_list_release(ws_source_list *list);
+/** Reads the file 'path' (relative to the content folder) into 'out'
+ * (appended). WS_ENOTFOUND when absent; WS_EINVALID for a symlink, a
+ * submodule or a folder; never follows links out of the repository. */
+int ws_source_read(ws_str *out, ws_source *src, const char *path);
+/** Returns a short description for messages: "HEAD (1a2b3c4)" or
+ * "work tree". Borrowed. */
+const char *ws_source_describe(const ws_source *src);
+/** Returns the full commit id the ref resolved to (hex), or "" in work-tree
+ * mode. Borrowed. */
+const char *ws_source_commit(const ws_source *src);
+/** Returns the commit time (seconds since epoch) of the resolved commit, or
+ * 0 in work-tree mode. */
+long long ws_source_commit_time(const ws_source *src);
+/** Returns the repository's work-tree root, or NULL when bare. Borrowed. */
+const char *ws_source_workdir(const ws_source *src);
+/** Returns the content folder prefix as given ("" or "content"). Borrowed. */
+const char *ws_source_content(const ws_source *src);
+
+#endif

@@ -1,0 +1,149 @@
+#include "str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+char ws_str__empty[1];
+
+void ws_str_grow(ws_str *s, size_t extra)
+{
+  size_t need = s->len + extra + 1;
+  if (need <= s->cap)
+    return;
+  size_t cap = s->cap ? s->cap : 64;
+  while (cap < need)
+    cap = cap / 2 * 3 + 16;
+  if (s->cap == 0) {
+    char *p = ws_xmalloc(cap);
+    memcpy(p, s->ptr, s->len + 1);
+    s->ptr = p;
+  } else {
+    s->ptr = ws_xrealloc(s->ptr, cap);
+  }
+  s->cap = cap;
+}
+
+void ws_str_put(ws_str *s, const char *data, size_t len)
+{
+  if (len == 0)
+    return;
+  ws_str_grow(s, len);
+  memmove(s->ptr + s->len, data, len);
+  s->len += len;
+  s->ptr[s->len] = '\0';
+}
+
+void ws_str_puts(ws_str *s, const char *cstr)
+{
+  ws_str_put(s, cstr, strlen(cstr));
+}
+
+void ws_str_putc(ws_str *s, char c)
+{
+  ws_str_grow(s, 1);
+  s->ptr[s->len++] = c;
+  s->ptr[s->len] = '\0';
+}
+
+void ws_str_vprintf(ws_str *s, const char *fmt, va_list ap)
+{
+  va_list copy;
+  va_copy(copy, ap);
+  int n = vsnprintf(NULL, 0, fmt, copy);
+  va_end(copy);
+  if (n <= 0)
+    return;
+  ws_str_grow(s, (size_t)n);
+  vsnprintf(s->ptr + s->len, (size_t)n + 1, fmt, ap);
+  s->len += (size_t)n;
+}
+
+void ws_str_printf(ws_str *s, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  ws_str_vprintf(s, fmt, ap);
+  va_end(ap);
+}
+
+void ws_str_put_html(ws_str *s, const char *data, size_t len)
+{
+  size_t start = 0;
+  for (size_t i = 0; i < len; i++) {
+    const char *rep;
+    switch (data[i]) {
+    case '&': rep = "&amp;"; break;
+    case '<': rep = "&lt;"; break;
+    case '>': rep = "&gt;"; break;
+    case '"': rep = "&quot;"; break;
+    case '\'': rep = "&#39;"; break;
+    default: continue;
+    }
+    ws_str_put(s, data + start, i - start);
+    ws_str_puts(s, rep);
+    start = i + 1;
+  }
+  ws_str_put(s, data + start, len - start);
+}
+
+void ws_str_put_json(ws_str *s, const char *data, size_t len)
+{
+  size_t start = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)data[i];
+    /* '<' and '>' are escaped too, so JSON inlined in a page cannot close a
+     * script element. */
+    if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' &&
+        c != '&')
+      continue;
+    ws_str_put(s, data + start, i - start);
+    switch (c) {
+    case '"': ws_str_puts(s, "\\\""); break;
+    case '\\': ws_str_puts(s, "\\\\"); break;
+    case '\n': ws_str_puts(s, "\\n"); break;
+    case '\r': ws_str_puts(s, "\\r"); break;
+    case '\t': ws_str_puts(s, "\\t"); break;
+    default: ws_str_printf(s, "\\u%04x", c); break;
+    }
+    start = i + 1;
+  }
+  ws_str_put(s, data + start, len - start);
+}
+
+void ws_str_clear(ws_str *s)
+{
+  ws_str_truncate(s, 0);
+}
+
+void ws_str_truncate(ws_str *s, size_t len)
+{
+  if (len >= s->len)
+    return;
+  s->len = len;
+  s->ptr[len] = '\0';
+}
+
+void ws_str_release(ws_str *s)
+{
+  if (s->cap)
+    free(s->ptr);
+  s->ptr = ws_str__empty;
+  s->len = s->cap = 0;
+}
+
+char *ws_str_detach(ws_str *s)
+{
+  char *p = s->cap ? s->ptr : ws_xstrdup("");
+  s->ptr = ws_str__empty;
+  s->len = s->cap = 0;
+  return p;
+}
+
+bool ws_str_eq(const ws_str *s, const char *cstr)
+{
+  size_t n = strlen(cstr);
+  return n == s->len && memcmp(s->ptr, cstr, n) == 0;
+}

@@ -1,0 +1,288 @@
+#include "value.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+static ws_value *make(ws_value_type type)
+{
+  ws_value *v = ws_xcalloc(1, sizeof(*v));
+  v->type = type;
+  return v;
+}
+
+ws_value *ws_value_null(void)
+{
+  return make(WS_VALUE_NULL);
+}
+
+ws_value *ws_value_bool(bool b)
+{
+  ws_value *v = make(WS_VALUE_BOOL);
+  v->u.boolean = b;
+  return v;
+}
+
+ws_value *ws_value_number(double n)
+{
+  ws_value *v = make(WS_VALUE_NUMBER);
+  v->u.number = n;
+  return v;
+}
+
+ws_value *ws_value_string(const char *s, size_t len)
+{
+  return ws_value_string_own(ws_xstrndup(s, len), len);
+}
+
+ws_value *ws_value_strz(const char *s)
+{
+  return ws_value_string(s, strlen(s));
+}
+
+ws_value *ws_value_string_own(char *s, size_t len)
+{
+  ws_value *v = make(WS_VALUE_STRING);
+  v->u.string.ptr = s;
+  v->u.string.len = len;
+  return v;
+}
+
+ws_value *ws_value_list(void)
+{
+  return make(WS_VALUE_LIST);
+}
+
+ws_value *ws_value_map(void)
+{
+  return make(WS_VALUE_MAP);
+}
+
+void ws_value_free(ws_value *v)
+{
+  if (!v)
+    return;
+  switch (v->type) {
+  case WS_VALUE_STRING:
+    free(v->u.string.ptr);
+    break;
+  case WS_VALUE_LIST:
+    for (size_t i = 0; i < v->u.list.len; i++)
+      ws_value_free(v->u.list.items[i]);
+    free(v->u.list.items);
+    break;
+  case WS_VALUE_MAP:
+    for (size_t i = 0; i < v->u.map.len; i++) {
+      free(v->u.map.entries[i].key);
+      ws_value_free(v->u.map.entries[i].val);
+    }
+    free(v->u.map.entries);
+    break;
+  default:
+    break;
+  }
+  free(v);
+}
+
+ws_value *ws_value_copy(const ws_value *v)
+{
+  ws_value *c;
+  switch (v->type) {
+  case WS_VALUE_STRING:
+    c = ws_value_string(v->u.string.ptr, v->u.string.len);
+    break;
+  case WS_VALUE_LIST:
+    c = ws_value_list();
+    for (size_t i = 0; i < v->u.list.len; i++)
+      ws_value_push(c, ws_value_copy(v->u.list.items[i]));
+    break;
+  case WS_VALUE_MAP:
+    c = ws_value_map();
+    for (size_t i = 0; i < v->u.map.len; i++) {
+      const ws_value_entry *e = &v->u.map.entries[i];
+      ws_value_set(c, e->key, ws_value_copy(e->val));
+      c->u.map.entries[c->u.map.len - 1].line = e->line;
+      c->u.map.entries[c->u.map.len - 1].col = e->col;
+    }
+    break;
+  default:
+    c = make(v->type);
+    c->u = v->u;
+    break;
+  }
+  c->line = v->line;
+  c->col = v->col;
+  return c;
+}
+
+void ws_value_push(ws_value *list, ws_value *item)
+{
+  if (list->u.list.len == list->u.list.cap) {
+    list->u.list.cap = list->u.list.cap ? list->u.list.cap * 2 : 4;
+    list->u.list.items = ws_xreallocarray(
+        list->u.list.items, list->u.list.cap, sizeof(ws_value *));
+  }
+  list->u.list.items[list->u.list.len++] = item;
+}
+
+static ws_value_entry *find(const ws_value *map, const char *key)
+{
+  if (!map || map->type != WS_VALUE_MAP)
+    return NULL;
+  for (size_t i = 0; i < map->u.map.len; i++)
+    if (strcmp(map->u.map.entries[i].key, key) == 0)
+      return &map->u.map.entries[i];
+  return NULL;
+}
+
+void ws_value_set(ws_value *map, const char *key, ws_value *val)
+{
+  ws_value_entry *e = find(map, key);
+  if (e) {
+    ws_value_free(e->val);
+    e->val = val;
+    return;
+  }
+  if (map->u.map.len == map->u.map.cap) {
+    map->u.map.cap = map->u.map.cap ? map->u.map.cap * 2 : 8;
+    map->u.map.entries = ws_xreallocarray(map->u.map.entries, map->u.map.cap,
+                                          sizeof(ws_value_entry));
+  }
+  e = &map->u.map.entries[map->u.map.len++];
+  e->key = ws_xstrdup(key);
+  e->line = e->col = 0;
+  e->val = val;
+}
+
+void ws_value_set_str(ws_value *map, const char *key, const char *s)
+{
+  if (s)
+    ws_value_set(map, key, ws_value_strz(s));
+}
+
+void ws_value_set_num(ws_value *map, const char *key, double n)
+{
+  ws_value_set(map, key, ws_value_number(n));
+}
+
+void ws_value_set_bool(ws_value *map, const char *key, bool b)
+{
+  ws_value_set(map, key, ws_value_bool(b));
+}
+
+const ws_value *ws_value_get(const ws_value *map, const char *key)
+{
+  const ws_value_entry *e = find(map, key);
+  return e ? e->val : NULL;
+}
+
+const ws_value_entry *ws_value_entry_get(const ws_value *map, const char *key)
+{
+  return find(map, key);
+}
+
+const char *ws_value_cstr(const ws_value *v)
+{
+  return v && v->type == WS_VALUE_STRING ? v->u.string.ptr : NULL;
+}
+
+bool ws_value_truthy(const ws_value *v)
+{
+  if (!v)
+    return false;
+  switch (v->type) {
+  case WS_VALUE_NULL:
+    return false;
+  case WS_VALUE_BOOL:
+    return v->u.boolean;
+  case WS_VALUE_LIST:
+    return v->u.list.len > 0;
+  default:
+    return true;
+  }
+}
+
+void ws_value_put_text(ws_str *out, const ws_value *v)
+{
+  if (!v)
+    return;
+  switch (v->type) {
+  case WS_VALUE_BOOL:
+    ws_str_puts(out, v->u.boolean ? "true" : "false");
+    break;
+  case WS_VALUE_NUMBER:
+    if (isfinite(v->u.number))
+      ws_str_printf(out, "%.15g", v->u.number);
+    break;
+  case WS_VALUE_STRING:
+    ws_str_put(out, v->u.string.ptr, v->u.string.len);
+    break;
+  default:
+    break;
+  }
+}
+
+void ws_value_put_json(ws_str *out, const ws_value *v)
+{
+  switch (v->type) {
+  case WS_VALUE_NULL:
+    ws_str_puts(out, "null");
+    break;
+  case WS_VALUE_BOOL:
+  case WS_VALUE_NUMBER:
+    if (v->type == WS_VALUE_NUMBER && !isfinite(v->u.number))
+      ws_str_puts(out, "null");
+    else
+      ws_value_put_text(out, v);
+    break;
+  case WS_VALUE_STRING:
+    ws_str_putc(out, '"');
+    ws_str_put_json(out, v->u.string.ptr, v->u.string.len);
+    ws_str_putc(out, '"');
+    break;
+  case WS_VALUE_LIST:
+    ws_str_putc(out, '[');
+    for (size_t i = 0; i < v->u.list.len; i++) {
+      if (i)
+        ws_str_putc(out, ',');
+      ws_value_put_json(out, v->u.list.items[i]);
+    }
+    ws_str_putc(out, ']');
+    break;
+  case WS_VALUE_MAP:
+    ws_str_putc(out, '{');
+    for (size_t i = 0; i < v->u.map.len; i++) {
+      const ws_value_entry *e = &v->u.map.entries[i];
+      if (i)
+        ws_str_putc(out, ',');
+      ws_str_putc(out, '"');
+      ws_str_put_json(out, e->key, strlen(e->key));
+      ws_str_puts(out, "\":");
+      ws_value_put_json(out, e->val);
+    }
+    ws_str_putc(out, '}');
+    break;
+  }
+}
+
+const char *ws_value_type_name(ws_value_type t)
+{
+  switch (t) {
+  case WS_VALUE_NULL:
+    return "null";
+  case WS_VALUE_BOOL:
+    return "boolean";
+  case WS_VALUE_NUMBER:
+    return "number";
+  case WS_VALUE_STRING:
+    return "string";
+  case WS_VALUE_LIST:
+    return "list";
+  case WS_VALUE_MAP:
+    return "map";
+  }
+  return "?";
+}

@@ -1,0 +1,100 @@
+/* value.h - the data model shared by front matter, site model and templates.
+ *
+ * A ws_value is null, a boolean, a number, a string, a list or a map. Maps
+ * keep their insertion order, so output built from them is deterministic.
+ * Values parsed from YAML carry the line and column where they started.
+ * Containers own their elements.
+ */
+#ifndef WS_VALUE_H
+#define WS_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "str.h"
+
+typedef enum {
+  WS_VALUE_NULL,
+  WS_VALUE_BOOL,
+  WS_VALUE_NUMBER,
+  WS_VALUE_STRING,
+  WS_VALUE_LIST,
+  WS_VALUE_MAP
+} ws_value_type;
+
+typedef struct ws_value ws_value;
+
+typedef struct {
+  char *key;
+  unsigned line, col; /* where the key was written; 0 when not parsed */
+  ws_value *val;
+} ws_value_entry;
+
+struct ws_value {
+  ws_value_type type;
+  unsigned line, col; /* 1-based source position; 0 when not parsed */
+  union {
+    bool boolean;
+    double number;
+    struct {
+      char *ptr; /* NUL-terminated; may contain NUL bytes within 'len' */
+      size_t len;
+    } string;
+    struct {
+      ws_value **items;
+      size_t len, cap;
+    } list;
+    struct {
+      ws_value_entry *entries;
+      size_t len, cap;
+    } map;
+  } u;
+};
+
+/** Creates a null value. Free it (and every value below) with ws_value_free. */
+ws_value *ws_value_null(void);
+/** Creates a boolean value. */
+ws_value *ws_value_bool(bool b);
+/** Creates a number value. */
+ws_value *ws_value_number(double n);
+/** Creates a string value holding a copy of 'len' bytes of 's'. */
+ws_value *ws_value_string(const char *s, size_t len);
+/** Creates a string value holding a copy of the NUL-terminated 's'. */
+ws_value *ws_value_strz(const char *s);
+/** Creates a string value that takes ownership of the malloc'd 's'. */
+ws_value *ws_value_string_own(char *s, size_t len);
+/** Creates an empty list. */
+ws_value *ws_value_list(void);
+/** Creates an empty map. */
+ws_value *ws_value_map(void);
+/** Frees 'v' and everything it contains; NULL does nothing. */
+void ws_value_free(ws_value *v);
+/** Deep-copies 'v'. */
+ws_value *ws_value_copy(const ws_value *v);
+
+/** Appends 'item' to 'list', which takes ownership. */
+void ws_value_push(ws_value *list, ws_value *item);
+/** Sets 'key' of 'map' to 'val' (owned), replacing and freeing an old value. */
+void ws_value_set(ws_value *map, const char *key, ws_value *val);
+/** Sets 'key' of 'map' to a copy of the string 's' (nothing when 's' is NULL). */
+void ws_value_set_str(ws_value *map, const char *key, const char *s);
+/** Sets 'key' of 'map' to the number 'n'. */
+void ws_value_set_num(ws_value *map, const char *key, double n);
+/** Sets 'key' of 'map' to the boolean 'b'. */
+void ws_value_set_bool(ws_value *map, const char *key, bool b);
+/** Returns the value of 'key' in 'map' (borrowed), or NULL; NULL map is fine. */
+const ws_value *ws_value_get(const ws_value *map, const char *key);
+/** Returns the entry of 'key' in 'map' (borrowed), or NULL. */
+const ws_value_entry *ws_value_entry_get(const ws_value *map, const char *key);
+/** Returns the string of 'v' when it is a string, else NULL. */
+const char *ws_value_cstr(const ws_value *v);
+/** Tells whether 'v' is truthy in Mustache's sense (false, null, [] are not). */
+bool ws_value_truthy(const ws_value *v);
+/** Appends the text of a scalar 'v' (numbers as %.15g; null as nothing). */
+void ws_value_put_text(ws_str *out, const ws_value *v);
+/** Appends 'v' as JSON; maps keep their order. */
+void ws_value_put_json(ws_str *out, const ws_value *v);
+/** Returns the name of a type, for messages ("string", "list", ...). */
+const char *ws_value_type_name(ws_value_type t);
+
+#endif

@@ -1,0 +1,52 @@
+/* helpers.h - shared test helpers (prefix th_).
+ *
+ * Temporary folders, files, running the built binary, and git repositories
+ * built with libgit2.
+ */
+#ifndef TH_HELPERS_H
+#define TH_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "str.h"
+
+/** Creates a fresh temporary directory; caller frees the path (not the dir). */
+char *th_tmpdir(void);
+/** Removes 'path' recursively (files, dirs, symlinks). */
+void th_rm_rf(const char *path);
+/** Writes 'data' to 'dir'/'rel', creating parent folders. */
+void th_write(const char *dir, const char *rel, const char *data);
+/** Writes 'len' bytes of 'data' to 'dir'/'rel', creating parent folders. */
+void th_write_len(const char *dir, const char *rel, const char *data,
+                  size_t len);
+/** Reads 'dir'/'rel' (rel may be NULL) into a new string, or NULL if absent. */
+char *th_read(const char *dir, const char *rel);
+/** Tells whether 'dir'/'rel' exists. */
+bool th_exists(const char *dir, const char *rel);
+/** Returns the path of the built binary (WS_BIN, else build/wholeself). */
+const char *th_bin(void);
+/** Returns the source root of the project (WS_ROOT, else "."). */
+const char *th_root(void);
+/** Runs the binary with the NULL-terminated 'argv' (argv[0] excluded) in
+ * 'cwd' (NULL: current); captures stdout and stderr into 'out'/'err' (either
+ * may be NULL) and returns the exit status (or 128+signal). */
+int th_run(const char *cwd, ws_str *out, ws_str *err, const char *const *argv);
+/** Compares two directory trees byte for byte; returns the first differing
+ * relative path (caller frees), or NULL when identical. */
+char *th_tree_diff(const char *a, const char *b);
+
+/* --- git repositories, built with libgit2 (no git executable) --- */
+
+/** Initialises a repository in a new temporary dir ('bare' or with a work
+ * tree); returns its path (caller frees). */
+char *th_repo_new(bool bare);
+/** Commits the files of the work tree of 'repo' (all of them, like
+ * `git add -A && git commit`) on HEAD with 'message', author 'author'
+ * ("Name <email>") at 'when' (seconds since epoch). Returns 0 or aborts. */
+void th_repo_commit_all(const char *repo, const char *message,
+                        const char *author, long when);
+/** Clones 'repo' into a new temporary bare repository; returns its path. */
+char *th_repo_clone_bare(const char *repo);
+
+#endif
