@@ -1,11 +1,495 @@
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "error.h"
+#include "output.h"
+#include "profile.h"
+#include "render.h"
+#include "site.h"
+#include "source.h"
+#include "str.h"
+#include "theme.h"
+#include "xalloc.h"
+
+#ifndef WS_VERSION
+#define WS_VERSION "0.0.0"
+#endif
+
+static const char usage_main[] =
+    "Usage: wholeself COMMAND [OPTIONS]\n"
+    "\n"
+    "Builds a static team website from Markdown profiles committed to git.\n"
+    "\n"
+    "Commands:\n"
+    "  build   read the profiles at a ref and write the site\n"
+    "  check   validate every profile and site.yml, report all problems\n"
+    "  new     scaffold people/SLUG.md from a commented template\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help (or 'wholeself COMMAND --help')\n"
+    "  -V, --version  print the version\n"
+    "\n"
+    "Exit codes: 0 success, 1 invalid content, 2 usage error,\n"
+    "3 environment error (no repository, unreadable ref, I/O failure).\n";
+
+static const char usage_source[] =
+    "Source options:\n"
+    "  -C, --repo PATH     the repository: a work tree, a folder inside one,\n"
+    "                      or a bare repository (default: .)\n"
+    "      --ref REF       branch, tag or commit to read (default: HEAD)\n"
+    "      --content DIR   folder of the tree that holds site.yml and people/\n"
+    "                      (default: the root of the tree)\n"
+    "      --worktree      read the working directory instead of git objects\n";
+
+static const char usage_build[] =
+    "Usage: wholeself build [SOURCE OPTIONS] [OPTIONS]\n"
+    "\n"
+    "Reads the profiles at REF straight from git objects and writes the site\n"
+    "to a staging folder, which replaces OUT only when the build succeeded.\n"
+    "\n"
+    "%s"
+    "\n"
+    "Build options:\n"
+    "  -o, --out DIR       output folder (default: public)\n"
+    "      --theme NAME    theme name or path (default: site.yml's theme,\n"
+    "                      else 'default')\n"
+    "      --base-url URL  absolute address of the site, for feeds and links\n"
+    "      --title TEXT    site title (default: site.yml's title)\n"
+    "  -q, --quiet         print only errors\n"
+    "  -h, --help          show this help\n";
+
+static const char usage_check[] =
+    "Usage: wholeself check [SOURCE OPTIONS] [--format FORMAT] [--strict]\n"
+    "\n"
+    "Validates every profile and site.yml and reports all problems, sorted\n"
+    "by file and line. Exits 1 on errors (and on warnings with --strict).\n"
+    "\n"
+    "%s"
+    "\n"
+    "Check options:\n"
+    "      --format F      text (default), github (workflow annotations)\n"
+    "                      or json\n"
+    "      --strict        treat warnings as errors\n"
+    "  -h, --help          show this help\n";
+
+static const char usage_new[] =
+    "Usage: wholeself new SLUG [--name \"Full Name\"] [-C PATH] [--content DIR]\n"
+    "\n"
+    "Writes people/SLUG.md in the work tree from a commented template that\n"
+    "passes 'wholeself check'. SLUG is lowercase letters, digits and '-'.\n"
+    "Never overwrites an existing file.\n"
+    "\n"
+    "Options:\n"
+    "      --name TEXT     the person's name (default: from the slug)\n"
+    "  -C, --repo PATH     the repository (default: .)\n"
+    "      --content DIR   content folder inside it (default: the root)\n"
+    "  -h, --help          show this help\n";
+
+enum {
+  OPT_REF = 256,
+  OPT_CONTENT,
+  OPT_WORKTREE,
+  OPT_THEME,
+  OPT_BASE_URL,
+  OPT_TITLE,
+  OPT_FORMAT,
+  OPT_STRICT,
+  OPT_NAME
+};
+
+typedef struct {
+  ws_source_opts src;
+  const char *out, *theme, *base_url, *title, *name;
+  ws_diag_style format;
+  bool strict, quiet;
+} options;
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+  fprintf(stderr, "wholeself%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'wholeself %s%s--help'.\n", cmd ? cmd : "",
+          cmd ? " " : "");
+  return WS_EXIT_USAGE;
+}
+
+/* Help texts hold "%s" where the shared source options go. */
+static void print_usage(const char *text)
+{
+  const char *mark = strstr(text, "%s");
+  if (!mark) {
+    fputs(text, stdout);
+    return;
+  }
+  fwrite(text, 1, (size_t)(mark - text), stdout);
+  fputs(usage_source, stdout);
+  fputs(mark + 2, stdout);
+}
+
+/* Parses the options shared by the commands; returns -1 to go on, or an
+ * exit code. */
+static int parse(options *o, const char *cmd, const char *help, int argc,
+                 char **argv)
+{
+  static const struct option longs[] = {
+      {"repo", required_argument, NULL, 'C'},
+      {"ref", required_argument, NULL, OPT_REF},
+      {"content", required_argument, NULL, OPT_CONTENT},
+      {"worktree", no_argument, NULL, OPT_WORKTREE},
+      {"out", required_argument, NULL, 'o'},
+      {"theme", required_argument, NULL, OPT_THEME},
+      {"base-url", required_argument, NULL, OPT_BASE_URL},
+      {"title", required_argument, NULL, OPT_TITLE},
+      {"format", required_argument, NULL, OPT_FORMAT},
+      {"strict", no_argument, NULL, OPT_STRICT},
+      {"name", required_argument, NULL, OPT_NAME},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  int c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":C:o:qh", longs, NULL)) != -1) {
+    switch (c) {
+    case 'C': o->src.repo = optarg; break;
+    case OPT_REF: o->src.ref = optarg; break;
+    case OPT_CONTENT: o->src.content = optarg; break;
+    case OPT_WORKTREE: o->src.worktree = true; break;
+    case 'o': o->out = optarg; break;
+    case OPT_THEME: o->theme = optarg; break;
+    case OPT_BASE_URL: o->base_url = optarg; break;
+    case OPT_TITLE: o->title = optarg; break;
+    case OPT_STRICT: o->strict = true; break;
+    case OPT_NAME: o->name = optarg; break;
+    case 'q': o->quiet = true; break;
+    case OPT_FORMAT:
+      if (!ws_diag_style_parse(&o->format, optarg))
+        return usage_error(cmd, "unknown format '%s' (text, github, json)",
+                           optarg);
+      break;
+    case 'h':
+      print_usage(help);
+      return WS_EXIT_OK;
+    case ':':
+      return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+    default:
+      return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  return -1;
+}
+
+static int env_error(const char *what)
+{
+  fprintf(stderr, "wholeself: %s\n", what);
+  return WS_EXIT_ENV;
+}
+
+static void print_diags(FILE *f, ws_diag *d, ws_diag_style style)
+{
+  ws_str text = WS_STR_INIT;
+  ws_diag_sort(d);
+  ws_diag_format(&text, d, style);
+  fputs(text.ptr, f);
+  ws_str_release(&text);
+}
+
+static long long build_time(const ws_source *src)
+{
+  const char *sde = getenv("SOURCE_DATE_EPOCH");
+  if (sde && *sde) {
+    char *end;
+    long long t = strtoll(sde, &end, 10);
+    if (!*end && t >= 0)
+      return t;
+  }
+  return ws_source_commit_time(src);
+}
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int open_site(ws_source **src, ws_site **site, const options *o,
+                     ws_diag *diag)
+{
+  if (ws_source_open(src, &o->src) < 0)
+    return env_error(ws_error_last());
+  if (ws_site_load(site, *src, diag) < 0)
+    return env_error(ws_error_last());
+  return -1;
+}
+
+static int render(const options *o, ws_source *src, ws_site *site,
+                  size_t *files)
+{
+  ws_theme *theme = NULL;
+  ws_output *out = NULL;
+  const char *theme_name =
+      o->theme ? o->theme : ws_site_config(site, "theme", "default");
+  ws_render_opts ro = {o->base_url, o->title, build_time(src)};
+  int rc = WS_EXIT_OK;
+  if (ws_theme_open(&theme, theme_name, src) < 0 ||
+      ws_output_open(&out, o->out) < 0 ||
+      ws_render_site(site, theme, src, out, &ro) < 0) {
+    fprintf(stderr, "wholeself: %s\n", ws_error_last());
+    fprintf(stderr, "wholeself: the site was not built; %s is unchanged\n",
+            o->out);
+    rc = WS_EXIT_ENV;
+  } else {
+    *files = ws_output_count(out);
+    if (ws_output_commit(out) < 0)
+      rc = env_error(ws_error_last());
+  }
+  ws_output_free(out);
+  ws_theme_free(theme);
+  return rc;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+  options o = {.out = "public"};
+  ws_source *src = NULL;
+  ws_site *site = NULL;
+  ws_diag diag = WS_DIAG_INIT;
+  double t0 = now();
+  size_t files = 0;
+  int rc = parse(&o, "build", usage_build, argc, argv);
+  if (rc >= 0)
+    return rc;
+  if (optind < argc)
+    return usage_error("build", "unexpected argument '%s'", argv[optind]);
+  if ((rc = open_site(&src, &site, &o, &diag)) < 0) {
+    size_t errors = ws_diag_count(&diag, WS_DIAG_ERROR);
+    if (diag.len && (errors || !o.quiet))
+      print_diags(stderr, &diag, WS_DIAG_TEXT);
+    if (errors) {
+      fprintf(stderr,
+              "wholeself: %zu error%s; the site was not built and %s is "
+              "unchanged\n",
+              errors, errors == 1 ? "" : "s", o.out);
+      rc = WS_EXIT_CONTENT;
+    } else {
+      rc = render(&o, src, site, &files);
+      if (rc == 0 && !o.quiet)
+        fprintf(stderr, "wholeself: built %zu profiles into %s/ (%zu files) "
+                        "from %s in %.2f s\n",
+                site->npeople, o.out, files, ws_source_describe(src),
+                now() - t0);
+    }
+  }
+  ws_diag_release(&diag);
+  ws_site_free(site);
+  ws_source_free(src);
+  return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+  options o = {.format = WS_DIAG_TEXT};
+  ws_source *src = NULL;
+  ws_site *site = NULL;
+  ws_diag diag = WS_DIAG_INIT;
+  int rc = parse(&o, "check", usage_check, argc, argv);
+  if (rc >= 0)
+    return rc;
+  if (optind < argc)
+    return usage_error("check", "unexpected argument '%s'", argv[optind]);
+  if ((rc = open_site(&src, &site, &o, &diag)) < 0) {
+    size_t errors = ws_diag_count(&diag, WS_DIAG_ERROR);
+    size_t warnings = ws_diag_count(&diag, WS_DIAG_WARNING);
+    print_diags(stdout, &diag, o.format);
+    fprintf(stderr, "wholeself: checked %zu profiles: %zu error%s, %zu "
+                    "warning%s\n",
+            site->npeople + 0, errors, errors == 1 ? "" : "s", warnings,
+            warnings == 1 ? "" : "s");
+    rc = errors || (o.strict && warnings) ? WS_EXIT_CONTENT : WS_EXIT_OK;
+  }
+  ws_diag_release(&diag);
+  ws_site_free(site);
+  ws_source_free(src);
+  return rc;
+}
+
+static const char new_template[] =
+    "---\n"
+    "# Your profile on the team site. Only 'name' is required; delete any\n"
+    "# line you do not want to share. Check it with: wholeself check\n"
+    "name: %s\n"
+    "pronouns: \"\"            # e.g. she/her, he/him, they/them\n"
+    "role: \"\"\n"
+    "team: \"\"\n"
+    "location: \"\"\n"
+    "timezone: UTC            # an IANA name, e.g. Europe/Berlin\n"
+    "joined: %s       # YYYY-MM-DD\n"
+    "# photo: %s.jpg  # a JPEG, PNG or WebP next to this file\n"
+    "strengths: [listening]   # what people can ask you about\n"
+    "learning: []             # what you are learning now\n"
+    "mentoring:\n"
+    "  # Types: advisor, advocate, affirmer, challenger, coach, connector,\n"
+    "  # sponsor.\n"
+    "  seeking:\n"
+    "    types: []\n"
+    "    topics: []\n"
+    "  offering:\n"
+    "    types: []\n"
+    "    topics: []\n"
+    "    capacity: 1          # mentees at once\n"
+    "  formats: [one-on-one]  # one-on-one, group\n"
+    "  modes: [virtual]       # virtual, in-person\n"
+    "goals:\n"
+    "  short_term: \"\"\n"
+    "  long_term: \"\"\n"
+    "---\n"
+    "## Background\n"
+    "\n"
+    "A sentence or two about you: this paragraph is your summary on cards.\n"
+    "\n"
+    "## Strengths\n"
+    "\n"
+    "## Successes and challenges\n"
+    "\n"
+    "## Values\n";
+
+static char *name_from_slug(const char *slug)
+{
+  char *name = ws_xstrdup(slug);
+  bool start = true;
+  for (char *p = name; *p; p++) {
+    if (*p == '-')
+      *p = ' ';
+    else if (start && *p >= 'a' && *p <= 'z')
+      *p = (char)(*p - 32);
+    start = *p == ' ';
+  }
+  return name;
+}
+
+/* The name goes into YAML: a double-quoted scalar with escapes is safe for
+ * any text a person types. */
+static void put_yaml_string(ws_str *out, const char *s)
+{
+  ws_str_putc(out, '"');
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\')
+      ws_str_putc(out, '\\');
+    if ((unsigned char)*s < 0x20)
+      ws_str_printf(out, "\\x%02x", (unsigned char)*s);
+    else
+      ws_str_putc(out, *s);
+  }
+  ws_str_putc(out, '"');
+}
+
+static int write_new(const char *path, const char *text)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    fprintf(stderr, "wholeself new: %s already exists; not overwriting it\n",
+            path);
+    return WS_EXIT_CONTENT;
+  }
+  if (fd < 0)
+    return env_error(strerror(errno));
+  size_t len = strlen(text);
+  bool ok = write(fd, text, len) == (ssize_t)len;
+  if (close(fd) < 0 || !ok)
+    return env_error(strerror(errno));
+  printf("%s\n", path);
+  fprintf(stderr, "wholeself: wrote %s; fill it in, then run 'wholeself "
+                  "check --worktree'\n",
+          path);
+  return WS_EXIT_OK;
+}
+
+static int cmd_new(int argc, char **argv)
+{
+  options o = {0};
+  int rc = parse(&o, "new", usage_new, argc, argv);
+  if (rc >= 0)
+    return rc;
+  if (optind >= argc)
+    return usage_error("new", "%s", "missing SLUG (e.g. wholeself new amara-okafor)");
+  if (optind + 1 < argc)
+    return usage_error("new", "unexpected argument '%s'", argv[optind + 1]);
+  const char *slug = argv[optind];
+  if (!ws_slug_valid(slug))
+    return usage_error("new",
+                       "invalid slug '%s': use lowercase letters, digits "
+                       "and '-' (e.g. amara-okafor)",
+                       slug);
+  ws_str dir = WS_STR_INIT, path = WS_STR_INIT, text = WS_STR_INIT,
+         name = WS_STR_INIT;
+  ws_str_printf(&dir, "%s", o.src.repo ? o.src.repo : ".");
+  if (o.src.content && *o.src.content)
+    ws_str_printf(&dir, "/%s", o.src.content);
+  ws_str_puts(&dir, "/people");
+  ws_str_printf(&path, "%s/%s.md", dir.ptr, slug);
+  char *fallback = name_from_slug(slug);
+  put_yaml_string(&name, o.name ? o.name : fallback);
+  char today[16];
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+  ws_str_printf(&text, new_template, name.ptr, today, slug);
+  if (mkdir(dir.ptr, 0755) < 0 && errno != EEXIST)
+    rc = env_error(strerror(errno));
+  else
+    rc = write_new(path.ptr, text.ptr);
+  free(fallback);
+  ws_str_release(&dir);
+  ws_str_release(&path);
+  ws_str_release(&text);
+  ws_str_release(&name);
+  return rc;
+}
 
 int ws_cli_main(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  fputs("wholeself: under construction\n", stderr);
-  return WS_EXIT_USAGE;
+  static const struct {
+    const char *name;
+    int (*run)(int, char **);
+  } commands[] = {{"build", cmd_build}, {"check", cmd_check}, {"new", cmd_new}};
+  if (argc < 2) {
+    fputs(usage_main, stderr);
+    return WS_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+      strcmp(cmd, "help") == 0) {
+    fputs(usage_main, stdout);
+    return WS_EXIT_OK;
+  }
+  if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("wholeself %s\n", WS_VERSION);
+    return WS_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (strcmp(cmd, commands[i].name) == 0) {
+      ws_source_global_init();
+      int rc = commands[i].run(argc - 1, argv + 1);
+      ws_source_global_shutdown();
+      return rc;
+    }
+  return usage_error(NULL, "unknown command '%s'", cmd);
 }

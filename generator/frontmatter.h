@@ -3,8 +3,10 @@
  *
  * Lines and columns are 1-based and counted in the file as committed: the
  * front matter's offset, a UTF-8 BOM, CRLF and lone CR line ends are all
- * accounted for. Problems go to the ws_diag list. The only module that
- * includes <yaml.h>.
+ * accounted for. Lines end at CR, LF or CRLF only (not at NEL, LS or PS,
+ * which libyaml's own marks count); a column counts Unicode code points from
+ * the start of its line, so a tab or an 'é' is one column. Problems go to the
+ * ws_diag list. The only module that includes <yaml.h>.
  */
 #ifndef WS_FRONTMATTER_H
 #define WS_FRONTMATTER_H

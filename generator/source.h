@@ -6,6 +6,12 @@
  * content folder straight from git objects. In work-tree mode the same files
  * are read from disk. Paths handed out are relative to the content folder
  * and use '/'. The only module that includes <git2.h>.
+ *
+ * The caller initializes libgit2: ws_source_global_init in main,
+ * git_libgit2_init in test setup.
+ * Once opened, a source may be listed and read from several threads. In
+ * work-tree mode files git ignores are skipped unless tracked, and nested
+ * repositories are listed as submodules.
  */
 #ifndef WS_SOURCE_H
 #define WS_SOURCE_H
@@ -43,6 +49,11 @@ typedef struct {
   size_t len;
 } ws_source_list;
 
+/** Initialises libgit2 for the process; call once from main before any other
+ * ws_source function (the only place outside source.c that needs it). */
+void ws_source_global_init(void);
+/** Releases what ws_source_global_init set up. */
+void ws_source_global_shutdown(void);
 /** Opens the source described by 'opts'. Fails with WS_ENOTFOUND when there
  * is no repository or the ref or content folder does not exist, WS_ERROR on
  * other failures; the message names what was asked for. Free with
@@ -66,8 +77,8 @@ const char *ws_source_describe(const ws_source *src);
 /** Returns the full commit id the ref resolved to (hex), or "" in work-tree
  * mode. Borrowed. */
 const char *ws_source_commit(const ws_source *src);
-/** Returns the commit time (seconds since epoch) of the resolved commit, or
- * 0 in work-tree mode. */
+/** Returns the commit time (seconds since epoch) of the resolved commit; in
+ * work-tree mode that of HEAD, or 0 when the repository has no commits. */
 long long ws_source_commit_time(const ws_source *src);
 /** Returns the repository's work-tree root, or NULL when bare. Borrowed. */
 const char *ws_source_workdir(const ws_source *src);

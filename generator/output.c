@@ -1,0 +1,230 @@
+/* renameat2 and RENAME_EXCHANGE are Linux extensions. */
+#define _GNU_SOURCE
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "str.h"
+#include "xalloc.h"
+
+struct ws_output {
+  char *dir, *staging, *lock_path;
+  int lock_fd;
+  bool committed;
+  size_t count;
+  pthread_mutex_t mu; /* guards folder creation and the count */
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static void rm_tree(const char *path)
+{
+  nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+static int take_lock(ws_output *o)
+{
+  o->lock_fd = open(o->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (o->lock_fd < 0)
+    return ws_error(WS_ERROR, "cannot create lock file %s: %s", o->lock_path,
+                    strerror(errno));
+  if (flock(o->lock_fd, LOCK_EX | LOCK_NB) < 0)
+    return ws_error(WS_ERROR,
+                    "another wholeself build is writing to %s (lock %s held); "
+                    "try again when it has finished",
+                    o->dir, o->lock_path);
+  return 0;
+}
+
+int ws_output_open(ws_output **out, const char *dir)
+{
+  ws_output *o = ws_xcalloc(1, sizeof(*o));
+  ws_str s = WS_STR_INIT;
+  int error;
+  *out = NULL;
+  o->lock_fd = -1;
+  pthread_mutex_init(&o->mu, NULL);
+  o->dir = ws_xstrdup(dir);
+  while (strlen(o->dir) > 1 && o->dir[strlen(o->dir) - 1] == '/')
+    o->dir[strlen(o->dir) - 1] = '\0';
+  ws_str_printf(&s, "%s.lock", o->dir);
+  o->lock_path = ws_str_detach(&s);
+  if ((error = take_lock(o)) < 0)
+    goto fail;
+  /* A staging folder left by a killed build is garbage: remove it. */
+  ws_str_printf(&s, "%s.staging", o->dir);
+  o->staging = ws_str_detach(&s);
+  rm_tree(o->staging);
+  if (mkdir(o->staging, 0755) < 0) {
+    error = ws_error(WS_ERROR, "cannot create %s: %s", o->staging,
+                     strerror(errno));
+    goto fail;
+  }
+  *out = o;
+  return 0;
+fail:
+  ws_output_free(o);
+  return error;
+}
+
+bool ws_output_path_ok(const char *rel)
+{
+  if (!rel || !*rel || rel[0] == '/')
+    return false;
+  const char *seg = rel;
+  for (;;) {
+    const char *end = strchr(seg, '/');
+    size_t n = end ? (size_t)(end - seg) : strlen(seg);
+    if (n == 0 || seg[0] == '.')
+      return false; /* empty, ".", "..", and hidden names */
+    for (size_t i = 0; i < n; i++)
+      if (seg[i] == '\\' || seg[i] == ':' || (unsigned char)seg[i] < 0x20)
+        return false;
+    if (!end)
+      return true;
+    seg = end + 1;
+  }
+}
+
+static int make_parents(ws_output *o, const char *full)
+{
+  char *p = ws_xstrdup(full);
+  int error = 0;
+  for (char *q = p + strlen(o->staging) + 1; (q = strchr(q, '/')); q++) {
+    *q = '\0';
+    if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+      error = ws_error(WS_ERROR, "cannot create %s: %s", p, strerror(errno));
+      break;
+    }
+    *q = '/';
+  }
+  free(p);
+  return error;
+}
+
+static int write_all(const char *path, const char *data, size_t len)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                0644);
+  if (fd < 0)
+    return ws_error(WS_ERROR, "cannot write %s: %s", path, strerror(errno));
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      return ws_error(WS_ERROR, "cannot write %s: %s", path, strerror(e));
+    }
+    data += n;
+    len -= (size_t)n;
+  }
+  if (close(fd) < 0)
+    return ws_error(WS_ERROR, "cannot write %s: %s", path, strerror(errno));
+  return 0;
+}
+
+int ws_output_write(ws_output *o, const char *rel, const char *data,
+                    size_t len)
+{
+  if (!ws_output_path_ok(rel))
+    return ws_error(WS_EINVALID, "refusing to write unsafe path '%s'", rel);
+  ws_str full = WS_STR_INIT;
+  ws_str_printf(&full, "%s/%s", o->staging, rel);
+  pthread_mutex_lock(&o->mu);
+  int error = make_parents(o, full.ptr);
+  if (error == 0)
+    o->count++;
+  pthread_mutex_unlock(&o->mu);
+  if (error == 0)
+    error = write_all(full.ptr, data, len);
+  ws_str_release(&full);
+  return error;
+}
+
+static int sync_dir(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+static char *parent_of(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return ws_xstrdup(".");
+  if (slash == path)
+    return ws_xstrdup("/");
+  return ws_xstrndup(path, (size_t)(slash - path));
+}
+
+int ws_output_commit(ws_output *o)
+{
+  struct stat st;
+  if (lstat(o->dir, &st) == 0) {
+    if (!S_ISDIR(st.st_mode))
+      return ws_error(WS_ERROR, "%s exists and is not a folder", o->dir);
+    /* One atomic step: the old site and the new one trade places. */
+    if (renameat2(AT_FDCWD, o->staging, AT_FDCWD, o->dir, RENAME_EXCHANGE) < 0)
+      return ws_error(WS_ERROR, "cannot put %s in place of %s: %s",
+                      o->staging, o->dir, strerror(errno));
+    o->committed = true;
+    rm_tree(o->staging); /* now the old site */
+  } else {
+    if (rename(o->staging, o->dir) < 0)
+      return ws_error(WS_ERROR, "cannot rename %s to %s: %s", o->staging,
+                      o->dir, strerror(errno));
+    o->committed = true;
+  }
+  char *parent = parent_of(o->dir);
+  sync_dir(parent);
+  free(parent);
+  return 0;
+}
+
+void ws_output_free(ws_output *o)
+{
+  if (!o)
+    return;
+  if (o->staging && !o->committed)
+    rm_tree(o->staging);
+  if (o->lock_fd >= 0)
+    close(o->lock_fd); /* releases the flock; the file stays, harmless */
+  pthread_mutex_destroy(&o->mu);
+  free(o->dir);
+  free(o->staging);
+  free(o->lock_path);
+  free(o);
+}
+
+const char *ws_output_staging(const ws_output *o)
+{
+  return o->staging;
+}
+
+size_t ws_output_count(const ws_output *o)
+{
+  return o->count;
+}

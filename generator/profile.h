@@ -1,0 +1,87 @@
+/* profile.h - the profile model and its schema check.
+ *
+ * Built from a profile file (front matter + Markdown body); problems go to
+ * the ws_diag list with the file, line and column. The schema is documented
+ * in docs/profile-format.md.
+ */
+#ifndef WS_PROFILE_H
+#define WS_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "value.h"
+
+typedef enum {
+  WS_MENTOR_ADVISOR,
+  WS_MENTOR_ADVOCATE,
+  WS_MENTOR_AFFIRMER,
+  WS_MENTOR_CHALLENGER,
+  WS_MENTOR_COACH,
+  WS_MENTOR_CONNECTOR,
+  WS_MENTOR_SPONSOR,
+  WS_MENTOR__COUNT
+} ws_mentor_type;
+
+enum { WS_FORMAT_ONE_ON_ONE = 1 << 0, WS_FORMAT_GROUP = 1 << 1 };
+enum { WS_MODE_VIRTUAL = 1 << 0, WS_MODE_IN_PERSON = 1 << 1 };
+
+/** Largest accepted profile file, in bytes. */
+#define WS_PROFILE_MAX_BYTES (1024 * 1024)
+/** Most items accepted in one list field. */
+#define WS_PROFILE_MAX_ITEMS 100
+/** Largest accepted `capacity`. */
+#define WS_PROFILE_MAX_CAPACITY 20
+
+typedef struct {
+  char **items;
+  size_t len;
+} ws_strlist;
+
+typedef struct {
+  char *slug;  /* file name stem */
+  char *path;  /* the file, relative to the repository root (for messages) */
+  char *name, *pronouns, *pronunciation, *role, *team, *location, *timezone;
+  char *joined;    /* YYYY-MM-DD or NULL */
+  char *photo;     /* path relative to the content folder, or NULL */
+  unsigned photo_type, photo_w, photo_h; /* ws_image_type and size */
+  char *dream_job, *goal_short, *goal_long;
+  ws_strlist strengths, learning, passion_projects;
+  ws_strlist seek_topics, offer_topics;
+  unsigned seek_types, offer_types; /* bit (1 << ws_mentor_type) */
+  unsigned formats, modes;          /* WS_FORMAT_*, WS_MODE_* bits */
+  unsigned capacity;                /* mentees at once (default 1 if offering) */
+  bool cross_team;                  /* mentoring.cross_team: seek outside team */
+  ws_value *links;                  /* list of {label, url}, checked; or NULL */
+  char *body_html, *summary;
+  char **sections; /* level-2 headings of the body */
+  size_t nsections;
+  ws_value *data;  /* the whole front matter, for templates */
+} ws_profile;
+
+/** Returns the name of mentor type 't' ("advisor"). */
+const char *ws_mentor_type_name(ws_mentor_type t);
+/** Returns a one-line definition of mentor type 't', in our own words. */
+const char *ws_mentor_type_definition(ws_mentor_type t);
+
+/** Parses and checks the profile 'path' (as committed, for messages) whose
+ * file stem is 'slug'. 'content_dir' is the content folder prefix ("" or
+ * "content") and 'photo_exists' tells whether a content-relative path exists
+ * as a file in the source. Adds every problem to 'diag'. Returns 0 with
+ * '*out' set (even with warnings), or WS_EINVALID when the profile has an
+ * error (then '*out' is NULL). Free with ws_profile_free. */
+int ws_profile_load(ws_profile **out, const char *path, const char *slug,
+                    const char *src, size_t len,
+                    bool (*photo_exists)(const char *rel, void *payload),
+                    void *payload, ws_diag *diag);
+/** Frees 'p'; NULL does nothing. */
+void ws_profile_free(ws_profile *p);
+/** Tells whether 'slug' is a valid slug: [a-z0-9-]+, at most 64 bytes, not
+ * starting or ending with '-'. */
+bool ws_slug_valid(const char *slug);
+/** Returns the edit distance between 'a' and 'b' (ASCII case-insensitive),
+ * capped at 'limit' + 1. */
+size_t ws_edit_distance(const char *a, const char *b, size_t limit);
+
+#endif

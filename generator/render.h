@@ -1,0 +1,64 @@
+/* render.h - from the site model to pages: contexts, templates, files.
+ *
+ * Builds the context of every page (documented in docs/themes.md), renders
+ * it through the theme's templates and writes it with the output writer.
+ * Also writes photos, theme assets, search.json and sitemap.xml.
+ */
+#ifndef WS_RENDER_H
+#define WS_RENDER_H
+
+#include "output.h"
+#include "site.h"
+#include "source.h"
+#include "theme.h"
+#include "value.h"
+
+typedef struct {
+  const char *base_url; /* overrides site.yml; NULL: keep */
+  const char *title;    /* overrides site.yml; NULL: keep */
+  long long build_time; /* seconds since epoch, for the site's build date */
+} ws_render_opts;
+
+typedef struct ws_renderer ws_renderer;
+
+typedef struct {
+  const char *template;    /* theme template name, e.g. "person" */
+  const char *file;        /* output path, e.g. "people/amara/index.html" */
+  const char *section;     /* navigation section: "people", "strengths", ... */
+  const char *title;       /* page title */
+  const char *description; /* meta description */
+} ws_page;
+
+/** Makes the context every page gets (site, page, root, nav); the caller
+ * adds the page's own keys and hands it to ws_render_page. */
+ws_value *ws_render_context(ws_renderer *r, const ws_page *pg);
+/** Renders 'pg' with 'ctx' (which it frees) and writes it. */
+int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx);
+/** Writes a file that is not a template page (JSON, XML, images). */
+int ws_render_write(ws_renderer *r, const char *file, const char *data,
+                    size_t len);
+/** Returns the site being rendered. Borrowed. */
+const ws_site *ws_renderer_site(const ws_renderer *r);
+/** Returns the source photos and overrides are read from. Borrowed. */
+ws_source *ws_renderer_source(ws_renderer *r);
+/** Returns the template context of person 'i' (see ws_render_person).
+ * Borrowed; copy it with ws_value_copy to put it into a page context. */
+const ws_value *ws_renderer_person(const ws_renderer *r, size_t i);
+/** Returns the "site" object every page gets. Borrowed. */
+const ws_value *ws_renderer_site_value(const ws_renderer *r);
+
+/** Renders every page of 'site' with 'theme' into 'out', reading photos from
+ * 'src'. Returns 0 or a negative code with the message set (a broken
+ * template names its file, line and column). */
+int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
+                   ws_output *out, const ws_render_opts *opts);
+/** Builds the template context of person 'i' of 'site' (caller frees). */
+ws_value *ws_render_person(const ws_site *site, size_t i);
+/** Returns the initials of 'name' for an avatar (caller frees): the first
+ * letter of the first and of the last word, uppercased where the script has
+ * case; a single word or a name without spaces gives one letter. */
+char *ws_render_initials(const char *name);
+/** Returns the avatar hue (0-359) derived from 'slug'. */
+unsigned ws_render_hue(const char *slug);
+
+#endif

@@ -1,0 +1,57 @@
+/* site.h - the site model: every profile plus the indexes pages are made of.
+ *
+ * Loads the profiles and site.yml from a source, checks them (problems go to
+ * the ws_diag list), and builds the indexes by strength and team. People are
+ * kept in a stable, documented order: by name, compared case-insensitively
+ * for ASCII and then byte-wise, ties broken by slug.
+ */
+#ifndef WS_SITE_H
+#define WS_SITE_H
+
+#include <stddef.h>
+
+#include "diag.h"
+#include "profile.h"
+#include "source.h"
+#include "value.h"
+
+typedef struct {
+  char *slug;       /* safe for a path segment and a URL */
+  char *label;      /* the most common spelling */
+  size_t *people;   /* indices into ws_site.people, in people order */
+  size_t npeople;
+  size_t *learners; /* people learning it (strengths only) */
+  size_t nlearners;
+} ws_tag;
+
+typedef struct {
+  ws_profile **people; /* sorted, owned */
+  size_t npeople;
+  ws_tag *strengths;   /* most people first, then by slug */
+  size_t nstrengths;
+  ws_tag *teams;       /* by slug */
+  size_t nteams;
+  ws_value *config;    /* site.yml (a map, possibly empty), owned */
+  char *content;       /* content folder prefix, "" or "content/" */
+} ws_site;
+
+/** Loads every profile under people/ and site.yml from 'src'. Content
+ * problems go to 'diag' (the caller decides whether errors stop the build);
+ * returns 0, or a negative code when the source cannot be read. Free with
+ * ws_site_free. */
+int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag);
+/** Frees 'site'; NULL does nothing. */
+void ws_site_free(ws_site *site);
+/** Returns the index of the person with 'slug', or (size_t)-1. */
+size_t ws_site_find(const ws_site *site, const char *slug);
+/** Returns the tag whose slug is the slug of 'label', or NULL. */
+const ws_tag *ws_site_tag(const ws_tag *tags, size_t n, const char *label);
+/** Turns 'label' into a tag slug (caller frees): ASCII and common Latin,
+ * Greek and Cyrillic capitals lowercased, separators and punctuation made
+ * '-', other UTF-8 kept. Never empty, never '.', '..' or containing '/'. */
+char *ws_slugify(const char *label);
+/** Returns the config string 'key' of site.yml, or 'fallback'. Borrowed. */
+const char *ws_site_config(const ws_site *site, const char *key,
+                           const char *fallback);
+
+#endif

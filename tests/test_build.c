@@ -1,0 +1,336 @@
+/* End-to-end: the wholeself binary on repositories built with libgit2. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static const char amara[] =
+    "---\n"
+    "name: Amara Okafor\n"
+    "pronouns: she/her\n"
+    "role: Staff Engineer\n"
+    "team: Platform\n"
+    "strengths: [distributed systems, public speaking]\n"
+    "learning: [product strategy]\n"
+    "mentoring:\n"
+    "  seeking:\n"
+    "    types: [sponsor]\n"
+    "  offering:\n"
+    "    types: [coach]\n"
+    "    capacity: 2\n"
+    "  formats: [one-on-one]\n"
+    "  modes: [virtual]\n"
+    "goals:\n"
+    "  short_term: Lead the storage migration.\n"
+    "dream_job: Principal engineer\n"
+    "passion_projects: [community radio]\n"
+    "---\n"
+    "## Background\n\nI grew up in Lagos and fix storage systems.\n";
+
+static const char bo[] = "---\nname: Bo Lindqvist\nteam: Data\n"
+                         "strengths: [SQL]\n---\n## Background\n\nHello.\n";
+
+/* A work-tree repository with the two profiles under content/, committed. */
+static char *demo_repo(void)
+{
+  char *repo = th_repo_new(false);
+  th_write(repo, "content/site.yml", "title: Test Team\nbase_url: "
+                                     "https://team.example.org/\n");
+  th_write(repo, "content/people/amara-okafor.md", amara);
+  th_write(repo, "content/people/bo-lindqvist.md", bo);
+  th_repo_commit_all(repo, "Add profiles", "Ada <ada@example.org>",
+                     1700000000);
+  return repo;
+}
+
+static int build(const char *repo, const char *out, ws_str *err,
+                 const char *extra1, const char *extra2)
+{
+  const char *argv[] = {"build", "-C",    repo,   "--content", "content",
+                        "--out", out,     "--quiet", extra1,   extra2,
+                        NULL};
+  return th_run(NULL, NULL, err, argv);
+}
+
+Test(build, writes_index_and_person_pages)
+{
+  char *repo = demo_repo(), *tmp = th_tmpdir();
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  char *index = th_read(out, "index.html");
+  char *page = th_read(out, "people/amara-okafor/index.html");
+  cr_assert(index && page);
+  cr_expect(strstr(index, "Amara Okafor"));
+  cr_expect(strstr(index, "Bo Lindqvist"));
+  cr_expect(strstr(index, "people/amara-okafor/"));
+  cr_expect(strstr(page, "Lead the storage migration."));
+  cr_expect(strstr(page, "community radio"));
+  cr_expect(strstr(page, "Principal engineer"));
+  cr_expect(strstr(page, "I grew up in Lagos"));
+  cr_expect(strstr(page, "coach"));
+  cr_expect(strstr(page, "sponsor"));
+  cr_expect(strstr(page, "../../assets/style.css"));
+  cr_expect(th_exists(out, "assets/style.css"));
+  cr_expect(th_exists(out, "people/bo-lindqvist/index.html"));
+  cr_expect(th_exists(out, "404.html"));
+  cr_expect(th_exists(out, "search.json"));
+  free(index);
+  free(page);
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+/* Builds 'repo' with extra options into a fresh folder; returns the folder. */
+static char *build_into(const char *repo, const char *content,
+                        const char *opt)
+{
+  char *tmp = th_tmpdir();
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/site", tmp);
+  ws_str err = WS_STR_INIT;
+  const char *argv[] = {"build", "-C",   repo, "--out", out, "--quiet",
+                        content ? "--content" : opt, content, opt, NULL};
+  int rc = th_run(NULL, NULL, &err, argv);
+  cr_assert_eq(rc, 0, "build of %s failed: %s", repo, err.ptr);
+  ws_str_release(&err);
+  return tmp;
+}
+
+static void expect_same_site(const char *a, const char *b, const char *what)
+{
+  char pa[4096], pb[4096];
+  snprintf(pa, sizeof(pa), "%s/site", a);
+  snprintf(pb, sizeof(pb), "%s/site", b);
+  char *diff = th_tree_diff(pa, pb);
+  cr_expect_null(diff, "%s: sites differ at %s", what, diff ? diff : "");
+  free(diff);
+}
+
+Test(build, bare_subfolder_and_worktree_give_the_same_site)
+{
+  char *repo = demo_repo();
+  char *bare = th_repo_clone_bare(repo);
+  char sub[4096];
+  snprintf(sub, sizeof(sub), "%s/content/people", repo);
+  char *a = build_into(repo, "content", NULL);
+  char *b = build_into(bare, "content", NULL);
+  char *c = build_into(sub, "content", NULL);
+  char *d = build_into(repo, "content", "--worktree");
+  expect_same_site(a, b, "bare clone");
+  expect_same_site(a, c, "subfolder");
+  expect_same_site(a, d, "work tree");
+  char *dirs[] = {repo, bare, a, b, c, d};
+  for (size_t i = 0; i < 6; i++) {
+    th_rm_rf(dirs[i]);
+    free(dirs[i]);
+  }
+}
+
+Test(build, uncommitted_edit_shows_only_with_worktree)
+{
+  char *repo = demo_repo();
+  th_write(repo, "content/people/bo-lindqvist.md",
+           "---\nname: Bo Uncommitted\n---\nHi\n");
+  char *head = build_into(repo, "content", NULL);
+  char *wt = build_into(repo, "content", "--worktree");
+  char *h = th_read(head, "site/index.html");
+  char *w = th_read(wt, "site/index.html");
+  cr_expect(strstr(h, "Bo Lindqvist") && !strstr(h, "Bo Uncommitted"));
+  cr_expect(strstr(w, "Bo Uncommitted") && !strstr(w, "Bo Lindqvist"));
+  free(h);
+  free(w);
+  char *dirs[] = {repo, head, wt};
+  for (size_t i = 0; i < 3; i++) {
+    th_rm_rf(dirs[i]);
+    free(dirs[i]);
+  }
+}
+
+Test(build, ref_selects_the_commit)
+{
+  char *repo = demo_repo();
+  ws_str err = WS_STR_INIT;
+  /* Tag the first commit through a second commit and --ref HEAD~1. */
+  th_write(repo, "content/people/cy-new.md", "---\nname: Cy Newcomer\n---\n");
+  th_repo_commit_all(repo, "Add Cy", "Ada <ada@example.org>", 1700000100);
+  char *now = build_into(repo, "content", NULL);
+  char *tmp = th_tmpdir();
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/site", tmp);
+  const char *argv[] = {"build",   "-C",      repo,    "--ref", "HEAD~1",
+                        "--content", "content", "--out", out,     NULL};
+  cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "%s", err.ptr);
+  char *a = th_read(now, "site/index.html"), *b = th_read(out, "index.html");
+  cr_expect(strstr(a, "Cy Newcomer"));
+  cr_expect(!strstr(b, "Cy Newcomer"));
+  const char *bad[] = {"build", "-C", repo, "--ref", "no-such-branch",
+                       "--out", out,  NULL};
+  ws_str_clear(&err);
+  cr_expect_eq(th_run(NULL, NULL, &err, bad), 3);
+  cr_expect(strstr(err.ptr, "no-such-branch"), "%s", err.ptr);
+  free(a);
+  free(b);
+  ws_str_release(&err);
+  char *dirs[] = {repo, now, tmp};
+  for (size_t i = 0; i < 3; i++) {
+    th_rm_rf(dirs[i]);
+    free(dirs[i]);
+  }
+}
+
+Test(build, yaml_error_names_file_line_and_column_and_writes_nothing)
+{
+  char *repo = demo_repo(), *tmp = th_tmpdir();
+  th_write(repo, "content/people/bo-lindqvist.md",
+           "---\nname: Bo\nteam: [Data\n---\nbody\n");
+  th_repo_commit_all(repo, "Break Bo", "Ada <ada@example.org>", 1700000200);
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 1, "%s", err.ptr);
+  cr_expect(strstr(err.ptr, "content/people/bo-lindqvist.md:"), "%s",
+            err.ptr);
+  cr_expect(strstr(err.ptr, ": error: "), "%s", err.ptr);
+  cr_expect(!th_exists(out, NULL), "nothing may be written");
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+Test(build, missing_name_is_an_error)
+{
+  char *repo = demo_repo(), *tmp = th_tmpdir();
+  th_write(repo, "content/people/bo-lindqvist.md", "---\nteam: Data\n---\n");
+  th_repo_commit_all(repo, "No name", "Ada <ada@example.org>", 1700000200);
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 1);
+  cr_expect(strstr(err.ptr, "content/people/bo-lindqvist.md:1:1: error: a "
+                            "profile needs a 'name'"),
+            "%s", err.ptr);
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+Test(build, script_in_name_and_body_is_inert)
+{
+  char *repo = demo_repo(), *tmp = th_tmpdir();
+  th_write(repo, "content/people/bo-lindqvist.md",
+           "---\nname: \"<script>alert(1)</script>\"\n"
+           "role: \"\\\" onmouseover=\\\"alert(2)\"\n"
+           "strengths: [\"<img src=x onerror=alert(3)>\"]\n---\n"
+           "## Background\n\n<script>alert(4)</script>\n\n"
+           "[click](javascript:alert(5)) {{name}} {{>base}}\n");
+  th_repo_commit_all(repo, "Hostile", "Ada <ada@example.org>", 1700000200);
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  const char *pages[] = {"index.html", "people/bo-lindqvist/index.html"};
+  for (size_t i = 0; i < 2; i++) {
+    char *html = th_read(out, pages[i]);
+    cr_assert(html);
+    cr_expect(!strstr(html, "<script>alert"), "%s", pages[i]);
+    cr_expect(!strstr(html, "<img src=x"), "%s", pages[i]);
+    cr_expect(!strstr(html, "\" onmouseover"), "%s", pages[i]);
+    cr_expect(!strstr(html, "javascript:"), "%s", pages[i]);
+    cr_expect(strstr(html, "&lt;script&gt;alert(1)"), "%s", pages[i]);
+    free(html);
+  }
+  char *page = th_read(out, "people/bo-lindqvist/index.html");
+  cr_expect(strstr(page, "{{name}} {{&gt;base}}"), "mustache in a body is "
+                                                    "shown, not evaluated");
+  free(page);
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+Test(build, rebuilds_are_byte_identical)
+{
+  char *repo = demo_repo();
+  char *a = build_into(repo, "content", NULL);
+  char *b = build_into(repo, "content", NULL);
+  expect_same_site(a, b, "rebuild");
+  char *dirs[] = {repo, a, b};
+  for (size_t i = 0; i < 3; i++) {
+    th_rm_rf(dirs[i]);
+    free(dirs[i]);
+  }
+}
+
+Test(build, failed_build_leaves_the_old_site)
+{
+  char *repo = demo_repo(), *tmp = th_tmpdir();
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  char *before = th_read(out, "index.html");
+  /* A content error, then an environment error (a theme that is not there):
+   * both must leave the published site exactly as it was. */
+  th_write(repo, "content/people/bo-lindqvist.md", "---\nname: [\n---\n");
+  th_repo_commit_all(repo, "Break", "Ada <ada@example.org>", 1700000300);
+  cr_expect_eq(build(repo, out, &err, NULL, NULL), 1);
+  th_write(repo, "content/people/bo-lindqvist.md", bo);
+  th_repo_commit_all(repo, "Fix", "Ada <ada@example.org>", 1700000400);
+  cr_expect_eq(build(repo, out, &err, "--theme", "/no/such/theme"), 3);
+  char *after = th_read(out, "index.html");
+  cr_expect_str_eq(after, before);
+  cr_expect(th_exists(out, "people/amara-okafor/index.html"));
+  cr_expect(!th_exists(tmp, "public.staging"), "staging folder cleaned up");
+  free(before);
+  free(after);
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+Test(build, help_version_and_usage_errors)
+{
+  ws_str out = WS_STR_INIT, err = WS_STR_INIT;
+  const char *help[] = {"--help", NULL};
+  cr_expect_eq(th_run(NULL, &out, &err, help), 0);
+  cr_expect(strstr(out.ptr, "Usage: wholeself"));
+  const char *bhelp[] = {"build", "--help", NULL};
+  ws_str_clear(&out);
+  cr_expect_eq(th_run(NULL, &out, &err, bhelp), 0);
+  cr_expect(strstr(out.ptr, "--worktree"));
+  cr_expect(strstr(out.ptr, "--out DIR"));
+  const char *ver[] = {"--version", NULL};
+  ws_str_clear(&out);
+  cr_expect_eq(th_run(NULL, &out, &err, ver), 0);
+  cr_expect(strncmp(out.ptr, "wholeself ", 10) == 0);
+  const char *bad[] = {"build", "--frobnicate", NULL};
+  ws_str_clear(&err);
+  cr_expect_eq(th_run(NULL, &out, &err, bad), 2);
+  cr_expect(strstr(err.ptr, "--frobnicate"), "%s", err.ptr);
+  const char *nocmd[] = {"frob", NULL};
+  cr_expect_eq(th_run(NULL, &out, &err, nocmd), 2);
+  char *tmp = th_tmpdir();
+  const char *norepo[] = {"build", "-C", tmp, NULL};
+  ws_str_clear(&err);
+  cr_expect_eq(th_run(NULL, &out, &err, norepo), 3);
+  cr_expect(strstr(err.ptr, "not a git repository"), "%s", err.ptr);
+  th_rm_rf(tmp);
+  free(tmp);
+  ws_str_release(&out);
+  ws_str_release(&err);
+}
