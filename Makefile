@@ -1,7 +1,7 @@
 # wholeself - plain make. See README.md and STYLE.md.
 CC      ?= gcc
 PKGS    := libgit2 libcmark yaml-0.1
-TPKGS   := $(PKGS) criterion
+TPKGS   := $(PKGS) criterion libxml-2.0
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
            -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition \
            -Wformat=2 -Wvla -Wwrite-strings -Wundef -Wpointer-arith

@@ -165,8 +165,7 @@ static const char *const page =
     "{{/body}}\n"
     "{{/layout}}\n";
 
-static int load(ws_str *out, const char *name, void *payload)
-{
+static int load(ws_str *out, const char *name, void *payload) {
   (void)payload;
   const char *src = strcmp(name, "layout") == 0 ? layout
                     : strcmp(name, "chip") == 0 ? chip
@@ -178,8 +177,7 @@ static int load(ws_str *out, const char *name, void *payload)
   return 0;
 }
 
-static ws_value *chips(const char *kind, const char *const *labels, int n)
-{
+static ws_value *chips(const char *kind, const char *const *labels, int n) {
   ws_value *list = ws_value_list();
   for (int i = 0; i < n; i++) {
     ws_value *c = ws_value_map();
@@ -196,8 +194,7 @@ static ws_value *chips(const char *kind, const char *const *labels, int n)
   return list;
 }
 
-static ws_value *people(const char *const *names, int n)
-{
+static ws_value *people(const char *const *names, int n) {
   ws_value *list = ws_value_list();
   for (int i = 0; i < n; i++) {
     ws_value *p = ws_value_map();
@@ -212,13 +209,12 @@ static ws_value *people(const char *const *names, int n)
   return list;
 }
 
-static ws_value *context(void)
-{
+static ws_value *context(void) {
   static const char *const strengths[] = {
       "Distributed systems", "Mentoring", "Technical writing",
       "Incident response",   "Go",        "PostgreSQL"};
-  static const char *const interests[] = {"Climbing", "Sourdough",
-                                          "Typography", "Chess"};
+  static const char *const interests[] = {"Climbing", "Sourdough", "Typography",
+                                          "Chess"};
   static const char *const mentors[] = {"grace-hopper", "barbara-liskov"};
   static const char *const mentees[] = {"alan-kay", "ken-thompson",
                                         "frances-allen"};
@@ -311,21 +307,19 @@ static ws_value *context(void)
   return ctx;
 }
 
-static double now(void)
-{
+static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int main(void)
-{
+int main(void) {
   ws_mustache *tpl;
   ws_mustache_env *env = ws_mustache_env_new(load, NULL);
   ws_value *ctx = context();
   ws_str out = WS_STR_INIT;
-  size_t bytes = 0, src_len = strlen(page) + strlen(layout) + strlen(chip) +
-                            strlen(card);
+  size_t bytes = 0,
+         src_len = strlen(page) + strlen(layout) + strlen(chip) + strlen(card);
   int rc = ws_mustache_compile(&tpl, "person", page, strlen(page));
   for (int i = 0; rc == 0 && i < RENDERS; i++) {
     if (i == 1)

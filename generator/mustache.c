@@ -1,5 +1,6 @@
 #include "mustache.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -28,10 +29,10 @@ typedef enum {
 typedef struct tok tok;
 struct tok {
   unsigned char kind;
-  bool bol;       /* T_TEXT starts a source line: intrinsic indent is cut */
-  bool dynamic;   /* the partial or parent name is a path into the context */
-  bool indented;  /* expansion goes on lines of its own, with 'indent' */
-  bool intrinsic; /* block content had its own indentation removed */
+  bool bol;        /* T_TEXT starts a source line: intrinsic indent is cut */
+  bool dynamic;    /* the partial or parent name is a path into the context */
+  bool indented;   /* expansion goes on lines of its own, with 'indent' */
+  bool intrinsic;  /* block content had its own indentation removed */
   unsigned nparts; /* name parts ("a.b" is 2); 0 is the implicit iterator */
   unsigned line, col;
   const char *text; /* T_TEXT: the bytes; else the NUL-separated name */
@@ -93,21 +94,18 @@ typedef struct {
 
 static void tok_release(tok *t);
 
-static void free_toks(tok *toks, size_t n)
-{
+static void free_toks(tok *toks, size_t n) {
   for (size_t i = 0; i < n; i++)
     tok_release(&toks[i]);
   free(toks);
 }
 
-static void tok_release(tok *t)
-{
+static void tok_release(tok *t) {
   free(t->own);
   free_toks(t->kids, t->nkids);
 }
 
-static void push(tokvec *v, const tok *t)
-{
+static void push(tokvec *v, const tok *t) {
   if (v->len == v->cap) {
     v->cap = v->cap ? v->cap * 2 : 8;
     v->items = ws_xreallocarray(v->items, v->cap, sizeof(tok));
@@ -115,20 +113,17 @@ static void push(tokvec *v, const tok *t)
   v->items[v->len++] = *t;
 }
 
-static bool is_space(char c)
-{
+static bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static unsigned clamp(size_t n)
-{
+static unsigned clamp(size_t n) {
   return n > UINT_MAX ? UINT_MAX : (unsigned)n;
 }
 
 /* Counts lines up to 'off'; tags are met in order, so each byte is counted
  * once and compiling stays linear. */
-static void locate(parser *p, size_t off, unsigned *line, unsigned *col)
-{
+static void locate(parser *p, size_t off, unsigned *line, unsigned *col) {
   const char *s = p->src;
   while (p->counted < off) {
     const char *nl = memchr(s + p->counted, '\n', off - p->counted);
@@ -145,8 +140,7 @@ static void locate(parser *p, size_t off, unsigned *line, unsigned *col)
 }
 
 static size_t find(const parser *p, size_t from, const char *needle,
-                   size_t nlen)
-{
+                   size_t nlen) {
   while (from < p->len && p->len - from >= nlen) {
     const char *hit = memchr(p->src + from, needle[0], p->len - from);
     if (!hit)
@@ -162,8 +156,7 @@ static size_t find(const parser *p, size_t from, const char *needle,
 }
 
 /* Finds 'c' directly followed by the closing delimiter, as in "}}}". */
-static size_t find_pair(const parser *p, size_t start, char c)
-{
+static size_t find_pair(const parser *p, size_t start, char c) {
   for (size_t from = start;;) {
     size_t at = find(p, from, p->ctag, p->clen);
     if (at == SIZE_MAX)
@@ -174,13 +167,12 @@ static size_t find_pair(const parser *p, size_t start, char c)
   }
 }
 
-static int fail(const parser *p, unsigned line, unsigned col, const char *what)
-{
+static int fail(const parser *p, unsigned line, unsigned col,
+                const char *what) {
   return ws_error(WS_EINVALID, "%s:%u:%u: %s", p->name, line, col, what);
 }
 
-static int scan_tag(parser *p, size_t ts, tag *out)
-{
+static int scan_tag(parser *p, size_t ts, tag *out) {
   size_t cs = ts + p->olen, end;
   char c = cs < p->len ? p->src[cs] : '\0';
   out->sigil = c && strchr("#^/!><$&{=", c) ? c : '\0';
@@ -206,8 +198,7 @@ static int scan_tag(parser *p, size_t ts, tag *out)
 
 /* Left clearance: only blanks since the start of the line. Sets 'ws' to
  * where those blanks begin. */
-static bool left_clear(const parser *p, size_t ts, size_t *ws)
-{
+static bool left_clear(const parser *p, size_t ts, size_t *ws) {
   size_t i = ts;
   while (i > p->pos && (p->src[i - 1] == ' ' || p->src[i - 1] == '\t'))
     i--;
@@ -215,8 +206,7 @@ static bool left_clear(const parser *p, size_t ts, size_t *ws)
   return i == p->pos ? p->bol : p->src[i - 1] == '\n';
 }
 
-static bool right_clear(const parser *p, size_t te, size_t *after)
-{
+static bool right_clear(const parser *p, size_t te, size_t *after) {
   size_t i = te;
   *after = te;
   while (i < p->len && (p->src[i] == ' ' || p->src[i] == '\t'))
@@ -231,13 +221,11 @@ static bool right_clear(const parser *p, size_t te, size_t *after)
   return true;
 }
 
-static level *top(parser *p)
-{
+static level *top(parser *p) {
   return &p->lv[p->depth];
 }
 
-static void flush_text(parser *p, size_t end)
-{
+static void flush_text(parser *p, size_t end) {
   if (end > p->pos) {
     tok t = {.kind = T_TEXT, .bol = p->bol};
     t.text = p->src + p->pos;
@@ -248,8 +236,7 @@ static void flush_text(parser *p, size_t end)
 
 /* Stores a name as NUL-separated parts; "." alone is the implicit iterator.
  * Partial and block names are kept whole ('split' false). */
-static void set_name(tok *t, const char *s, size_t n, bool split)
-{
+static void set_name(tok *t, const char *s, size_t n, bool split) {
   t->own = ws_xstrndup(s, n);
   t->text = t->own;
   t->len = n;
@@ -267,8 +254,7 @@ static void set_name(tok *t, const char *s, size_t n, bool split)
     }
 }
 
-static int set_delims(parser *p, const tag *tg)
-{
+static int set_delims(parser *p, const tag *tg) {
   size_t i = 0, j;
   while (i < tg->n && !is_space(tg->s[i]))
     i++;
@@ -288,8 +274,7 @@ static int set_delims(parser *p, const tag *tg)
 }
 
 /* Splits "*name" into the dynamic flag and the trimmed name. */
-static bool strip_star(const char **s, size_t *n)
-{
+static bool strip_star(const char **s, size_t *n) {
   if (*n == 0 || (*s)[0] != '*')
     return false;
   (*s)++, (*n)--;
@@ -298,17 +283,23 @@ static bool strip_star(const char **s, size_t *n)
   return true;
 }
 
-static tok_kind kind_of(char sigil)
-{
+static tok_kind kind_of(char sigil) {
   switch (sigil) {
-  case '#': return T_SECTION;
-  case '^': return T_INVERTED;
-  case '>': return T_PARTIAL;
-  case '<': return T_PARENT;
-  case '$': return T_BLOCK;
+  case '#':
+    return T_SECTION;
+  case '^':
+    return T_INVERTED;
+  case '>':
+    return T_PARTIAL;
+  case '<':
+    return T_PARENT;
+  case '$':
+    return T_BLOCK;
   case '&':
-  case '{': return T_RAW;
-  default: return T_ESCAPED;
+  case '{':
+    return T_RAW;
+  default:
+    return T_ESCAPED;
   }
 }
 
@@ -322,9 +313,8 @@ typedef struct {
 } clearance;
 
 /* 'name' and 'n' are the name as written, for matching the closing tag. */
-static void open_level(parser *p, const tag *tg, const tok *t,
-                       const char *name, size_t n, const clearance *c)
-{
+static void open_level(parser *p, const tag *tg, const tok *t, const char *name,
+                       size_t n, const clearance *c) {
   level *l = &p->lv[++p->depth];
   memset(l, 0, sizeof(*l));
   l->open = *t;
@@ -338,13 +328,13 @@ static void open_level(parser *p, const tag *tg, const tok *t,
 }
 
 /* Cuts 'plen' bytes of 'prefix' from every line start of a text token. */
-static void strip_text(tok *t, const char *prefix, size_t plen)
-{
+static void strip_text(tok *t, const char *prefix, size_t plen) {
   char *buf = ws_xmalloc(t->len + 1);
   size_t n = 0;
   bool at_start = t->bol;
   for (size_t i = 0; i < t->len;) {
-    if (at_start && t->len - i >= plen && memcmp(t->text + i, prefix, plen) == 0)
+    if (at_start && t->len - i >= plen &&
+        memcmp(t->text + i, prefix, plen) == 0)
       i += plen;
     at_start = false;
     while (i < t->len && !at_start) {
@@ -362,8 +352,7 @@ static void strip_text(tok *t, const char *prefix, size_t plen)
 /* Removes a block's intrinsic indentation from everything inside it. A
  * nested block that already removed its own only has its indent adjusted,
  * which keeps nested blocks indented relative to the surrounding one. */
-static void strip_indent(tok *toks, size_t n, const char *prefix, size_t plen)
-{
+static void strip_indent(tok *toks, size_t n, const char *prefix, size_t plen) {
   for (size_t i = 0; i < n; i++) {
     tok *t = &toks[i];
     if (t->kind == T_TEXT) {
@@ -382,8 +371,7 @@ static void strip_indent(tok *toks, size_t n, const char *prefix, size_t plen)
 
 /* The indentation of a block's first line, when its opening tag stood on a
  * line of its own. */
-static void intrinsic_indent(tok *b)
-{
+static void intrinsic_indent(tok *b) {
   const tok *first = &b->kids[0];
   const char *s = "";
   size_t n = 0;
@@ -405,8 +393,7 @@ static void intrinsic_indent(tok *b)
 
 /* Finishes a block: its indentation comes from its content, from its own
  * line, or from a pair of tags that together stand alone. */
-static void close_block(parser *p, level *l, tok *t, bool pair)
-{
+static void close_block(parser *p, level *l, tok *t, bool pair) {
   level *outer = &p->lv[p->depth - 1];
   if (l->standalone && t->nkids) {
     intrinsic_indent(t);
@@ -427,8 +414,7 @@ static void close_block(parser *p, level *l, tok *t, bool pair)
 }
 
 /* A parent keeps only its blocks: other text inside it is ignored. */
-static void keep_blocks(tok *t)
-{
+static void keep_blocks(tok *t) {
   size_t n = 0;
   for (size_t i = 0; i < t->nkids; i++) {
     if (t->kids[i].kind == T_BLOCK)
@@ -439,8 +425,7 @@ static void keep_blocks(tok *t)
   t->nkids = n;
 }
 
-static int close_level(parser *p, const tag *tg, bool right)
-{
+static int close_level(parser *p, const tag *tg, bool right) {
   const char *s = tg->s;
   size_t n = tg->n;
   bool dynamic = strip_star(&s, &n);
@@ -469,8 +454,7 @@ static int close_level(parser *p, const tag *tg, bool right)
   return 0;
 }
 
-static void clear_for(parser *p, const tag *tg, clearance *c)
-{
+static void clear_for(parser *p, const tag *tg, clearance *c) {
   char s = tg->sigil;
   level *l = top(p);
   bool in_body = p->depth > 0 && l->open.kind == T_PARENT;
@@ -493,16 +477,15 @@ static void clear_for(parser *p, const tag *tg, clearance *c)
     c->trim_left = c->eat_right = c->left && c->right;
 }
 
-static bool opens_level(char sigil)
-{
+static bool opens_level(char sigil) {
   return sigil == '#' || sigil == '^' || sigil == '<' || sigil == '$';
 }
 
-static int add_tag(parser *p, const tag *tg, const clearance *c)
-{
+static int add_tag(parser *p, const tag *tg, const clearance *c) {
   const char *s = tg->s;
   size_t n = tg->n;
-  tok t = {.kind = (unsigned char)kind_of(tg->sigil), .line = tg->line,
+  tok t = {.kind = (unsigned char)kind_of(tg->sigil),
+           .line = tg->line,
            .col = tg->col};
   if (tg->sigil == '>' || tg->sigil == '<')
     t.dynamic = strip_star(&s, &n);
@@ -524,8 +507,7 @@ static int add_tag(parser *p, const tag *tg, const clearance *c)
   return 0;
 }
 
-static int handle_tag(parser *p, const tag *tg)
-{
+static int handle_tag(parser *p, const tag *tg) {
   clearance c;
   clear_for(p, tg, &c);
   flush_text(p, c.trim_left ? c.ws : tg->start);
@@ -543,8 +525,7 @@ static int handle_tag(parser *p, const tag *tg)
   }
 }
 
-static int parse(parser *p)
-{
+static int parse(parser *p) {
   int error = 0;
   while (error == 0) {
     size_t ts = find(p, p->pos, p->otag, p->olen);
@@ -559,22 +540,23 @@ static int parse(parser *p)
   }
   if (error == 0 && p->depth > 0) {
     level *l = top(p);
-    error = ws_error(WS_EINVALID, "%s:%u:%u: unclosed section '%.*s'",
-                     p->name, l->open.line, l->open.col,
+    error = ws_error(WS_EINVALID, "%s:%u:%u: unclosed section '%.*s'", p->name,
+                     l->open.line, l->open.col,
                      (int)(l->nlen > 64 ? 64 : l->nlen), l->name);
   }
   return error;
 }
 
 int ws_mustache_compile(ws_mustache **out, const char *name, const char *src,
-                        size_t len)
-{
-  ws_mustache *tpl = ws_xcalloc(1, sizeof(*tpl));
+                        size_t len) {
+  ws_mustache *tpl;
   parser p = {.len = len, .bol = true, .line = 1};
   int error;
+  assert(out && name && (src || len == 0));
+  tpl = ws_xcalloc(1, sizeof(*tpl));
   *out = NULL;
   tpl->name = ws_xstrdup(name);
-  tpl->src = ws_xstrndup(src, len);
+  tpl->src = len ? ws_xstrndup(src, len) : ws_xstrdup("");
   p.name = tpl->name;
   p.src = tpl->src;
   p.otag = "{{", p.olen = 2;
@@ -595,8 +577,7 @@ int ws_mustache_compile(ws_mustache **out, const char *name, const char *src,
   return error;
 }
 
-void ws_mustache_free(ws_mustache *tpl)
-{
+void ws_mustache_free(ws_mustache *tpl) {
   if (!tpl)
     return;
   free_toks(tpl->toks, tpl->ntoks);
@@ -605,8 +586,7 @@ void ws_mustache_free(ws_mustache *tpl)
   free(tpl);
 }
 
-const char *ws_mustache_name(const ws_mustache *tpl)
-{
+const char *ws_mustache_name(const ws_mustache *tpl) {
   return tpl->name;
 }
 
@@ -614,7 +594,7 @@ const char *ws_mustache_name(const ws_mustache *tpl)
 /* Environment                                                        */
 
 typedef struct {
-  char *name; /* NULL: empty slot */
+  char *name;       /* NULL: empty slot */
   ws_mustache *tpl; /* NULL: the loader said there is no such template */
   uint64_t hash;
 } slot;
@@ -627,24 +607,21 @@ struct ws_mustache_env {
   size_t cap, len; /* cap is a power of two */
 };
 
-static uint64_t hash_name(const char *s)
-{
+static uint64_t hash_name(const char *s) {
   uint64_t h = 14695981039346656037u;
   for (; *s; s++)
     h = (h ^ (unsigned char)*s) * 1099511628211u;
   return h;
 }
 
-static slot *find_slot(slot *slots, size_t cap, const char *name, uint64_t h)
-{
+static slot *find_slot(slot *slots, size_t cap, const char *name, uint64_t h) {
   for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1))
     if (!slots[i].name ||
         (slots[i].hash == h && strcmp(slots[i].name, name) == 0))
       return &slots[i];
 }
 
-static void grow_slots(ws_mustache_env *env)
-{
+static void grow_slots(ws_mustache_env *env) {
   size_t cap = env->cap * 2;
   slot *slots = ws_xcalloc(cap, sizeof(slot));
   for (size_t i = 0; i < env->cap; i++)
@@ -656,8 +633,7 @@ static void grow_slots(ws_mustache_env *env)
   env->cap = cap;
 }
 
-ws_mustache_env *ws_mustache_env_new(ws_mustache_load_fn load, void *payload)
-{
+ws_mustache_env *ws_mustache_env_new(ws_mustache_load_fn load, void *payload) {
   ws_mustache_env *env = ws_xcalloc(1, sizeof(*env));
   env->load = load;
   env->payload = payload;
@@ -667,8 +643,7 @@ ws_mustache_env *ws_mustache_env_new(ws_mustache_load_fn load, void *payload)
   return env;
 }
 
-void ws_mustache_env_free(ws_mustache_env *env)
-{
+void ws_mustache_env_free(ws_mustache_env *env) {
   if (!env)
     return;
   for (size_t i = 0; i < env->cap; i++) {
@@ -682,9 +657,8 @@ void ws_mustache_env_free(ws_mustache_env *env)
 
 /* Caches 'tpl' (NULL: not found) unless another thread was quicker; returns
  * the cached one. */
-static ws_mustache *remember(ws_mustache_env *env, const char *name,
-                             uint64_t h, ws_mustache *tpl, bool *found)
-{
+static ws_mustache *remember(ws_mustache_env *env, const char *name, uint64_t h,
+                             ws_mustache *tpl, bool *found) {
   pthread_mutex_lock(&env->lock);
   slot *s = find_slot(env->slots, env->cap, name, h);
   if (s->name) {
@@ -705,14 +679,12 @@ static ws_mustache *remember(ws_mustache_env *env, const char *name,
   return tpl;
 }
 
-static int not_found(const char *name)
-{
+static int not_found(const char *name) {
   return ws_error(WS_ENOTFOUND, "no template '%s'", name);
 }
 
 int ws_mustache_env_get(const ws_mustache **out, ws_mustache_env *env,
-                        const char *name)
-{
+                        const char *name) {
   uint64_t h = hash_name(name);
   ws_mustache *tpl = NULL;
   ws_str src = WS_STR_INIT;
@@ -774,8 +746,7 @@ typedef struct {
 
 static int render_toks(rstate *st, const scope *sc, const tok *toks, size_t n);
 
-static const ws_value *lookup(const frame *ctx, const tok *t)
-{
+static const ws_value *lookup(const frame *ctx, const tok *t) {
   const char *part = t->text;
   const ws_value *v = NULL;
   if (t->nparts == 0)
@@ -790,8 +761,7 @@ static const ws_value *lookup(const frame *ctx, const tok *t)
   return v;
 }
 
-static void flush_indent(rstate *st, const scope *sc)
-{
+static void flush_indent(rstate *st, const scope *sc) {
   if (st->pending && sc->ilen)
     ws_str_put(st->out, sc->indent, sc->ilen);
   st->pending = false;
@@ -799,8 +769,7 @@ static void flush_indent(rstate *st, const scope *sc)
 
 /* Template text gets the indentation after each of its newlines; values
  * never do, as the spec asks. */
-static void put_text(rstate *st, const scope *sc, const tok *t)
-{
+static void put_text(rstate *st, const scope *sc, const tok *t) {
   const char *s = t->text, *end = s + t->len;
   if (t->len == 0)
     return;
@@ -820,8 +789,7 @@ static void put_text(rstate *st, const scope *sc, const tok *t)
   st->pending = end[-1] == '\n';
 }
 
-static void put_value(rstate *st, const scope *sc, const tok *t)
-{
+static void put_value(rstate *st, const scope *sc, const tok *t) {
   const ws_value *v = lookup(sc->ctx, t);
   flush_indent(st, sc);
   if (v && v->type == WS_VALUE_STRING && t->kind == T_ESCAPED)
@@ -830,8 +798,7 @@ static void put_value(rstate *st, const scope *sc, const tok *t)
     ws_value_put_text(st->out, v);
 }
 
-static int render_section(rstate *st, const scope *sc, const tok *t)
-{
+static int render_section(rstate *st, const scope *sc, const tok *t) {
   const ws_value *v = lookup(sc->ctx, t);
   scope inner = *sc;
   frame f = {v, sc->ctx};
@@ -850,8 +817,7 @@ static int render_section(rstate *st, const scope *sc, const tok *t)
   return error;
 }
 
-static int too_deep(const scope *sc, const tok *t)
-{
+static int too_deep(const scope *sc, const tok *t) {
   return ws_error(WS_EINVALID,
                   "%s:%u:%u: more than %d nested partials, parents or blocks",
                   sc->tpl->name, t->line, t->col, WS_MUSTACHE_MAX_DEPTH);
@@ -860,8 +826,7 @@ static int too_deep(const scope *sc, const tok *t)
 /* Sets up the scope an expansion renders in: on lines of its own it adds
  * its indentation to the current one, inline it has none. Returns the
  * joined indentation to free, if one had to be built. */
-static char *enter(rstate *st, const scope *sc, const tok *t, scope *inner)
-{
+static char *enter(rstate *st, const scope *sc, const tok *t, scope *inner) {
   char *joined = NULL;
   *inner = *sc;
   inner->depth = sc->depth + 1;
@@ -888,8 +853,7 @@ static char *enter(rstate *st, const scope *sc, const tok *t, scope *inner)
 /* Finds the template a partial or parent tag names; *out stays NULL when
  * there is none, which renders as nothing. */
 static int resolve(const ws_mustache **out, rstate *st, const scope *sc,
-                   const tok *t)
-{
+                   const tok *t) {
   const char *name = t->text;
   *out = NULL;
   if (t->dynamic) {
@@ -905,8 +869,7 @@ static int resolve(const ws_mustache **out, rstate *st, const scope *sc,
   return error == WS_ENOTFOUND ? 0 : error;
 }
 
-static int render_include(rstate *st, const scope *sc, const tok *t)
-{
+static int render_include(rstate *st, const scope *sc, const tok *t) {
   const ws_mustache *tpl;
   scope inner;
   int error = resolve(&tpl, st, sc, t);
@@ -925,8 +888,7 @@ static int render_include(rstate *st, const scope *sc, const tok *t)
 /* The outermost override wins, so a child can replace what its parent
  * passes to the grandparent. */
 static const tok *find_override(const scope *sc, const tok *t,
-                                const ws_mustache **tpl)
-{
+                                const ws_mustache **tpl) {
   const tok *found = NULL;
   for (const ovr *o = sc->ovr; o; o = o->outer)
     for (size_t i = 0; i < o->n; i++)
@@ -938,8 +900,7 @@ static const tok *find_override(const scope *sc, const tok *t,
   return found;
 }
 
-static int render_block(rstate *st, const scope *sc, const tok *t)
-{
+static int render_block(rstate *st, const scope *sc, const tok *t) {
   const ws_mustache *tpl = sc->tpl;
   const tok *content = find_override(sc, t, &tpl);
   scope inner;
@@ -958,8 +919,7 @@ static int render_block(rstate *st, const scope *sc, const tok *t)
   return error;
 }
 
-static int render_toks(rstate *st, const scope *sc, const tok *toks, size_t n)
-{
+static int render_toks(rstate *st, const scope *sc, const tok *toks, size_t n) {
   int error = 0;
   for (size_t i = 0; i < n && error == 0; i++) {
     const tok *t = &toks[i];
@@ -987,9 +947,9 @@ static int render_toks(rstate *st, const scope *sc, const tok *toks, size_t n)
   return error;
 }
 
-int ws_mustache_render(ws_str *out, const ws_mustache *tpl,
-                       const ws_value *ctx, ws_mustache_env *env)
-{
+int ws_mustache_render(ws_str *out, const ws_mustache *tpl, const ws_value *ctx,
+                       ws_mustache_env *env) {
+  assert(out && tpl);
   size_t entry = out->len;
   frame root = {ctx, NULL};
   rstate st = {out, env, false};

@@ -596,11 +596,22 @@ done:
   return 0;
 }
 
-static void strlist_release(ws_strlist *l)
+void ws_strlist_release(ws_strlist *l)
 {
   for (size_t i = 0; i < l->len; i++)
     free(l->items[i]);
   free(l->items);
+  l->items = NULL;
+  l->len = 0;
+}
+
+void ws_history_release(ws_history *h)
+{
+  free(h->first_author);
+  free(h->last_author);
+  free(h->last_subject);
+  ws_strlist_release(&h->authors);
+  memset(h, 0, sizeof(*h));
 }
 
 void ws_profile_free(ws_profile *p)
@@ -613,16 +624,17 @@ void ws_profile_free(ws_profile *p)
                    p->goal_short, p->goal_long, p->body_html, p->summary};
   for (size_t i = 0; i < COUNT(texts); i++)
     free(texts[i]);
-  strlist_release(&p->strengths);
-  strlist_release(&p->learning);
-  strlist_release(&p->passion_projects);
-  strlist_release(&p->seek_topics);
-  strlist_release(&p->offer_topics);
+  ws_strlist_release(&p->strengths);
+  ws_strlist_release(&p->learning);
+  ws_strlist_release(&p->passion_projects);
+  ws_strlist_release(&p->seek_topics);
+  ws_strlist_release(&p->offer_topics);
   for (size_t i = 0; i < p->nsections; i++)
     free(p->sections[i]);
   free(p->sections);
   ws_value_free(p->links);
   ws_value_free(p->data);
+  ws_history_release(&p->history);
   free(p);
 }
 

@@ -39,6 +39,19 @@ typedef struct {
   size_t len;
 } ws_strlist;
 
+/* What git history says about one profile (filled by the site from the
+ * source's history walk; all zero with --no-history). */
+typedef struct {
+  bool known;       /* the walk found this profile */
+  bool partial;     /* shallow clone: the first commit may not be the real one */
+  long long first_time, last_time; /* commit times, seconds since epoch */
+  char *first_author, *last_author; /* names, .mailmap applied */
+  char *last_subject;               /* subject line of the last commit */
+  char last_commit[41];             /* full id of the last commit (hex) */
+  size_t revisions;                 /* commits that added or changed it */
+  ws_strlist authors;               /* distinct author names, sorted */
+} ws_history;
+
 typedef struct {
   char *slug;  /* file name stem */
   char *path;  /* the file, relative to the repository root (for messages) */
@@ -58,6 +71,7 @@ typedef struct {
   char **sections; /* level-2 headings of the body */
   size_t nsections;
   ws_value *data;  /* the whole front matter, for templates */
+  ws_history history;
 } ws_profile;
 
 /** Returns the name of mentor type 't' ("advisor"). */
@@ -77,6 +91,10 @@ int ws_profile_load(ws_profile **out, const char *path, const char *slug,
                     void *payload, ws_diag *diag);
 /** Frees 'p'; NULL does nothing. */
 void ws_profile_free(ws_profile *p);
+/** Frees the contents of 'l'. */
+void ws_strlist_release(ws_strlist *l);
+/** Frees the contents of 'h' and zeroes it. */
+void ws_history_release(ws_history *h);
 /** Tells whether 'slug' is a valid slug: [a-z0-9-]+, at most 64 bytes, not
  * starting or ending with '-'. */
 bool ws_slug_valid(const char *slug);

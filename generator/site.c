@@ -436,6 +436,13 @@ void ws_site_free(ws_site *site)
   tags_free(site->strengths, site->nstrengths);
   tags_free(site->teams, site->nteams);
   ws_value_free(site->config);
+  for (size_t i = 0; i < site->nevents; i++) {
+    free(site->events[i].author);
+    free(site->events[i].subject);
+    free(site->events[i].slug);
+    free(site->events[i].old_slug);
+  }
+  free(site->events);
   free(site->content);
   free(site);
 }

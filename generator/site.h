@@ -24,6 +24,24 @@ typedef struct {
   size_t nlearners;
 } ws_tag;
 
+typedef enum {
+  WS_EVENT_ADDED,   /* a profile appeared: someone joined the directory */
+  WS_EVENT_UPDATED, /* a profile changed */
+  WS_EVENT_RENAMED, /* a profile moved to a new slug */
+  WS_EVENT_REMOVED  /* a profile was deleted */
+} ws_event_kind;
+
+/* One change to one profile, from the history walk. */
+typedef struct {
+  ws_event_kind kind;
+  long long time;       /* commit time, seconds since epoch */
+  char *author;         /* .mailmap applied */
+  char *subject;        /* commit subject line */
+  char commit[41];      /* full commit id */
+  char *slug;           /* the profile's slug after the commit */
+  char *old_slug;       /* renames: the slug before; else NULL */
+} ws_event;
+
 typedef struct {
   ws_profile **people; /* sorted, owned */
   size_t npeople;
@@ -32,6 +50,9 @@ typedef struct {
   ws_tag *teams;       /* by slug */
   size_t nteams;
   ws_value *config;    /* site.yml (a map, possibly empty), owned */
+  ws_event *events;    /* profile history, newest first; empty without it */
+  size_t nevents;
+  bool history_partial; /* the repository is a shallow clone */
   char *content;       /* content folder prefix, "" or "content/" */
 } ws_site;
 

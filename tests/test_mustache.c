@@ -14,8 +14,7 @@
 #include "value.h"
 
 /* Templates come from a map of name to source. */
-static int load_map(ws_str *out, const char *name, void *payload)
-{
+static int load_map(ws_str *out, const char *name, void *payload) {
   const ws_value *v = ws_value_get(payload, name);
   if (!v)
     return WS_ENOTFOUND;
@@ -23,8 +22,7 @@ static int load_map(ws_str *out, const char *name, void *payload)
   return 0;
 }
 
-static void expect_compile_error(const char *src, const char *message)
-{
+static void expect_compile_error(const char *src, const char *message) {
   ws_mustache *tpl = (ws_mustache *)1;
   int rc = ws_mustache_compile(&tpl, "page", src, strlen(src));
   cr_expect_eq(rc, WS_EINVALID, "%s: rc %d", src, rc);
@@ -35,8 +33,7 @@ static void expect_compile_error(const char *src, const char *message)
 /* Renders 'src' against 'ctx' with templates from 'partials' (may be
  * NULL); returns the code and leaves the text in 'out'. */
 static int render(ws_str *out, const char *src, const ws_value *ctx,
-                  ws_value *partials)
-{
+                  ws_value *partials) {
   ws_mustache *tpl;
   ws_mustache_env *env =
       partials ? ws_mustache_env_new(load_map, partials) : NULL;
@@ -48,48 +45,43 @@ static int render(ws_str *out, const char *src, const ws_value *ctx,
   return rc;
 }
 
-Test(mustache, unclosed_tag_reports_line_and_column)
-{
+Test(mustache, unclosed_tag_reports_line_and_column) {
   expect_compile_error("a\n  {{name", "page:2:3: unclosed tag");
   expect_compile_error("{{{raw}}", "page:1:1: unclosed tag");
 }
 
-Test(mustache, unclosed_section_reports_opening_tag)
-{
-  expect_compile_error("x\n {{#items}}\n{{.}}", "page:2:2: unclosed section 'items'");
-  expect_compile_error("{{<base}}{{$b}}{{/b}}", "page:1:1: unclosed section 'base'");
+Test(mustache, unclosed_section_reports_opening_tag) {
+  expect_compile_error("x\n {{#items}}\n{{.}}",
+                       "page:2:2: unclosed section 'items'");
+  expect_compile_error("{{<base}}{{$b}}{{/b}}",
+                       "page:1:1: unclosed section 'base'");
 }
 
-Test(mustache, mismatched_close_reports_both_tags)
-{
+Test(mustache, mismatched_close_reports_both_tags) {
   expect_compile_error("{{#a}}\n\n  {{/b}}",
                        "page:3:3: closing tag 'b' does not match 'a' opened "
                        "at 1:1");
 }
 
-Test(mustache, stray_close_is_an_error)
-{
+Test(mustache, stray_close_is_an_error) {
   expect_compile_error("ok {{/a}}",
                        "page:1:4: closing tag 'a' without an opening tag");
 }
 
-Test(mustache, bad_delimiter_change_is_an_error)
-{
+Test(mustache, bad_delimiter_change_is_an_error) {
   expect_compile_error("a {{=<% =}}", "page:1:3: invalid delimiter change");
   expect_compile_error("{{=<% %> x=}}", "page:1:1: invalid delimiter change");
   expect_compile_error("\n{{=<%%>=}}", "page:2:1: invalid delimiter change");
   expect_compile_error("{{=<% %>=}}\n<%x", "page:2:1: unclosed tag");
 }
 
-Test(mustache, empty_tag_name_is_an_error)
-{
+Test(mustache, empty_tag_name_is_an_error) {
   expect_compile_error("a{{ }}", "page:1:2: empty tag name");
   expect_compile_error("{{#}}{{/}}", "page:1:1: empty tag name");
   expect_compile_error("{{> * }}", "page:1:1: empty tag name");
 }
 
-Test(mustache, deep_nesting_is_an_error)
-{
+Test(mustache, deep_nesting_is_an_error) {
   ws_str src = WS_STR_INIT;
   for (int i = 0; i < 100; i++)
     ws_str_puts(&src, "{{#a}}");
@@ -101,8 +93,7 @@ Test(mustache, deep_nesting_is_an_error)
   ws_str_release(&src);
 }
 
-Test(mustache, broken_partial_fails_and_names_it)
-{
+Test(mustache, broken_partial_fails_and_names_it) {
   ws_value *partials = ws_value_map();
   ws_value_set_str(partials, "card", "ok\n{{#x}}");
   ws_str out = WS_STR_INIT;
@@ -115,8 +106,7 @@ Test(mustache, broken_partial_fails_and_names_it)
   ws_value_free(partials);
 }
 
-Test(mustache, self_including_partial_hits_depth_limit)
-{
+Test(mustache, self_including_partial_hits_depth_limit) {
   /* Each level goes one step down a linked list that is deeper than the
    * limit, so the recursion would end on its own, only too late. */
   ws_value *partials = ws_value_map();
@@ -140,8 +130,7 @@ Test(mustache, self_including_partial_hits_depth_limit)
   ws_value_free(partials);
 }
 
-Test(mustache, parent_cycle_hits_depth_limit)
-{
+Test(mustache, parent_cycle_hits_depth_limit) {
   ws_value *partials = ws_value_map();
   ws_value_set_str(partials, "a", "A{{<b}}{{/b}}");
   ws_value_set_str(partials, "b", "B\n  {{<a}}{{$x}}y{{/x}}{{/a}}");
@@ -157,13 +146,12 @@ Test(mustache, parent_cycle_hits_depth_limit)
   ws_value_free(partials);
 }
 
-Test(mustache, block_naming_itself_hits_depth_limit)
-{
+Test(mustache, block_naming_itself_hits_depth_limit) {
   ws_value *partials = ws_value_map();
   ws_value_set_str(partials, "base", "{{$b}}{{/b}}");
   ws_str out = WS_STR_INIT;
-  cr_expect_eq(render(&out, "{{<base}}{{$b}}x{{$b}}{{/b}}{{/b}}{{/base}}",
-                      NULL, partials),
+  cr_expect_eq(render(&out, "{{<base}}{{$b}}x{{$b}}{{/b}}{{/b}}{{/base}}", NULL,
+                      partials),
                WS_EINVALID);
   cr_expect(strstr(ws_error_last(), "more than 64 nested") != NULL, "%s",
             ws_error_last());
@@ -171,8 +159,7 @@ Test(mustache, block_naming_itself_hits_depth_limit)
   ws_value_free(partials);
 }
 
-Test(mustache, escapes_all_five_characters)
-{
+Test(mustache, escapes_all_five_characters) {
   ws_value *ctx = ws_value_map();
   ws_value_set_str(ctx, "x", "a&b<c>d\"e'f");
   ws_str out = WS_STR_INIT;
@@ -183,8 +170,7 @@ Test(mustache, escapes_all_five_characters)
   ws_value_free(ctx);
 }
 
-Test(mustache, numbers_print_with_15_digits)
-{
+Test(mustache, numbers_print_with_15_digits) {
   ws_value *ctx = ws_value_map();
   ws_value_set_num(ctx, "a", 1.0 / 3);
   ws_value_set_num(ctx, "b", 42);
@@ -195,8 +181,7 @@ Test(mustache, numbers_print_with_15_digits)
   ws_value_free(ctx);
 }
 
-Test(mustache, compiles_once_renders_many)
-{
+Test(mustache, compiles_once_renders_many) {
   ws_mustache *tpl;
   const char *src = "{{#people}}<li>{{name}}</li>{{/people}}";
   cr_assert_eq(ws_mustache_compile(&tpl, "list", src, strlen(src)), 0);
@@ -220,8 +205,7 @@ Test(mustache, compiles_once_renders_many)
   ws_mustache_free(tpl);
 }
 
-Test(mustache, values_are_not_templates)
-{
+Test(mustache, values_are_not_templates) {
   ws_value *ctx = ws_value_map();
   ws_value_set_str(ctx, "name", "Ada");
   ws_value_set_str(ctx, "bio", "I write {{name}} and {{#x}}{{/x}}");
@@ -233,8 +217,7 @@ Test(mustache, values_are_not_templates)
   ws_value_free(ctx);
 }
 
-Test(mustache, missing_partial_renders_nothing)
-{
+Test(mustache, missing_partial_renders_nothing) {
   ws_value *partials = ws_value_map();
   ws_str out = WS_STR_INIT;
   cr_assert_eq(render(&out, "[{{>nope}}][{{<nada}}{{/nada}}]", NULL, partials),
@@ -244,8 +227,7 @@ Test(mustache, missing_partial_renders_nothing)
   ws_value_free(partials);
 }
 
-Test(mustache, env_get_caches_and_reports_missing)
-{
+Test(mustache, env_get_caches_and_reports_missing) {
   ws_value *partials = ws_value_map();
   ws_value_set_str(partials, "a", "A");
   ws_mustache_env *env = ws_mustache_env_new(load_map, partials);
@@ -267,8 +249,7 @@ typedef struct {
   int rc;
 } job;
 
-static void *render_many(void *payload)
-{
+static void *render_many(void *payload) {
   job *j = payload;
   for (int i = 0; i < 500 && j->rc == 0; i++) {
     ws_str_clear(&j->out);
@@ -277,8 +258,7 @@ static void *render_many(void *payload)
   return NULL;
 }
 
-Test(mustache, shared_env_renders_identically_in_threads)
-{
+Test(mustache, shared_env_renders_identically_in_threads) {
   ws_value *partials = ws_value_map();
   ws_value_set_str(partials, "layout",
                    "<main>\n  {{$body}}none{{/body}}\n</main>\n");
@@ -311,8 +291,8 @@ Test(mustache, shared_env_renders_identically_in_threads)
     cr_expect_str_eq(jobs[i].out.ptr, want.ptr, "thread %d", i);
     ws_str_release(&jobs[i].out);
   }
-  cr_expect(strstr(want.ptr, "<main>\n  <ul>\n    <li>0</li>\n") != NULL,
-            "%s", want.ptr);
+  cr_expect(strstr(want.ptr, "<main>\n  <ul>\n    <li>0</li>\n") != NULL, "%s",
+            want.ptr);
   ws_str_release(&want);
   ws_mustache_env_free(env);
   ws_mustache_free(tpl);

@@ -18,12 +18,11 @@
 #include "value.h"
 
 static const char *const files[] = {
-    "comments",   "delimiters", "interpolation",  "inverted",
-    "partials",   "sections",   "~inheritance",   "~dynamic-names",
+    "comments", "delimiters", "interpolation", "inverted",
+    "partials", "sections",   "~inheritance",  "~dynamic-names",
 };
 
-static ws_value *plain_scalar(const char *s, size_t len)
-{
+static ws_value *plain_scalar(const char *s, size_t len) {
   char *end;
   if (strcmp(s, "true") == 0)
     return ws_value_bool(true);
@@ -38,8 +37,7 @@ static ws_value *plain_scalar(const char *s, size_t len)
   return ws_value_string(s, len);
 }
 
-static ws_value *convert(yaml_document_t *doc, yaml_node_t *node, int depth)
-{
+static ws_value *convert(yaml_document_t *doc, yaml_node_t *node, int depth) {
   cr_assert(node && depth < 64, "bad spec document");
   switch (node->type) {
   case YAML_SCALAR_NODE: {
@@ -63,9 +61,9 @@ static ws_value *convert(yaml_document_t *doc, yaml_node_t *node, int depth)
          p < node->data.mapping.pairs.top; p++) {
       yaml_node_t *k = yaml_document_get_node(doc, p->key);
       cr_assert(k && k->type == YAML_SCALAR_NODE, "non-scalar key");
-      ws_value_set(map, (const char *)k->data.scalar.value,
-                   convert(doc, yaml_document_get_node(doc, p->value),
-                           depth + 1));
+      ws_value_set(
+          map, (const char *)k->data.scalar.value,
+          convert(doc, yaml_document_get_node(doc, p->value), depth + 1));
     }
     return map;
   }
@@ -75,8 +73,7 @@ static ws_value *convert(yaml_document_t *doc, yaml_node_t *node, int depth)
   return NULL;
 }
 
-static ws_value *load_json(const char *path)
-{
+static ws_value *load_json(const char *path) {
   FILE *f = fopen(path, "rb");
   yaml_parser_t parser;
   yaml_document_t doc;
@@ -94,8 +91,7 @@ static ws_value *load_json(const char *path)
 }
 
 /* Partials come from the test's "partials" map. */
-static int load_partial(ws_str *out, const char *name, void *payload)
-{
+static int load_partial(ws_str *out, const char *name, void *payload) {
   const char *s = ws_value_cstr(ws_value_get(payload, name));
   if (!s)
     return WS_ENOTFOUND;
@@ -103,8 +99,7 @@ static int load_partial(ws_str *out, const char *name, void *payload)
   return 0;
 }
 
-static bool run_case(const char *file, const ws_value *t)
-{
+static bool run_case(const char *file, const ws_value *t) {
   const char *name = ws_value_cstr(ws_value_get(t, "name"));
   const ws_value *tpl_src = ws_value_get(t, "template");
   const char *expected = ws_value_cstr(ws_value_get(t, "expected"));
@@ -132,8 +127,7 @@ static bool run_case(const char *file, const ws_value *t)
   return ok;
 }
 
-static char *spec_dir(void)
-{
+static char *spec_dir(void) {
   const char *root = getenv("WS_ROOT");
   ws_str dir = WS_STR_INIT;
   if (root && *root)
@@ -143,8 +137,7 @@ static char *spec_dir(void)
   return ws_str_detach(&dir);
 }
 
-Test(mustache_spec, all_pass)
-{
+Test(mustache_spec, all_pass) {
   char *dir = spec_dir();
   struct stat sb;
   size_t passed = 0, total = 0;

@@ -23,8 +23,7 @@ typedef struct {
   size_t len;
 } input;
 
-static int load(ws_str *out, const char *name, void *payload)
-{
+static int load(ws_str *out, const char *name, void *payload) {
   const input *in = payload;
   if (strcmp(name, "self") == 0)
     ws_str_put(out, in->src, in->len);
@@ -37,8 +36,7 @@ static int load(ws_str *out, const char *name, void *payload)
   return 0;
 }
 
-static ws_value *context(void)
-{
+static ws_value *context(void) {
   ws_value *ctx = ws_value_map(), *list = ws_value_list();
   ws_value *item = ws_value_map(), *deep = ws_value_map();
   ws_value_set_str(ctx, "name", "<Ada & 'B'>");
@@ -59,8 +57,7 @@ static ws_value *context(void)
   return ctx;
 }
 
-static bool digits(const char **s)
-{
+static bool digits(const char **s) {
   const char *start = *s;
   while (**s >= '0' && **s <= '9')
     (*s)++;
@@ -68,8 +65,7 @@ static bool digits(const char **s)
 }
 
 /* Every failure is "name:line:col: message", naming one of our templates. */
-static void check_message(void)
-{
+static void check_message(void) {
   static const char *const names[] = {"fuzz:", "self:", "p:", "base:"};
   const char *m = ws_error_last();
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -82,8 +78,7 @@ static void check_message(void)
   abort();
 }
 
-int ws_fuzz_mustache(const uint8_t *data, size_t size)
-{
+int ws_fuzz_mustache(const uint8_t *data, size_t size) {
   input in = {(const char *)data, size};
   ws_mustache *tpl = NULL;
   int rc = ws_mustache_compile(&tpl, "fuzz", in.src, size);
@@ -121,8 +116,7 @@ int ws_fuzz_mustache(const uint8_t *data, size_t size)
 #ifdef WS_LIBFUZZER
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return ws_fuzz_mustache(data, size);
 }
 #endif
