@@ -1,6 +1,6 @@
 # wholeself - plain make. See README.md and STYLE.md.
 CC      ?= gcc
-PKGS    := libgit2 libcmark yaml-0.1
+PKGS    := libgit2 libcmark yaml-0.1 libmicrohttpd
 TPKGS   := $(PKGS) criterion libxml-2.0
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
            -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition \
@@ -21,7 +21,7 @@ DEPS_CFLAGS = $(shell pkg-config --cflags $(TPKGS) 2>/dev/null)
 LIBS        = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 TLIBS       = $(shell pkg-config --libs $(TPKGS)) -lpthread -lm
 
-.PHONY: all run test check asan fuzz bench clean format deps install uninstall demo
+.PHONY: all run test browser-test check asan fuzz bench clean format deps install uninstall demo
 
 all: $(BUILD)/wholeself
 
@@ -56,6 +56,13 @@ demo: $(BUILD)/wholeself
 
 test: $(BUILD)/tests/run $(BUILD)/wholeself
 	WS_BIN=$(CURDIR)/$(BUILD)/wholeself WS_ROOT=$(CURDIR) $(BUILD)/tests/run $(TESTFLAGS)
+	@if [ -x /usr/bin/chromium ] && command -v node >/dev/null 2>&1 && [ -d tests/browser/node_modules ]; then \
+	  $(MAKE) --no-print-directory browser-test; \
+	else echo 'browser test: skipped (needs /usr/bin/chromium, node, and `npm ci` in tests/browser)'; fi
+
+# The demo site in headless Chromium: axe-core, the filter, no outside requests.
+browser-test: $(BUILD)/wholeself
+	WS_BIN=$(CURDIR)/$(BUILD)/wholeself WS_ROOT=$(CURDIR) node tests/browser/run.js
 
 check:
 	$(MAKE) WERROR=-Werror test
@@ -65,11 +72,11 @@ asan:
 	@mkdir -p build/asan
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build/asan/tests/run build/asan/wholeself
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  WS_BIN=$(CURDIR)/build/asan/wholeself WS_ROOT=$(CURDIR) build/asan/tests/run -j1 > build/asan/test.log 2>&1; \
+	  WHOLESELF_THEMES=$(CURDIR)/themes WS_BIN=$(CURDIR)/build/asan/wholeself WS_ROOT=$(CURDIR) build/asan/tests/run -j1 > build/asan/test.log 2>&1; \
 	  rc=$$?; tail -n 3 build/asan/test.log; \
 	  if [ $$rc -ne 0 ] || grep -qE 'LeakSanitizer|AddressSanitizer|runtime error' build/asan/test.log; then \
 	    grep -E -A20 'LeakSanitizer|AddressSanitizer|runtime error' build/asan/test.log | head -60; echo 'asan: FAILED'; exit 1; fi
-	ASAN_OPTIONS=detect_leaks=1 ./.ci/demo build/asan/wholeself build/asan/public
+	ASAN_OPTIONS=detect_leaks=1 WHOLESELF_THEMES=$(CURDIR)/themes ./.ci/demo build/asan/wholeself build/asan/public
 	@echo 'asan: clean'
 
 fuzz:

@@ -11,11 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "diag.h"
 #include "error.h"
+#include "init.h"
 #include "output.h"
 #include "profile.h"
 #include "render.h"
+#include "serve.h"
 #include "site.h"
 #include "source.h"
 #include "str.h"
@@ -35,6 +38,8 @@ static const char usage_main[] =
     "  build   read the profiles at a ref and write the site\n"
     "  check   validate every profile and site.yml, report all problems\n"
     "  new     scaffold people/SLUG.md from a commented template\n"
+    "  serve   preview the work tree on localhost, rebuilding on change\n"
+    "  init    make a new team repository\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help (or 'wholeself COMMAND --help')\n"
@@ -66,7 +71,15 @@ static const char usage_build[] =
     "                      else 'default')\n"
     "      --base-url URL  absolute address of the site, for feeds and links\n"
     "      --title TEXT    site title (default: site.yml's title)\n"
-    "  -q, --quiet         print only errors\n"
+    "      --report-json FILE  also write the team report's figures as JSON\n"
+    "                      to FILE ('-': standard output; see docs/report.md)\n"
+    "      --no-history    skip reading git history: no 'on the team page\n"
+    "                      since' dates, contributions timeline or feed\n"
+    "                      entries (faster on very long histories)\n"
+    "      --format F      diagnostics as text (default), github or json\n"
+    "      --strict        refuse to build on warnings too\n"
+    "  -q, --quiet         print problems only when the build fails\n"
+    "  -v, --verbose       print every stage with its time\n"
     "  -h, --help          show this help\n";
 
 static const char usage_check[] =
@@ -96,7 +109,41 @@ static const char usage_new[] =
     "      --content DIR   content folder inside it (default: the root)\n"
     "  -h, --help          show this help\n";
 
+static const char usage_serve[] =
+    "Usage: wholeself serve [SOURCE OPTIONS] [OPTIONS]\n"
+    "\n"
+    "Builds the work tree (uncommitted edits included) into a private folder\n"
+    "and serves it on localhost. Watches the content and theme folders and\n"
+    "rebuilds on every save; open pages reload by themselves. While a save\n"
+    "breaks the build, the problems show in the terminal and in the browser.\n"
+    "Stop it with Ctrl-C.\n"
+    "\n"
+    "%s"
+    "\n"
+    "Serve options:\n"
+    "  -p, --port N        port to listen on (default: 8000; 0: any free one)\n"
+    "      --host ADDR     address to bind (default: 127.0.0.1, this machine\n"
+    "                      only)\n"
+    "      --theme NAME    theme name or path (default: site.yml's theme)\n"
+    "      --base-url URL  absolute address of the site\n"
+    "      --title TEXT    site title (default: site.yml's title)\n"
+    "  -q, --quiet         print only errors\n"
+    "  -v, --verbose       print every stage of every build with its time\n"
+    "  -h, --help          show this help\n";
+
+static const char usage_init[] =
+    "Usage: wholeself init [DIR]\n"
+    "\n"
+    "Makes a new team repository in DIR (default: the current folder), which\n"
+    "must be empty or missing: site.yml, people/ with an example profile, a\n"
+    "README that tells people how to add themselves, a GitHub Actions\n"
+    "workflow and .gitignore, committed as the first commit of branch main.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help          show this help\n";
+
 enum {
+  OPT_HOST = 240,
   OPT_REF = 256,
   OPT_CONTENT,
   OPT_WORKTREE,
@@ -105,14 +152,20 @@ enum {
   OPT_TITLE,
   OPT_FORMAT,
   OPT_STRICT,
-  OPT_NAME
+  OPT_NAME,
+  OPT_REPORT_JSON,
+  OPT_NO_HISTORY
 };
 
 typedef struct {
   ws_source_opts src;
   const char *out, *theme, *base_url, *title, *name;
+  const char *report_json; /* --report-json FILE, or NULL */
   ws_diag_style format;
   bool strict, quiet;
+  bool no_history; /* --no-history */
+  const char *host, *port;
+  bool verbose;
 } options;
 
 static int usage_error(const char *cmd, const char *fmt, ...)
@@ -159,13 +212,18 @@ static int parse(options *o, const char *cmd, const char *help, int argc,
       {"format", required_argument, NULL, OPT_FORMAT},
       {"strict", no_argument, NULL, OPT_STRICT},
       {"name", required_argument, NULL, OPT_NAME},
+      {"report-json", required_argument, NULL, OPT_REPORT_JSON},
+      {"no-history", no_argument, NULL, OPT_NO_HISTORY},
       {"quiet", no_argument, NULL, 'q'},
+      {"verbose", no_argument, NULL, 'v'},
+      {"port", required_argument, NULL, 'p'},
+      {"host", required_argument, NULL, OPT_HOST},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, ":C:o:qh", longs, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":C:o:p:qvh", longs, NULL)) != -1) {
     switch (c) {
     case 'C': o->src.repo = optarg; break;
     case OPT_REF: o->src.ref = optarg; break;
@@ -177,7 +235,12 @@ static int parse(options *o, const char *cmd, const char *help, int argc,
     case OPT_TITLE: o->title = optarg; break;
     case OPT_STRICT: o->strict = true; break;
     case OPT_NAME: o->name = optarg; break;
+    case OPT_REPORT_JSON: o->report_json = optarg; break;
+    case OPT_NO_HISTORY: o->no_history = true; break;
     case 'q': o->quiet = true; break;
+    case 'v': o->verbose = true; break;
+    case 'p': o->port = optarg; break;
+    case OPT_HOST: o->host = optarg; break;
     case OPT_FORMAT:
       if (!ws_diag_style_parse(&o->format, optarg))
         return usage_error(cmd, "unknown format '%s' (text, github, json)",
@@ -203,30 +266,7 @@ static int env_error(const char *what)
 
 static void print_diags(FILE *f, ws_diag *d, ws_diag_style style)
 {
-  ws_str text = WS_STR_INIT;
-  ws_diag_sort(d);
-  ws_diag_format(&text, d, style);
-  fputs(text.ptr, f);
-  ws_str_release(&text);
-}
-
-static long long build_time(const ws_source *src)
-{
-  const char *sde = getenv("SOURCE_DATE_EPOCH");
-  if (sde && *sde) {
-    char *end;
-    long long t = strtoll(sde, &end, 10);
-    if (!*end && t >= 0)
-      return t;
-  }
-  return ws_source_commit_time(src);
-}
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  ws_build_print_diags(f, d, style);
 }
 
 static int open_site(ws_source **src, ws_site **site, const options *o,
@@ -239,67 +279,74 @@ static int open_site(ws_source **src, ws_site **site, const options *o,
   return -1;
 }
 
-static int render(const options *o, ws_source *src, ws_site *site,
-                  size_t *files)
+/* Once the site is loaded, decides whether its problems stop the build. */
+typedef struct {
+  const options *o;
+  bool refused;
+} build_policy;
+
+static bool build_loaded(ws_diag *diag, void *payload)
 {
-  ws_theme *theme = NULL;
-  ws_output *out = NULL;
-  const char *theme_name =
-      o->theme ? o->theme : ws_site_config(site, "theme", "default");
-  ws_render_opts ro = {o->base_url, o->title, build_time(src)};
-  int rc = WS_EXIT_OK;
-  if (ws_theme_open(&theme, theme_name, src) < 0 ||
-      ws_output_open(&out, o->out) < 0 ||
-      ws_render_site(site, theme, src, out, &ro) < 0) {
-    fprintf(stderr, "wholeself: %s\n", ws_error_last());
-    fprintf(stderr, "wholeself: the site was not built; %s is unchanged\n",
-            o->out);
-    rc = WS_EXIT_ENV;
-  } else {
-    *files = ws_output_count(out);
-    if (ws_output_commit(out) < 0)
-      rc = env_error(ws_error_last());
+  build_policy *bp = payload;
+  const options *o = bp->o;
+  size_t errors = ws_diag_count(diag, WS_DIAG_ERROR);
+  size_t warnings = ws_diag_count(diag, WS_DIAG_WARNING);
+  if (diag->len && (errors || o->strict || !o->quiet))
+    print_diags(stderr, diag, o->format);
+  if (errors || (o->strict && warnings)) {
+    fprintf(stderr,
+            "wholeself: %zu error%s%s; the site was not built and %s is "
+            "unchanged\n",
+            errors, errors == 1 ? "" : "s",
+            o->strict && warnings ? " and warnings (--strict)" : "", o->out);
+    bp->refused = true;
   }
-  ws_output_free(out);
-  ws_theme_free(theme);
-  return rc;
+  return !bp->refused;
+}
+
+/* The build options of 'o', shared by build and serve. */
+static ws_build_opts build_opts(const options *o)
+{
+  ws_build_opts bo = {0};
+  bo.src = o->src;
+  bo.out = o->out;
+  bo.theme = o->theme;
+  bo.render.base_url = o->base_url;
+  bo.render.title = o->title;
+  bo.log = o->quiet ? NULL : stderr;
+  bo.verbose = o->verbose;
+  bo.progress = !o->quiet && isatty(STDERR_FILENO);
+  bo.no_history = o->no_history;
+  bo.report_json = o->report_json;
+  return bo;
 }
 
 static int cmd_build(int argc, char **argv)
 {
   options o = {.out = "public"};
-  ws_source *src = NULL;
-  ws_site *site = NULL;
   ws_diag diag = WS_DIAG_INIT;
-  double t0 = now();
-  size_t files = 0;
+  ws_build_stats st = WS_BUILD_STATS_INIT;
+  build_policy bp = {&o, false};
   int rc = parse(&o, "build", usage_build, argc, argv);
   if (rc >= 0)
     return rc;
   if (optind < argc)
     return usage_error("build", "unexpected argument '%s'", argv[optind]);
-  if ((rc = open_site(&src, &site, &o, &diag)) < 0) {
-    size_t errors = ws_diag_count(&diag, WS_DIAG_ERROR);
-    if (diag.len && (errors || !o.quiet))
-      print_diags(stderr, &diag, WS_DIAG_TEXT);
-    if (errors) {
-      fprintf(stderr,
-              "wholeself: %zu error%s; the site was not built and %s is "
-              "unchanged\n",
-              errors, errors == 1 ? "" : "s", o.out);
-      rc = WS_EXIT_CONTENT;
-    } else {
-      rc = render(&o, src, site, &files);
-      if (rc == 0 && !o.quiet)
-        fprintf(stderr, "wholeself: built %zu profiles into %s/ (%zu files) "
-                        "from %s in %.2f s\n",
-                site->npeople, o.out, files, ws_source_describe(src),
-                now() - t0);
-    }
+  ws_build_opts bo = build_opts(&o);
+  bo.loaded = build_loaded;
+  bo.payload = &bp;
+  if (ws_build_run(&st, &bo, &diag) == 0) {
+    rc = WS_EXIT_OK;
+  } else if (bp.refused) {
+    rc = WS_EXIT_CONTENT;
+  } else {
+    fprintf(stderr, "wholeself: %s\n", ws_error_last());
+    fprintf(stderr, "wholeself: the site was not built; %s is unchanged\n",
+            o.out);
+    rc = WS_EXIT_ENV;
   }
+  ws_build_stats_release(&st);
   ws_diag_release(&diag);
-  ws_site_free(site);
-  ws_source_free(src);
   return rc;
 }
 
@@ -318,10 +365,12 @@ static int cmd_check(int argc, char **argv)
     size_t errors = ws_diag_count(&diag, WS_DIAG_ERROR);
     size_t warnings = ws_diag_count(&diag, WS_DIAG_WARNING);
     print_diags(stdout, &diag, o.format);
-    fprintf(stderr, "wholeself: checked %zu profiles: %zu error%s, %zu "
-                    "warning%s\n",
-            site->npeople + 0, errors, errors == 1 ? "" : "s", warnings,
-            warnings == 1 ? "" : "s");
+    fprintf(stderr, "wholeself: checked %zu profile%s: %zu error%s, %zu "
+                    "warning%s%s\n",
+            site->nchecked, site->nchecked == 1 ? "" : "s", errors,
+            errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+            o.strict && warnings ? " (--strict: warnings fail the check)"
+                                 : "");
     rc = errors || (o.strict && warnings) ? WS_EXIT_CONTENT : WS_EXIT_OK;
   }
   ws_diag_release(&diag);
@@ -333,13 +382,14 @@ static int cmd_check(int argc, char **argv)
 static const char new_template[] =
     "---\n"
     "# Your profile on the team site. Only 'name' is required; delete any\n"
-    "# line you do not want to share. Check it with: wholeself check\n"
+    "# line you do not want to share. Check it with:\n"
+    "#   wholeself check --worktree\n"
     "name: %s\n"
     "pronouns: \"\"            # e.g. she/her, he/him, they/them\n"
     "role: \"\"\n"
     "team: \"\"\n"
     "location: \"\"\n"
-    "timezone: UTC            # an IANA name, e.g. Europe/Berlin\n"
+    "timezone: \"\"            # an IANA name, e.g. Europe/Berlin or UTC\n"
     "joined: %s       # YYYY-MM-DD\n"
     "# photo: %s.jpg  # a JPEG, PNG or WebP next to this file\n"
     "strengths: [listening]   # what people can ask you about\n"
@@ -464,12 +514,64 @@ static int cmd_new(int argc, char **argv)
   return rc;
 }
 
+static int cmd_serve(int argc, char **argv)
+{
+  options o = {0};
+  int rc = parse(&o, "serve", usage_serve, argc, argv);
+  if (rc >= 0)
+    return rc;
+  if (optind < argc)
+    return usage_error("serve", "unexpected argument '%s'", argv[optind]);
+  if (o.src.ref || o.out)
+    return usage_error("serve", "%s",
+                       "serve previews the work tree into a private folder; "
+                       "use 'wholeself build' for --ref and --out");
+  char *end = NULL;
+  unsigned long port = 8000;
+  if (o.port) {
+    errno = 0;
+    port = strtoul(o.port, &end, 10);
+    if (!*o.port || *end || errno || port > 65535)
+      return usage_error("serve", "invalid port '%s' (0 to 65535)", o.port);
+  }
+  ws_serve_opts so = {0};
+  so.build = build_opts(&o);
+  so.build.src.worktree = true;
+  so.host = o.host;
+  so.port = (unsigned)port;
+  so.quiet = o.quiet;
+  if (ws_serve_run(&so) < 0)
+    return env_error(ws_error_last());
+  return WS_EXIT_OK;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+  options o = {0};
+  int rc = parse(&o, "init", usage_init, argc, argv);
+  if (rc >= 0)
+    return rc;
+  if (optind + 1 < argc)
+    return usage_error("init", "unexpected argument '%s'", argv[optind + 1]);
+  const char *dir = optind < argc ? argv[optind] : ".";
+  if (ws_init_scaffold(dir) < 0)
+    return env_error(ws_error_last());
+  fprintf(stderr,
+          "wholeself: made a team repository in %s (branch main, one "
+          "commit)\n"
+          "Next: cd %s && wholeself new your-name && wholeself serve\n",
+          dir, dir);
+  return WS_EXIT_OK;
+}
+
 int ws_cli_main(int argc, char **argv)
 {
   static const struct {
     const char *name;
     int (*run)(int, char **);
-  } commands[] = {{"build", cmd_build}, {"check", cmd_check}, {"new", cmd_new}};
+  } commands[] = {{"build", cmd_build}, {"check", cmd_check},
+                  {"new", cmd_new},     {"serve", cmd_serve},
+                  {"init", cmd_init}};
   if (argc < 2) {
     fputs(usage_main, stderr);
     return WS_EXIT_USAGE;

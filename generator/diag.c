@@ -25,6 +25,11 @@ void ws_diag_add(ws_diag *d, ws_diag_severity sev, const char *file,
   it->col = col;
   it->severity = sev;
   it->code = ws_xstrdup(code ? code : "");
+  /* A value quoted in a message may hold a line break; one problem must
+   * stay one line in every format. */
+  for (size_t i = 0; i < msg.len; i++)
+    if ((unsigned char)msg.ptr[i] < 0x20 || msg.ptr[i] == 0x7f)
+      msg.ptr[i] = '?';
   it->message = ws_str_detach(&msg);
 }
 

@@ -263,10 +263,32 @@ static int fail(loader *ld, yaml_mark_t mark, const char *code, const char *fmt,
   return WS_EINVALID;
 }
 
+/* libyaml names the grammar rule that failed; a person editing a profile
+ * needs to know what to change. 'at' is the byte at the problem mark. */
+static const char *yaml_hint(const char *problem, char at)
+{
+  if (strstr(problem, "cannot start any token"))
+    return at == '\t' ? "; indent with spaces, not tabs"
+                      : "; put this value in quotes";
+  if (strstr(problem, "mapping values are not allowed"))
+    return "; a value that contains ': ' must be in quotes";
+  if (strstr(problem, "did not find expected key"))
+    return "; check the indentation of this line";
+  if (strstr(problem, "expected ',' or ']'"))
+    return "; close the list with ']' (or quote an item that contains "
+           "a comma or bracket)";
+  if (strstr(problem, "expected ',' or '}'"))
+    return "; close the map with '}'";
+  if (strstr(problem, "quoted scalar"))
+    return "; a quote is opened but never closed";
+  return "";
+}
+
 /* Describes what libyaml's parser refused. */
 static int fail_parser(loader *ld, const yaml_parser_t *parser)
 {
   const char *problem = parser->problem ? parser->problem : "unknown error";
+  const char *hint;
   unsigned line, col;
   size_t offset;
   switch (parser->error) {
@@ -293,25 +315,30 @@ static int fail_parser(loader *ld, const yaml_parser_t *parser)
                     "invalid YAML: control character U+%04X is not allowed",
                     (unsigned)parser->problem_value);
     } else {
-      ws_diag_add(ld->diag, WS_DIAG_ERROR, ld->path, line, col, "yaml-syntax",
-                  "invalid UTF-8 in YAML: %s", problem);
+      ws_diag_add(ld->diag, WS_DIAG_ERROR, ld->path, line, col, "encoding",
+                  "invalid UTF-8 text (%s); save the file as UTF-8",
+                  problem);
     }
     return WS_EINVALID;
   case YAML_SCANNER_ERROR:
   case YAML_PARSER_ERROR:
+    locate(ld, parser->problem_mark, &line, &col);
+    hint = yaml_hint(problem, ld->pos.bytes < ld->pos.len
+                                  ? ld->pos.src[ld->pos.bytes]
+                                  : '\0');
     if (parser->context &&
         parser->context_mark.index != parser->problem_mark.index) {
       unsigned cline, ccol;
       locate(ld, parser->context_mark, &cline, &ccol);
       return fail(ld, parser->problem_mark, "yaml-syntax",
-                  "invalid YAML: %s %s (started on line %u, column %u)",
-                  problem, parser->context, cline, ccol);
+                  "invalid YAML: %s %s (started on line %u, column %u)%s",
+                  problem, parser->context, cline, ccol, hint);
     }
     if (parser->context)
       return fail(ld, parser->problem_mark, "yaml-syntax",
-                  "invalid YAML: %s %s", problem, parser->context);
-    return fail(ld, parser->problem_mark, "yaml-syntax", "invalid YAML: %s",
-                problem);
+                  "invalid YAML: %s %s%s", problem, parser->context, hint);
+    return fail(ld, parser->problem_mark, "yaml-syntax",
+                "invalid YAML: %s%s", problem, hint);
   default:
     return fail(ld, parser->problem_mark, "yaml-syntax", "invalid YAML: %s",
                 problem);

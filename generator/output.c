@@ -21,8 +21,8 @@ struct ws_output {
   char *dir, *staging, *lock_path;
   int lock_fd;
   bool committed;
-  size_t count;
-  pthread_mutex_t mu; /* guards folder creation and the count */
+  size_t count, pages;
+  pthread_mutex_t mu; /* guards folder creation and the counts */
 };
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -151,8 +151,11 @@ int ws_output_write(ws_output *o, const char *rel, const char *data,
   ws_str_printf(&full, "%s/%s", o->staging, rel);
   pthread_mutex_lock(&o->mu);
   int error = make_parents(o, full.ptr);
-  if (error == 0)
+  if (error == 0) {
+    size_t n = strlen(rel);
     o->count++;
+    o->pages += n >= 5 && strcmp(rel + n - 5, ".html") == 0;
+  }
   pthread_mutex_unlock(&o->mu);
   if (error == 0)
     error = write_all(full.ptr, data, len);
@@ -227,4 +230,12 @@ const char *ws_output_staging(const ws_output *o)
 size_t ws_output_count(const ws_output *o)
 {
   return o->count;
+}
+
+size_t ws_output_pages(ws_output *o)
+{
+  pthread_mutex_lock(&o->mu);
+  size_t n = o->pages;
+  pthread_mutex_unlock(&o->mu);
+  return n;
 }

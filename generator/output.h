@@ -36,5 +36,8 @@ void ws_output_free(ws_output *o);
 const char *ws_output_staging(const ws_output *o);
 /** Returns how many files were written. */
 size_t ws_output_count(const ws_output *o);
+/** Returns how many HTML pages were written so far. Thread-safe: a progress
+ * display may call it while pages are being written. */
+size_t ws_output_pages(ws_output *o);
 
 #endif

@@ -148,6 +148,45 @@ static bool utf8_valid(const char *s, size_t len)
   return true;
 }
 
+static bool blank(const char *s)
+{
+  while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+    s++;
+  return *s == '\0';
+}
+
+/* Bidi embedding, override and isolate controls (U+202A-202E,
+ * U+2066-2069) could make a name reorder the text around it; they are
+ * dropped with a warning. Marks (U+200E/F) are harmless and kept. */
+static char *strip_bidi(checker *c, const ws_value *v, const char *key)
+{
+  const char *s = v->u.string.ptr;
+  size_t len = v->u.string.len;
+  ws_str out = WS_STR_INIT;
+  bool dropped = false;
+  for (size_t i = 0; i < len; i++) {
+    const unsigned char *u = (const unsigned char *)s + i;
+    if (i + 2 < len && u[0] == 0xe2 &&
+        ((u[1] == 0x80 && u[2] >= 0xaa && u[2] <= 0xae) ||
+         (u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9))) {
+      dropped = true;
+      i += 2;
+      continue;
+    }
+    ws_str_putc(&out, s[i]);
+  }
+  if (dropped) {
+    ws_str msg = WS_STR_INIT;
+    ws_str_printf(&msg,
+                  "bidirectional control characters removed from '%s' (they "
+                  "could reorder the text around it)",
+                  key);
+    problem(c, WS_DIAG_WARNING, v, 0, 0, "bidi", msg.ptr);
+    ws_str_release(&msg);
+  }
+  return ws_str_detach(&out);
+}
+
 /* Reads a text field: a string (never empty or too long). Numbers and
  * booleans are refused so that "1.10" never silently becomes "1.1". */
 static char *text_field(checker *c, const ws_value *v, const char *key,
@@ -173,7 +212,11 @@ static char *text_field(checker *c, const ws_value *v, const char *key,
     errorf(c, v, "encoding", "'%s' is not valid UTF-8 text", key);
     return NULL;
   }
-  return ws_xstrndup(v->u.string.ptr, v->u.string.len);
+  /* `role: ""` is how a template leaves a field for later: not shared, and
+   * never an empty team or a blank line on the page. */
+  if (blank(v->u.string.ptr))
+    return NULL;
+  return strip_bidi(c, v, key);
 }
 
 static void list_field(checker *c, ws_strlist *out, const ws_value *v,
@@ -195,10 +238,6 @@ static void list_field(checker *c, ws_strlist *out, const ws_value *v,
   for (size_t i = 0; i < v->u.list.len; i++) {
     const ws_value *it = v->u.list.items[i];
     char *s = text_field(c, it, key, TEXT_MAX);
-    if (s && !*s) {
-      free(s);
-      s = NULL;
-    }
     if (s)
       out->items[out->len++] = s;
   }
@@ -249,6 +288,21 @@ static unsigned enum_field(checker *c, const ws_value *v, const char *key,
     ws_str_release(&all);
   }
   return bits;
+}
+
+/* Says what a number field got instead, so the author sees their value. */
+static void bad_number(checker *c, const ws_value *v, const char *code,
+                       const char *key, const char *want)
+{
+  ws_str got = WS_STR_INIT;
+  if (v->type == WS_VALUE_NUMBER)
+    ws_str_printf(&got, "%g", v->u.number);
+  else if (v->type == WS_VALUE_STRING && v->u.string.len <= 40)
+    ws_str_printf(&got, "'%s'", v->u.string.ptr);
+  else
+    ws_str_printf(&got, "a %s", ws_value_type_name(v->type));
+  errorf(c, v, code, "'%s' must be %s, not %s", key, want, got.ptr);
+  ws_str_release(&got);
 }
 
 typedef struct {
@@ -375,7 +429,7 @@ static void check_photo(checker *c, const ws_value *v)
   if (!photo_path_ok(rel)) {
     errorf(c, v, "photo",
            "photo '%s' must be a relative path to a .jpg, .jpeg, .png or "
-           ".webp file next to the profile",
+           ".webp file next to the profile, e.g. photo: amara.jpg",
            rel);
     free(rel);
     return;
@@ -383,8 +437,12 @@ static void check_photo(checker *c, const ws_value *v)
   ws_str full = WS_STR_INIT;
   ws_str_printf(&full, "people/%s", rel);
   if (c->photo_exists && !c->photo_exists(full.ptr, c->payload)) {
+    const char *slash = strrchr(c->path, '/');
     errorf(c, v, "photo-missing",
-           "photo '%s' does not exist in the repository at this ref", rel);
+           "photo '%s' not found: there is no file %.*s%s (names are "
+           "case-sensitive, and the image must be committed next to the "
+           "profile)",
+           rel, slash ? (int)(slash - c->path + 1) : 0, c->path, rel);
     ws_str_release(&full);
   } else {
     p->photo = ws_str_detach(&full);
@@ -409,7 +467,12 @@ static void check_links(checker *c, const ws_value *v)
     return;
   }
   ws_value *out = ws_value_list();
-  for (size_t i = 0; i < v->u.list.len && i < WS_PROFILE_MAX_ITEMS; i++) {
+  if (v->u.list.len > WS_PROFILE_MAX_ITEMS) {
+    errorf(c, v, "too-many", "'links' has %zu items; the limit is %d",
+           v->u.list.len, WS_PROFILE_MAX_ITEMS);
+    return;
+  }
+  for (size_t i = 0; i < v->u.list.len; i++) {
     const ws_value *it = v->u.list.items[i];
     static const char *const keys[] = {"label", "url"};
     const char *label = ws_value_cstr(ws_value_get(it, "label"));
@@ -421,7 +484,9 @@ static void check_links(checker *c, const ws_value *v)
     check_keys(c, it, " in a link", keys, COUNT(keys));
     if (!url_allowed(url) || strpbrk(url, " \t\r\n\"'<>`")) {
       errorf(c, ws_value_get(it, "url"), "link-url",
-             "link '%s' must be an http://, https:// or mailto: URL", label);
+             "link '%s' must be an http://, https:// or mailto: URL "
+             "(without spaces or quotes)",
+             label);
       continue;
     }
     ws_value *link = ws_value_map();
@@ -464,9 +529,8 @@ static void check_mentoring(checker *c, const ws_value *fm)
   if (cap && cap->type != WS_VALUE_NULL) {
     double d = cap->type == WS_VALUE_NUMBER ? cap->u.number : -1;
     if (d < 0 || d > WS_PROFILE_MAX_CAPACITY || d != (double)(unsigned)d)
-      errorf(c, cap, "capacity",
-             "'capacity' must be a whole number from 0 to %d",
-             WS_PROFILE_MAX_CAPACITY);
+      bad_number(c, cap, "capacity", "capacity",
+                 "a whole number of mentees from 0 to 20");
     else
       p->capacity = (unsigned)d;
   }
@@ -513,21 +577,30 @@ static void check_fields(checker *c, const ws_value *fm)
   check_mentoring(c, fm);
   check_links(c, ws_value_get(fm, "links"));
   const ws_value *level = ws_value_get(fm, "level");
-  if (level && (level->type != WS_VALUE_NUMBER || level->u.number < 0 ||
-                level->u.number > 20))
-    errorf(c, level, "type", "'level' must be a whole number from 0 to 20");
+  if (level && level->type != WS_VALUE_NULL &&
+      (level->type != WS_VALUE_NUMBER || level->u.number < 0 ||
+       level->u.number > 20 ||
+       level->u.number != (double)(unsigned)level->u.number))
+    bad_number(c, level, "type", "level", "a whole number from 0 to 20");
 }
 
-static void check_values(checker *c, const ws_value *fm)
+static void check_values(checker *c, const ws_value *fm, bool has_fm)
 {
   ws_profile *p = c->p;
   const ws_value_entry *name = ws_value_entry_get(fm, "name");
-  if (!p->name || !*p->name) {
-    if (!name || !name->val || name->val->type == WS_VALUE_NULL ||
-        (p->name && !*p->name))
-      errorf(c, name ? name->val : NULL, "missing-name",
-             "a profile needs a 'name' (the only required field)");
-  }
+  const ws_value *nv = name ? name->val : NULL;
+  /* A name of the wrong type already has its own error. */
+  if (!p->name && (!nv || nv->type == WS_VALUE_NULL ||
+                   (nv->type == WS_VALUE_STRING && blank(nv->u.string.ptr))))
+    problem(c, WS_DIAG_ERROR, NULL, name ? name->line : 1,
+            name ? name->col : 1, "missing-name",
+            !name && !has_fm
+                ? "a profile needs a 'name' (the only required field): start "
+                  "the file with a '---' line, 'name: Your Name' and "
+                  "another '---' line"
+            : name ? "'name' is empty; it is the only required field"
+                   : "a profile needs a 'name' (the only required field); "
+                     "add 'name: Your Name' to the front matter");
   if (p->joined)
     check_date(c, ws_value_get(fm, "joined"));
   if (p->timezone && !tz_valid(p->timezone)) {
@@ -538,8 +611,10 @@ static void check_values(checker *c, const ws_value *fm)
   if (p->photo)
     check_photo(c, ws_value_get(fm, "photo"));
   if (p->strengths.len == 0)
-    problem(c, WS_DIAG_WARNING, NULL, 1, 1, "no-strengths",
-            "no strengths listed; add a few so people can find you");
+    problem(c, WS_DIAG_WARNING, ws_value_get(fm, "strengths"), 1, 1,
+            "no-strengths",
+            "no strengths listed; add a few, e.g. strengths: [public "
+            "speaking, SQL], so people can find you");
 }
 
 static void check_body(checker *c, unsigned body_line)
@@ -552,6 +627,43 @@ static void check_body(checker *c, unsigned body_line)
           "missing-section",
           "missing recommended section '## Background' (its first paragraph "
           "is your summary on cards)");
+}
+
+/* Returns the offset of the first byte that is not UTF-8, or 'len'. */
+static size_t utf8_prefix(const char *s, size_t len)
+{
+  size_t i = 0;
+  while (i < len) {
+    size_t n = 1;
+    while (n <= 4 && i + n <= len && !utf8_valid(s + i, n))
+      n++;
+    if (n > 4 || i + n > len)
+      return i;
+    i += n;
+  }
+  return i;
+}
+
+/* A Markdown body that is not UTF-8 (a file saved as Latin-1) would come
+ * out garbled, so it is an error, at the first bad byte. */
+static void check_body_encoding(checker *c, const char *body, size_t len,
+                                unsigned line)
+{
+  size_t bad = utf8_prefix(body, len), start = 0;
+  if (bad == len)
+    return;
+  for (size_t i = 0; i < bad; i++)
+    if (body[i] == '\r' || (body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))) {
+      line++;
+      start = i + 1;
+    } else if (body[i] == '\n') {
+      start = i + 1;
+    }
+  unsigned col = 1;
+  for (size_t i = start; i < bad; i++)
+    col += ((unsigned char)body[i] & 0xc0) != 0x80;
+  problem(c, WS_DIAG_ERROR, NULL, line, col, "encoding",
+          "invalid UTF-8 text; save the file as UTF-8");
 }
 
 int ws_profile_load(ws_profile **out, const char *path, const char *slug,
@@ -570,13 +682,20 @@ int ws_profile_load(ws_profile **out, const char *path, const char *slug,
            len, WS_PROFILE_MAX_BYTES);
     goto done;
   }
+  if (len >= 2 && ((src[0] == '\xff' && src[1] == '\xfe') ||
+                   (src[0] == '\xfe' && src[1] == '\xff'))) {
+    errorf(&c, NULL, "encoding",
+           "the file is UTF-16; save it as UTF-8 (without a byte-order mark)");
+    goto done;
+  }
   if (ws_frontmatter_parse(&fm, path, src, len, diag) < 0) {
     c.errors++;
     goto done;
   }
   check_keys(&c, fm.data, "", top_keys, COUNT(top_keys));
   check_fields(&c, fm.data);
-  check_values(&c, fm.data);
+  check_values(&c, fm.data, fm.body_line > 1);
+  check_body_encoding(&c, fm.body, fm.body_len, fm.body_line);
   ws_markdown md;
   ws_markdown_render(&md, fm.body, fm.body_len);
   p->body_html = md.html;

@@ -6,9 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "browse.h"
+#include "contributions.h"
 #include "error.h"
 #include "image.h"
 #include "mustache.h"
+#include "report.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -21,6 +24,9 @@ struct ws_renderer {
   ws_output *out;
   ws_value *site_ctx; /* the "site" object shared by every page */
   ws_value **people;  /* one context per person, in site order */
+  char **pages;       /* page.path of every index.html written, for the
+                         sitemap */
+  size_t npages;
 };
 typedef ws_renderer renderer;
 
@@ -107,86 +113,206 @@ static size_t utf8_len(unsigned char c)
          : (c >> 3) == 30 ? 4 : 1;
 }
 
-static unsigned decode(const unsigned char *s, size_t n)
-{
-  if (n == 1)
-    return s[0];
-  unsigned cp = s[0] & (0x7fu >> n);
-  for (size_t i = 1; i < n; i++)
-    cp = (cp << 6) | (s[i] & 0x3fu);
-  return cp;
-}
-
-/* Marks that belong to the letter before them: combining diacritics, Indic
- * vowel signs and viramas, the zero-width joiner and variation selectors. */
-static bool is_mark(unsigned cp)
-{
-  return (cp >= 0x300 && cp <= 0x36f) || (cp >= 0x900 && cp <= 0x903) ||
-         (cp >= 0x93a && cp <= 0x94f) || (cp >= 0x951 && cp <= 0x957) ||
-         (cp >= 0x962 && cp <= 0x963) || (cp >= 0x981 && cp <= 0x983) ||
-         (cp >= 0x9bc && cp <= 0x9cd) || (cp >= 0x64b && cp <= 0x65f) ||
-         cp == 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f) ||
-         (cp >= 0x1f3fb && cp <= 0x1f3ff);
-}
-
-/* Appends the first letter (with its marks) of the word at 's'. */
-static void put_first_letter(ws_str *out, const char *s, size_t len)
+/* Decodes the character at 's' (at most 'len' bytes) into '*cp'; returns
+ * its length. A truncated or stray byte is U+FFFD, length 1. */
+static size_t next_cp(const char *s, size_t len, unsigned *cp)
 {
   const unsigned char *u = (const unsigned char *)s;
   size_t n = utf8_len(u[0]);
   if (n > len)
-    return;
-  if (n == 1)
-    ws_str_putc(out, (char)(u[0] >= 'a' && u[0] <= 'z' ? u[0] - 32 : u[0]));
-  else
-    ws_str_put(out, s, n);
-  for (size_t i = n; i < len;) {
-    size_t k = utf8_len(u[i]);
-    if (i + k > len || !is_mark(decode(u + i, k)))
-      break;
-    ws_str_put(out, s + i, k);
-    /* A zero-width joiner glues the next character to this one. */
-    if (decode(u + i, k) == 0x200d && i + k < len) {
-      size_t k2 = utf8_len(u[i + k]);
-      if (i + k + k2 <= len)
-        ws_str_put(out, s + i + k, k2);
-      i += k2;
-    }
-    i += k;
+    n = 1;
+  for (size_t i = 1; i < n; i++)
+    if ((u[i] & 0xc0) != 0x80)
+      n = 1;
+  if (n == 1) {
+    *cp = u[0] < 0x80 ? u[0] : 0xfffd;
+    return 1;
+  }
+  *cp = u[0] & (0x7fu >> n);
+  for (size_t i = 1; i < n; i++)
+    *cp = (*cp << 6) | (u[i] & 0x3fu);
+  return n;
+}
+
+/* Indic scripts (Devanagari to Malayalam) share one layout per 128-code
+ * block: vowel signs, nukta and virama sit at the same offsets. */
+static bool is_indic_mark(unsigned cp)
+{
+  if (cp < 0x900 || cp > 0xd7f)
+    return false;
+  unsigned off = cp & 0x7f;
+  return off <= 0x03 || (off >= 0x3a && off <= 0x4f && off != 0x3d) ||
+         (off >= 0x51 && off <= 0x57) || off == 0x62 || off == 0x63;
+}
+
+/* Marks that belong to the letter before them: combining diacritics, Indic
+ * and Thai vowel signs and viramas, Arabic harakat, Hangul conjoining
+ * vowels, variation selectors, skin tones, keycaps and emoji tags. */
+static bool is_mark(unsigned cp)
+{
+  return (cp >= 0x300 && cp <= 0x36f) || is_indic_mark(cp) ||
+         (cp >= 0x64b && cp <= 0x65f) || cp == 0x670 ||
+         cp == 0xe31 || (cp >= 0xe34 && cp <= 0xe3a) ||
+         (cp >= 0xe47 && cp <= 0xe4e) || (cp >= 0x1160 && cp <= 0x11ff) ||
+         (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
+         (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+         (cp >= 0xfe20 && cp <= 0xfe2f) || (cp >= 0x1f3fb && cp <= 0x1f3ff) ||
+         (cp >= 0xe0020 && cp <= 0xe007f) || (cp >= 0xe0100 && cp <= 0xe01ef);
+}
+
+/* A virama or a zero-width joiner glues the next character to this one:
+ * "प्रि" and a family emoji are one letter each. */
+static bool is_joiner(unsigned cp)
+{
+  return cp == 0x200d || (is_indic_mark(cp) && (cp & 0x7f) == 0x4d);
+}
+
+static bool is_regional(unsigned cp)
+{
+  return cp >= 0x1f1e6 && cp <= 0x1f1ff;
+}
+
+/* Scripts whose letters join: two initials side by side would read as a
+ * word, so a zero-width non-joiner keeps them apart. */
+static bool is_joining_script(unsigned cp)
+{
+  return (cp >= 0x600 && cp <= 0x8ff) || (cp >= 0xfb50 && cp <= 0xfeff);
+}
+
+/* The capital of a lowercase letter in Latin-1, Latin Extended-A, Greek,
+ * Cyrillic and Vietnamese; other characters are returned as they are. */
+static unsigned to_upper(unsigned cp)
+{
+  if ((cp >= 'a' && cp <= 'z') || (cp >= 0xe0 && cp <= 0xfe && cp != 0xf7) ||
+      (cp >= 0x3b1 && cp <= 0x3c9 && cp != 0x3c2) ||
+      (cp >= 0x430 && cp <= 0x44f))
+    return cp - 0x20;
+  if (cp >= 0x450 && cp <= 0x45f)
+    return cp - 0x50;
+  if (((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177) ||
+       (cp >= 0x1ea0 && cp <= 0x1ef9)) &&
+      (cp & 1))
+    return cp - 1;
+  if (((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e)) &&
+      !(cp & 1))
+    return cp - 1;
+  return cp;
+}
+
+static void put_cp(ws_str *out, unsigned cp)
+{
+  if (cp < 0x80) {
+    ws_str_putc(out, (char)cp);
+  } else if (cp < 0x800) {
+    ws_str_putc(out, (char)(0xc0 | (cp >> 6)));
+    ws_str_putc(out, (char)(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    ws_str_putc(out, (char)(0xe0 | (cp >> 12)));
+    ws_str_putc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    ws_str_putc(out, (char)(0x80 | (cp & 0x3f)));
+  } else {
+    ws_str_putc(out, (char)(0xf0 | (cp >> 18)));
+    ws_str_putc(out, (char)(0x80 | ((cp >> 12) & 0x3f)));
+    ws_str_putc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    ws_str_putc(out, (char)(0x80 | (cp & 0x3f)));
   }
 }
 
-static bool word_char(unsigned char c)
+/* Appends the first letter of 's' with everything that belongs to it: its
+ * marks, what a joiner glues on, the second half of a flag. Returns the
+ * letter's first code point. */
+static unsigned put_first_letter(ws_str *out, const char *s, size_t len)
+{
+  unsigned first, cp;
+  size_t i = next_cp(s, len, &first);
+  put_cp(out, to_upper(first));
+  bool glue = false;
+  if (is_regional(first) && i < len) {
+    size_t k = next_cp(s + i, len - i, &cp);
+    if (is_regional(cp)) {
+      ws_str_put(out, s + i, k);
+      i += k;
+    }
+  }
+  while (i < len) {
+    size_t k = next_cp(s + i, len - i, &cp);
+    if (!glue && !is_mark(cp) && cp != 0x200d)
+      break;
+    ws_str_put(out, s + i, k);
+    glue = is_joiner(cp);
+    i += k;
+  }
+  return first;
+}
+
+static bool is_space(const char *s, size_t len, size_t *skip)
+{
+  unsigned cp;
+  *skip = next_cp(s, len, &cp);
+  return cp == ' ' || cp == '\t' || cp == '\n' || cp == 0xa0 ||
+         cp == 0x3000;
+}
+
+/* Letters, digits and anything beyond ASCII (except spaces) can start a
+ * word; ASCII punctuation such as quotes and parentheses cannot. */
+static bool starts_word(unsigned char c)
 {
   return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
          (c >= 'A' && c <= 'Z');
 }
 
+/* The part of the name before a parenthesised transliteration, as in
+ * "中村 葵 (Aoi Nakamura)", so initials never mix two scripts; the whole
+ * name when nothing comes before the parenthesis. */
+static size_t main_part(const char *name)
+{
+  size_t len = strlen(name);
+  const char *paren = strchr(name, '(');
+  const char *wide = strstr(name, "\xef\xbc\x88"); /* U+FF08 */
+  if (wide && (!paren || wide < paren))
+    paren = wide;
+  if (!paren)
+    return len;
+  for (const char *p = name; p < paren; p++)
+    if (starts_word((unsigned char)*p))
+      return (size_t)(paren - name);
+  return len;
+}
+
 char *ws_render_initials(const char *name)
 {
   const char *words[2] = {NULL, NULL};
-  size_t lens[2] = {0, 0};
-  const char *p = name;
-  while (*p) {
-    while (*p && !word_char((unsigned char)*p))
-      p++;
-    if (!*p)
-      break;
-    const char *start = p;
-    while (*p && word_char((unsigned char)*p) && *p != ' ')
-      p++;
-    if (!words[0]) {
-      words[0] = start;
-      lens[0] = (size_t)(p - start);
-    } else {
-      words[1] = start;
-      lens[1] = (size_t)(p - start);
+  size_t lens[2] = {0, 0}, len = main_part(name), i = 0, skip;
+  /* Words are separated by spaces only: "Ellison-Hayes" and "O'Brien" are
+   * one word each, and a word's letter is its first one. */
+  while (i < len) {
+    if (is_space(name + i, len - i, &skip)) {
+      i += skip;
+      continue;
     }
+    size_t letter = (size_t)-1;
+    while (i < len && !is_space(name + i, len - i, &skip)) {
+      if (letter == (size_t)-1 && starts_word((unsigned char)name[i]))
+        letter = i;
+      i += skip;
+    }
+    if (letter == (size_t)-1)
+      continue;
+    size_t w = words[0] ? 1 : 0;
+    words[w] = name + letter;
+    lens[w] = i - letter;
   }
   ws_str out = WS_STR_INIT;
-  for (size_t i = 0; i < 2; i++)
-    if (words[i])
-      put_first_letter(&out, words[i], lens[i]);
+  unsigned first = 0;
+  for (size_t w = 0; w < 2; w++) {
+    if (!words[w])
+      continue;
+    if (w == 1 && is_joining_script(first))
+      put_cp(&out, 0x200c);
+    unsigned cp = put_first_letter(&out, words[w], lens[w]);
+    if (w == 0)
+      first = cp;
+  }
   if (!out.len)
     ws_str_putc(&out, '?');
   return ws_str_detach(&out);
@@ -238,6 +364,69 @@ static ws_value *mentoring_value(const ws_profile *p)
   return m;
 }
 
+static const char *const month_names[] = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
+
+void ws_render_date(ws_str *out, long long t)
+{
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (!gmtime_r(&tt, &tm))
+    return;
+  ws_str_printf(out, "%d %s %d", tm.tm_mday, month_names[tm.tm_mon],
+                tm.tm_year + 1900);
+}
+
+void ws_render_iso(ws_str *out, long long t, bool date_only)
+{
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (!gmtime_r(&tt, &tm))
+    return;
+  ws_str_printf(out, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday);
+  if (!date_only)
+    ws_str_printf(out, "T%02d:%02d:%02dZ", tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void set_date(ws_value *map, const char *key, long long t)
+{
+  ws_str s = WS_STR_INIT, iso = WS_STR_INIT, k = WS_STR_INIT;
+  ws_render_date(&s, t);
+  ws_render_iso(&iso, t, true);
+  ws_str_printf(&k, "%s_iso", key);
+  ws_value_set_str(map, key, s.ptr);
+  ws_value_set_str(map, k.ptr, iso.ptr);
+  ws_str_release(&s);
+  ws_str_release(&iso);
+  ws_str_release(&k);
+}
+
+static ws_value *history_value(const ws_history *h)
+{
+  ws_value *v = ws_value_map();
+  ws_str s = WS_STR_INIT;
+  set_date(v, "since", h->first_time);
+  ws_value_set_str(v, "since_author", h->first_author);
+  ws_value_set_bool(v, "partial", h->partial);
+  set_date(v, "updated", h->last_time);
+  ws_value_set_str(v, "updated_author", h->last_author);
+  ws_value_set_str(v, "subject", h->last_subject);
+  ws_value_set_str(v, "commit", h->last_commit);
+  ws_str_put(&s, h->last_commit, strlen(h->last_commit) < 7 ? 0 : 7);
+  ws_value_set_str(v, "short_commit", s.ptr);
+  ws_value_set_num(v, "revisions", (double)h->revisions);
+  ws_str_clear(&s);
+  ws_str_printf(&s, "%zu revision%s", h->revisions,
+                h->revisions == 1 ? "" : "s");
+  ws_value_set_str(v, "revisions_label", s.ptr);
+  ws_value_set_bool(v, "was_updated", h->revisions > 1);
+  set_list(v, "authors", str_list(&h->authors));
+  ws_str_release(&s);
+  return v;
+}
+
 ws_value *ws_render_person(const ws_site *site, size_t i)
 {
   const ws_profile *p = site->people[i];
@@ -263,6 +452,7 @@ ws_value *ws_render_person(const ws_site *site, size_t i)
     ws_str turl = WS_STR_INIT;
     ws_str_printf(&turl, "teams/%s/", slug);
     ws_value_set_str(v, "team_url", turl.ptr);
+    ws_value_set_str(v, "team_slug", slug);
     ws_str_release(&turl);
     free(slug);
   }
@@ -286,6 +476,8 @@ ws_value *ws_render_person(const ws_site *site, size_t i)
   }
   if (p->links)
     set_list(v, "links", ws_value_copy(p->links));
+  if (p->history.known)
+    ws_value_set(v, "history", history_value(&p->history));
   return v;
 }
 
@@ -355,6 +547,17 @@ ws_value *ws_render_context(ws_renderer *r, const ws_page *pg)
   return ctx;
 }
 
+/* Every family's pages reach the sitemap without the family listing them
+ * again: a page is an index.html; 404.html and fragments are not. */
+static void record_page(renderer *r, const char *file)
+{
+  size_t n = strlen(file);
+  if (n < 10 || strcmp(file + n - 10, "index.html") != 0)
+    return;
+  r->pages = ws_xreallocarray(r->pages, r->npages + 1, sizeof(char *));
+  r->pages[r->npages++] = ws_xstrndup(file, n - 10);
+}
+
 int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx)
 {
   const ws_mustache *tpl;
@@ -364,6 +567,8 @@ int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx)
     error = ws_mustache_render(&html, tpl, ctx, ws_theme_env(r->theme));
   if (error == 0)
     error = ws_output_write(r->out, pg->file, html.ptr, html.len);
+  if (error == 0)
+    record_page(r, pg->file);
   ws_str_release(&html);
   ws_value_free(ctx);
   return error;
@@ -386,6 +591,7 @@ static int render_index(renderer *r)
   ws_value *ctx = ws_render_context(r, &pg);
   ws_value_set(ctx, "people", people_list(r));
   ws_value_set_num(ctx, "count", (double)r->site->npeople);
+  ws_browse_directory(r, ctx);
   return ws_render_page(r, &pg, ctx);
 }
 
@@ -429,9 +635,15 @@ static int render_404(renderer *r)
   page_info pg = {"404", "404.html", "", "Page not found",
                   "This page does not exist."};
   ws_value *ctx = ws_render_context(r, &pg);
-  /* A 404 page is served at any depth, so it links from the site root. */
+  /* A 404 page is served at any depth, so it links from the site root: the
+   * path of base_url ("/team/" of "https://x.org/team/"), never its host, so
+   * a preview on another host never loads the live site's files. */
   const char *base = ws_value_cstr(ws_value_get(r->site_ctx, "base_url"));
-  ws_value_set_str(ctx, "root", base && *base ? base : "/");
+  const char *scheme = base ? strstr(base, "://") : NULL;
+  const char *path = scheme ? strchr(scheme + 3, '/')
+                     : base && base[0] == '/' ? base
+                                             : NULL;
+  ws_value_set_str(ctx, "root", path ? path : "/");
   return ws_render_page(r, &pg, ctx);
 }
 
@@ -474,7 +686,8 @@ const ws_value *ws_renderer_site_value(const ws_renderer *r)
 
 /* The page families beyond the directory and person pages; each lives in a
  * module of its own and writes its pages through ws_render_page. */
-static int (*const families[])(ws_renderer *) = {NULL};
+static int (*const families[])(ws_renderer *) = {
+    ws_browse_render, ws_report_render, ws_contributions_render};
 
 static int render_families(renderer *r)
 {
@@ -521,6 +734,21 @@ static void put_xml(ws_str *out, const char *s)
   ws_str_put_html(out, s, strlen(s));
 }
 
+/* A sitemap holds URLs, so the UTF-8 of a tag slug is percent-encoded. */
+static void put_url_path(ws_str *out, const char *s)
+{
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p >= 0x80 || *p <= ' ' || strchr("\"#%&'<>?", *p))
+      ws_str_printf(out, "%%%02X", *p);
+    else
+      ws_str_putc(out, (char)*p);
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int render_sitemap(renderer *r)
 {
   const char *base = ws_value_cstr(ws_value_get(r->site_ctx, "base_url"));
@@ -528,15 +756,15 @@ static int render_sitemap(renderer *r)
   ws_str_puts(&xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                     "<urlset xmlns=\"http://www.sitemaps.org/schemas/"
                     "sitemap/0.9\">\n");
-  ws_str_puts(&xml, "  <url><loc>");
-  put_xml(&xml, base);
-  ws_str_puts(&xml, "</loc></url>\n");
-  for (size_t i = 0; i < r->site->npeople; i++) {
+  /* Sorted by path: the same pages in the same order, whatever order the
+   * families wrote them in. */
+  if (r->npages > 1)
+    qsort(r->pages, r->npages, sizeof(char *), cmp_cstr);
+  for (size_t i = 0; i < r->npages; i++) {
     ws_str_puts(&xml, "  <url><loc>");
     put_xml(&xml, base);
-    ws_str_puts(&xml, "people/");
-    put_xml(&xml, r->site->people[i]->slug);
-    ws_str_puts(&xml, "/</loc></url>\n");
+    put_url_path(&xml, r->pages[i]);
+    ws_str_puts(&xml, "</loc></url>\n");
   }
   ws_str_puts(&xml, "</urlset>\n");
   int error = ws_output_write(r->out, "sitemap.xml", xml.ptr, xml.len);
@@ -579,7 +807,7 @@ static ws_value *site_value(const ws_site *site, const ws_render_opts *opts)
 int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                    ws_output *out, const ws_render_opts *opts)
 {
-  renderer r = {site, theme, src, out, site_value(site, opts), NULL};
+  renderer r = {site, theme, src, out, site_value(site, opts), NULL, NULL, 0};
   int error = 0;
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
   for (size_t i = 0; i < site->npeople; i++)
@@ -602,6 +830,9 @@ cleanup:
   for (size_t i = 0; i < site->npeople; i++)
     ws_value_free(r.people[i]);
   free(r.people);
+  for (size_t i = 0; i < r.npages; i++)
+    free(r.pages[i]);
+  free(r.pages);
   ws_value_free(r.site_ctx);
   return error;
 }

@@ -55,10 +55,17 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
 /** Builds the template context of person 'i' of 'site' (caller frees). */
 ws_value *ws_render_person(const ws_site *site, size_t i);
 /** Returns the initials of 'name' for an avatar (caller frees): the first
- * letter of the first and of the last word, uppercased where the script has
- * case; a single word or a name without spaces gives one letter. */
+ * letter (with its marks and conjuncts) of the first and of the last
+ * space-separated word, uppercased where the script has case; a trailing
+ * "(transliteration)" is ignored; a single word gives one letter. */
 char *ws_render_initials(const char *name);
 /** Returns the avatar hue (0-359) derived from 'slug'. */
 unsigned ws_render_hue(const char *slug);
+/** Appends the UTC date of 't' (seconds since epoch) to 'out' as
+ * "12 March 2024"; never reads the clock. */
+void ws_render_date(ws_str *out, long long t);
+/** Appends the UTC time 't' to 'out' in RFC 3339 ("2024-03-12T09:30:00Z"),
+ * or only its date ("2024-03-12") when 'date_only'. */
+void ws_render_iso(ws_str *out, long long t, bool date_only);
 
 #endif

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "frontmatter.h"
 #include "image.h"
+#include "match.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -220,9 +221,46 @@ static void build_indexes(ws_site *site)
 
 /* --- loading --- */
 
+/* A profile's name and where it is written, for the duplicate check. */
+typedef struct {
+  char *name, *path;
+  unsigned line, col;
+} name_at;
+
 typedef struct {
   ws_source_list *files;
+  name_at *names; /* of every profile read, valid or not */
+  size_t nnames;
 } lookup;
+
+static void note_name(lookup *lk, const char *name, const char *path,
+                      const ws_value *at)
+{
+  lk->names = ws_xreallocarray(lk->names, lk->nnames + 1, sizeof(name_at));
+  name_at *n = &lk->names[lk->nnames++];
+  n->name = ws_xstrdup(name);
+  n->path = ws_xstrdup(path);
+  n->line = at ? at->line : 1;
+  n->col = at ? at->col : 1;
+}
+
+/* A profile with errors is not loaded, but its name still counts: a
+ * duplicate must not hide until the other problem is fixed. */
+static void note_invalid_name(lookup *lk, const char *path, const char *text,
+                              size_t len)
+{
+  ws_diag scratch = WS_DIAG_INIT;
+  ws_frontmatter fm = WS_FRONTMATTER_INIT;
+  if (len <= WS_PROFILE_MAX_BYTES &&
+      ws_frontmatter_parse(&fm, path, text, len, &scratch) == 0) {
+    const ws_value *v = ws_value_get(fm.data, "name");
+    const char *name = ws_value_cstr(v);
+    if (name && name[strspn(name, " \t\r\n")])
+      note_name(lk, name, path, v);
+  }
+  ws_frontmatter_release(&fm);
+  ws_diag_release(&scratch);
+}
 
 static bool file_exists(const char *rel, void *payload)
 {
@@ -319,24 +357,90 @@ static int check_photo(ws_profile *p, ws_source *src, ws_diag *diag)
   return 0;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Also amara.MD and amara.markdown: a profile with an odd extension must
+ * get an error, not be skipped as an unused file. */
+static bool is_profile_name(const char *name)
+{
+  size_t n = strlen(name);
+  return (n > 3 && strcasecmp(name + n - 3, ".md") == 0) ||
+         (n > 9 && strcasecmp(name + n - 9, ".markdown") == 0);
+}
+
+/* Turns a file stem into the slug it was probably meant to be ("Amara
+ * Okafor" -> "amara-okafor"); NULL when there is no good guess. */
+static char *guess_slug(const char *stem)
+{
+  ws_str out = WS_STR_INIT;
+  for (const char *q = stem; *q; q++) {
+    unsigned char ch = (unsigned char)*q;
+    if (ch >= 0x80) {
+      ws_str_release(&out);
+      return NULL; /* "José" -> "jos" would be a worse name */
+    }
+    if (isalnum(ch))
+      ws_str_putc(&out, (char)tolower(ch));
+    else if (out.len && out.ptr[out.len - 1] != '-')
+      ws_str_putc(&out, '-');
+  }
+  while (out.len && out.ptr[out.len - 1] == '-')
+    ws_str_truncate(&out, out.len - 1);
+  if (!ws_slug_valid(out.ptr)) {
+    ws_str_release(&out);
+    return NULL;
+  }
+  return ws_str_detach(&out);
+}
+
+/* The file name is the page address, so a bad one is an error that says
+ * what to rename it to, or which profile it collides with after
+ * lowercasing (People/Amara.md next to people/amara.md is one page). */
+static void bad_file_name(const ws_source *src, lookup *lk, const char *path,
+                          const char *stem, ws_diag *diag)
+{
+  char *guess = guess_slug(stem);
+  ws_str want = WS_STR_INIT, msg = WS_STR_INIT;
+  const char *file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  ws_str_printf(&msg, "file name '%s' must be lowercase letters, digits and "
+                      "'-', then '.md' (it becomes the page address)",
+                file);
+  if (guess) {
+    ws_str_printf(&want, "people/%s.md", guess);
+    char *full = repo_path(src, want.ptr);
+    if (strcmp(want.ptr + 7, file) != 0 && file_exists(want.ptr, lk))
+      ws_str_printf(&msg, "; %s already exists, so this is a second profile "
+                          "for the same page: merge the two and delete %s",
+                    full, path);
+    else
+      ws_str_printf(&msg, "; rename it: git mv '%s' %s", path, full);
+    free(full);
+  }
+  ws_diag_add(diag, WS_DIAG_ERROR, path, 0, 0, "slug", "%s", msg.ptr);
+  ws_str_release(&msg);
+  ws_str_release(&want);
+  free(guess);
+}
+
 /* A profile file: people/<slug>.md directly under people/. */
 static int load_profile(ws_site *site, ws_source *src, lookup *lk,
                         const ws_source_entry *e, ws_diag *diag)
 {
   char *path = repo_path(src, e->path);
   const char *file = e->path + strlen("people/");
-  size_t stem = strlen(file) - 3;
+  size_t stem = (size_t)(strrchr(file, '.') - file);
   char *slug = ws_xstrndup(file, stem);
   int error = 0;
   if (e->kind != WS_ENTRY_FILE) {
     ws_diag_add(diag, WS_DIAG_ERROR, path, 0, 0, "not-a-file",
                 "%s is a %s; profiles must be regular files", e->path,
                 e->kind == WS_ENTRY_SYMLINK ? "symbolic link" : "submodule");
-  } else if (!ws_slug_valid(slug)) {
-    ws_diag_add(diag, WS_DIAG_ERROR, path, 0, 0, "slug",
-                "file name '%s' must be lowercase letters, digits and '-' "
-                "(it becomes the page address)",
-                file);
+  } else if (!ws_slug_valid(slug) || !ends_with(file, ".md")) {
+    bad_file_name(src, lk, path, slug, diag);
   } else {
     ws_str text = WS_STR_INIT;
     ws_profile *p = NULL;
@@ -345,7 +449,10 @@ static int load_profile(ws_site *site, ws_source *src, lookup *lk,
                         diag) == 0) {
       if (p->photo)
         error = check_photo(p, src, diag);
+      note_name(lk, p->name, p->path, ws_value_get(p->data, "name"));
       add_person(site, p);
+    } else if (error == 0) {
+      note_invalid_name(lk, path, text.ptr, text.len);
     }
     ws_str_release(&text);
   }
@@ -354,44 +461,76 @@ static int load_profile(ws_site *site, ws_source *src, lookup *lk,
   return error;
 }
 
-static bool ends_with(const char *s, const char *suffix)
+static int cmp_names(const void *a, const void *b)
 {
-  size_t a = strlen(s), b = strlen(suffix);
-  return a >= b && strcmp(s + a - b, suffix) == 0;
+  const name_at *x = a, *y = b;
+  int c = strcasecmp(x->name, y->name);
+  if (!c)
+    c = strcmp(x->name, y->name);
+  return c ? c : strcmp(x->path, y->path);
 }
 
-static void check_unique_names(ws_site *site, ws_diag *diag)
+/* Sorted by name (case-insensitively first), the same name in any case is
+ * adjacent; each repeat points back to the first one. */
+static void check_unique_names(lookup *lk, ws_diag *diag)
 {
-  for (size_t i = 1; i < site->npeople; i++) {
-    const ws_profile *a = site->people[i - 1], *b = site->people[i];
-    if (strcmp(a->name, b->name) == 0)
-      ws_diag_add(diag, WS_DIAG_ERROR, b->path, 0, 0, "duplicate-name",
-                  "'%s' is also the name in %s; add something that tells "
-                  "the two apart",
-                  b->name, a->path);
+  if (lk->nnames > 1)
+    qsort(lk->names, lk->nnames, sizeof(name_at), cmp_names);
+  size_t first = 0;
+  for (size_t i = 1; i < lk->nnames; i++) {
+    const name_at *a = &lk->names[first], *b = &lk->names[i];
+    if (strcasecmp(a->name, b->name) != 0) {
+      first = i;
+      continue;
+    }
+    ws_diag_add(diag, WS_DIAG_ERROR, b->path, b->line, b->col,
+                "duplicate-name",
+                "'%s' is also the name in %s; two people cannot share a "
+                "name on the directory: add a middle name, initial or "
+                "nickname to one of them",
+                b->name, a->path);
   }
+  for (size_t i = 0; i < lk->nnames; i++) {
+    free(lk->names[i].name);
+    free(lk->names[i].path);
+  }
+  free(lk->names);
 }
 
 static int load_people(ws_site *site, ws_source *src, ws_diag *diag)
 {
   ws_source_list files = {0};
-  lookup lk = {&files};
+  lookup lk = {&files, NULL, 0};
   int error = ws_source_list_all(&files, src);
   for (size_t i = 0; error == 0 && i < files.len; i++) {
     const ws_source_entry *e = &files.items[i];
+    if (strncasecmp(e->path, "people/", 7) == 0 &&
+        strncmp(e->path, "people/", 7) != 0) {
+      char *path = repo_path(src, e->path);
+      size_t dir = strlen(path) - strlen(e->path) + 6;
+      ws_diag_add(diag, WS_DIAG_ERROR, path, 0, 0, "folder",
+                  "nothing in '%.*s/' is read: the folder must be called "
+                  "'people' (lowercase): git mv '%.*s' %.*speople",
+                  (int)dir, path, (int)dir, path, (int)(dir - 6), path);
+      free(path);
+      continue;
+    }
     if (strncmp(e->path, "people/", 7) != 0)
       continue;
     const char *rest = e->path + 7;
-    if (ends_with(rest, ".md") && !strchr(rest, '/')) {
+    if (is_profile_name(rest) && !strchr(rest, '/')) {
+      site->nchecked++;
       error = load_profile(site, src, &lk, e, diag);
     } else if (!is_image(rest)) {
       char *path = repo_path(src, e->path);
       ws_diag_add(diag, WS_DIAG_WARNING, path, 0, 0, "unused-file",
-                  "not a profile (people/<slug>.md) or a photo; it is not "
-                  "used");
+                  "this file is not used: people/ holds profiles "
+                  "(<slug>.md, directly in people/) and their photos "
+                  "(.jpg, .jpeg, .png, .webp); move or delete it");
       free(path);
     }
   }
+  check_unique_names(&lk, diag);
   ws_source_list_release(&files);
   return error;
 }
@@ -409,8 +548,8 @@ int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag)
   }
   if (site->npeople > 1)
     qsort(site->people, site->npeople, sizeof(ws_profile *), cmp_people);
-  check_unique_names(site, diag);
   build_indexes(site);
+  site->matches = ws_match_new(site->people, site->npeople);
   *out = site;
   return 0;
 }
@@ -444,6 +583,7 @@ void ws_site_free(ws_site *site)
   }
   free(site->events);
   free(site->content);
+  ws_match_free(site->matches);
   free(site);
 }
 
@@ -471,4 +611,155 @@ const char *ws_site_config(const ws_site *site, const char *key,
 {
   const char *s = ws_value_cstr(ws_value_get(site->config, key));
   return s ? s : fallback;
+}
+
+/* --- history --- */
+
+typedef struct {
+  const char *slug;
+  size_t person;
+} slug_ref;
+
+static int cmp_slug_ref(const void *a, const void *b)
+{
+  return strcmp(((const slug_ref *)a)->slug, ((const slug_ref *)b)->slug);
+}
+
+/* The slug of "people/<slug>.md" (caller frees), or NULL for any other
+ * path: photos and nested files are not profiles. */
+static char *profile_slug(const char *path)
+{
+  if (!path || strncmp(path, "people/", 7) != 0)
+    return NULL;
+  const char *file = path + 7;
+  if (strchr(file, '/') || !ends_with(file, ".md"))
+    return NULL;
+  char *slug = ws_xstrndup(file, strlen(file) - 3);
+  if (!ws_slug_valid(slug)) {
+    free(slug);
+    return NULL;
+  }
+  return slug;
+}
+
+static void fill_history(ws_history *out, const ws_source_history *h,
+                         const ws_source_file *f)
+{
+  const ws_source_rev *first = &h->revs[f->first], *last = &h->revs[f->last];
+  ws_history_release(out);
+  out->known = true;
+  out->partial = first->cut;
+  out->first_time = first->time;
+  out->last_time = last->time;
+  out->first_author = ws_xstrdup(first->author);
+  out->last_author = ws_xstrdup(last->author);
+  out->last_subject = ws_xstrdup(last->subject);
+  memcpy(out->last_commit, last->id, sizeof(out->last_commit));
+  out->revisions = f->revisions;
+  out->authors.items = ws_xcalloc(f->nauthors ? f->nauthors : 1,
+                                  sizeof(char *));
+  for (size_t k = 0; k < f->nauthors; k++)
+    out->authors.items[k] = ws_xstrdup(f->authors[k]);
+  out->authors.len = f->nauthors;
+}
+
+static void map_people(ws_site *site, const ws_source_history *h)
+{
+  slug_ref *index = ws_xcalloc(site->npeople ? site->npeople : 1,
+                               sizeof(slug_ref));
+  for (size_t i = 0; i < site->npeople; i++)
+    index[i] = (slug_ref){site->people[i]->slug, i};
+  qsort(index, site->npeople, sizeof(slug_ref), cmp_slug_ref);
+  for (size_t i = 0; i < h->nfiles; i++) {
+    char *slug = profile_slug(h->files[i].path);
+    slug_ref key = {slug, 0};
+    const slug_ref *hit =
+        slug ? bsearch(&key, index, site->npeople, sizeof(slug_ref),
+                       cmp_slug_ref)
+             : NULL;
+    if (hit)
+      fill_history(&site->people[hit->person]->history, h, &h->files[i]);
+    free(slug);
+  }
+  free(index);
+}
+
+/* A rename into or out of people/<slug>.md is an arrival or a departure. */
+static bool event_of(ws_event *e, const ws_source_change *c)
+{
+  char *slug = profile_slug(c->path);
+  char *old = profile_slug(c->old_path);
+  switch (c->kind) {
+  case WS_CHANGE_ADDED: e->kind = WS_EVENT_ADDED; break;
+  case WS_CHANGE_MODIFIED: e->kind = WS_EVENT_UPDATED; break;
+  case WS_CHANGE_DELETED: e->kind = WS_EVENT_REMOVED; break;
+  case WS_CHANGE_RENAMED:
+    e->kind = !old ? WS_EVENT_ADDED : !slug ? WS_EVENT_REMOVED
+              : strcmp(old, slug) ? WS_EVENT_RENAMED : WS_EVENT_UPDATED;
+    break;
+  }
+  if (e->kind == WS_EVENT_REMOVED && c->kind == WS_CHANGE_RENAMED) {
+    free(slug);
+    slug = old;
+    old = NULL;
+  }
+  if (e->kind != WS_EVENT_RENAMED) {
+    free(old);
+    old = NULL;
+  }
+  e->slug = slug;
+  e->old_slug = old;
+  return slug != NULL;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+  const ws_event *x = a, *y = b;
+  if (x->time != y->time)
+    return x->time > y->time ? -1 : 1;
+  int c = strcmp(x->commit, y->commit);
+  return c ? c : strcmp(x->slug, y->slug);
+}
+
+static void build_events(ws_site *site, const ws_source_history *h)
+{
+  site->events = ws_xcalloc(h->nchanges ? h->nchanges : 1, sizeof(ws_event));
+  for (size_t i = 0; i < h->nchanges; i++) {
+    const ws_source_change *c = &h->changes[i];
+    const ws_source_rev *r = &h->revs[c->rev];
+    ws_event *e = &site->events[site->nevents];
+    memset(e, 0, sizeof(*e));
+    if (!event_of(e, c))
+      continue;
+    e->time = r->time;
+    e->author = ws_xstrdup(r->author);
+    e->subject = ws_xstrdup(r->subject);
+    memcpy(e->commit, r->id, sizeof(e->commit));
+    site->nevents++;
+  }
+  if (site->nevents > 1)
+    qsort(site->events, site->nevents, sizeof(ws_event), cmp_event);
+}
+
+int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag)
+{
+  ws_source_history *h = NULL;
+  int error = ws_source_history_load(&h, src, "people");
+  if (error < 0)
+    return error;
+  map_people(site, h);
+  build_events(site, h);
+  site->history_partial = h->partial;
+  if (h->partial) {
+    char *path = repo_path(src, "people");
+    ws_diag_add(diag, WS_DIAG_WARNING, path, 0, 0, "shallow-history",
+                "history is incomplete (shallow clone): 'on the team page "
+                "since' dates, revisions and contributors of profiles that "
+                "already existed at the oldest commit available are those of "
+                "that commit, not the real ones; fetch with "
+                "'git fetch --unshallow'");
+    free(path);
+  }
+  ws_source_history_free(h);
+  return 0;
 }

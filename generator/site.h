@@ -45,6 +45,7 @@ typedef struct {
 typedef struct {
   ws_profile **people; /* sorted, owned */
   size_t npeople;
+  size_t nchecked;     /* profile files read, including invalid ones */
   ws_tag *strengths;   /* most people first, then by slug */
   size_t nstrengths;
   ws_tag *teams;       /* by slug */
@@ -54,6 +55,7 @@ typedef struct {
   size_t nevents;
   bool history_partial; /* the repository is a shallow clone */
   char *content;       /* content folder prefix, "" or "content/" */
+  struct ws_match *matches; /* mentoring suggestions and circles (match.h) */
 } ws_site;
 
 /** Loads every profile under people/ and site.yml from 'src'. Content
@@ -61,6 +63,11 @@ typedef struct {
  * returns 0, or a negative code when the source cannot be read. Free with
  * ws_site_free. */
 int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag);
+/** Reads the git history of people/ (one walk, see ws_source_history_load)
+ * into each person's 'history' and the site's 'events' (only people/<slug>.md
+ * files count). In a shallow clone adds a warning to 'diag' saying which
+ * dates are affected. Returns 0, or a negative code from the source. */
+int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag);
 /** Frees 'site'; NULL does nothing. */
 void ws_site_free(ws_site *site);
 /** Returns the index of the person with 'slug', or (size_t)-1. */

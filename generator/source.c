@@ -789,3 +789,713 @@ void ws_source_global_shutdown(void)
 {
   git_libgit2_shutdown();
 }
+
+/* --- history ---
+ *
+ * One pass along first parents, newest first. A commit whose folder has the
+ * same tree id as its parent's is skipped without reading the folder, and a
+ * changed folder is compared entry by entry in tree order, descending only
+ * into subtrees whose ids differ; libgit2's diff with similarity detection
+ * runs only on the few commits that both add and delete files. So the cost
+ * is commits plus the entries of changed folders, not commits times
+ * profiles.
+ *
+ * Going backwards, 'paths' maps a path as it is after the commit being
+ * looked at to the record of the file that lives there now, or to DEAD when
+ * the file there later disappeared (older changes belong to an earlier
+ * life). A rename moves the record to the old path; an addition ends it. */
+
+#define DEAD ((size_t)-1)
+
+typedef struct {
+  char **keys;
+  size_t *vals;
+  size_t len, cap; /* cap is a power of two, or 0 */
+} path_map;
+
+typedef struct {
+  char *path;
+  size_t first, last, revisions;
+  size_t *revs; /* revs that touched it, for the authors */
+  size_t nrevs;
+} file_rec;
+
+typedef struct {
+  ws_source *src;
+  git_mailmap *mailmap;
+  git_oid *shallow; /* sorted boundary commits of a shallow clone */
+  size_t nshallow;
+  path_map paths;
+  file_rec *recs;
+  size_t nrecs;
+  ws_source_history *h;
+  size_t cap_revs, cap_changes;
+  ws_source_change *pending; /* the changes of the commit being compared */
+  size_t npending, cap_pending;
+  const char *prefix; /* "people/" or "": prepended to folder-relative paths */
+} walker;
+
+static size_t path_hash(const char *s)
+{
+  size_t h = 1469598103934665603u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+static size_t *map_slot(path_map *m, const char *key, bool create);
+
+static void map_grow(path_map *m)
+{
+  path_map old = *m;
+  m->cap = old.cap ? old.cap * 2 : 256;
+  m->len = 0;
+  m->keys = ws_xcalloc(m->cap, sizeof(char *));
+  m->vals = ws_xcalloc(m->cap, sizeof(size_t));
+  for (size_t i = 0; i < old.cap; i++)
+    if (old.keys[i]) {
+      *map_slot(m, old.keys[i], true) = old.vals[i];
+      free(old.keys[i]);
+    }
+  free(old.keys);
+  free(old.vals);
+}
+
+/* Returns the value slot of 'key', adding it (as DEAD) when 'create'; NULL
+ * when absent and not created. */
+static size_t *map_slot(path_map *m, const char *key, bool create)
+{
+  if (create && (m->len + 1) * 2 > m->cap)
+    map_grow(m);
+  if (!m->cap)
+    return NULL;
+  size_t i = path_hash(key) & (m->cap - 1);
+  while (m->keys[i]) {
+    if (strcmp(m->keys[i], key) == 0)
+      return &m->vals[i];
+    i = (i + 1) & (m->cap - 1);
+  }
+  if (!create)
+    return NULL;
+  m->keys[i] = ws_xstrdup(key);
+  m->vals[i] = DEAD;
+  m->len++;
+  return &m->vals[i];
+}
+
+static void map_release(path_map *m)
+{
+  for (size_t i = 0; i < m->cap; i++)
+    free(m->keys[i]);
+  free(m->keys);
+  free(m->vals);
+}
+
+static int cmp_oid(const void *a, const void *b)
+{
+  return git_oid_cmp(a, b);
+}
+
+/* libgit2 1.5 does not read .git/shallow when walking, so the boundary
+ * commits are read here and treated as having no parent, as git does. */
+static void read_shallow(walker *w)
+{
+  if (git_repository_is_shallow(w->src->repo) != 1)
+    return;
+  ws_str path = WS_STR_INIT, text = WS_STR_INIT;
+  ws_str_printf(&path, "%sshallow", git_repository_commondir(w->src->repo));
+  int fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && read_fd(&text, fd) == 0) {
+    for (char *line = text.ptr; *line;) {
+      char *end = strchr(line, '\n');
+      size_t n = end ? (size_t)(end - line) : strlen(line);
+      git_oid id;
+      if (n >= GIT_OID_HEXSZ && git_oid_fromstrn(&id, line, GIT_OID_HEXSZ) == 0) {
+        w->shallow = ws_xreallocarray(w->shallow, w->nshallow + 1,
+                                      sizeof(git_oid));
+        w->shallow[w->nshallow++] = id;
+      }
+      line += n + (end ? 1 : 0);
+    }
+    qsort(w->shallow, w->nshallow, sizeof(git_oid), cmp_oid);
+  }
+  if (fd >= 0)
+    close(fd);
+  ws_str_release(&path);
+  ws_str_release(&text);
+}
+
+static bool is_boundary(const walker *w, const git_oid *id)
+{
+  return w->nshallow &&
+         bsearch(id, w->shallow, w->nshallow, sizeof(git_oid), cmp_oid);
+}
+
+/* The build reads .mailmap from the walked commit, so the same commit gives
+ * the same names whatever the work tree holds; a preview reads the work
+ * tree's, like git. */
+static int load_mailmap(walker *w, const git_commit *start)
+{
+  ws_source *src = w->src;
+  if (src->worktree)
+    return git_mailmap_from_repository(&w->mailmap, src->repo) < 0
+               ? error_git(WS_ERROR, "cannot read .mailmap")
+               : 0;
+  git_tree *root = NULL;
+  git_tree_entry *te = NULL;
+  git_blob *blob = NULL;
+  int error = 0;
+  if (git_commit_tree(&root, start) == 0 &&
+      git_tree_entry_bypath(&te, root, ".mailmap") == 0 &&
+      git_tree_entry_type(te) == GIT_OBJECT_BLOB &&
+      git_blob_lookup(&blob, src->repo, git_tree_entry_id(te)) == 0)
+    error = git_mailmap_from_buffer(&w->mailmap, git_blob_rawcontent(blob),
+                                    (size_t)git_blob_rawsize(blob));
+  else
+    error = git_mailmap_new(&w->mailmap);
+  git_blob_free(blob);
+  git_tree_entry_free(te);
+  git_tree_free(root);
+  return error < 0 ? error_git(WS_ERROR, "cannot read .mailmap") : 0;
+}
+
+/* --- comparing two folders --- */
+
+static void pend(walker *w, ws_change_kind kind, const ws_str *path)
+{
+  if (w->npending == w->cap_pending) {
+    w->cap_pending = w->cap_pending ? w->cap_pending * 2 : 16;
+    w->pending = ws_xreallocarray(w->pending, w->cap_pending,
+                                  sizeof(*w->pending));
+  }
+  ws_source_change *c = &w->pending[w->npending++];
+  c->kind = kind;
+  c->rev = 0;
+  c->path = ws_xstrndup(path->ptr, path->len);
+  c->old_path = NULL;
+}
+
+static bool entry_is_file(const git_tree_entry *e)
+{
+  git_filemode_t m = git_tree_entry_filemode(e);
+  return m == GIT_FILEMODE_BLOB || m == GIT_FILEMODE_BLOB_EXECUTABLE ||
+         m == GIT_FILEMODE_LINK;
+}
+
+/* Git's tree order: a folder sorts as if its name ended with '/'. */
+static int cmp_tree_entries(const git_tree_entry *a, const git_tree_entry *b)
+{
+  const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
+  size_t i = 0;
+  while (x[i] && x[i] == y[i])
+    i++;
+  unsigned char cx = (unsigned char)x[i], cy = (unsigned char)y[i];
+  if (!cx && git_tree_entry_type(a) == GIT_OBJECT_TREE)
+    cx = '/';
+  if (!cy && git_tree_entry_type(b) == GIT_OBJECT_TREE)
+    cy = '/';
+  return cx < cy ? -1 : cx > cy ? 1 : 0;
+}
+
+static int diff_trees(walker *w, const git_tree *a, const git_tree *b,
+                      ws_str *path);
+
+/* One side of a comparison: a file is added or deleted, a folder's files
+ * all are. */
+static int diff_side(walker *w, const git_tree_entry *e, bool added,
+                     ws_str *path)
+{
+  int error = 0;
+  if (entry_is_file(e)) {
+    pend(w, added ? WS_CHANGE_ADDED : WS_CHANGE_DELETED, path);
+  } else if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+    git_tree *sub = NULL;
+    if (git_tree_lookup(&sub, w->src->repo, git_tree_entry_id(e)) < 0)
+      return error_git(WS_ERROR, "cannot read folder '%s'", path->ptr);
+    error = added ? diff_trees(w, NULL, sub, path) : diff_trees(w, sub, NULL, path);
+    git_tree_free(sub);
+  }
+  return error;
+}
+
+static int diff_pair(walker *w, const git_tree_entry *a,
+                     const git_tree_entry *b, ws_str *path)
+{
+  if (git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)) &&
+      git_tree_entry_filemode(a) == git_tree_entry_filemode(b))
+    return 0;
+  if (entry_is_file(a) && entry_is_file(b)) {
+    pend(w, WS_CHANGE_MODIFIED, path);
+    return 0;
+  }
+  if (git_tree_entry_type(a) != GIT_OBJECT_TREE ||
+      git_tree_entry_type(b) != GIT_OBJECT_TREE) {
+    int error = diff_side(w, a, false, path);
+    return error < 0 ? error : diff_side(w, b, true, path);
+  }
+  git_tree *ta = NULL, *tb = NULL;
+  int error = 0;
+  if (git_tree_lookup(&ta, w->src->repo, git_tree_entry_id(a)) < 0 ||
+      git_tree_lookup(&tb, w->src->repo, git_tree_entry_id(b)) < 0)
+    error = error_git(WS_ERROR, "cannot read folder '%s'", path->ptr);
+  else
+    error = diff_trees(w, ta, tb, path);
+  git_tree_free(ta);
+  git_tree_free(tb);
+  return error;
+}
+
+/* Walks both folders in tree order at once; NULL is an empty folder. */
+static int diff_trees(walker *w, const git_tree *a, const git_tree *b,
+                      ws_str *path)
+{
+  size_t na = a ? git_tree_entrycount(a) : 0;
+  size_t nb = b ? git_tree_entrycount(b) : 0;
+  size_t i = 0, j = 0;
+  int error = 0;
+  while (error == 0 && (i < na || j < nb)) {
+    const git_tree_entry *ea = i < na ? git_tree_entry_byindex(a, i) : NULL;
+    const git_tree_entry *eb = j < nb ? git_tree_entry_byindex(b, j) : NULL;
+    int c = !ea ? 1 : !eb ? -1 : cmp_tree_entries(ea, eb);
+    const char *name = git_tree_entry_name(c <= 0 ? ea : eb);
+    size_t mark = path->len;
+    if (!name_is_safe(name)) {
+      /* never turned into a path */
+    } else {
+      path_push(path, name);
+      if (c < 0)
+        error = diff_side(w, ea, false, path);
+      else if (c > 0)
+        error = diff_side(w, eb, true, path);
+      else
+        error = diff_pair(w, ea, eb, path);
+    }
+    ws_str_truncate(path, mark);
+    i += c <= 0;
+    j += c >= 0;
+  }
+  return error;
+}
+
+static ws_source_change *find_pending(walker *w, ws_change_kind kind,
+                                      const char *path)
+{
+  for (size_t i = 0; i < w->npending; i++)
+    if (w->pending[i].kind == kind && strcmp(w->pending[i].path, path) == 0)
+      return &w->pending[i];
+  return NULL;
+}
+
+/* Pairs deleted and added files by content similarity (libgit2's rename
+ * detection, 50% by default), limited to the files that came and went. */
+static int find_renames(walker *w, git_tree *a, git_tree *b)
+{
+  size_t nadd = 0, ndel = 0;
+  for (size_t i = 0; i < w->npending; i++) {
+    nadd += w->pending[i].kind == WS_CHANGE_ADDED;
+    ndel += w->pending[i].kind == WS_CHANGE_DELETED;
+  }
+  if (!nadd || !ndel)
+    return 0;
+  git_diff_options opts;
+  git_diff_find_options fopts;
+  git_diff *diff = NULL;
+  git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+  git_diff_find_options_init(&fopts, GIT_DIFF_FIND_OPTIONS_VERSION);
+  char **specs = ws_xcalloc(nadd + ndel, sizeof(char *));
+  size_t n = 0;
+  for (size_t i = 0; i < w->npending; i++)
+    if (w->pending[i].kind != WS_CHANGE_MODIFIED)
+      specs[n++] = w->pending[i].path;
+  opts.flags = GIT_DIFF_DISABLE_PATHSPEC_MATCH;
+  opts.pathspec.strings = specs;
+  opts.pathspec.count = n;
+  fopts.flags = GIT_DIFF_FIND_RENAMES;
+  int error = 0;
+  if (git_diff_tree_to_tree(&diff, w->src->repo, a, b, &opts) < 0 ||
+      git_diff_find_similar(diff, &fopts) < 0) {
+    error = error_git(WS_ERROR, "cannot detect renames");
+    goto cleanup;
+  }
+  for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+    const git_diff_delta *d = git_diff_get_delta(diff, i);
+    if (d->status != GIT_DELTA_RENAMED)
+      continue;
+    ws_source_change *del = find_pending(w, WS_CHANGE_DELETED, d->old_file.path);
+    ws_source_change *add = find_pending(w, WS_CHANGE_ADDED, d->new_file.path);
+    if (!del || !add)
+      continue;
+    add->kind = WS_CHANGE_RENAMED;
+    add->old_path = del->path;
+    *del = w->pending[--w->npending];
+  }
+
+cleanup:
+  git_diff_free(diff);
+  free(specs);
+  return error;
+}
+
+/* --- following files backwards --- */
+
+static void rec_touch(walker *w, size_t r, size_t rev)
+{
+  file_rec *f = &w->recs[r];
+  f->first = rev;
+  f->revisions++;
+  f->revs = ws_xreallocarray(f->revs, f->nrevs + 1, sizeof(size_t));
+  f->revs[f->nrevs++] = rev;
+}
+
+/* Returns the record living at 'path' after the commit, making one for a
+ * file first met (it exists at the walked commit), or DEAD. */
+static size_t rec_at(walker *w, const char *path, size_t rev)
+{
+  size_t *slot = map_slot(&w->paths, path, false);
+  if (slot)
+    return *slot;
+  w->recs = ws_xreallocarray(w->recs, w->nrecs + 1, sizeof(file_rec));
+  file_rec *f = &w->recs[w->nrecs];
+  memset(f, 0, sizeof(*f));
+  f->path = ws_xstrdup(path);
+  f->last = rev;
+  *map_slot(&w->paths, path, true) = w->nrecs;
+  return w->nrecs++;
+}
+
+static void follow(walker *w, const ws_source_change *c)
+{
+  if (c->kind == WS_CHANGE_DELETED) {
+    *map_slot(&w->paths, c->path, true) = DEAD;
+    return;
+  }
+  size_t r = rec_at(w, c->path, c->rev);
+  if (r != DEAD)
+    rec_touch(w, r, c->rev);
+  if (c->kind == WS_CHANGE_MODIFIED)
+    return;
+  /* Before this commit the path was empty: an older file there is another
+   * life. A renamed file goes on living at its old path. */
+  *map_slot(&w->paths, c->path, true) = DEAD;
+  if (c->kind == WS_CHANGE_RENAMED)
+    *map_slot(&w->paths, c->old_path, true) = r;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+  return strcmp(((const ws_source_change *)a)->path,
+                ((const ws_source_change *)b)->path);
+}
+
+static void push_rev(walker *w, git_commit *c, bool cut)
+{
+  ws_source_history *h = w->h;
+  if (h->nrevs == w->cap_revs) {
+    w->cap_revs = w->cap_revs ? w->cap_revs * 2 : 64;
+    h->revs = ws_xreallocarray(h->revs, w->cap_revs, sizeof(*h->revs));
+  }
+  ws_source_rev *r = &h->revs[h->nrevs++];
+  const git_signature *sig = git_commit_author(c);
+  const char *name = sig->name, *email = sig->email;
+  if (git_mailmap_resolve(&name, &email, w->mailmap, sig->name, sig->email) < 0)
+    name = sig->name;
+  oid_hex(r->id, git_commit_id(c));
+  r->time = (long long)git_commit_time(c);
+  r->author = ws_xstrdup(name ? name : "");
+  const char *subject = git_commit_summary(c);
+  r->subject = ws_xstrdup(subject ? subject : "");
+  r->cut = cut;
+}
+
+/* Records the pending changes of commit 'c', with their paths made
+ * content-relative, and follows each file backwards. */
+static void take_pending(walker *w, git_commit *c, bool cut)
+{
+  if (!w->npending)
+    return;
+  push_rev(w, c, cut);
+  qsort(w->pending, w->npending, sizeof(*w->pending), cmp_change);
+  ws_source_history *h = w->h;
+  for (size_t i = 0; i < w->npending; i++) {
+    ws_source_change *p = &w->pending[i];
+    if (h->nchanges == w->cap_changes) {
+      w->cap_changes = w->cap_changes ? w->cap_changes * 2 : 64;
+      h->changes = ws_xreallocarray(h->changes, w->cap_changes,
+                                    sizeof(*h->changes));
+    }
+    ws_source_change *out = &h->changes[h->nchanges++];
+    ws_str s = WS_STR_INIT;
+    out->kind = p->kind;
+    out->rev = h->nrevs - 1;
+    ws_str_printf(&s, "%s%s", w->prefix, p->path);
+    out->path = ws_str_detach(&s);
+    out->old_path = NULL;
+    if (p->old_path) {
+      ws_str_printf(&s, "%s%s", w->prefix, p->old_path);
+      out->old_path = ws_str_detach(&s);
+    }
+    free(p->path);
+    free(p->old_path);
+    follow(w, out);
+  }
+  w->npending = 0;
+}
+
+/* --- the walk --- */
+
+/* Looks up the folder of commit 'c'; '*out' stays NULL when the commit has
+ * no such folder. */
+static int folder_of(git_tree **out, walker *w, git_commit *c,
+                     const char *folder)
+{
+  git_tree *root = NULL;
+  git_tree_entry *te = NULL;
+  int error = 0;
+  *out = NULL;
+  if (git_commit_tree(&root, c) < 0)
+    return error_git(WS_ERROR, "cannot read the tree of a commit");
+  if (!folder[0]) {
+    *out = root;
+    return 0;
+  }
+  int rc = git_tree_entry_bypath(&te, root, folder);
+  if (rc == 0 && git_tree_entry_type(te) == GIT_OBJECT_TREE)
+    rc = git_tree_lookup(out, w->src->repo, git_tree_entry_id(te));
+  if (rc < 0 && rc != GIT_ENOTFOUND)
+    error = error_git(WS_ERROR, "cannot read folder '%s'", folder);
+  git_tree_entry_free(te);
+  git_tree_free(root);
+  return error;
+}
+
+/* The first parent, or NULL at a root or a shallow boundary ('*cut'). */
+static int parent_of(git_commit **out, walker *w, git_commit *c, bool *cut)
+{
+  *out = NULL;
+  if (git_commit_parentcount(c) == 0)
+    return 0;
+  const git_oid *pid = git_commit_parent_id(c, 0);
+  if (is_boundary(w, git_commit_id(c))) {
+    *cut = true;
+    return 0;
+  }
+  int rc = git_commit_lookup(out, w->src->repo, pid);
+  if (rc == GIT_ENOTFOUND && w->nshallow) {
+    *cut = true;
+    return 0;
+  }
+  return rc < 0 ? error_git(WS_ERROR, "cannot read commit %.7s",
+                            git_oid_tostr_s(pid))
+                : 0;
+}
+
+static bool same_tree(const git_tree *a, const git_tree *b)
+{
+  if (!a || !b)
+    return a == b;
+  return git_oid_equal(git_tree_id(a), git_tree_id(b));
+}
+
+static int walk(walker *w, git_commit *start, const char *folder)
+{
+  git_commit *c = start, *p = NULL;
+  git_tree *ct = NULL, *pt = NULL;
+  ws_str path = WS_STR_INIT;
+  int error = folder_of(&ct, w, c, folder);
+  while (error == 0 && c) {
+    bool cut = false;
+    if ((error = parent_of(&p, w, c, &cut)) < 0 ||
+        (p && (error = folder_of(&pt, w, p, folder)) < 0))
+      break;
+    w->h->partial |= cut;
+    if (!same_tree(pt, ct)) {
+      if ((error = diff_trees(w, pt, ct, &path)) < 0 ||
+          (error = find_renames(w, pt, ct)) < 0)
+        break;
+      take_pending(w, c, cut);
+    }
+    if (c != start)
+      git_commit_free(c);
+    git_tree_free(ct);
+    c = p;
+    ct = pt;
+    p = NULL;
+    pt = NULL;
+  }
+  for (size_t i = 0; i < w->npending; i++) {
+    free(w->pending[i].path);
+    free(w->pending[i].old_path);
+  }
+  w->npending = 0;
+  if (c != start)
+    git_commit_free(c);
+  git_commit_free(p);
+  git_tree_free(ct);
+  git_tree_free(pt);
+  ws_str_release(&path);
+  return error;
+}
+
+static int cmp_cstr_ptr(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+  return strcmp(((const ws_source_file *)a)->path,
+                ((const ws_source_file *)b)->path);
+}
+
+/* Hands the records of files that exist at the walked commit to 'h'. */
+static void finish_files(walker *w)
+{
+  ws_source_history *h = w->h;
+  h->files = ws_xcalloc(w->nrecs ? w->nrecs : 1, sizeof(ws_source_file));
+  for (size_t i = 0; i < w->nrecs; i++) {
+    file_rec *r = &w->recs[i];
+    ws_source_file *f = &h->files[h->nfiles++];
+    f->path = r->path;
+    f->first = r->first;
+    f->last = r->last;
+    f->revisions = r->revisions;
+    f->authors = ws_xcalloc(r->nrevs ? r->nrevs : 1, sizeof(char *));
+    for (size_t k = 0; k < r->nrevs; k++)
+      f->authors[k] = h->revs[r->revs[k]].author;
+    qsort(f->authors, r->nrevs, sizeof(char *), cmp_cstr_ptr);
+    for (size_t k = 0; k < r->nrevs; k++)
+      if (!f->nauthors || strcmp(f->authors[f->nauthors - 1], f->authors[k]))
+        f->authors[f->nauthors++] = f->authors[k];
+    for (size_t k = 0; k < f->nauthors; k++)
+      f->authors[k] = ws_xstrdup(f->authors[k]);
+    free(r->revs);
+  }
+  free(w->recs);
+  w->recs = NULL;
+  w->nrecs = 0;
+  if (h->nfiles > 1)
+    qsort(h->files, h->nfiles, sizeof(*h->files), cmp_file);
+}
+
+static int start_commit(git_commit **out, ws_source *src)
+{
+  git_oid id;
+  *out = NULL;
+  if (!src->worktree) {
+    if (git_oid_fromstr(&id, src->commit) < 0)
+      return error_git(WS_ERROR, "invalid commit id %s", src->commit);
+  } else if (git_reference_name_to_id(&id, src->repo, "HEAD") < 0) {
+    return 0; /* no commits yet: no history */
+  }
+  return git_commit_lookup(out, src->repo, &id) < 0
+             ? error_git(WS_ERROR, "cannot read commit %s", git_oid_tostr_s(&id))
+             : 0;
+}
+
+int ws_source_history_load(ws_source_history **out, ws_source *src,
+                           const char *subdir)
+{
+  assert(out && src);
+  ws_source_history *h = ws_xcalloc(1, sizeof(*h));
+  walker w = {.src = src, .h = h};
+  git_commit *start = NULL;
+  ws_str folder = WS_STR_INIT, prefix = WS_STR_INIT;
+  int error = 0;
+  *out = NULL;
+  if (subdir && subdir[0])
+    ws_str_printf(&prefix, "%s/", subdir);
+  w.prefix = prefix.ptr;
+  ws_str_puts(&folder, src->content);
+  if (subdir && subdir[0])
+    path_push(&folder, subdir);
+
+  pthread_mutex_lock(&src->lock);
+  if ((error = start_commit(&start, src)) < 0 || !start)
+    goto cleanup;
+  read_shallow(&w);
+  if ((error = load_mailmap(&w, start)) < 0 ||
+      (error = walk(&w, start, folder.ptr)) < 0)
+    goto cleanup;
+
+cleanup:
+  pthread_mutex_unlock(&src->lock);
+  finish_files(&w);
+  git_commit_free(start);
+  git_mailmap_free(w.mailmap);
+  map_release(&w.paths);
+  free(w.pending);
+  free(w.shallow);
+  ws_str_release(&folder);
+  ws_str_release(&prefix);
+  if (error < 0)
+    ws_source_history_free(h);
+  else
+    *out = h;
+  return error;
+}
+
+void ws_source_history_free(ws_source_history *h)
+{
+  if (!h)
+    return;
+  for (size_t i = 0; i < h->nrevs; i++) {
+    free(h->revs[i].author);
+    free(h->revs[i].subject);
+  }
+  for (size_t i = 0; i < h->nchanges; i++) {
+    free(h->changes[i].path);
+    free(h->changes[i].old_path);
+  }
+  for (size_t i = 0; i < h->nfiles; i++) {
+    free(h->files[i].path);
+    for (size_t k = 0; k < h->files[i].nauthors; k++)
+      free(h->files[i].authors[k]);
+    free(h->files[i].authors);
+  }
+  free(h->revs);
+  free(h->changes);
+  free(h->files);
+  free(h);
+}
+
+/* --- a new repository (wholeself init) --- */
+
+int ws_source_init_commit(const char *dir, const char *message)
+{
+  git_repository *repo = NULL;
+  git_index *index = NULL;
+  git_tree *tree = NULL;
+  git_signature *sig = NULL;
+  git_oid tree_id, commit_id;
+  git_repository_init_options opts;
+  int error;
+  git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+  opts.flags = GIT_REPOSITORY_INIT_MKPATH;
+  opts.initial_head = "main";
+  if ((error = git_repository_init_ext(&repo, dir, &opts)) < 0 ||
+      (error = git_repository_index(&index, repo)) < 0 ||
+      (error = git_index_add_all(index, NULL, 0, NULL, NULL)) < 0 ||
+      (error = git_index_write(index)) < 0 ||
+      (error = git_index_write_tree(&tree_id, index)) < 0 ||
+      (error = git_tree_lookup(&tree, repo, &tree_id)) < 0) {
+    error = error_git(WS_ERROR, "cannot make a repository in %s", dir);
+    goto cleanup;
+  }
+  /* A machine without user.name still gets its first commit; the person
+   * can amend the author later. */
+  if (git_signature_default(&sig, repo) < 0 &&
+      (error = git_signature_now(&sig, "wholeself",
+                                 "wholeself@localhost")) < 0) {
+    error = error_git(WS_ERROR, "cannot make a commit signature");
+    goto cleanup;
+  }
+  if ((error = git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL,
+                                   message, tree, 0)) < 0)
+    error = error_git(WS_ERROR, "cannot commit in %s", dir);
+cleanup:
+  git_signature_free(sig);
+  git_tree_free(tree);
+  git_index_free(index);
+  git_repository_free(repo);
+  return error;
+}

@@ -85,4 +85,70 @@ const char *ws_source_workdir(const ws_source *src);
 /** Returns the content folder prefix as given ("" or "content"). Borrowed. */
 const char *ws_source_content(const ws_source *src);
 
+/* --- history --- */
+
+/* One commit of the history walk. */
+typedef struct {
+  char id[41];      /* full commit id (hex) */
+  long long time;   /* committer time, seconds since epoch */
+  char *author;     /* author name, .mailmap applied */
+  char *subject;    /* first line of the message */
+  bool cut;         /* a shallow boundary: compared with an empty folder */
+} ws_source_rev;
+
+typedef enum {
+  WS_CHANGE_ADDED,
+  WS_CHANGE_MODIFIED,
+  WS_CHANGE_RENAMED, /* detected by content similarity; may also modify */
+  WS_CHANGE_DELETED
+} ws_change_kind;
+
+/* One file changed by one commit. */
+typedef struct {
+  ws_change_kind kind;
+  size_t rev;     /* index into ws_source_history.revs */
+  char *path;     /* content-relative; for a deletion, the deleted path */
+  char *old_path; /* renames: the path before; else NULL */
+} ws_source_change;
+
+/* What the walk says about one file that exists at the end of the walk. */
+typedef struct {
+  char *path;       /* content-relative path at the walked commit */
+  size_t first;     /* rev that added it (in its current life), see below */
+  size_t last;      /* rev that changed it last */
+  size_t revisions; /* revs that added, changed or renamed it */
+  char **authors;   /* distinct author names, sorted with strcmp */
+  size_t nauthors;
+} ws_source_file;
+
+typedef struct {
+  ws_source_rev *revs;       /* revs that changed a file, newest first */
+  size_t nrevs;
+  ws_source_change *changes; /* newest first; within a rev, by path */
+  size_t nchanges;
+  ws_source_file *files;     /* sorted by path */
+  size_t nfiles;
+  bool partial;              /* shallow clone: older history is missing */
+} ws_source_history;
+
+/** Walks the history of the files under 'subdir' of the content folder
+ * ("people") in one pass: from the resolved commit (work-tree mode: HEAD;
+ * nothing when there is none) along first parents, each commit's folder
+ * compared with its first parent's, renames detected by similarity and
+ * .mailmap applied to author names. A file's 'first' is the commit that
+ * added it in its current life: after a deletion and re-adding, the history
+ * starts again. In a shallow clone the walk stops at the shallow boundary,
+ * whose files count as added there, and 'partial' is set. Caller frees 'out'
+ * with ws_source_history_free. */
+int ws_source_history_load(ws_source_history **out, ws_source *src,
+                           const char *subdir);
+/** Frees 'h'; NULL does nothing. */
+void ws_source_history_free(ws_source_history *h);
+
+/** Makes 'dir' (created if missing) a git repository on branch main and
+ * commits every file in it, honouring .gitignore, with 'message'. The
+ * author is git's user.name/user.email, else "wholeself". WS_ERROR with
+ * the message set on failure. */
+int ws_source_init_commit(const char *dir, const char *message);
+
 #endif

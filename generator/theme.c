@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "error.h"
+#include "frontmatter.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -22,7 +24,12 @@ struct ws_theme {
   char *dir;
   ws_source *src;
   ws_mustache_env *env;
+  ws_theme *parent; /* theme.yml's 'inherits', or NULL */
 };
+
+/* Inheritance chains are short ("minimal" inherits "default"); the limit
+ * also stops a cycle. */
+#define MAX_INHERIT 4
 
 static int read_file(ws_str *out, const char *path)
 {
@@ -73,6 +80,8 @@ static int load_template(ws_str *out, const char *name, void *payload)
   ws_str_printf(&path, "%s/%s.mustache", t->dir, name);
   error = read_file(out, path.ptr);
   ws_str_release(&path);
+  if (error == WS_ENOTFOUND && t->parent)
+    return load_template(out, name, t->parent);
   return error;
 }
 
@@ -124,7 +133,69 @@ static char *find_dir(const char *name, ws_str *tried)
   return found;
 }
 
+/* Reads the 'inherits' key of 'dir'/theme.yml into 'out' (NULL: none). */
+static int read_parent(char **out, const char *dir)
+{
+  ws_str path = WS_STR_INIT, text = WS_STR_INIT;
+  ws_value *yml = NULL;
+  ws_diag diag = WS_DIAG_INIT;
+  int error;
+  *out = NULL;
+  ws_str_printf(&path, "%s/theme.yml", dir);
+  error = read_file(&text, path.ptr);
+  if (error == WS_ENOTFOUND) {
+    error = 0;
+    goto cleanup;
+  }
+  if (error < 0)
+    goto cleanup;
+  if (ws_yaml_load(&yml, path.ptr, text.ptr, text.len, 1, &diag) < 0) {
+    error = ws_error(WS_EINVALID, "%s:%u: %s", path.ptr,
+                     diag.len ? diag.items[0].line : 0,
+                     diag.len ? diag.items[0].message : "invalid YAML");
+    goto cleanup;
+  }
+  const char *parent = ws_value_cstr(ws_value_get(yml, "inherits"));
+  if (parent && *parent) {
+    if (!name_ok(parent))
+      error = ws_error(WS_EINVALID, "%s: invalid theme name '%s'", path.ptr,
+                       parent);
+    else
+      *out = ws_xstrdup(parent);
+  }
+cleanup:
+  ws_value_free(yml);
+  ws_diag_release(&diag);
+  ws_str_release(&text);
+  ws_str_release(&path);
+  return error;
+}
+
+static int open_theme(ws_theme **out, const char *name_or_path,
+                      ws_source *src, unsigned depth);
+
+static int open_parent(ws_theme *t, unsigned depth)
+{
+  char *parent = NULL;
+  int error = read_parent(&parent, t->dir);
+  if (error == 0 && parent) {
+    if (depth >= MAX_INHERIT)
+      error = ws_error(WS_EINVALID, "theme '%s' inherits too deeply (a "
+                       "cycle in theme.yml?)", t->name);
+    else
+      error = open_theme(&t->parent, parent, t->src, depth + 1);
+  }
+  free(parent);
+  return error;
+}
+
 int ws_theme_open(ws_theme **out, const char *name_or_path, ws_source *src)
+{
+  return open_theme(out, name_or_path, src, 0);
+}
+
+static int open_theme(ws_theme **out, const char *name_or_path,
+                      ws_source *src, unsigned depth)
 {
   const char *spec = name_or_path && *name_or_path ? name_or_path : "default";
   ws_str tried = WS_STR_INIT;
@@ -152,6 +223,11 @@ int ws_theme_open(ws_theme **out, const char *name_or_path, ws_source *src)
   t->dir = dir;
   t->src = src;
   t->env = ws_mustache_env_new(load_template, t);
+  int error = open_parent(t, depth);
+  if (error < 0) {
+    ws_theme_free(t);
+    return error;
+  }
   *out = t;
   return 0;
 }
@@ -160,6 +236,7 @@ void ws_theme_free(ws_theme *t)
 {
   if (!t)
     return;
+  ws_theme_free(t->parent);
   ws_mustache_env_free(t->env);
   free(t->name);
   free(t->dir);
@@ -183,6 +260,11 @@ ws_mustache_env *ws_theme_env(ws_theme *t)
 const char *ws_theme_dir(const ws_theme *t)
 {
   return t->dir;
+}
+
+const ws_theme *ws_theme_parent(const ws_theme *t)
+{
+  return t->parent;
 }
 
 /* --- assets --- */
@@ -267,15 +349,25 @@ static int cmp_asset(const void *a, const void *b)
   return strcmp(((const asset *)a)->rel, ((const asset *)b)->rel);
 }
 
+/* Parents first, so a theme's own files (and then a site's overrides of
+ * them) replace what it inherits. */
+static int collect_assets(asset_list *l, ws_theme *t)
+{
+  ws_str root = WS_STR_INIT;
+  int error = t->parent ? collect_assets(l, t->parent) : 0;
+  ws_str_printf(&root, "%s/assets", t->dir);
+  scan_disk(l, root.ptr, "");
+  ws_str_release(&root);
+  if (error == 0 && t->src)
+    error = scan_source(l, t);
+  return error;
+}
+
 int ws_theme_assets(ws_theme *t, ws_theme_asset_fn fn, void *payload)
 {
   asset_list l = {0};
-  ws_str root = WS_STR_INIT, data = WS_STR_INIT;
-  int error = 0;
-  ws_str_printf(&root, "%s/assets", t->dir);
-  scan_disk(&l, root.ptr, "");
-  if (t->src)
-    error = scan_source(&l, t);
+  ws_str data = WS_STR_INIT;
+  int error = collect_assets(&l, t);
   if (l.len > 1)
     qsort(l.items, l.len, sizeof(asset), cmp_asset);
   for (size_t i = 0; error == 0 && i < l.len; i++) {
@@ -291,7 +383,6 @@ int ws_theme_assets(ws_theme *t, ws_theme_asset_fn fn, void *payload)
     free(l.items[i].src_path);
   }
   free(l.items);
-  ws_str_release(&root);
   ws_str_release(&data);
   return error;
 }

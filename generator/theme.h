@@ -6,6 +6,11 @@
  * (share/wholeself/themes), or given as a path. A site overrides any single
  * file of its theme by committing it as themes/<name>/<file> in its content
  * folder.
+ *
+ * A theme's optional theme.yml may say 'inherits: NAME': templates and
+ * assets the theme lacks then come from theme NAME (overrides of NAME's
+ * files in the site apply too). The bundled 'minimal' theme inherits from
+ * 'default'.
  */
 #ifndef WS_THEME_H
 #define WS_THEME_H
@@ -30,6 +35,9 @@ int ws_theme_template(const ws_mustache **out, ws_theme *t, const char *name);
 ws_mustache_env *ws_theme_env(ws_theme *t);
 /** Returns the theme's folder on disk (borrowed). */
 const char *ws_theme_dir(const ws_theme *t);
+/** Returns the theme 't' inherits from (theme.yml 'inherits'), or NULL.
+ * Borrowed from 't'. */
+const ws_theme *ws_theme_parent(const ws_theme *t);
 
 typedef int (*ws_theme_asset_fn)(const char *rel, const char *data,
                                  size_t len, void *payload);

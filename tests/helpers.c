@@ -466,3 +466,106 @@ char *th_repo_clone_bare(const char *path)
   git_libgit2_shutdown();
   return dir;
 }
+
+/* Commits the work tree to 'ref' with its current commit as the first
+ * parent and, for a merge, 'merge_ref' as the second. */
+static void commit_tree(const char *path, const char *ref,
+                        const char *merge_ref, const char *message,
+                        const char *author, long when)
+{
+  git_libgit2_init();
+  git_repository *repo = NULL;
+  git_index *index = NULL;
+  git_signature *sig = NULL;
+  git_tree *tree = NULL;
+  git_commit *parents[2] = {NULL, NULL};
+  size_t nparents = 0;
+  git_oid tree_id, commit_id, id;
+
+  const char *lt = strchr(author, '<');
+  const char *gt = lt ? strchr(lt, '>') : NULL;
+  cr_assert(lt && gt, "author must be \"Name <email>\": %s", author);
+  size_t name_len = (size_t)(lt - author);
+  while (name_len > 0 && author[name_len - 1] == ' ')
+    name_len--;
+  char *name = ws_xstrndup(author, name_len);
+  char *email = ws_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+
+  TH_GIT(git_repository_open(&repo, path));
+  TH_GIT(git_repository_index(&index, repo));
+  TH_GIT(git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL));
+  TH_GIT(git_index_update_all(index, NULL, NULL, NULL));
+  TH_GIT(git_index_write(index));
+  TH_GIT(git_index_write_tree(&tree_id, index));
+  TH_GIT(git_tree_lookup(&tree, repo, &tree_id));
+  TH_GIT(git_signature_new(&sig, name, email, (git_time_t)when, 0));
+  if (git_reference_name_to_id(&id, repo, ref) == 0)
+    TH_GIT(git_commit_lookup(&parents[nparents++], repo, &id));
+  if (merge_ref) {
+    TH_GIT(git_reference_name_to_id(&id, repo, merge_ref));
+    TH_GIT(git_commit_lookup(&parents[nparents++], repo, &id));
+  }
+  TH_GIT(git_commit_create(&commit_id, repo, ref, sig, sig, NULL, message,
+                           tree, nparents, (const git_commit **)parents));
+
+  git_commit_free(parents[0]);
+  git_commit_free(parents[1]);
+  git_tree_free(tree);
+  git_signature_free(sig);
+  git_index_free(index);
+  git_repository_free(repo);
+  free(name);
+  free(email);
+  git_libgit2_shutdown();
+}
+
+void th_repo_commit_to(const char *repo, const char *ref, const char *message,
+                       const char *author, long when)
+{
+  commit_tree(repo, ref, NULL, message, author, when);
+}
+
+void th_repo_merge(const char *repo, const char *ref, const char *message,
+                   const char *author, long when)
+{
+  commit_tree(repo, "HEAD", ref, message, author, when);
+}
+
+void th_repo_branch(const char *path, const char *name)
+{
+  git_libgit2_init();
+  git_repository *repo = NULL;
+  git_commit *head = NULL;
+  git_reference *ref = NULL;
+  git_oid id;
+  TH_GIT(git_repository_open(&repo, path));
+  TH_GIT(git_reference_name_to_id(&id, repo, "HEAD"));
+  TH_GIT(git_commit_lookup(&head, repo, &id));
+  TH_GIT(git_branch_create(&ref, repo, name, head, 0));
+  git_reference_free(ref);
+  git_commit_free(head);
+  git_repository_free(repo);
+  git_libgit2_shutdown();
+}
+
+char *th_repo_head(const char *path)
+{
+  git_libgit2_init();
+  git_repository *repo = NULL;
+  git_oid id;
+  char hex[GIT_OID_HEXSZ + 1];
+  TH_GIT(git_repository_open(&repo, path));
+  TH_GIT(git_reference_name_to_id(&id, repo, "HEAD"));
+  git_oid_tostr(hex, sizeof(hex), &id);
+  git_repository_free(repo);
+  git_libgit2_shutdown();
+  return ws_xstrdup(hex);
+}
+
+void th_repo_make_shallow(const char *repo, const char *hex)
+{
+  ws_str line = WS_STR_INIT;
+  ws_str_printf(&line, "%s\n", hex);
+  th_write(repo, ".git/shallow", line.ptr);
+  ws_str_release(&line);
+}

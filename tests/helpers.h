@@ -48,5 +48,20 @@ void th_repo_commit_all(const char *repo, const char *message,
                         const char *author, long when);
 /** Clones 'repo' into a new temporary bare repository; returns its path. */
 char *th_repo_clone_bare(const char *repo);
+/** Like th_repo_commit_all, but commits to the branch 'ref'
+ * ("refs/heads/side"; parent: its current commit, if any) and leaves HEAD
+ * alone. */
+void th_repo_commit_to(const char *repo, const char *ref, const char *message,
+                       const char *author, long when);
+/** Commits the work tree on HEAD as a merge: parents HEAD and 'ref'. */
+void th_repo_merge(const char *repo, const char *ref, const char *message,
+                   const char *author, long when);
+/** Creates the branch 'name' at HEAD. */
+void th_repo_branch(const char *repo, const char *name);
+/** Returns the commit id HEAD points at, in hex (caller frees). */
+char *th_repo_head(const char *repo);
+/** Makes 'repo' (a work tree) a shallow clone cut at commit 'hex', the way
+ * `git clone --depth` records it: .git/shallow lists the boundary. */
+void th_repo_make_shallow(const char *repo, const char *hex);
 
 #endif

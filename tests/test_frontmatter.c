@@ -527,11 +527,11 @@ Test(frontmatter, multiple_documents)
 Test(frontmatter, invalid_utf8)
 {
   const char *src = "---\nname: A\nbio: caf\xE9\n---\n";
-  parse_bad(src, strlen(src), 3, 9, "yaml-syntax", "invalid UTF-8");
+  parse_bad(src, strlen(src), 3, 9, "encoding", "invalid UTF-8");
   src = "---\nname: \xC3\n---\n";
-  parse_bad(src, strlen(src), 2, 7, "yaml-syntax", "invalid UTF-8");
+  parse_bad(src, strlen(src), 2, 7, "encoding", "invalid UTF-8");
   /* A UTF-16 BOM is not guessed at: the file must be UTF-8. */
-  load_bad("\xFF\xFE", 1, 1, "yaml-syntax", "invalid UTF-8");
+  load_bad("\xFF\xFE", 1, 1, "encoding", "invalid UTF-8");
 }
 
 Test(frontmatter, nul_byte)

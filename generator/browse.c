@@ -1,0 +1,308 @@
+#include "browse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+#include "str.h"
+#include "xalloc.h"
+
+/* How many people a learner is pointed to on a strength page: a hint, not
+ * a list to read through. */
+#define LEARN_FROM_MAX 3
+/* How many strengths the directory links to without JavaScript, and a team
+ * shows on the teams overview. */
+#define DIRECTORY_STRENGTHS 12
+#define TEAM_TOP_STRENGTHS 3
+
+/* --- small builders --- */
+
+static void set_list(ws_value *map, const char *key, ws_value *list) {
+  ws_str has = WS_STR_INIT;
+  ws_str_printf(&has, "has_%s", key);
+  ws_value_set_bool(map, has.ptr, list->u.list.len > 0);
+  ws_value_set(map, key, list);
+  ws_str_release(&has);
+}
+
+static const char *people_word(size_t n) {
+  return n == 1 ? "person" : "people";
+}
+
+static ws_value *tag_value(const ws_tag *t, const char *section) {
+  ws_value *v = ws_value_map();
+  ws_str url = WS_STR_INIT;
+  ws_str_printf(&url, "%s/%s/", section, t->slug);
+  ws_value_set_str(v, "name", t->label);
+  ws_value_set_str(v, "slug", t->slug);
+  ws_value_set_str(v, "url", url.ptr);
+  ws_value_set_num(v, "count", (double)t->npeople);
+  ws_value_set_str(v, "people_word", people_word(t->npeople));
+  ws_value_set_num(v, "learners", (double)t->nlearners);
+  ws_value_set_bool(v, "has_learners", t->nlearners > 0);
+  ws_str_release(&url);
+  return v;
+}
+
+static ws_value *person_list(ws_renderer *r, const size_t *idx, size_t n) {
+  ws_value *l = ws_value_list();
+  for (size_t i = 0; i < n; i++)
+    ws_value_push(l, ws_value_copy(ws_renderer_person(r, idx[i])));
+  return l;
+}
+
+static ws_value *link_value(ws_renderer *r, size_t person) {
+  const ws_value *p = ws_renderer_person(r, person);
+  ws_value *v = ws_value_map();
+  ws_value_set_str(v, "name", ws_value_cstr(ws_value_get(p, "name")));
+  ws_value_set_str(v, "url", ws_value_cstr(ws_value_get(p, "url")));
+  return v;
+}
+
+/* --- strengths --- */
+
+static size_t max_count(const ws_site *site) {
+  size_t max = 0;
+  for (size_t i = 0; i < site->nstrengths; i++)
+    if (site->strengths[i].npeople > max)
+      max = site->strengths[i].npeople;
+  return max;
+}
+
+static int render_strengths_index(ws_renderer *r) {
+  const ws_site *site = ws_renderer_site(r);
+  ws_page pg = {"strengths", "strengths/index.html", "strengths", "Strengths",
+                "Every strength on the team, most common first, with the "
+                "number of people who have it."};
+  ws_value *ctx = ws_render_context(r, &pg);
+  ws_value *have = ws_value_list(), *learn_only = ws_value_list();
+  size_t max = max_count(site);
+  for (size_t i = 0; i < site->nstrengths; i++) {
+    const ws_tag *t = &site->strengths[i];
+    ws_value *v = tag_value(t, "strengths");
+    if (t->npeople == 0) {
+      ws_value_push(learn_only, v);
+      continue;
+    }
+    /* Whole percent of the most common strength: the bar's length. */
+    ws_value_set_num(v, "percent",
+                     (double)((t->npeople * 100 + max / 2) / max));
+    ws_value_push(have, v);
+  }
+  ws_value_set_num(ctx, "count", (double)have->u.list.len);
+  set_list(ctx, "strengths", have);
+  set_list(ctx, "learning_only", learn_only);
+  return ws_render_page(r, &pg, ctx);
+}
+
+/* Who a learner could ask: people with the strength, those who offer
+ * mentoring first, never the learner. */
+static ws_value *learn_from(ws_renderer *r, const ws_tag *t, size_t learner) {
+  const ws_site *site = ws_renderer_site(r);
+  ws_value *l = ws_value_list();
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < t->npeople && l->u.list.len < LEARN_FROM_MAX; i++) {
+      size_t who = t->people[i];
+      bool offers = site->people[who]->offer_types != 0;
+      if (who != learner && offers == (pass == 0))
+        ws_value_push(l, link_value(r, who));
+    }
+  return l;
+}
+
+static ws_value *learner_list(ws_renderer *r, const ws_tag *t) {
+  ws_value *l = ws_value_list();
+  for (size_t i = 0; i < t->nlearners; i++) {
+    ws_value *v = ws_value_copy(ws_renderer_person(r, t->learners[i]));
+    set_list(v, "learn_from", learn_from(r, t, t->learners[i]));
+    ws_value_push(l, v);
+  }
+  return l;
+}
+
+static int render_strength(ws_renderer *r, const ws_tag *t) {
+  ws_str file = WS_STR_INIT, desc = WS_STR_INIT;
+  ws_str_printf(&file, "strengths/%s/index.html", t->slug);
+  ws_str_printf(&desc, "%zu %s on the team %s good at %s; %zu %s learning it.",
+                t->npeople, people_word(t->npeople),
+                t->npeople == 1 ? "is" : "are", t->label, t->nlearners,
+                t->nlearners == 1 ? "is" : "are");
+  ws_page pg = {"strength", file.ptr, "strengths", t->label, desc.ptr};
+  ws_value *ctx = ws_render_context(r, &pg);
+  ws_value *s = tag_value(t, "strengths");
+  ws_value_set_str(s, "learners_word", people_word(t->nlearners));
+  ws_value_set(ctx, "strength", s);
+  set_list(ctx, "people", person_list(r, t->people, t->npeople));
+  set_list(ctx, "learners", learner_list(r, t));
+  int error = ws_render_page(r, &pg, ctx);
+  ws_str_release(&file);
+  ws_str_release(&desc);
+  return error;
+}
+
+/* --- teams --- */
+
+typedef struct {
+  size_t tag; /* index into site->strengths */
+  size_t n;   /* members who have it (or learn it) */
+} team_count;
+
+static int cmp_team_count(const void *a, const void *b) {
+  const team_count *x = a, *y = b;
+  if (x->n != y->n)
+    return x->n > y->n ? -1 : 1;
+  return x->tag < y->tag ? -1 : x->tag > y->tag;
+}
+
+static size_t count_in(const size_t *idx, size_t n, const bool *member) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++)
+    c += member[idx[i]];
+  return c;
+}
+
+/* The strengths (or, with 'learning', the learning goals) of the members
+ * of 'team', most common in the team first, at most 'max' of them. */
+static ws_value *team_strengths(const ws_site *site, const ws_tag *team,
+                                bool learning, size_t max) {
+  bool *member = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(bool));
+  team_count *counts =
+      ws_xcalloc(site->nstrengths ? site->nstrengths : 1, sizeof(team_count));
+  size_t n = 0;
+  for (size_t i = 0; i < team->npeople; i++)
+    member[team->people[i]] = true;
+  for (size_t i = 0; i < site->nstrengths; i++) {
+    const ws_tag *t = &site->strengths[i];
+    size_t c = learning ? count_in(t->learners, t->nlearners, member)
+                        : count_in(t->people, t->npeople, member);
+    if (c)
+      counts[n++] = (team_count){i, c};
+  }
+  qsort(counts, n, sizeof(team_count), cmp_team_count);
+  ws_value *l = ws_value_list();
+  for (size_t i = 0; i < n && i < max; i++) {
+    ws_value *v = tag_value(&site->strengths[counts[i].tag], "strengths");
+    ws_value_set_num(v, "in_team", (double)counts[i].n);
+    ws_value_push(l, v);
+  }
+  free(counts);
+  free(member);
+  return l;
+}
+
+static ws_value *team_value(ws_renderer *r, const ws_tag *t) {
+  const ws_site *site = ws_renderer_site(r);
+  ws_value *v = tag_value(t, "teams");
+  ws_value *members = ws_value_list();
+  for (size_t i = 0; i < t->npeople; i++)
+    ws_value_push(members, link_value(r, t->people[i]));
+  set_list(v, "members", members);
+  set_list(v, "top_strengths",
+           team_strengths(site, t, false, TEAM_TOP_STRENGTHS));
+  return v;
+}
+
+static int render_teams_index(ws_renderer *r) {
+  const ws_site *site = ws_renderer_site(r);
+  ws_page pg = {"teams", "teams/index.html", "teams", "Teams",
+                "Every team, who is on it and what it is good at."};
+  ws_value *ctx = ws_render_context(r, &pg);
+  ws_value *teams = ws_value_list();
+  for (size_t i = 0; i < site->nteams; i++)
+    ws_value_push(teams, team_value(r, &site->teams[i]));
+  ws_value_set_num(ctx, "count", (double)site->nteams);
+  set_list(ctx, "teams", teams);
+  return ws_render_page(r, &pg, ctx);
+}
+
+static int render_team(ws_renderer *r, const ws_tag *t) {
+  const ws_site *site = ws_renderer_site(r);
+  ws_str file = WS_STR_INIT, desc = WS_STR_INIT;
+  ws_str_printf(&file, "teams/%s/index.html", t->slug);
+  ws_str_printf(&desc, "The %zu %s of %s and what they are good at.",
+                t->npeople, people_word(t->npeople), t->label);
+  ws_page pg = {"team", file.ptr, "teams", t->label, desc.ptr};
+  ws_value *ctx = ws_render_context(r, &pg);
+  ws_value_set(ctx, "team", tag_value(t, "teams"));
+  set_list(ctx, "people", person_list(r, t->people, t->npeople));
+  set_list(ctx, "strengths", team_strengths(site, t, false, (size_t)-1));
+  set_list(ctx, "learning", team_strengths(site, t, true, (size_t)-1));
+  int error = ws_render_page(r, &pg, ctx);
+  ws_str_release(&file);
+  ws_str_release(&desc);
+  return error;
+}
+
+int ws_browse_render(ws_renderer *r) {
+  const ws_site *site = ws_renderer_site(r);
+  int error = render_strengths_index(r);
+  for (size_t i = 0; i < site->nstrengths && error == 0; i++)
+    error = render_strength(r, &site->strengths[i]);
+  if (error == 0)
+    error = render_teams_index(r);
+  for (size_t i = 0; i < site->nteams && error == 0; i++)
+    error = render_team(r, &site->teams[i]);
+  return error;
+}
+
+/* --- the directory's filter choices --- */
+
+static int cmp_tag_ptr_slug(const void *a, const void *b) {
+  const ws_tag *x = *(const ws_tag *const *)a, *y = *(const ws_tag *const *)b;
+  return strcmp(x->slug, y->slug);
+}
+
+/* Every strength someone has, by slug: a select is read alphabetically. */
+static ws_value *strength_choices(const ws_site *site) {
+  const ws_tag **sorted =
+      ws_xcalloc(site->nstrengths ? site->nstrengths : 1, sizeof(ws_tag *));
+  size_t n = 0;
+  for (size_t i = 0; i < site->nstrengths; i++)
+    if (site->strengths[i].npeople)
+      sorted[n++] = &site->strengths[i];
+  qsort(sorted, n, sizeof(ws_tag *), cmp_tag_ptr_slug);
+  ws_value *l = ws_value_list();
+  for (size_t i = 0; i < n; i++)
+    ws_value_push(l, tag_value(sorted[i], "strengths"));
+  free(sorted);
+  return l;
+}
+
+static ws_value *name_list(const char *const *names, size_t n) {
+  ws_value *l = ws_value_list();
+  for (size_t i = 0; i < n; i++) {
+    ws_value *v = ws_value_map();
+    ws_value_set_str(v, "name", names[i]);
+    ws_value_push(l, v);
+  }
+  return l;
+}
+
+void ws_browse_directory(ws_renderer *r, ws_value *ctx) {
+  static const char *const formats[] = {"one-on-one", "group"};
+  static const char *const modes[] = {"virtual", "in-person"};
+  const ws_site *site = ws_renderer_site(r);
+  ws_value *teams = ws_value_list(), *top = ws_value_list();
+  for (size_t i = 0; i < site->nteams; i++)
+    ws_value_push(teams, tag_value(&site->teams[i], "teams"));
+  for (size_t i = 0; i < site->nstrengths && i < DIRECTORY_STRENGTHS; i++)
+    if (site->strengths[i].npeople)
+      ws_value_push(top, tag_value(&site->strengths[i], "strengths"));
+  ws_value *types = ws_value_list();
+  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++) {
+    ws_value *v = ws_value_map();
+    ws_str url = WS_STR_INIT;
+    ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
+    ws_value_set_str(v, "name", ws_mentor_type_name(t));
+    ws_value_set_str(v, "definition", ws_mentor_type_definition(t));
+    ws_value_set_str(v, "url", url.ptr);
+    ws_str_release(&url);
+    ws_value_push(types, v);
+  }
+  set_list(ctx, "teams", teams);
+  set_list(ctx, "strengths", strength_choices(site));
+  set_list(ctx, "top_strengths", top);
+  set_list(ctx, "mentor_types", types);
+  set_list(ctx, "formats", name_list(formats, 2));
+  set_list(ctx, "modes", name_list(modes, 2));
+}

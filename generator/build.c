@@ -1,0 +1,267 @@
+#include "build.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "output.h"
+#include "report.h"
+#include "site.h"
+#include "str.h"
+#include "theme.h"
+#include "xalloc.h"
+
+/* A build shorter than this never shows a progress line: flicker on every
+ * small build would be noise. */
+#define PROGRESS_DELAY 0.3
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long long build_time(const ws_source *src)
+{
+  const char *sde = getenv("SOURCE_DATE_EPOCH");
+  if (sde && *sde) {
+    char *end;
+    long long t = strtoll(sde, &end, 10);
+    if (!*end && t >= 0)
+      return t;
+  }
+  return ws_source_commit_time(src);
+}
+
+typedef struct {
+  const ws_build_opts *opts;
+  double t0, stage;
+} timer;
+
+static void stage_done(timer *tm, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void stage_done(timer *tm, const char *fmt, ...)
+{
+  double t = now();
+  if (tm->opts->log && tm->opts->verbose) {
+    va_list ap;
+    fprintf(tm->opts->log, "wholeself: %7.3f s  ", t - tm->stage);
+    va_start(ap, fmt);
+    vfprintf(tm->opts->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', tm->opts->log);
+  }
+  tm->stage = t;
+}
+
+/* The progress line is drawn by a thread that samples the writer, so the
+ * renderer needs no hooks and its worker threads no shared counter. */
+typedef struct {
+  FILE *log;
+  ws_output *out;
+  double t0;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool stop, drawn;
+} progress;
+
+static void *progress_main(void *payload)
+{
+  progress *p = payload;
+  pthread_mutex_lock(&p->mu);
+  while (!p->stop) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 100 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000 * 1000 * 1000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000 * 1000 * 1000;
+    }
+    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+    if (p->stop || now() - p->t0 < PROGRESS_DELAY)
+      continue;
+    fprintf(p->log, "\r\033[Kwholeself: rendering... %zu pages",
+            ws_output_pages(p->out));
+    fflush(p->log);
+    p->drawn = true;
+  }
+  if (p->drawn) {
+    fputs("\r\033[K", p->log);
+    fflush(p->log);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+static int render(ws_build_stats *st, const ws_build_opts *o, timer *tm,
+                  ws_source *src, const ws_site *site)
+{
+  ws_theme *theme = NULL;
+  ws_output *out = NULL;
+  ws_render_opts ro = o->render;
+  const char *name = o->theme ? o->theme
+                              : ws_site_config(site, "theme", "default");
+  int error;
+  if (ro.build_time == 0)
+    ro.build_time = build_time(src);
+  if ((error = ws_theme_open(&theme, name, src)) < 0)
+    goto cleanup;
+  st->theme_dir = ws_xstrdup(ws_theme_dir(theme));
+  if (ws_theme_parent(theme))
+    st->parent_dir = ws_xstrdup(ws_theme_dir(ws_theme_parent(theme)));
+  stage_done(tm, "theme %s (%s)", name, st->theme_dir);
+  if ((error = ws_output_open(&out, o->out)) < 0)
+    goto cleanup;
+  progress p = {o->log, out, tm->t0, PTHREAD_MUTEX_INITIALIZER,
+                PTHREAD_COND_INITIALIZER, false, false};
+  pthread_t thread;
+  bool threaded = o->log && o->progress &&
+                  pthread_create(&thread, NULL, progress_main, &p) == 0;
+  error = ws_render_site(site, theme, src, out, &ro);
+  if (threaded) {
+    pthread_mutex_lock(&p.mu);
+    p.stop = true;
+    pthread_cond_signal(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    pthread_join(thread, NULL);
+  }
+  pthread_cond_destroy(&p.cv);
+  pthread_mutex_destroy(&p.mu);
+  if (error < 0)
+    goto cleanup;
+  st->files = ws_output_count(out);
+  st->pages = ws_output_pages(out);
+  stage_done(tm, "rendered %zu pages, %zu files", st->pages, st->files);
+  if ((error = ws_output_commit(out)) < 0)
+    goto cleanup;
+  stage_done(tm, "published %s/", o->out);
+cleanup:
+  ws_output_free(out);
+  ws_theme_free(theme);
+  return error;
+}
+
+int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
+                 ws_diag *diag)
+{
+  ws_source *src = NULL;
+  ws_site *site = NULL;
+  timer tm = {opts, now(), 0};
+  int error;
+  tm.stage = tm.t0;
+  ws_build_stats_release(out);
+  if ((error = ws_source_open(&src, &opts->src)) < 0)
+    goto cleanup;
+  if (ws_source_workdir(src)) {
+    ws_str dir = WS_STR_INIT;
+    const char *content = ws_source_content(src);
+    ws_str_printf(&dir, "%s%s%s", ws_source_workdir(src), *content ? "/" : "",
+                  content);
+    out->content_dir = ws_str_detach(&dir);
+  }
+  stage_done(&tm, "source %s", ws_source_describe(src));
+  if ((error = ws_site_load(&site, src, diag)) < 0)
+    goto cleanup;
+  out->profiles = site->npeople;
+  stage_done(&tm, "loaded %zu profiles", site->npeople);
+  if (!opts->no_history) {
+    if ((error = ws_site_history(site, src, diag)) < 0)
+      goto cleanup;
+    stage_done(&tm, "history: %zu profile changes", site->nevents);
+  }
+  size_t errors = ws_diag_count(diag, WS_DIAG_ERROR);
+  if (opts->loaded ? !opts->loaded(diag, opts->payload) : errors > 0) {
+    error = ws_error(WS_EINVALID, "%zu error%s; the site was not built",
+                     errors, errors == 1 ? "" : "s");
+    goto cleanup;
+  }
+  if ((error = render(out, opts, &tm, src, site)) < 0)
+    goto cleanup;
+  if (opts->report_json &&
+      (error = ws_report_write_json(opts->report_json, site,
+                                    opts->render.build_time
+                                        ? opts->render.build_time
+                                        : build_time(src))) < 0)
+    goto cleanup;
+  out->seconds = now() - tm.t0;
+  if (opts->log)
+    fprintf(opts->log,
+            "wholeself: built %zu profiles, %zu pages (%zu files) into %s/ "
+            "from %s in %.2f s\n",
+            out->profiles, out->pages, out->files, opts->out,
+            ws_source_describe(src), out->seconds);
+cleanup:
+  ws_site_free(site);
+  ws_source_free(src);
+  return error;
+}
+
+void ws_build_stats_release(ws_build_stats *st)
+{
+  free(st->theme_dir);
+  free(st->parent_dir);
+  free(st->content_dir);
+  *st = (ws_build_stats)WS_BUILD_STATS_INIT;
+}
+
+bool ws_build_color(FILE *f)
+{
+  const char *no = getenv("NO_COLOR");
+  const char *term = getenv("TERM");
+  if (no && *no)
+    return false;
+  if (term && strcmp(term, "dumb") == 0)
+    return false;
+  return isatty(fileno(f)) == 1;
+}
+
+/* Colours the severity word of each "path:line:col: severity: message"
+ * line; the text itself is what ws_diag_format made. */
+static void colorize(ws_str *out, const char *text)
+{
+  static const struct {
+    const char *word, *color;
+  } sev[] = {{": error:", "\033[1;31m"}, {": warning:", "\033[1;33m"}};
+  while (*text) {
+    const char *nl = strchr(text, '\n');
+    size_t len = nl ? (size_t)(nl - text + 1) : strlen(text);
+    const char *hit = NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < 2 && !hit; i++) {
+      hit = strstr(text, sev[i].word);
+      if (hit && hit >= text + len)
+        hit = NULL;
+      k = i;
+    }
+    if (hit) {
+      size_t wlen = strlen(sev[k].word) - 1; /* without the last ':' */
+      ws_str_put(out, text, (size_t)(hit - text) + 2);
+      ws_str_printf(out, "%s%.*s\033[0m", sev[k].color, (int)(wlen - 2),
+                    hit + 2);
+      ws_str_put(out, hit + wlen, len - (size_t)(hit - text) - wlen);
+    } else {
+      ws_str_put(out, text, len);
+    }
+    text += len;
+  }
+}
+
+void ws_build_print_diags(FILE *f, ws_diag *d, ws_diag_style style)
+{
+  ws_str text = WS_STR_INIT, colored = WS_STR_INIT;
+  ws_diag_sort(d);
+  ws_diag_format(&text, d, style);
+  if (style == WS_DIAG_TEXT && ws_build_color(f)) {
+    colorize(&colored, text.ptr);
+    fputs(colored.ptr, f);
+  } else {
+    fputs(text.ptr, f);
+  }
+  ws_str_release(&text);
+  ws_str_release(&colored);
+}

@@ -1,0 +1,382 @@
+#include "contributions.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+static const char *const month_names[] = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
+
+static const char *const kind_names[] = {"added", "updated", "renamed",
+                                         "removed"};
+
+/* --- who an event is about --- */
+
+typedef struct {
+  const char *slug;
+  size_t person;
+} slug_ref;
+
+typedef struct {
+  slug_ref *refs;
+  size_t len;
+} slug_index;
+
+static int cmp_ref(const void *a, const void *b)
+{
+  return strcmp(((const slug_ref *)a)->slug, ((const slug_ref *)b)->slug);
+}
+
+static void index_init(slug_index *ix, const ws_site *site)
+{
+  ix->len = site->npeople;
+  ix->refs = ws_xcalloc(ix->len ? ix->len : 1, sizeof(slug_ref));
+  for (size_t i = 0; i < ix->len; i++)
+    ix->refs[i] = (slug_ref){site->people[i]->slug, i};
+  qsort(ix->refs, ix->len, sizeof(slug_ref), cmp_ref);
+}
+
+/* The person now living at 'slug', or NULL: removed people have no page. */
+static const ws_profile *person_of(const slug_index *ix, const ws_site *site,
+                                   const char *slug)
+{
+  slug_ref key = {slug, 0};
+  const slug_ref *hit = bsearch(&key, ix->refs, ix->len, sizeof(slug_ref),
+                                cmp_ref);
+  return hit ? site->people[hit->person] : NULL;
+}
+
+/* --- the timeline --- */
+
+static void month_of(ws_str *label, ws_str *id, long long t)
+{
+  ws_str iso = WS_STR_INIT;
+  ws_render_iso(&iso, t, true);
+  int year = atoi(iso.ptr), month = atoi(iso.ptr + 5);
+  if (month < 1 || month > 12)
+    month = 1;
+  ws_str_printf(label, "%s %d", month_names[month - 1], year);
+  ws_str_put(id, iso.ptr, iso.len >= 7 ? 7 : iso.len);
+  ws_str_release(&iso);
+}
+
+static ws_value *event_value(const ws_event *e, const ws_profile *p)
+{
+  ws_value *v = ws_value_map();
+  ws_str s = WS_STR_INIT;
+  ws_value_set_str(v, "kind", kind_names[e->kind]);
+  ws_value_set_bool(v, "is_added", e->kind == WS_EVENT_ADDED);
+  ws_value_set_bool(v, "is_updated", e->kind == WS_EVENT_UPDATED);
+  ws_value_set_bool(v, "is_renamed", e->kind == WS_EVENT_RENAMED);
+  ws_value_set_bool(v, "is_removed", e->kind == WS_EVENT_REMOVED);
+  ws_render_date(&s, e->time);
+  ws_value_set_str(v, "date", s.ptr);
+  ws_str_clear(&s);
+  ws_render_iso(&s, e->time, false);
+  ws_value_set_str(v, "datetime", s.ptr);
+  ws_value_set_str(v, "author", e->author);
+  ws_value_set_str(v, "subject", e->subject);
+  ws_value_set_str(v, "commit", e->commit);
+  ws_str_clear(&s);
+  ws_str_put(&s, e->commit, strlen(e->commit) < 7 ? 0 : 7);
+  ws_value_set_str(v, "short_commit", s.ptr);
+  ws_value_set_str(v, "slug", e->slug);
+  ws_value_set_str(v, "old_slug", e->old_slug);
+  ws_value_set_str(v, "name", p ? p->name : e->slug);
+  if (p && e->kind != WS_EVENT_REMOVED) {
+    ws_str_clear(&s);
+    ws_str_printf(&s, "people/%s/", p->slug);
+    ws_value_set_str(v, "url", s.ptr);
+  }
+  ws_str_release(&s);
+  return v;
+}
+
+static void page_url(ws_str *out, size_t page)
+{
+  if (page <= 1)
+    ws_str_puts(out, "contributions/");
+  else
+    ws_str_printf(out, "contributions/page/%zu/", page);
+}
+
+/* Events [from, to) grouped into months, newest first like the events. */
+static ws_value *months_value(const ws_site *site, const slug_index *ix,
+                              size_t from, size_t to)
+{
+  ws_value *months = ws_value_list();
+  ws_value *events = NULL;
+  ws_str label = WS_STR_INIT, id = WS_STR_INIT, last = WS_STR_INIT;
+  for (size_t i = from; i < to; i++) {
+    const ws_event *e = &site->events[i];
+    ws_str_clear(&label);
+    ws_str_clear(&id);
+    month_of(&label, &id, e->time);
+    if (!events || !ws_str_eq(&last, id.ptr)) {
+      ws_value *m = ws_value_map();
+      ws_value_set_str(m, "label", label.ptr);
+      ws_value_set_str(m, "id", id.ptr);
+      events = ws_value_list();
+      ws_value_set(m, "events", events);
+      ws_value_push(months, m);
+      ws_str_clear(&last);
+      ws_str_puts(&last, id.ptr);
+    }
+    ws_value_push(events, event_value(e, person_of(ix, site, e->slug)));
+  }
+  ws_str_release(&label);
+  ws_str_release(&id);
+  ws_str_release(&last);
+  return months;
+}
+
+static ws_value *pager_value(size_t page, size_t pages)
+{
+  ws_value *v = ws_value_map();
+  ws_str s = WS_STR_INIT;
+  ws_value_set_num(v, "page", (double)page);
+  ws_value_set_num(v, "pages", (double)pages);
+  ws_value_set_bool(v, "show", pages > 1);
+  ws_value_set_bool(v, "has_prev", page > 1);
+  ws_value_set_bool(v, "has_next", page < pages);
+  if (page > 1) {
+    page_url(&s, page - 1);
+    ws_value_set_str(v, "prev_url", s.ptr);
+  }
+  if (page < pages) {
+    ws_str_clear(&s);
+    page_url(&s, page + 1);
+    ws_value_set_str(v, "next_url", s.ptr);
+  }
+  ws_str_release(&s);
+  return v;
+}
+
+static int render_page(ws_renderer *r, const slug_index *ix, size_t page,
+                       size_t pages)
+{
+  const ws_site *site = ws_renderer_site(r);
+  ws_str file = WS_STR_INIT, title = WS_STR_INIT;
+  page_url(&file, page);
+  ws_str_puts(&file, "index.html");
+  ws_str_puts(&title, "Contributions");
+  if (page > 1)
+    ws_str_printf(&title, " (page %zu of %zu)", page, pages);
+  ws_page pg = {"contributions", file.ptr, "contributions", title.ptr,
+                "Who joined the team page and who updated which profile, "
+                "newest first, from the repository's history."};
+  ws_value *ctx = ws_render_context(r, &pg);
+  size_t from = (page - 1) * WS_CONTRIBUTIONS_PER_PAGE;
+  size_t to = from + WS_CONTRIBUTIONS_PER_PAGE;
+  if (to > site->nevents)
+    to = site->nevents;
+  ws_value *months = months_value(site, ix, from, to);
+  ws_value_set_bool(ctx, "has_months", months->u.list.len > 0);
+  ws_value_set(ctx, "months", months);
+  ws_value_set_num(ctx, "count", (double)site->nevents);
+  ws_value_set_bool(ctx, "partial", site->history_partial);
+  ws_value_set(ctx, "pager", pager_value(page, pages));
+  int error = ws_render_page(r, &pg, ctx);
+  ws_str_release(&file);
+  ws_str_release(&title);
+  return error;
+}
+
+/* --- the feed --- */
+
+/* XML 1.0 text: escaped, control characters dropped, invalid UTF-8 made
+ * U+FFFD, since commit messages may be in any encoding. */
+static void put_xml(ws_str *out, const char *s)
+{
+  const unsigned char *u = (const unsigned char *)(s ? s : "");
+  while (*u) {
+    unsigned char c = *u;
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4 : 0;
+    bool ok = n > 0;
+    for (size_t k = 1; ok && k < n; k++)
+      ok = (u[k] & 0xc0) == 0x80;
+    if (ok && n == 2 && c < 0xc2)
+      ok = false; /* overlong */
+    if (ok && n == 3 && ((c == 0xe0 && u[1] < 0xa0) ||
+                         (c == 0xed && u[1] >= 0xa0) ||
+                         (c == 0xef && u[1] == 0xbf && u[2] >= 0xbe)))
+      ok = false; /* overlong, surrogate, U+FFFE/U+FFFF */
+    if (ok && n == 4 && ((c == 0xf0 && u[1] < 0x90) || c > 0xf4 ||
+                         (c == 0xf4 && u[1] >= 0x90)))
+      ok = false;
+    if (!ok) {
+      ws_str_puts(out, "\xef\xbf\xbd");
+      u++;
+    } else if (n == 1 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      u++;
+    } else if (n == 1) {
+      ws_str_put_html(out, (const char *)u, 1);
+      u++;
+    } else {
+      ws_str_put(out, (const char *)u, n);
+      u += n;
+    }
+  }
+}
+
+static void put_elem(ws_str *out, const char *indent, const char *name,
+                     const char *text)
+{
+  ws_str_printf(out, "%s<%s>", indent, name);
+  put_xml(out, text);
+  ws_str_printf(out, "</%s>\n", name);
+}
+
+static void put_time(ws_str *out, const char *indent, long long t)
+{
+  ws_str s = WS_STR_INIT;
+  ws_render_iso(&s, t, false);
+  put_elem(out, indent, "updated", s.ptr);
+  ws_str_release(&s);
+}
+
+static void put_link(ws_str *out, const char *indent, const char *rel,
+                     const char *base, const char *path)
+{
+  ws_str href = WS_STR_INIT;
+  ws_str_printf(&href, "%s%s", base, path);
+  ws_str_printf(out, "%s<link rel=\"%s\" href=\"", indent, rel);
+  put_xml(out, href.ptr);
+  ws_str_puts(out, "\"/>\n");
+  ws_str_release(&href);
+}
+
+static void entry_title(ws_str *out, const ws_event *e, const char *name)
+{
+  switch (e->kind) {
+  case WS_EVENT_ADDED:
+    ws_str_printf(out, "%s joined the team page", name);
+    break;
+  case WS_EVENT_UPDATED:
+    ws_str_printf(out, "%s's profile was updated", name);
+    break;
+  case WS_EVENT_RENAMED:
+    ws_str_printf(out, "%s's profile moved from %s to %s", name, e->old_slug,
+                  e->slug);
+    break;
+  case WS_EVENT_REMOVED:
+    ws_str_printf(out, "%s left the team page", name);
+    break;
+  }
+}
+
+static void put_entry(ws_str *out, const ws_event *e, const ws_profile *p,
+                      const char *base)
+{
+  ws_str s = WS_STR_INIT;
+  ws_str_puts(out, "  <entry>\n");
+  ws_str_printf(&s, "urn:wholeself:%s:%s", e->commit, e->slug);
+  put_elem(out, "    ", "id", s.ptr);
+  ws_str_clear(&s);
+  entry_title(&s, e, p ? p->name : e->slug);
+  put_elem(out, "    ", "title", s.ptr);
+  put_time(out, "    ", e->time);
+  ws_str_puts(out, "    <author>\n");
+  put_elem(out, "      ", "name", e->author);
+  ws_str_puts(out, "    </author>\n");
+  ws_str_clear(&s);
+  if (p && e->kind != WS_EVENT_REMOVED)
+    ws_str_printf(&s, "people/%s/", p->slug);
+  else
+    ws_str_puts(&s, "contributions/");
+  put_link(out, "    ", "alternate", base, s.ptr);
+  ws_str_clear(&s);
+  ws_str_printf(&s, "%s (%.7s)", e->subject, e->commit);
+  ws_str_puts(out, "    <summary type=\"text\">");
+  put_xml(out, s.ptr);
+  ws_str_puts(out, "</summary>\n  </entry>\n");
+  ws_str_release(&s);
+}
+
+void ws_contributions_feed(ws_str *out, const ws_site *site,
+                           const char *base_url, const char *title,
+                           long long fallback_time)
+{
+  slug_index ix;
+  ws_str s = WS_STR_INIT;
+  index_init(&ix, site);
+  ws_str_puts(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                   "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+  ws_str_printf(&s, "%s: contributions", title);
+  put_elem(out, "  ", "title", s.ptr);
+  ws_str_clear(&s);
+  /* The id must never change: the feed's address when the site has one,
+   * else a URN made from the title. */
+  if (*base_url) {
+    ws_str_printf(&s, "%sfeed.xml", base_url);
+  } else {
+    char *slug = ws_slugify(title);
+    ws_str_printf(&s, "urn:wholeself:feed:%s", slug);
+    free(slug);
+  }
+  put_elem(out, "  ", "id", s.ptr);
+  put_time(out, "  ", site->nevents ? site->events[0].time : fallback_time);
+  put_link(out, "  ", "self", base_url, "feed.xml");
+  put_link(out, "  ", "alternate", base_url, "contributions/");
+  ws_str_puts(out, "  <author>\n");
+  put_elem(out, "    ", "name", title);
+  ws_str_puts(out, "  </author>\n");
+  ws_str_puts(out, "  <generator>wholeself</generator>\n");
+  size_t n = site->nevents < WS_CONTRIBUTIONS_FEED_ENTRIES
+                 ? site->nevents
+                 : WS_CONTRIBUTIONS_FEED_ENTRIES;
+  for (size_t i = 0; i < n; i++) {
+    const ws_event *e = &site->events[i];
+    put_entry(out, e, person_of(&ix, site, e->slug), base_url);
+  }
+  ws_str_puts(out, "</feed>\n");
+  ws_str_release(&s);
+  free(ix.refs);
+}
+
+/* The feed of a site without events is dated by the build (the render
+ * options only reach pages as site.build_date, YYYY-MM-DD). */
+static long long build_time_of(const ws_value *site_ctx)
+{
+  const char *d = ws_value_cstr(ws_value_get(site_ctx, "build_date"));
+  if (!d || strlen(d) != 10)
+    return 0;
+  long long y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
+  /* Days since 1970-01-01 of a proleptic Gregorian date (timegm is not
+   * POSIX). */
+  y -= m <= 2;
+  long long era = (y >= 0 ? y : y - 399) / 400;
+  long long yoe = y - era * 400;
+  long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return (era * 146097 + doe - 719468) * 86400;
+}
+
+int ws_contributions_render(ws_renderer *r)
+{
+  const ws_site *site = ws_renderer_site(r);
+  const ws_value *sv = ws_renderer_site_value(r);
+  slug_index ix;
+  index_init(&ix, site);
+  size_t pages = (site->nevents + WS_CONTRIBUTIONS_PER_PAGE - 1) /
+                 WS_CONTRIBUTIONS_PER_PAGE;
+  if (pages == 0)
+    pages = 1;
+  int error = 0;
+  for (size_t page = 1; page <= pages && error == 0; page++)
+    error = render_page(r, &ix, page, pages);
+  free(ix.refs);
+  if (error < 0)
+    return error;
+  const char *base = ws_value_cstr(ws_value_get(sv, "base_url"));
+  const char *title = ws_value_cstr(ws_value_get(sv, "title"));
+  ws_str xml = WS_STR_INIT;
+  ws_contributions_feed(&xml, site, base ? base : "", title ? title : "",
+                        build_time_of(sv));
+  error = ws_render_write(r, "feed.xml", xml.ptr, xml.len);
+  ws_str_release(&xml);
+  return error;
+}

@@ -1,0 +1,77 @@
+/* match.h - mentoring matches, circles and the reasons behind them.
+ *
+ * Turns the mentoring fields of the profiles into suggested mentor-mentee
+ * pairs (a min-cost maximum flow), mentorship circles (a greedy grouping
+ * around shared topics) and unmet needs with their reasons. The rules and
+ * weights are published in docs/mentoring.md; the result depends only on
+ * the profiles, never on their order.
+ */
+#ifndef WS_MATCH_H
+#define WS_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "profile.h"
+
+/* The published weights of a pair's score (docs/mentoring.md). */
+#define WS_MATCH_W_TOPIC 10     /* per shared topic ... */
+#define WS_MATCH_TOPIC_CAP 3    /* ... counting at most this many */
+#define WS_MATCH_W_CROSS_TEAM 5 /* the two are on different teams */
+#define WS_MATCH_W_TZ_HOUR 1    /* minus this per hour between time zones */
+#define WS_MATCH_W_SPREAD 4     /* minus this per mentee the mentor has */
+/** Candidates per sought type kept before the flow: the best ones and a
+ * spread of the others (every one of them when that is needed). */
+#define WS_MATCH_CANDIDATES 12
+#define WS_MATCH_SPREAD_CANDIDATES 4
+/** Circle sizes. */
+#define WS_CIRCLE_MIN 3
+#define WS_CIRCLE_MAX 8
+
+/* One suggested pair: 'mentor' mentors 'mentee' as 'type'. */
+typedef struct {
+  size_t mentee, mentor; /* indices into the people given to ws_match_new */
+  ws_mentor_type type;
+  int score;             /* before the spreading term */
+  bool reverse;          /* reverse mentoring */
+  ws_strlist reasons;    /* "offers coach", "both virtual", ... */
+} ws_match_pair;
+
+/* A sought type nobody could be suggested for, and why. */
+typedef struct {
+  size_t person;
+  ws_mentor_type type;
+  char *reason; /* "no one offers 'sponsor' in person in Lagos" */
+} ws_match_unmet;
+
+/* A mentorship circle around one topic. */
+typedef struct {
+  char *topic;        /* the most common spelling */
+  char *slug;         /* ws_slugify of the topic */
+  size_t *members;    /* offering the topic first, then learning it */
+  size_t nmembers;
+  size_t noffering;   /* how many of the first members offer the topic */
+} ws_circle;
+
+typedef struct ws_match {
+  ws_match_pair *pairs; /* by mentee (input order), then type */
+  size_t npairs;
+  ws_match_unmet *unmet; /* by person (input order), then type */
+  size_t nunmet;
+  ws_circle *circles;   /* in the order they were formed */
+  size_t ncircles;
+  size_t demand;        /* sought types: (seeker, type) units */
+  long total_score;     /* sum of pair scores */
+  size_t rounds;        /* flow runs (1 unless candidates were widened) */
+} ws_match;
+
+/** Matches the 'n' profiles of 'people' (any order; indices in the result
+ * refer to it). Cannot fail; free the result with ws_match_free. */
+ws_match *ws_match_new(ws_profile *const *people, size_t n);
+/** Frees 'm'; NULL does nothing. */
+void ws_match_free(ws_match *m);
+/** Returns the UTC offset in minutes of the IANA zone 'tz' (standard time)
+ * through 'out', or false for a zone the built-in table does not know. */
+bool ws_match_tz_offset(const char *tz, int *out);
+
+#endif
