@@ -82,8 +82,8 @@ asan:
 fuzz:
 	@./tests/fuzz/run $(T) $(SECS)
 
-bench: $(BUILD)/wholeself $(BUILD)/bench/mustache
-	@./bench/run
+bench: $(BUILD)/wholeself $(BUILD)/bench/mustache $(BUILD)/bench/history
+	@BUILD=$(BUILD) ./bench/run
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libws.a
 	@mkdir -p $(dir $@)

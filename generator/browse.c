@@ -47,7 +47,7 @@ static ws_value *tag_value(const ws_tag *t, const char *section) {
 static ws_value *person_list(ws_renderer *r, const size_t *idx, size_t n) {
   ws_value *l = ws_value_list();
   for (size_t i = 0; i < n; i++)
-    ws_value_push(l, ws_value_copy(ws_renderer_person(r, idx[i])));
+    ws_value_push(l, ws_value_ref(ws_renderer_person(r, idx[i])));
   return l;
 }
 

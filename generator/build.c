@@ -38,10 +38,35 @@ static long long build_time(const ws_source *src)
   return ws_source_commit_time(src);
 }
 
+/* The progress line is drawn by a thread that samples the stage and the
+ * writer, so neither the loader nor the renderer needs hooks, and their
+ * worker threads no shared counter. */
+typedef struct {
+  FILE *log;
+  const char *stage; /* what is being done, for the line */
+  ws_output *out;    /* while rendering: pages written so far */
+  double t0;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool stop, drawn;
+} progress;
+
 typedef struct {
   const ws_build_opts *opts;
   double t0, stage;
+  progress *p; /* NULL: no progress line */
 } timer;
+
+/* Names the next stage on the progress line. */
+static void progress_set(timer *tm, const char *stage, ws_output *out)
+{
+  if (!tm->p)
+    return;
+  pthread_mutex_lock(&tm->p->mu);
+  tm->p->stage = stage;
+  tm->p->out = out;
+  pthread_mutex_unlock(&tm->p->mu);
+}
 
 static void stage_done(timer *tm, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -50,25 +75,22 @@ static void stage_done(timer *tm, const char *fmt, ...)
   double t = now();
   if (tm->opts->log && tm->opts->verbose) {
     va_list ap;
+    if (tm->p) {
+      pthread_mutex_lock(&tm->p->mu);
+      if (tm->p->drawn)
+        fputs("\r\033[K", tm->opts->log);
+      tm->p->drawn = false;
+    }
     fprintf(tm->opts->log, "wholeself: %7.3f s  ", t - tm->stage);
     va_start(ap, fmt);
     vfprintf(tm->opts->log, fmt, ap);
     va_end(ap);
     fputc('\n', tm->opts->log);
+    if (tm->p)
+      pthread_mutex_unlock(&tm->p->mu);
   }
   tm->stage = t;
 }
-
-/* The progress line is drawn by a thread that samples the writer, so the
- * renderer needs no hooks and its worker threads no shared counter. */
-typedef struct {
-  FILE *log;
-  ws_output *out;
-  double t0;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  bool stop, drawn;
-} progress;
 
 static void *progress_main(void *payload)
 {
@@ -85,8 +107,9 @@ static void *progress_main(void *payload)
     pthread_cond_timedwait(&p->cv, &p->mu, &ts);
     if (p->stop || now() - p->t0 < PROGRESS_DELAY)
       continue;
-    fprintf(p->log, "\r\033[Kwholeself: rendering... %zu pages",
-            ws_output_pages(p->out));
+    fprintf(p->log, "\r\033[Kwholeself: %s...", p->stage);
+    if (p->out)
+      fprintf(p->log, " %zu pages", ws_output_pages(p->out));
     fflush(p->log);
     p->drawn = true;
   }
@@ -117,21 +140,9 @@ static int render(ws_build_stats *st, const ws_build_opts *o, timer *tm,
   stage_done(tm, "theme %s (%s)", name, st->theme_dir);
   if ((error = ws_output_open(&out, o->out)) < 0)
     goto cleanup;
-  progress p = {o->log, out, tm->t0, PTHREAD_MUTEX_INITIALIZER,
-                PTHREAD_COND_INITIALIZER, false, false};
-  pthread_t thread;
-  bool threaded = o->log && o->progress &&
-                  pthread_create(&thread, NULL, progress_main, &p) == 0;
+  progress_set(tm, "rendering", out);
   error = ws_render_site(site, theme, src, out, &ro);
-  if (threaded) {
-    pthread_mutex_lock(&p.mu);
-    p.stop = true;
-    pthread_cond_signal(&p.cv);
-    pthread_mutex_unlock(&p.mu);
-    pthread_join(thread, NULL);
-  }
-  pthread_cond_destroy(&p.cv);
-  pthread_mutex_destroy(&p.mu);
+  progress_set(tm, "publishing", NULL);
   if (error < 0)
     goto cleanup;
   st->files = ws_output_count(out);
@@ -146,14 +157,44 @@ cleanup:
   return error;
 }
 
+static int build(ws_build_stats *out, const ws_build_opts *opts,
+                 ws_diag *diag, timer *tm);
+
 int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
                  ws_diag *diag)
 {
+  progress p = {opts->log, "reading", NULL, now(), PTHREAD_MUTEX_INITIALIZER,
+                PTHREAD_COND_INITIALIZER, false, false};
+  timer tm = {opts, p.t0, p.t0, NULL};
+  pthread_t thread;
+  if (opts->log && opts->progress &&
+      pthread_create(&thread, NULL, progress_main, &p) == 0)
+    tm.p = &p;
+  int error = build(out, opts, diag, &tm);
+  if (tm.p) {
+    pthread_mutex_lock(&p.mu);
+    p.stop = true;
+    pthread_cond_signal(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    pthread_join(thread, NULL);
+  }
+  pthread_cond_destroy(&p.cv);
+  pthread_mutex_destroy(&p.mu);
+  if (error == 0 && opts->log)
+    fprintf(opts->log,
+            "wholeself: built %zu profiles, %zu pages (%zu files) into %s/ "
+            "from %s in %.2f s\n",
+            out->profiles, out->pages, out->files, opts->out,
+            out->source ? out->source : "", out->seconds);
+  return error;
+}
+
+static int build(ws_build_stats *out, const ws_build_opts *opts,
+                 ws_diag *diag, timer *tm)
+{
   ws_source *src = NULL;
   ws_site *site = NULL;
-  timer tm = {opts, now(), 0};
   int error;
-  tm.stage = tm.t0;
   ws_build_stats_release(out);
   if ((error = ws_source_open(&src, &opts->src)) < 0)
     goto cleanup;
@@ -164,15 +205,18 @@ int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
                   content);
     out->content_dir = ws_str_detach(&dir);
   }
-  stage_done(&tm, "source %s", ws_source_describe(src));
+  out->source = ws_xstrdup(ws_source_describe(src));
+  stage_done(tm, "source %s", out->source);
+  progress_set(tm, "loading profiles", NULL);
   if ((error = ws_site_load(&site, src, diag)) < 0)
     goto cleanup;
   out->profiles = site->npeople;
-  stage_done(&tm, "loaded %zu profiles", site->npeople);
+  stage_done(tm, "loaded %zu profiles", site->npeople);
+  progress_set(tm, "reading history", NULL);
   if (!opts->no_history) {
     if ((error = ws_site_history(site, src, diag)) < 0)
       goto cleanup;
-    stage_done(&tm, "history: %zu profile changes", site->nevents);
+    stage_done(tm, "history: %zu profile changes", site->nevents);
   }
   size_t errors = ws_diag_count(diag, WS_DIAG_ERROR);
   if (opts->loaded ? !opts->loaded(diag, opts->payload) : errors > 0) {
@@ -180,7 +224,8 @@ int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
                      errors, errors == 1 ? "" : "s");
     goto cleanup;
   }
-  if ((error = render(out, opts, &tm, src, site)) < 0)
+  progress_set(tm, "rendering", NULL);
+  if ((error = render(out, opts, tm, src, site)) < 0)
     goto cleanup;
   if (opts->report_json &&
       (error = ws_report_write_json(opts->report_json, site,
@@ -188,13 +233,7 @@ int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
                                         ? opts->render.build_time
                                         : build_time(src))) < 0)
     goto cleanup;
-  out->seconds = now() - tm.t0;
-  if (opts->log)
-    fprintf(opts->log,
-            "wholeself: built %zu profiles, %zu pages (%zu files) into %s/ "
-            "from %s in %.2f s\n",
-            out->profiles, out->pages, out->files, opts->out,
-            ws_source_describe(src), out->seconds);
+  out->seconds = now() - tm->t0;
 cleanup:
   ws_site_free(site);
   ws_source_free(src);
@@ -206,6 +245,7 @@ void ws_build_stats_release(ws_build_stats *st)
   free(st->theme_dir);
   free(st->parent_dir);
   free(st->content_dir);
+  free(st->source);
   *st = (ws_build_stats)WS_BUILD_STATS_INIT;
 }
 

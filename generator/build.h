@@ -40,9 +40,10 @@ typedef struct {
   char *theme_dir;   /* the theme's folder on disk, or NULL */
   char *parent_dir;  /* the folder of the theme it inherits from, or NULL */
   char *content_dir; /* work tree: the content folder on disk, or NULL */
+  char *source;      /* what was read: "HEAD (1a2b3c4)", "work tree" */
 } ws_build_stats;
 
-#define WS_BUILD_STATS_INIT {0, 0, 0, 0.0, NULL, NULL, NULL}
+#define WS_BUILD_STATS_INIT {0, 0, 0, 0.0, NULL, NULL, NULL, NULL}
 
 /** Builds the site described by 'opts' into opts->out, filling 'out'
  * (release with ws_build_stats_release; filled as far as the build got).

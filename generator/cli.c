@@ -78,6 +78,8 @@ static const char usage_build[] =
     "                      entries (faster on very long histories)\n"
     "      --format F      diagnostics as text (default), github or json\n"
     "      --strict        refuse to build on warnings too\n"
+    "  -j, --jobs N        threads for parsing and rendering (default: one\n"
+    "                      per core); the output is the same for any N\n"
     "  -q, --quiet         print problems only when the build fails\n"
     "  -v, --verbose       print every stage with its time\n"
     "  -h, --help          show this help\n";
@@ -164,6 +166,7 @@ typedef struct {
   ws_diag_style format;
   bool strict, quiet;
   bool no_history; /* --no-history */
+  unsigned jobs;   /* --jobs N; 0: one per core */
   const char *host, *port;
   bool verbose;
 } options;
@@ -214,6 +217,7 @@ static int parse(options *o, const char *cmd, const char *help, int argc,
       {"name", required_argument, NULL, OPT_NAME},
       {"report-json", required_argument, NULL, OPT_REPORT_JSON},
       {"no-history", no_argument, NULL, OPT_NO_HISTORY},
+      {"jobs", required_argument, NULL, 'j'},
       {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},
       {"port", required_argument, NULL, 'p'},
@@ -223,7 +227,7 @@ static int parse(options *o, const char *cmd, const char *help, int argc,
   int c;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, ":C:o:p:qvh", longs, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":C:o:p:j:qvh", longs, NULL)) != -1) {
     switch (c) {
     case 'C': o->src.repo = optarg; break;
     case OPT_REF: o->src.ref = optarg; break;
@@ -237,6 +241,16 @@ static int parse(options *o, const char *cmd, const char *help, int argc,
     case OPT_NAME: o->name = optarg; break;
     case OPT_REPORT_JSON: o->report_json = optarg; break;
     case OPT_NO_HISTORY: o->no_history = true; break;
+    case 'j': {
+      char *end;
+      unsigned long n = strtoul(optarg, &end, 10);
+      if (*optarg < '0' || *optarg > '9' || *end || n < 1 || n > 256)
+        return usage_error(cmd, "--jobs needs a number from 1 to 256, not "
+                                "'%s'",
+                           optarg);
+      o->jobs = (unsigned)n;
+      break;
+    }
     case 'q': o->quiet = true; break;
     case 'v': o->verbose = true; break;
     case 'p': o->port = optarg; break;
@@ -313,6 +327,7 @@ static ws_build_opts build_opts(const options *o)
   bo.theme = o->theme;
   bo.render.base_url = o->base_url;
   bo.render.title = o->title;
+  bo.render.jobs = o->jobs;
   bo.log = o->quiet ? NULL : stderr;
   bo.verbose = o->verbose;
   bo.progress = !o->quiet && isatty(STDERR_FILENO);

@@ -173,13 +173,11 @@ static const char workflow[] =
     "      - id: deployment\n"
     "        uses: actions/deploy-pages@v4\n";
 
-const char *ws_init_workflow(void)
-{
+const char *ws_init_workflow(void) {
   return workflow;
 }
 
-static int write_file(const char *dir, const char *rel, const char *text)
-{
+static int write_file(const char *dir, const char *rel, const char *text) {
   ws_str path = WS_STR_INIT;
   int error = 0;
   ws_str_printf(&path, "%s/%s", dir, rel);
@@ -187,28 +185,27 @@ static int write_file(const char *dir, const char *rel, const char *text)
   for (char *p = path.ptr + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
     *p = '\0';
     if (mkdir(path.ptr, 0755) < 0 && errno != EEXIST)
-      error = ws_error(WS_ERROR, "cannot make %s: %s", path.ptr,
-                       strerror(errno));
+      error =
+          ws_error(WS_ERROR, "cannot make %s: %s", path.ptr, strerror(errno));
     *p = '/';
   }
-  int fd = error ? -1
-                 : open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        0644);
+  int fd = error
+               ? -1
+               : open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   size_t len = strlen(text);
   if (error == 0 && (fd < 0 || write(fd, text, len) != (ssize_t)len))
-    error = ws_error(WS_ERROR, "cannot write %s: %s", path.ptr,
-                     strerror(errno));
+    error =
+        ws_error(WS_ERROR, "cannot write %s: %s", path.ptr, strerror(errno));
   if (fd >= 0 && close(fd) < 0 && error == 0)
-    error = ws_error(WS_ERROR, "cannot write %s: %s", path.ptr,
-                     strerror(errno));
+    error =
+        ws_error(WS_ERROR, "cannot write %s: %s", path.ptr, strerror(errno));
   ws_str_release(&path);
   return error;
 }
 
 /* Refuses anything but a missing or empty folder, so init never mixes its
  * files into someone's work. */
-static int prepare_dir(const char *dir)
-{
+static int prepare_dir(const char *dir) {
   DIR *d = opendir(dir);
   if (!d && errno == ENOENT) {
     if (mkdir(dir, 0755) < 0)
@@ -223,12 +220,13 @@ static int prepare_dir(const char *dir)
     empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
   closedir(d);
   return empty ? 0
-               : ws_error(WS_EINVALID, "%s is not empty; init makes a new "
-                          "team repository in an empty or new folder", dir);
+               : ws_error(WS_EINVALID,
+                          "%s is not empty; init makes a new "
+                          "team repository in an empty or new folder",
+                          dir);
 }
 
-int ws_init_scaffold(const char *dir)
-{
+int ws_init_scaffold(const char *dir) {
   static const struct {
     const char *rel, *text;
   } files[] = {{"site.yml", site_yml},

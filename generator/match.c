@@ -11,6 +11,8 @@
 #include "site.h"
 #include "str.h"
 #include "xalloc.h"
+#include <time.h>
+static double tnow(void){struct timespec ts; clock_gettime(CLOCK_MONOTONIC,&ts); return (double)ts.tv_sec+(double)ts.tv_nsec/1e9;}
 
 #define NONE ((size_t)-1)
 #define SCORE_MAX (WS_MATCH_W_TOPIC * WS_MATCH_TOPIC_CAP + WS_MATCH_W_CROSS_TEAM)
@@ -565,7 +567,8 @@ static void build_candidates(cand_pool *p, const world *w, const demand *d,
     }
     if (!d->full[u])
       keep_best(p, start, u, &rest);
-    qsort(p->items + start, p->len - start, sizeof(cand), cmp_cand);
+    if (p->len > start) /* items is NULL while the pool is empty */
+      qsort(p->items + start, p->len - start, sizeof(cand), cmp_cand);
   }
   p->off[d->nunits] = p->len;
   free(rest.items);
@@ -700,6 +703,7 @@ typedef struct {
   heap heap;
   long *level;
   size_t *it, *stack;
+  size_t *settled, phase; /* settled[v] == phase: v was settled this phase */
 } flow;
 
 static long long reduced(const flow *f, uint32_t u, const edge *e)
@@ -722,6 +726,7 @@ static bool shortest_paths(flow *f)
     heap_item top = heap_pop(&f->heap);
     if (top.d != f->dist[top.v])
       continue;
+    f->settled[top.v] = f->phase;
     if (top.v == SINK)
       break;
     for (size_t k = g->start[top.v]; k < g->start[top.v + 1]; k++) {
@@ -741,9 +746,14 @@ static bool shortest_paths(flow *f)
   return true;
 }
 
-static bool admissible(const flow *f, uint32_t u, const edge *e)
+/* Whether the augmenting passes of this phase may use edge 'e': zero
+ * reduced cost, room left, and inside the region Dijkstra settled. That
+ * region holds the path Dijkstra found; skipping the rest (mostly seekers
+ * nobody can take) keeps passes short, and what they miss the next phase
+ * finds at the same distance. */
+static bool usable(const flow *f, uint32_t u, const edge *e)
 {
-  return e->cap > 0 && reduced(f, u, e) == 0;
+  return e->cap > 0 && f->settled[e->to] == f->phase && reduced(f, u, e) == 0;
 }
 
 /* Breadth-first levels over the zero-reduced-cost edges (Dinic). */
@@ -762,7 +772,7 @@ static bool levels(flow *f)
       break;
     for (size_t k = g->start[v]; k < g->start[v + 1]; k++) {
       const edge *e = &g->edges[k];
-      if (admissible(f, v, e) && f->level[e->to] < 0) {
+      if (usable(f, v, e) && f->level[e->to] < 0) {
         f->level[e->to] = f->level[v] + 1;
         f->stack[tail++] = e->to;
       }
@@ -796,7 +806,7 @@ static size_t blocking_flow(flow *f)
     size_t k = f->it[v];
     for (; k < g->start[v + 1]; k++) {
       const edge *e = &g->edges[k];
-      if (admissible(f, v, e) && f->level[e->to] == f->level[v] + 1)
+      if (f->level[e->to] == f->level[v] + 1 && usable(f, v, e))
         break;
     }
     f->it[v] = k;
@@ -816,22 +826,31 @@ static size_t blocking_flow(flow *f)
 
 static void min_cost_flow(graph *g)
 {
-  flow f = {g, NULL, NULL, {NULL, 0, 0}, NULL, NULL, NULL};
+  flow f = {g, NULL, NULL, {NULL, 0, 0}, NULL, NULL, NULL, NULL, 0};
   size_t n = g->nnodes;
   f.pot = ws_xcalloc(n, sizeof(long long));
   f.dist = ws_xcalloc(n, sizeof(long long));
   f.level = ws_xcalloc(n, sizeof(long));
   f.it = ws_xcalloc(n, sizeof(size_t));
   f.stack = ws_xcalloc(n + 1, sizeof(size_t));
+  f.settled = ws_xcalloc(n, sizeof(size_t));
   /* Costs start non-negative, so zero potentials are feasible. */
-  while (shortest_paths(&f))
-    while (levels(&f))
-      blocking_flow(&f);
+  static int call = 0;
+  call++;
+  for (f.phase = 1;; f.phase++) {
+    double t0 = tnow();
+    if (!shortest_paths(&f)) break;
+    double t1 = tnow();
+    size_t passes = 0, pushed = 0;
+    while (levels(&f)) { passes++; pushed += blocking_flow(&f); }
+    if (call == 1 && (f.phase < 50 || f.phase % 100 == 0)) fprintf(stderr, "phase %zu dt=%lld dijkstra %.1fms passes %zu pushed %zu flows %.1fms\n", f.phase, f.pot[SINK], (t1-t0)*1e3, passes, pushed, (tnow()-t1)*1e3);
+  }
   free(f.pot);
   free(f.dist);
   free(f.level);
   free(f.it);
   free(f.stack);
+  free(f.settled);
   free(f.heap.items);
 }
 
@@ -946,6 +965,11 @@ static size_t sibling_with(const demand *d, size_t s, size_t u, size_t m)
 typedef struct {
   size_t *queue, *from, head, tail;
   bool *seen_unit, *seen_mentor;
+  size_t *moff, *mlist; /* units of each mentor: mlist[moff[m] ..] */
+  size_t *fill;
+  size_t *hits, nhits;  /* last units of paths that end at a free mentor */
+  size_t *hit_mentor;
+  size_t *stamp;        /* per seeker: the pass that moved it */
 } search;
 
 static void visit(search *q, size_t v, size_t from)
@@ -957,35 +981,34 @@ static void visit(search *q, size_t v, size_t from)
   q->queue[q->tail++] = v;
 }
 
-/* Looks for augmenting paths in the whole network, including candidates
- * the round left out, from every unmatched unit at once. Units on a path
- * keep all their candidates from now on; returns whether any changed. When
- * there is no path, no assignment matches more units (Berge's theorem), so
- * dropping candidates never costs anyone a match. */
-static bool widen(const world *w, demand *d)
+static void search_reset(search *q, const world *w, const demand *d)
 {
-  size_t nu = d->nunits, n = w->n ? w->n : 1;
-  size_t *moff = ws_xcalloc(n + 1, sizeof(size_t));
-  size_t *mlist = ws_xcalloc(nu ? nu : 1, sizeof(size_t));
-  search q = {ws_xcalloc(nu ? nu : 1, sizeof(size_t)),
-              ws_xcalloc(nu ? nu : 1, sizeof(size_t)), 0, 0,
-              ws_xcalloc(nu ? nu : 1, sizeof(bool)), ws_xcalloc(n, 1)};
-  bool widened = false;
+  size_t nu = d->nunits;
+  memset(q->moff, 0, (w->n + 1) * sizeof(size_t));
+  memset(q->seen_unit, 0, (nu ? nu : 1) * sizeof(bool));
+  memset(q->seen_mentor, 0, (w->n ? w->n : 1) * sizeof(bool));
+  q->head = q->tail = q->nhits = 0;
   for (size_t u = 0; u < nu; u++)
     if (d->assign[u] != NONE)
-      moff[d->assign[u] + 1]++;
+      q->moff[d->assign[u] + 1]++;
   for (size_t i = 0; i < w->n; i++)
-    moff[i + 1] += moff[i];
-  size_t *fill = ws_xcalloc(n, sizeof(size_t));
+    q->moff[i + 1] += q->moff[i];
+  memcpy(q->fill, q->moff, w->n * sizeof(size_t));
   for (size_t u = 0; u < nu; u++)
     if (d->assign[u] != NONE)
-      mlist[moff[d->assign[u]] + fill[d->assign[u]]++] = u;
-  free(fill);
-  for (size_t u = 0; u < nu; u++)
+      q->mlist[q->fill[d->assign[u]]++] = u;
+}
+
+/* One breadth-first search of the whole network (every compatible mentor,
+ * not only the candidates kept) from all unmatched units at once. */
+static void search_paths(search *q, const world *w, const demand *d)
+{
+  search_reset(q, w, d);
+  for (size_t u = 0; u < d->nunits; u++)
     if (d->assign[u] == NONE)
-      visit(&q, u, NONE);
-  while (q.head < q.tail) {
-    size_t u = q.queue[q.head++], s = d->seeker[u];
+      visit(q, u, NONE);
+  while (q->head < q->tail) {
+    size_t u = q->queue[q->head++], s = d->seeker[u];
     unsigned t = d->type[u];
     for (size_t k = 0; k < w->noffer[t]; k++) {
       size_t m = w->offerers[t][k], sib;
@@ -993,28 +1016,90 @@ static bool widen(const world *w, demand *d)
         continue;
       /* The seeker already has 'm' for another type: that unit must move. */
       if ((sib = sibling_with(d, s, u, m)) != NONE) {
-        visit(&q, sib, u);
+        visit(q, sib, u);
         continue;
       }
-      if (q.seen_mentor[m])
+      if (q->seen_mentor[m])
         continue;
-      q.seen_mentor[m] = true;
+      q->seen_mentor[m] = true;
       if (d->load[m] < w->tr[m].capacity) {
-        for (size_t x = u; x != NONE; x = q.from[x])
-          if (!d->full[x])
-            widened = d->full[x] = d->redo[x] = true;
+        q->hit_mentor[q->nhits] = m;
+        q->hits[q->nhits++] = u;
         continue;
       }
-      for (size_t i = moff[m]; i < moff[m + 1]; i++)
-        visit(&q, mlist[i], u);
+      for (size_t i = q->moff[m]; i < q->moff[m + 1]; i++)
+        visit(q, q->mlist[i], u);
     }
   }
-  free(moff);
-  free(mlist);
+}
+
+/* Moves every unit on the path ending at hit 'h' to the mentor the next
+ * one gives up, unless an earlier path of this pass touched one of its
+ * seekers or filled its mentor. Marks the units for widening. */
+static bool augment(search *q, const world *w, demand *d, size_t h,
+                    size_t pass)
+{
+  size_t m = q->hit_mentor[h];
+  if (d->load[m] >= w->tr[m].capacity)
+    return false;
+  for (size_t x = q->hits[h]; x != NONE; x = q->from[x])
+    if (q->stamp[d->seeker[x]] == pass)
+      return false;
+  size_t take = m;
+  for (size_t x = q->hits[h]; x != NONE; x = q->from[x]) {
+    size_t old = d->assign[x];
+    q->stamp[d->seeker[x]] = pass;
+    d->assign[x] = take;
+    d->full[x] = d->redo[x] = true;
+    take = old;
+  }
+  d->load[m]++;
+  return true;
+}
+
+/* Looks for augmenting paths in the whole network, including candidates
+ * the round left out, and applies them (Hopcroft-Karp style: passes of one
+ * search each, seeker-disjoint paths per pass) until there are none. Units
+ * on a path keep all their candidates from now on, so the next round's
+ * flow can match as many units; returns whether any were widened. When a
+ * round has no path, no assignment matches more units (Berge's theorem):
+ * keeping few candidates never costs anyone a match. */
+static bool widen(const world *w, demand *d)
+{
+  size_t nu = d->nunits ? d->nunits : 1, n = w->n ? w->n : 1;
+  search q = {ws_xcalloc(nu, sizeof(size_t)),
+              ws_xcalloc(nu, sizeof(size_t)),
+              0,
+              0,
+              ws_xcalloc(nu, sizeof(bool)),
+              ws_xcalloc(n, sizeof(bool)),
+              ws_xcalloc(n + 1, sizeof(size_t)),
+              ws_xcalloc(nu, sizeof(size_t)),
+              ws_xcalloc(n, sizeof(size_t)),
+              ws_xcalloc(n, sizeof(size_t)),
+              0,
+              ws_xcalloc(n, sizeof(size_t)),
+              ws_xcalloc(n, sizeof(size_t))};
+  bool widened = false, moved = true;
+  for (size_t i = 0; i < n; i++)
+    q.stamp[i] = NONE;
+  for (size_t pass = 0; moved; pass++) {
+    moved = false;
+    search_paths(&q, w, d);
+    for (size_t h = 0; h < q.nhits; h++)
+      moved |= augment(&q, w, d, h, pass);
+    widened |= moved;
+  }
   free(q.queue);
   free(q.from);
   free(q.seen_unit);
   free(q.seen_mentor);
+  free(q.moff);
+  free(q.mlist);
+  free(q.fill);
+  free(q.hits);
+  free(q.hit_mentor);
+  free(q.stamp);
   return widened;
 }
 

@@ -750,7 +750,7 @@ static const ws_value *lookup(const frame *ctx, const tok *t) {
   const char *part = t->text;
   const ws_value *v = NULL;
   if (t->nparts == 0)
-    return ctx ? ctx->v : NULL;
+    return ctx ? ws_value_deref(ctx->v) : NULL;
   for (const frame *f = ctx; f && !v; f = f->up)
     v = ws_value_get(f->v, part);
   /* The rest of a dotted name resolves in what the first part found only. */
@@ -811,7 +811,7 @@ static int render_section(rstate *st, const scope *sc, const tok *t) {
   if (v->type != WS_VALUE_LIST)
     return render_toks(st, &inner, t->kids, t->nkids);
   for (size_t i = 0; i < v->u.list.len && error == 0; i++) {
-    f.v = v->u.list.items[i];
+    f.v = ws_value_deref(v->u.list.items[i]);
     error = render_toks(st, &inner, t->kids, t->nkids);
   }
   return error;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "output.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -22,7 +23,9 @@ struct ws_output {
   int lock_fd;
   bool committed;
   size_t count, pages;
-  pthread_mutex_t mu; /* guards folder creation and the counts */
+  char **written; /* every path written, for the sweep of stale files */
+  size_t nwritten, capwritten;
+  pthread_mutex_t mu; /* guards folder creation, 'written' and the counts */
 };
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -68,11 +71,17 @@ int ws_output_open(ws_output **out, const char *dir)
   o->lock_path = ws_str_detach(&s);
   if ((error = take_lock(o)) < 0)
     goto fail;
-  /* A staging folder left by a killed build is garbage: remove it. */
+  /* The staging folder holds the site before last (or what a failed or
+   * killed build left). It is reused rather than deleted: files that come out
+   * the same are not rewritten, and the few that are no longer made are
+   * swept before the swap. Making and removing a folder per page costs far
+   * more than writing the page on many file systems. */
   ws_str_printf(&s, "%s.staging", o->dir);
   o->staging = ws_str_detach(&s);
-  rm_tree(o->staging);
-  if (mkdir(o->staging, 0755) < 0) {
+  struct stat st;
+  if (lstat(o->staging, &st) == 0 && !S_ISDIR(st.st_mode))
+    unlink(o->staging);
+  if (mkdir(o->staging, 0755) < 0 && errno != EEXIST) {
     error = ws_error(WS_ERROR, "cannot create %s: %s", o->staging,
                      strerror(errno));
     goto fail;
@@ -103,13 +112,29 @@ bool ws_output_path_ok(const char *rel)
   }
 }
 
+/* Makes folder 'p'; a file or link that an older site left there is
+ * replaced. */
+static int make_dir(const char *p)
+{
+  struct stat st;
+  if (mkdir(p, 0755) == 0)
+    return 0;
+  if (errno != EEXIST)
+    return -1;
+  if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+    return 0;
+  if (unlink(p) < 0)
+    return -1;
+  return mkdir(p, 0755);
+}
+
 static int make_parents(ws_output *o, const char *full)
 {
   char *p = ws_xstrdup(full);
   int error = 0;
   for (char *q = p + strlen(o->staging) + 1; (q = strchr(q, '/')); q++) {
     *q = '\0';
-    if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+    if (make_dir(p) < 0) {
       error = ws_error(WS_ERROR, "cannot create %s: %s", p, strerror(errno));
       break;
     }
@@ -142,6 +167,39 @@ static int write_all(const char *path, const char *data, size_t len)
   return 0;
 }
 
+/* Tells whether the file at 'path' already holds exactly 'data'. */
+static bool same_content(const char *path, const char *data, size_t len)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  bool same = false;
+  if (fd < 0)
+    return false;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len) {
+    char buf[65536];
+    size_t off = 0;
+    ssize_t n;
+    same = true;
+    while (same && off < len && (n = read(fd, buf, sizeof(buf))) > 0) {
+      same = off + (size_t)n <= len && memcmp(buf, data + off, (size_t)n) == 0;
+      off += (size_t)n;
+    }
+    same = same && off == len;
+  }
+  close(fd);
+  return same;
+}
+
+static void note_written(ws_output *o, const char *rel)
+{
+  if (o->nwritten == o->capwritten) {
+    o->capwritten = o->capwritten ? o->capwritten * 2 : 256;
+    o->written =
+        ws_xreallocarray(o->written, o->capwritten, sizeof(char *));
+  }
+  o->written[o->nwritten++] = ws_xstrdup(rel);
+}
+
 int ws_output_write(ws_output *o, const char *rel, const char *data,
                     size_t len)
 {
@@ -155,12 +213,54 @@ int ws_output_write(ws_output *o, const char *rel, const char *data,
     size_t n = strlen(rel);
     o->count++;
     o->pages += n >= 5 && strcmp(rel + n - 5, ".html") == 0;
+    note_written(o, rel);
   }
   pthread_mutex_unlock(&o->mu);
-  if (error == 0)
+  if (error == 0 && !same_content(full.ptr, data, len)) {
+    struct stat st;
+    /* A folder where a file now goes is left from an older site. */
+    if (lstat(full.ptr, &st) == 0 && S_ISDIR(st.st_mode))
+      rm_tree(full.ptr);
     error = write_all(full.ptr, data, len);
+  }
   ws_str_release(&full);
   return error;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool was_written(const ws_output *o, const char *rel)
+{
+  return bsearch(&rel, o->written, o->nwritten, sizeof(char *), cmp_path);
+}
+
+/* Removes what this build did not write, bottom-up, so the staging folder
+ * holds exactly the new site. Never follows links. */
+static void sweep(const ws_output *o, const char *full, const char *rel)
+{
+  DIR *d = opendir(full);
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    ws_str path = WS_STR_INIT, sub = WS_STR_INIT;
+    ws_str_printf(&path, "%s/%s", full, e->d_name);
+    ws_str_printf(&sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+    struct stat st;
+    if (lstat(path.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
+      sweep(o, path.ptr, sub.ptr);
+      rmdir(path.ptr); /* fails, as it should, unless now empty */
+    } else if (!was_written(o, sub.ptr)) {
+      unlink(path.ptr);
+    }
+    ws_str_release(&path);
+    ws_str_release(&sub);
+  }
+  if (d)
+    closedir(d);
 }
 
 static int sync_dir(const char *path)
@@ -186,6 +286,8 @@ static char *parent_of(const char *path)
 int ws_output_commit(ws_output *o)
 {
   struct stat st;
+  qsort(o->written, o->nwritten, sizeof(char *), cmp_path);
+  sweep(o, o->staging, "");
   if (lstat(o->dir, &st) == 0) {
     if (!S_ISDIR(st.st_mode))
       return ws_error(WS_ERROR, "%s exists and is not a folder", o->dir);
@@ -193,8 +295,7 @@ int ws_output_commit(ws_output *o)
     if (renameat2(AT_FDCWD, o->staging, AT_FDCWD, o->dir, RENAME_EXCHANGE) < 0)
       return ws_error(WS_ERROR, "cannot put %s in place of %s: %s",
                       o->staging, o->dir, strerror(errno));
-    o->committed = true;
-    rm_tree(o->staging); /* now the old site */
+    o->committed = true; /* the old site is the next build's staging */
   } else {
     if (rename(o->staging, o->dir) < 0)
       return ws_error(WS_ERROR, "cannot rename %s to %s: %s", o->staging,
@@ -211,14 +312,15 @@ void ws_output_free(ws_output *o)
 {
   if (!o)
     return;
-  if (o->staging && !o->committed)
-    rm_tree(o->staging);
   if (o->lock_fd >= 0)
     close(o->lock_fd); /* releases the flock; the file stays, harmless */
   pthread_mutex_destroy(&o->mu);
   free(o->dir);
   free(o->staging);
   free(o->lock_path);
+  for (size_t i = 0; i < o->nwritten; i++)
+    free(o->written[i]);
+  free(o->written);
   free(o);
 }
 

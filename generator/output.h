@@ -4,7 +4,10 @@
  * ws_output_commit puts it in place, with one atomic rename (an exchange
  * when an old site exists), so readers and a killed build only ever see the
  * complete old site or the complete new one. A lock file beside the output
- * serialises concurrent builds.
+ * serialises concurrent builds. The staging folder ('dir'.staging) is kept
+ * between builds and reused: it holds the site before last, files that come
+ * out the same are not rewritten, and files no longer made are swept before
+ * the swap.
  */
 #ifndef WS_OUTPUT_H
 #define WS_OUTPUT_H
@@ -15,7 +18,7 @@
 typedef struct ws_output ws_output;
 
 /** Prepares to write the site that will replace folder 'dir'. Takes the
- * lock ('dir'.lock) and makes a fresh staging folder. Fails with WS_ERROR
+ * lock ('dir'.lock) and makes or reuses the staging folder. Fails with WS_ERROR
  * when another build holds the lock or the folder cannot be made. */
 int ws_output_open(ws_output **out, const char *dir);
 /** Writes 'len' bytes of 'data' to 'rel' inside the staging folder, making
@@ -29,8 +32,8 @@ bool ws_output_path_ok(const char *rel);
 /** Puts the staging folder in place of the output folder and removes the
  * old site. */
 int ws_output_commit(ws_output *o);
-/** Frees 'o'; when not committed, removes the staging folder and leaves the
- * old site as it was. Releases the lock. NULL does nothing. */
+/** Frees 'o' and releases the lock; when not committed the old site is as
+ * it was (the staging folder stays, to be reused). NULL does nothing. */
 void ws_output_free(ws_output *o);
 /** Returns the staging folder's path (borrowed). */
 const char *ws_output_staging(const ws_output *o);

@@ -1,10 +1,12 @@
 #include "render.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "browse.h"
 #include "contributions.h"
@@ -27,6 +29,8 @@ struct ws_renderer {
   char **pages;       /* page.path of every index.html written, for the
                          sitemap */
   size_t npages;
+  unsigned jobs;       /* threads for the per-person work */
+  pthread_mutex_t mu;  /* guards 'pages' when pages render in parallel */
 };
 typedef ws_renderer renderer;
 
@@ -554,8 +558,11 @@ static void record_page(renderer *r, const char *file)
   size_t n = strlen(file);
   if (n < 10 || strcmp(file + n - 10, "index.html") != 0)
     return;
+  char *path = ws_xstrndup(file, n - 10);
+  pthread_mutex_lock(&r->mu);
   r->pages = ws_xreallocarray(r->pages, r->npages + 1, sizeof(char *));
-  r->pages[r->npages++] = ws_xstrndup(file, n - 10);
+  r->pages[r->npages++] = path;
+  pthread_mutex_unlock(&r->mu);
 }
 
 int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx)
@@ -578,7 +585,7 @@ static ws_value *people_list(renderer *r)
 {
   ws_value *l = ws_value_list();
   for (size_t i = 0; i < r->site->npeople; i++)
-    ws_value_push(l, ws_value_copy(r->people[i]));
+    ws_value_push(l, ws_value_ref(r->people[i]));
   return l;
 }
 
@@ -621,7 +628,7 @@ static int render_person(renderer *r, size_t i)
                   p->role ? p->role : "");
   page_info pg = {"person", file.ptr, "people", p->name, desc.ptr};
   ws_value *ctx = ws_render_context(r, &pg);
-  ws_value_set(ctx, "person", ws_value_copy(r->people[i]));
+  ws_value_set(ctx, "person", ws_value_ref(r->people[i]));
   error = ws_render_page(r, &pg, ctx);
   if (error == 0 && p->photo && p->photo_type != WS_IMAGE_UNKNOWN)
     error = copy_photo(r, p);
@@ -804,18 +811,87 @@ static ws_value *site_value(const ws_site *site, const ws_render_opts *opts)
   return s;
 }
 
+/* --- parallel work over people --- */
+
+typedef struct {
+  renderer *r;
+  int (*fn)(renderer *, size_t);
+  size_t n, next;
+  int error;
+  char *message; /* the failing worker's message: ws_error is per thread */
+  pthread_mutex_t mu;
+} work;
+
+static void *worker(void *arg)
+{
+  work *w = arg;
+  for (;;) {
+    pthread_mutex_lock(&w->mu);
+    size_t i = w->error ? w->n : w->next++;
+    pthread_mutex_unlock(&w->mu);
+    if (i >= w->n)
+      return NULL;
+    int error = w->fn(w->r, i);
+    if (error < 0) {
+      pthread_mutex_lock(&w->mu);
+      if (!w->error) {
+        w->error = error;
+        w->message = ws_xstrdup(ws_error_last());
+      }
+      pthread_mutex_unlock(&w->mu);
+    }
+  }
+}
+
+/* Runs fn(r, i) for every i < n on r->jobs threads. Each i writes only its
+ * own slot or file, so the result does not depend on the schedule. */
+static int parallel_for(renderer *r, size_t n, int (*fn)(renderer *, size_t))
+{
+  work w = {r, fn, n, 0, 0, NULL, PTHREAD_MUTEX_INITIALIZER};
+  size_t threads = r->jobs > 1 && n > 1 ? (r->jobs < n ? r->jobs : n) : 1;
+  pthread_t *ids = ws_xcalloc(threads, sizeof(pthread_t));
+  size_t started = 0;
+  for (size_t t = 1; t < threads; t++)
+    if (pthread_create(&ids[t], NULL, worker, &w) == 0)
+      started = t;
+    else
+      break;
+  worker(&w);
+  for (size_t t = 1; t <= started; t++)
+    pthread_join(ids[t], NULL);
+  free(ids);
+  pthread_mutex_destroy(&w.mu);
+  if (w.error) {
+    ws_error(w.error, "%s", w.message);
+    free(w.message);
+  }
+  return w.error;
+}
+
+static int make_person(renderer *r, size_t i)
+{
+  r->people[i] = ws_render_person(r->site, i);
+  return 0;
+}
+
+static unsigned default_jobs(void)
+{
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 && n < 256 ? (unsigned)n : 1;
+}
+
 int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                    ws_output *out, const ws_render_opts *opts)
 {
-  renderer r = {site, theme, src, out, site_value(site, opts), NULL, NULL, 0};
+  renderer r = {site, theme, src, out, site_value(site, opts), NULL, NULL, 0,
+                opts->jobs ? opts->jobs : default_jobs(),
+                PTHREAD_MUTEX_INITIALIZER};
   int error = 0;
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
-  for (size_t i = 0; i < site->npeople; i++)
-    r.people[i] = ws_render_person(site, i);
+  parallel_for(&r, site->npeople, make_person);
   if ((error = render_index(&r)) < 0)
     goto cleanup;
-  for (size_t i = 0; i < site->npeople && error == 0; i++)
-    error = render_person(&r, i);
+  error = parallel_for(&r, site->npeople, render_person);
   if (error == 0)
     error = render_families(&r);
   if (error == 0)
@@ -834,5 +910,6 @@ cleanup:
     free(r.pages[i]);
   free(r.pages);
   ws_value_free(r.site_ctx);
+  pthread_mutex_destroy(&r.mu);
   return error;
 }

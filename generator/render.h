@@ -17,6 +17,7 @@ typedef struct {
   const char *base_url; /* overrides site.yml; NULL: keep */
   const char *title;    /* overrides site.yml; NULL: keep */
   long long build_time; /* seconds since epoch, for the site's build date */
+  unsigned jobs;        /* threads for per-person work; 0: one per core */
 } ws_render_opts;
 
 typedef struct ws_renderer ws_renderer;

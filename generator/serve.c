@@ -25,9 +25,9 @@
 /* Editors save in bursts (write, rename, chmod); one rebuild per burst. */
 #define DEBOUNCE_MS 100
 
-#define WATCH_MASK                                                         \
-  (IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM |    \
-   IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |   \
+#define WATCH_MASK                                                             \
+  (IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM |        \
+   IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |      \
    IN_DONT_FOLLOW)
 
 #define VERSION_PATH "/__wholeself/version"
@@ -50,8 +50,7 @@ static const char reload_script[] =
 
 static int sig_pipe[2] = {-1, -1};
 
-static void on_signal(int sig)
-{
+static void on_signal(int sig) {
   int saved = errno;
   unsigned char b = (unsigned char)sig;
   if (write(sig_pipe[1], &b, 1) < 0) {
@@ -62,8 +61,7 @@ static void on_signal(int sig)
 
 /* --- files ---------------------------------------------------------- */
 
-static const char *content_type(const char *path)
-{
+static const char *content_type(const char *path) {
   static const struct {
     const char *ext, *type;
   } types[] = {
@@ -92,8 +90,7 @@ static const char *content_type(const char *path)
   return "application/octet-stream";
 }
 
-static bool is_html(const char *path)
-{
+static bool is_html(const char *path) {
   size_t n = strlen(path);
   return n >= 5 && strcmp(path + n - 5, ".html") == 0;
 }
@@ -105,8 +102,7 @@ typedef enum { FOUND, MISSING, FOLDER } lookup;
  * FOLDER means the URL names a folder without its trailing '/'. 'file'
  * receives the path of what was opened (for its type). */
 static lookup open_url(int *fd, ws_str *file, const char *root,
-                       const char *url)
-{
+                       const char *url) {
   int dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   const char *p = url;
   lookup result = MISSING;
@@ -160,8 +156,7 @@ static lookup open_url(int *fd, ws_str *file, const char *root,
   return result;
 }
 
-static bool read_fd(ws_str *out, int fd)
-{
+static bool read_fd(ws_str *out, int fd) {
   char buf[65536];
   ssize_t n;
   while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -172,8 +167,7 @@ static bool read_fd(ws_str *out, int fd)
 /* --- responses ------------------------------------------------------ */
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status,
-                            struct MHD_Response *r, const char *type)
-{
+                               struct MHD_Response *r, const char *type) {
   if (!r)
     return MHD_NO;
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -185,8 +179,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status,
 }
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
-                                 const char *text, const char *type)
-{
+                                 const char *text, const char *type) {
   struct MHD_Response *r = MHD_create_response_from_buffer(
       strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
   return respond(c, status, r, type);
@@ -195,12 +188,10 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
 /* HTML goes out from memory with the reload script before </body>. */
 static enum MHD_Result send_html(struct MHD_Connection *c, unsigned status,
                                  const char *html, size_t len,
-                                 unsigned long version)
-{
+                                 unsigned long version) {
   ws_str page = WS_STR_INIT;
   const char *body = NULL;
-  for (const char *p = html; (p = strstr(p, "</body>")) && p < html + len;
-       p++)
+  for (const char *p = html; (p = strstr(p, "</body>")) && p < html + len; p++)
     body = p;
   size_t head = body ? (size_t)(body - html) : len;
   ws_str_put(&page, html, head);
@@ -214,8 +205,7 @@ static enum MHD_Result send_html(struct MHD_Connection *c, unsigned status,
 
 static enum MHD_Result send_file(struct MHD_Connection *c, unsigned status,
                                  int fd, const char *path,
-                                 unsigned long version)
-{
+                                 unsigned long version) {
   struct stat st;
   if (fstat(fd, &st) < 0) {
     close(fd);
@@ -240,8 +230,7 @@ static enum MHD_Result send_file(struct MHD_Connection *c, unsigned status,
 }
 
 static enum MHD_Result send_not_found(struct MHD_Connection *c,
-                                      const char *root, unsigned long version)
-{
+                                      const char *root, unsigned long version) {
   int fd = -1;
   ws_str file = WS_STR_INIT;
   enum MHD_Result ret;
@@ -254,12 +243,10 @@ static enum MHD_Result send_not_found(struct MHD_Connection *c,
   return ret;
 }
 
-static enum MHD_Result redirect(struct MHD_Connection *c, const char *url)
-{
+static enum MHD_Result redirect(struct MHD_Connection *c, const char *url) {
   ws_str to = WS_STR_INIT;
-  struct MHD_Response *r =
-      MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
-                                      MHD_RESPMEM_PERSISTENT);
+  struct MHD_Response *r = MHD_create_response_from_buffer(
+      0, (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
   ws_str_printf(&to, "%s/", url);
   if (r)
     MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, to.ptr);
@@ -270,8 +257,7 @@ static enum MHD_Result redirect(struct MHD_Connection *c, const char *url)
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
                               const char *url, const char *method,
                               const char *version, const char *upload,
-                              size_t *upload_size, void **req)
-{
+                              size_t *upload_size, void **req) {
   state *s = cls;
   (void)version;
   (void)upload;
@@ -316,8 +302,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 /* Watches 'path' and every folder below it; adding a watch twice is
  * harmless, so the whole tree is walked again before every build and new
  * folders are never missed. */
-static void watch_tree(int ino, const char *path)
-{
+static void watch_tree(int ino, const char *path) {
   if (inotify_add_watch(ino, path, WATCH_MASK) < 0)
     return;
   DIR *d = opendir(path);
@@ -337,8 +322,7 @@ static void watch_tree(int ino, const char *path)
 }
 
 /* Swap files and backups of editors change on every keystroke. */
-static bool ignored_name(const char *name)
-{
+static bool ignored_name(const char *name) {
   size_t n = strlen(name);
   if (n == 0)
     return false;
@@ -349,16 +333,14 @@ static bool ignored_name(const char *name)
 }
 
 /* Reads pending events; returns whether any of them matters. */
-static bool drain(int ino)
-{
+static bool drain(int ino) {
   char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
   bool changed = false;
   ssize_t n;
   while ((n = read(ino, buf, sizeof(buf))) > 0) {
     for (char *p = buf; p < buf + n;) {
       const struct inotify_event *ev = (const struct inotify_event *)p;
-      if (!(ev->mask & IN_IGNORED) &&
-          !(ev->len && ignored_name(ev->name)))
+      if (!(ev->mask & IN_IGNORED) && !(ev->len && ignored_name(ev->name)))
         changed = true;
       p += sizeof(*ev) + ev->len;
     }
@@ -376,8 +358,7 @@ typedef struct {
   int ino;
 } server;
 
-static void error_page(ws_str *page, const ws_diag *diag, const char *msg)
-{
+static void error_page(ws_str *page, const ws_diag *diag, const char *msg) {
   ws_str text = WS_STR_INIT;
   ws_diag_format(&text, diag, WS_DIAG_TEXT);
   if (msg && *msg)
@@ -400,8 +381,7 @@ static void error_page(ws_str *page, const ws_diag *diag, const char *msg)
   ws_str_release(&text);
 }
 
-static void remember(char **slot, const char *path)
-{
+static void remember(char **slot, const char *path) {
   if (!path || (*slot && strcmp(*slot, path) == 0))
     return;
   free(*slot);
@@ -410,8 +390,7 @@ static void remember(char **slot, const char *path)
 
 /* Builds once; returns 0, or the build's error when nothing could be read
  * at all (no repository), which stops the server before it starts. */
-static int rebuild(server *sv)
-{
+static int rebuild(server *sv) {
   ws_diag diag = WS_DIAG_INIT;
   ws_str page = WS_STR_INIT;
   ws_build_opts bo = sv->opts->build;
@@ -445,8 +424,7 @@ static int rebuild(server *sv)
   return sv->watch[0] ? 0 : error;
 }
 
-static int loop(server *sv)
-{
+static int loop(server *sv) {
   bool dirty = false;
   for (;;) {
     struct pollfd fds[2] = {{sig_pipe[0], POLLIN, 0}, {sv->ino, POLLIN, 0}};
@@ -468,10 +446,9 @@ static int loop(server *sv)
 
 /* --- set-up --------------------------------------------------------- */
 
-static void remove_tree(int parent, const char *name)
-{
-  int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                    O_CLOEXEC);
+static void remove_tree(int parent, const char *name) {
+  int fd =
+      openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
   struct dirent *e;
   while (d && (e = readdir(d))) {
@@ -488,8 +465,7 @@ static void remove_tree(int parent, const char *name)
 }
 
 static struct MHD_Daemon *start(const ws_serve_opts *o, state *st,
-                                unsigned *port)
-{
+                                unsigned *port) {
   const char *host = o->host ? o->host : "127.0.0.1";
   struct sockaddr_in a4 = {0};
   struct sockaddr_in6 a6 = {0};
@@ -508,12 +484,11 @@ static struct MHD_Daemon *start(const ws_serve_opts *o, state *st,
     ws_error(WS_EINVALID, "--host needs an IP address, not '%s'", host);
     return NULL;
   }
-  struct MHD_Daemon *d = MHD_start_daemon(
-      flags, (uint16_t)o->port, NULL, NULL, handle, st, MHD_OPTION_SOCK_ADDR,
-      addr, MHD_OPTION_END);
+  struct MHD_Daemon *d =
+      MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handle, st,
+                       MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_END);
   if (!d) {
-    ws_error(WS_ERROR, "cannot listen on %s port %u (in use?)", host,
-             o->port);
+    ws_error(WS_ERROR, "cannot listen on %s port %u (in use?)", host, o->port);
     return NULL;
   }
   const union MHD_DaemonInfo *info =
@@ -522,8 +497,7 @@ static struct MHD_Daemon *start(const ws_serve_opts *o, state *st,
   return d;
 }
 
-static int make_root(char **tmp, char **root)
-{
+static int make_root(char **tmp, char **root) {
   const char *base = getenv("TMPDIR");
   ws_str t = WS_STR_INIT;
   ws_str_printf(&t, "%s/wholeself-serve-XXXXXX", base && *base ? base : "/tmp");
@@ -540,8 +514,7 @@ static int make_root(char **tmp, char **root)
   return 0;
 }
 
-static void handle_signals(bool on)
-{
+static void handle_signals(bool on) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on ? on_signal : SIG_DFL;
@@ -552,8 +525,7 @@ static void handle_signals(bool on)
   sigaction(SIGPIPE, &sa, NULL);
 }
 
-int ws_serve_run(const ws_serve_opts *opts)
-{
+int ws_serve_run(const ws_serve_opts *opts) {
   state st = {PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL};
   server sv = {opts, &st, WS_BUILD_STATS_INIT, {NULL, NULL, NULL}, -1};
   struct MHD_Daemon *daemon = NULL;
@@ -562,8 +534,8 @@ int ws_serve_run(const ws_serve_opts *opts)
   int error;
   if ((error = make_root(&tmp, &st.root)) < 0)
     goto cleanup;
-  if (pipe(sig_pipe) < 0 || (sv.ino = inotify_init1(IN_NONBLOCK |
-                                                     IN_CLOEXEC)) < 0) {
+  if (pipe(sig_pipe) < 0 ||
+      (sv.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
     error = ws_error(WS_ERROR, "cannot watch files: %s", strerror(errno));
     goto cleanup;
   }

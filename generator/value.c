@@ -51,6 +51,18 @@ ws_value *ws_value_string_own(char *s, size_t len)
   return v;
 }
 
+ws_value *ws_value_ref(const ws_value *target)
+{
+  ws_value *v = make(WS_VALUE_REF);
+  v->u.ref = ws_value_deref(target);
+  return v;
+}
+
+const ws_value *ws_value_deref(const ws_value *v)
+{
+  return v && v->type == WS_VALUE_REF ? v->u.ref : v;
+}
+
 ws_value *ws_value_list(void)
 {
   return make(WS_VALUE_LIST);
@@ -130,6 +142,7 @@ void ws_value_push(ws_value *list, ws_value *item)
 
 static ws_value_entry *find(const ws_value *map, const char *key)
 {
+  map = ws_value_deref(map);
   if (!map || map->type != WS_VALUE_MAP)
     return NULL;
   for (size_t i = 0; i < map->u.map.len; i++)
@@ -176,7 +189,7 @@ void ws_value_set_bool(ws_value *map, const char *key, bool b)
 const ws_value *ws_value_get(const ws_value *map, const char *key)
 {
   const ws_value_entry *e = find(map, key);
-  return e ? e->val : NULL;
+  return e ? ws_value_deref(e->val) : NULL;
 }
 
 const ws_value_entry *ws_value_entry_get(const ws_value *map, const char *key)
@@ -186,11 +199,13 @@ const ws_value_entry *ws_value_entry_get(const ws_value *map, const char *key)
 
 const char *ws_value_cstr(const ws_value *v)
 {
+  v = ws_value_deref(v);
   return v && v->type == WS_VALUE_STRING ? v->u.string.ptr : NULL;
 }
 
 bool ws_value_truthy(const ws_value *v)
 {
+  v = ws_value_deref(v);
   if (!v)
     return false;
   switch (v->type) {
@@ -207,6 +222,7 @@ bool ws_value_truthy(const ws_value *v)
 
 void ws_value_put_text(ws_str *out, const ws_value *v)
 {
+  v = ws_value_deref(v);
   if (!v)
     return;
   switch (v->type) {
@@ -227,6 +243,7 @@ void ws_value_put_text(ws_str *out, const ws_value *v)
 
 void ws_value_put_json(ws_str *out, const ws_value *v)
 {
+  v = ws_value_deref(v);
   switch (v->type) {
   case WS_VALUE_NULL:
     ws_str_puts(out, "null");
@@ -265,6 +282,8 @@ void ws_value_put_json(ws_str *out, const ws_value *v)
     }
     ws_str_putc(out, '}');
     break;
+  case WS_VALUE_REF: /* resolved above */
+    break;
   }
 }
 
@@ -283,6 +302,8 @@ const char *ws_value_type_name(ws_value_type t)
     return "list";
   case WS_VALUE_MAP:
     return "map";
+  case WS_VALUE_REF:
+    return "reference";
   }
   return "?";
 }

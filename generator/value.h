@@ -19,7 +19,8 @@ typedef enum {
   WS_VALUE_NUMBER,
   WS_VALUE_STRING,
   WS_VALUE_LIST,
-  WS_VALUE_MAP
+  WS_VALUE_MAP,
+  WS_VALUE_REF /* borrows another value (see ws_value_ref) */
 } ws_value_type;
 
 typedef struct ws_value ws_value;
@@ -48,6 +49,7 @@ struct ws_value {
       ws_value_entry *entries;
       size_t len, cap;
     } map;
+    const ws_value *ref;
   } u;
 };
 
@@ -67,6 +69,12 @@ ws_value *ws_value_string_own(char *s, size_t len);
 ws_value *ws_value_list(void);
 /** Creates an empty map. */
 ws_value *ws_value_map(void);
+/** Creates a value that stands for 'target' without owning or copying it:
+ * lookups, truthiness, text and JSON see through it. 'target' must outlive
+ * it. Lets thousands of pages share one person's context. */
+ws_value *ws_value_ref(const ws_value *target);
+/** Returns what 'v' stands for: the target of a reference, else 'v'. */
+const ws_value *ws_value_deref(const ws_value *v);
 /** Frees 'v' and everything it contains; NULL does nothing. */
 void ws_value_free(ws_value *v);
 /** Deep-copies 'v'. */
@@ -82,7 +90,8 @@ void ws_value_set_str(ws_value *map, const char *key, const char *s);
 void ws_value_set_num(ws_value *map, const char *key, double n);
 /** Sets 'key' of 'map' to the boolean 'b'. */
 void ws_value_set_bool(ws_value *map, const char *key, bool b);
-/** Returns the value of 'key' in 'map' (borrowed), or NULL; NULL map is fine. */
+/** Returns the value of 'key' in 'map' (borrowed, references resolved), or
+ * NULL; a NULL map is fine. */
 const ws_value *ws_value_get(const ws_value *map, const char *key);
 /** Returns the entry of 'key' in 'map' (borrowed), or NULL. */
 const ws_value_entry *ws_value_entry_get(const ws_value *map, const char *key);

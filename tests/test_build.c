@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -293,7 +294,6 @@ Test(build, failed_build_leaves_the_old_site)
   char *after = th_read(out, "index.html");
   cr_expect_str_eq(after, before);
   cr_expect(th_exists(out, "people/amara-okafor/index.html"));
-  cr_expect(!th_exists(tmp, "public.staging"), "staging folder cleaned up");
   free(before);
   free(after);
   ws_str_release(&err);
@@ -333,4 +333,74 @@ Test(build, help_version_and_usage_errors)
   free(tmp);
   ws_str_release(&out);
   ws_str_release(&err);
+}
+
+Test(build, output_is_the_same_for_any_jobs)
+{
+  char *repo = th_repo_new(false);
+  for (int i = 0; i < 60; i++) {
+    char rel[64], text[256];
+    snprintf(rel, sizeof(rel), "people/p%02d.md", i);
+    snprintf(text, sizeof(text),
+             "---\nname: Person %02d\nteam: T%d\nstrengths: [s%d, t%d]\n"
+             "mentoring: {offering: {types: [coach]}, seeking: {types: "
+             "[sponsor]}}\n---\n## Background\n\nNumber %d.\n",
+             i, i % 4, i % 7, i % 5, i);
+    th_write(repo, rel, text);
+  }
+  th_repo_commit_all(repo, "team", "Ada <ada@example.org>", 1700000000);
+  char *dirs[3];
+  const char *jobs[3] = {"1", "2", "7"};
+  for (int k = 0; k < 3; k++) {
+    dirs[k] = th_tmpdir();
+    char out[4096];
+    snprintf(out, sizeof(out), "%s/site", dirs[k]);
+    ws_str err = WS_STR_INIT;
+    const char *argv[] = {"build", "-C",      repo,    "--out",
+                          out,     "--jobs", jobs[k], "--quiet", NULL};
+    cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "%s", err.ptr);
+    ws_str_release(&err);
+  }
+  expect_same_site(dirs[0], dirs[1], "--jobs 2");
+  expect_same_site(dirs[0], dirs[2], "--jobs 7");
+  ws_str err = WS_STR_INIT;
+  const char *bad[] = {"build", "-C", repo, "--jobs", "0", NULL};
+  cr_expect_eq(th_run(NULL, NULL, &err, bad), 2);
+  cr_expect(strstr(err.ptr, "--jobs needs a number"), "%s", err.ptr);
+  ws_str_release(&err);
+  for (int k = 0; k < 3; k++) {
+    th_rm_rf(dirs[k]);
+    free(dirs[k]);
+  }
+  th_rm_rf(repo);
+  free(repo);
+}
+
+Test(build, rebuild_sweeps_what_is_no_longer_made)
+{
+  char *repo = demo_repo(), *tmp = th_tmpdir();
+  char out[4096], fresh[4096];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  snprintf(fresh, sizeof(fresh), "%s/fresh", tmp);
+  ws_str err = WS_STR_INIT;
+  /* Three builds, so the reused staging folder holds a site with Bo. */
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  char rel[4096];
+  snprintf(rel, sizeof(rel), "%s/content/people/bo-lindqvist.md", repo);
+  cr_assert(unlink(rel) == 0);
+  th_repo_commit_all(repo, "Bo leaves", "Ada <ada@example.org>", 1700000500);
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  cr_expect(!th_exists(out, "people/bo-lindqvist/index.html"));
+  cr_expect(!th_exists(out, "people/bo-lindqvist"), "empty folder swept");
+  cr_assert_eq(build(repo, fresh, &err, NULL, NULL), 0, "%s", err.ptr);
+  char *diff = th_tree_diff(out, fresh);
+  cr_expect_null(diff, "reused staging differs from a fresh build at %s",
+                 diff);
+  free(diff);
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
 }

@@ -488,7 +488,7 @@ Test(match, circles_split_and_stay_within_sizes)
 {
   for (int offerers = 2; offerers >= 1; offerers--) {
     who ws[14];
-    char names[14][8];
+    char names[14][16];
     size_t n = 0;
     for (int i = 0; i < offerers; i++, n++) {
       snprintf(names[n], sizeof(names[n]), "o%d", i);
@@ -577,7 +577,7 @@ Test(match, same_people_in_any_order_same_result)
                                       "[virtual, in-person]"};
   enum { N = 60 };
   who ws[N];
-  char names[N][8], seek[N][64], offer[N][64], extra[N][200];
+  char names[N][16], seek[N][64], offer[N][64], extra[N][200];
   unsigned long seed = 42;
   for (int i = 0; i < N; i++) {
     snprintf(names[i], sizeof(names[i]), "p%02d", i);

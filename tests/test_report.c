@@ -559,7 +559,7 @@ Test(report, page_with_history_draws_ages_and_growth) {
   snprintf(themes, sizeof(themes), "%s/themes/default", th_root());
   cr_assert_eq(ws_theme_open(&theme, themes, src), 0, "%s", ws_error_last());
   cr_assert_eq(ws_output_open(&out, tmp), 0, "%s", ws_error_last());
-  ws_render_opts ro = {NULL, NULL, T_2024_06_15};
+  ws_render_opts ro = {.build_time = T_2024_06_15};
   cr_assert_eq(ws_render_site(site, theme, src, out, &ro), 0, "%s",
                ws_error_last());
   cr_assert_eq(ws_output_commit(out), 0);

@@ -11,8 +11,7 @@
 #include "theme.h"
 #include "value.h"
 
-static void setup(void)
-{
+static void setup(void) {
   git_libgit2_init();
   /* Test binaries live in build/tests: point at the source tree's themes. */
   ws_str dir = WS_STR_INIT;
@@ -21,16 +20,14 @@ static void setup(void)
   ws_str_release(&dir);
 }
 
-static void teardown(void)
-{
+static void teardown(void) {
   git_libgit2_shutdown();
 }
 
 TestSuite(theme, .init = setup, .fini = teardown);
 
 /* Renders template 'name' of 't' with an empty context. */
-static char *render(ws_theme *t, const char *name)
-{
+static char *render(ws_theme *t, const char *name) {
   const ws_mustache *m = NULL;
   ws_str out = WS_STR_INIT;
   ws_value *ctx = ws_value_map();
@@ -41,8 +38,7 @@ static char *render(ws_theme *t, const char *name)
   return ws_str_detach(&out);
 }
 
-Test(theme, minimal_inherits_missing_templates_from_default)
-{
+Test(theme, minimal_inherits_missing_templates_from_default) {
   ws_theme *t = NULL;
   cr_assert_eq(ws_theme_open(&t, "minimal", NULL), 0, "%s", ws_error_last());
   cr_assert_not_null(ws_theme_parent(t));
@@ -50,15 +46,13 @@ Test(theme, minimal_inherits_missing_templates_from_default)
   const ws_mustache *m = NULL;
   /* Its own template, and one only default has. */
   cr_expect_eq(ws_theme_template(&m, t, "index"), 0);
-  cr_expect_eq(ws_theme_template(&m, t, "strengths"), 0, "%s",
-               ws_error_last());
+  cr_expect_eq(ws_theme_template(&m, t, "strengths"), 0, "%s", ws_error_last());
   cr_expect_eq(ws_theme_template(&m, t, "no-such-template"), WS_ENOTFOUND);
   ws_theme_free(t);
 }
 
 static int collect(const char *rel, const char *data, size_t len,
-                   void *payload)
-{
+                   void *payload) {
   ws_str *names = payload;
   (void)data;
   (void)len;
@@ -66,8 +60,7 @@ static int collect(const char *rel, const char *data, size_t len,
   return 0;
 }
 
-Test(theme, inherited_assets_come_first_and_own_files_win)
-{
+Test(theme, inherited_assets_come_first_and_own_files_win) {
   char *dir = th_tmpdir();
   th_write(dir, "child/theme.yml", "inherits: default\n");
   th_write(dir, "child/base.mustache", "CHILD-BASE {{$content}}{{/content}}");
@@ -93,8 +86,7 @@ Test(theme, inherited_assets_come_first_and_own_files_win)
   free(dir);
 }
 
-Test(theme, inheritance_cycle_is_an_error)
-{
+Test(theme, inheritance_cycle_is_an_error) {
   char *dir = th_tmpdir();
   th_write(dir, "a/theme.yml", "inherits: b\n");
   th_write(dir, "b/theme.yml", "inherits: a\n");
@@ -112,8 +104,7 @@ Test(theme, inheritance_cycle_is_an_error)
   free(dir);
 }
 
-Test(theme, site_override_replaces_one_template_of_its_theme)
-{
+Test(theme, site_override_replaces_one_template_of_its_theme) {
   char *repo = th_repo_new(false);
   th_write(repo, "themes/default/404.mustache",
            "{{<base}}{{$content}}SITE-404{{/content}}{{/base}}");

@@ -27,23 +27,20 @@ static const char bo[] = "---\nname: Bo Lindqvist\nteam: Data\n"
 static const char broken[] = "---\nname: Bo Lindqvist\nstrengths: [SQL\n"
                              "---\nHello.\n";
 
-static char *path_join(const char *a, const char *b)
-{
+static char *path_join(const char *a, const char *b) {
   ws_str s = WS_STR_INIT;
   ws_str_printf(&s, "%s/%s", a, b);
   return ws_str_detach(&s);
 }
 
-static void sleep_ms(long ms)
-{
+static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
 }
 
 /* A binary in a nested build folder (build/asan/) has no ../themes: point
  * it, and the hooks and servers it starts, at the source tree's. */
-static void setup(void)
-{
+static void setup(void) {
   ws_str dir = WS_STR_INIT;
   ws_str_printf(&dir, "%s/themes", th_root());
   setenv("WHOLESELF_THEMES", dir.ptr, 0);
@@ -62,8 +59,7 @@ typedef struct {
 
 /* Starts 'wholeself serve -C repo --port 0' with TMPDIR 'tmp'; the port
  * is read from the line it prints. The server dies with the test. */
-static server serve_start(const char *repo, const char *tmp)
-{
+static server serve_start(const char *repo, const char *tmp) {
   server s = {0, path_join(tmp, "serve.err"), 0};
   fflush(NULL);
   s.pid = fork();
@@ -81,8 +77,8 @@ static server serve_start(const char *repo, const char *tmp)
     char *log = th_read(s.err_path, NULL);
     const char *at = log ? strstr(log, "serving http://127.0.0.1:") : NULL;
     if (at)
-      s.port = (unsigned)strtoul(at + strlen("serving http://127.0.0.1:"),
-                                 NULL, 10);
+      s.port =
+          (unsigned)strtoul(at + strlen("serving http://127.0.0.1:"), NULL, 10);
     free(log);
     if (!s.port)
       sleep_ms(50);
@@ -91,8 +87,7 @@ static server serve_start(const char *repo, const char *tmp)
   return s;
 }
 
-static int serve_stop(server *s)
-{
+static int serve_stop(server *s) {
   int status = 0;
   kill(s->pid, SIGTERM);
   waitpid(s->pid, &status, 0);
@@ -102,8 +97,7 @@ static int serve_stop(server *s)
 
 /* One HTTP/1.0 request with the raw 'target'; returns the status and the
  * whole response (headers and body) in 'out'. */
-static int http_get(ws_str *out, unsigned port, const char *target)
-{
+static int http_get(ws_str *out, unsigned port, const char *target) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {0};
   a.sin_family = AF_INET;
@@ -131,9 +125,8 @@ static int http_get(ws_str *out, unsigned port, const char *target)
 }
 
 /* Polls 'target' until it answers 'status' with 'needle' in it (5 s). */
-static bool wait_for(ws_str *out, unsigned port, const char *target,
-                     int status, const char *needle)
-{
+static bool wait_for(ws_str *out, unsigned port, const char *target, int status,
+                     const char *needle) {
   for (int i = 0; i < 100; i++) {
     if (http_get(out, port, target) == status && strstr(out->ptr, needle))
       return true;
@@ -142,8 +135,7 @@ static bool wait_for(ws_str *out, unsigned port, const char *target,
   return false;
 }
 
-static char *serve_repo(void)
-{
+static char *serve_repo(void) {
   char *repo = th_repo_new(false);
   th_write(repo, "site.yml", "title: Serve Team\n");
   th_write(repo, "people/bo-lindqvist.md", bo);
@@ -151,8 +143,7 @@ static char *serve_repo(void)
   return repo;
 }
 
-Test(workflow, serve_answers_on_loopback_with_reload_script)
-{
+Test(workflow, serve_answers_on_loopback_with_reload_script) {
   char *repo = serve_repo(), *tmp = th_tmpdir();
   ws_str r = WS_STR_INIT;
   server s = serve_start(repo, tmp);
@@ -184,8 +175,7 @@ Test(workflow, serve_answers_on_loopback_with_reload_script)
   free(tmp);
 }
 
-Test(workflow, serve_rebuilds_shows_errors_and_recovers, .timeout = 60)
-{
+Test(workflow, serve_rebuilds_shows_errors_and_recovers, .timeout = 60) {
   char *repo = serve_repo(), *tmp = th_tmpdir();
   ws_str r = WS_STR_INIT;
   server s = serve_start(repo, tmp);
@@ -242,8 +232,7 @@ Test(workflow, serve_rebuilds_shows_errors_and_recovers, .timeout = 60)
   free(tmp);
 }
 
-Test(workflow, serve_rejects_bad_options)
-{
+Test(workflow, serve_rejects_bad_options) {
   ws_str err = WS_STR_INIT;
   const char *port[] = {"serve", "--port", "70000", NULL};
   cr_expect_eq(th_run(NULL, NULL, &err, port), 2);
@@ -255,8 +244,7 @@ Test(workflow, serve_rejects_bad_options)
 
 /* --- init ----------------------------------------------------------- */
 
-Test(workflow, init_makes_a_repository_that_checks_and_builds)
-{
+Test(workflow, init_makes_a_repository_that_checks_and_builds) {
   char *tmp = th_tmpdir(), *team = path_join(tmp, "team"),
        *pub = path_join(tmp, "public");
   ws_str err = WS_STR_INIT;
@@ -293,8 +281,7 @@ Test(workflow, init_makes_a_repository_that_checks_and_builds)
   ws_str_release(&err);
 }
 
-Test(workflow, init_refuses_a_folder_that_is_not_empty)
-{
+Test(workflow, init_refuses_a_folder_that_is_not_empty) {
   char *tmp = th_tmpdir();
   th_write(tmp, "notes.txt", "mine\n");
   ws_str err = WS_STR_INIT;
@@ -308,8 +295,7 @@ Test(workflow, init_refuses_a_folder_that_is_not_empty)
   ws_str_release(&err);
 }
 
-Test(workflow, ci_examples_are_valid_yaml)
-{
+Test(workflow, ci_examples_are_valid_yaml) {
   static const struct {
     const char *file, *key;
   } files[] = {{"examples/github/team-site.yml", "jobs"},
@@ -319,9 +305,8 @@ Test(workflow, ci_examples_are_valid_yaml)
     cr_assert(text, "%s", files[i].file);
     ws_value *v = NULL;
     ws_diag d = WS_DIAG_INIT;
-    cr_expect_eq(ws_yaml_load(&v, files[i].file, text, strlen(text), 1, &d),
-                 0, "%s: %s", files[i].file,
-                 d.len ? d.items[0].message : "");
+    cr_expect_eq(ws_yaml_load(&v, files[i].file, text, strlen(text), 1, &d), 0,
+                 "%s: %s", files[i].file, d.len ? d.items[0].message : "");
     cr_expect(v && ws_value_get(v, files[i].key), "%s", files[i].file);
     cr_expect(strstr(text, "wholeself check"), "%s", files[i].file);
     cr_expect(strstr(text, "wholeself build --out public"), "%s",
@@ -337,13 +322,11 @@ Test(workflow, ci_examples_are_valid_yaml)
 
 /* --- the post-receive hook ------------------------------------------ */
 
-static bool have_git(void)
-{
+static bool have_git(void) {
   return system("git --version >/dev/null 2>&1") == 0;
 }
 
-static void replace(ws_str *s, const char *from, const char *to)
-{
+static void replace(ws_str *s, const char *from, const char *to) {
   ws_str out = WS_STR_INIT;
   const char *p = s->ptr, *hit;
   while ((hit = strstr(p, from))) {
@@ -356,19 +339,18 @@ static void replace(ws_str *s, const char *from, const char *to)
   *s = out;
 }
 
-static int git_push(const char *work, const char *bare, const char *log)
-{
+static int git_push(const char *work, const char *bare, const char *log) {
   ws_str cmd = WS_STR_INIT;
-  ws_str_printf(&cmd, "git -C '%s' push -q '%s' HEAD:refs/heads/main >'%s' "
-                      "2>&1",
+  ws_str_printf(&cmd,
+                "git -C '%s' push -q '%s' HEAD:refs/heads/main >'%s' "
+                "2>&1",
                 work, bare, log);
   int rc = system(cmd.ptr);
   ws_str_release(&cmd);
   return rc;
 }
 
-Test(workflow, post_receive_hook_builds_the_pushed_main, .timeout = 60)
-{
+Test(workflow, post_receive_hook_builds_the_pushed_main, .timeout = 60) {
   if (!have_git())
     cr_skip_test("no git executable");
   char *bare = th_repo_new(true), *work = th_repo_new(false);
@@ -431,13 +413,12 @@ Test(workflow, post_receive_hook_builds_the_pushed_main, .timeout = 60)
 
 /* --- themes --------------------------------------------------------- */
 
-Test(workflow, minimal_theme_builds_the_demo)
-{
+Test(workflow, minimal_theme_builds_the_demo) {
   char *tmp = th_tmpdir();
   ws_str err = WS_STR_INIT;
-  const char *argv[] = {"build",   "--worktree", "-C",    th_root(),
-                        "--content", "content",  "--theme", "minimal",
-                        "--out",   tmp,          "--quiet", NULL};
+  const char *argv[] = {"build",     "--worktree", "-C",      th_root(),
+                        "--content", "content",    "--theme", "minimal",
+                        "--out",     tmp,          "--quiet", NULL};
   cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "%s", err.ptr);
   char *index = th_read(tmp, "index.html");
   cr_assert(index);
@@ -456,8 +437,7 @@ Test(workflow, minimal_theme_builds_the_demo)
   ws_str_release(&err);
 }
 
-Test(workflow, site_yml_chooses_the_theme_and_overrides_one_template)
-{
+Test(workflow, site_yml_chooses_the_theme_and_overrides_one_template) {
   char *repo = th_repo_new(false), *tmp = th_tmpdir();
   th_write(repo, "site.yml", "title: Override Team\ntheme: minimal\n");
   th_write(repo, "people/bo-lindqvist.md", bo);
@@ -498,8 +478,7 @@ Test(workflow, site_yml_chooses_the_theme_and_overrides_one_template)
 
 /* --- install and the man page --------------------------------------- */
 
-static char *bin_dir(void)
-{
+static char *bin_dir(void) {
   char *dir = strdup(th_bin());
   char *slash = strrchr(dir, '/');
   cr_assert(slash);
@@ -508,14 +487,14 @@ static char *bin_dir(void)
 }
 
 Test(workflow, make_install_then_the_installed_binary_builds_the_demo,
-     .timeout = 120)
-{
+     .timeout = 120) {
   char *prefix = th_tmpdir(), *site = th_tmpdir(), *build = bin_dir();
   ws_str cmd = WS_STR_INIT;
   /* -o: install what was built; never rebuild it with other flags. */
-  ws_str_printf(&cmd, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "
-                      "'%s' install PREFIX='%s' BUILD='%s' -o '%s' >'%s/log' "
-                      "2>&1",
+  ws_str_printf(&cmd,
+                "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "
+                "'%s' install PREFIX='%s' BUILD='%s' -o '%s' >'%s/log' "
+                "2>&1",
                 th_root(), prefix, build, th_bin(), site);
   cr_assert_eq(system(cmd.ptr), 0, "make install failed");
   cr_expect(th_exists(prefix, "bin/wholeself"));
@@ -525,9 +504,10 @@ Test(workflow, make_install_then_the_installed_binary_builds_the_demo,
 
   /* The installed binary finds its themes relative to the prefix. */
   ws_str_clear(&cmd);
-  ws_str_printf(&cmd, "env -u WHOLESELF_THEMES '%s/bin/wholeself' build "
-                      "--worktree -C '%s' --content content --out '%s/pub' "
-                      "--quiet --theme minimal >>'%s/log' 2>&1",
+  ws_str_printf(&cmd,
+                "env -u WHOLESELF_THEMES '%s/bin/wholeself' build "
+                "--worktree -C '%s' --content content --out '%s/pub' "
+                "--quiet --theme minimal >>'%s/log' 2>&1",
                 prefix, th_root(), site, site);
   cr_expect_eq(system(cmd.ptr), 0, "the installed binary failed");
   char *index = th_read(site, "pub/index.html");
@@ -535,8 +515,9 @@ Test(workflow, make_install_then_the_installed_binary_builds_the_demo,
   free(index);
 
   ws_str_clear(&cmd);
-  ws_str_printf(&cmd, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "
-                      "'%s' uninstall PREFIX='%s' >>'%s/log' 2>&1",
+  ws_str_printf(&cmd,
+                "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "
+                "'%s' uninstall PREFIX='%s' >>'%s/log' 2>&1",
                 th_root(), prefix, site);
   cr_expect_eq(system(cmd.ptr), 0);
   cr_expect(!th_exists(prefix, "bin/wholeself"));
@@ -550,22 +531,23 @@ Test(workflow, make_install_then_the_installed_binary_builds_the_demo,
   free(build);
 }
 
-Test(workflow, man_page_renders_without_warnings)
-{
+Test(workflow, man_page_renders_without_warnings) {
   if (system("man --version >/dev/null 2>&1") != 0)
     cr_skip_test("no man");
   char *tmp = th_tmpdir();
   ws_str cmd = WS_STR_INIT;
-  ws_str_printf(&cmd, "cd '%s' && MANWIDTH=80 man --warnings -l "
-                      "docs/wholeself.1 2>'%s/warn' >'%s/page'",
+  ws_str_printf(&cmd,
+                "cd '%s' && MANWIDTH=80 man --warnings -l "
+                "docs/wholeself.1 2>'%s/warn' >'%s/page'",
                 th_root(), tmp, tmp);
   cr_assert_eq(system(cmd.ptr), 0);
   char *warn = th_read(tmp, "warn"), *page = th_read(tmp, "page");
   cr_expect(warn && !*warn, "warnings: %s", warn);
   static const char *const sections[] = {
-      "NAME",        "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS",
-      "EXIT STATUS", "ENVIRONMENT", "FILES",    "EXAMPLES", "SEE ALSO",
-      "WHOLESELF_THEMES", "SOURCE_DATE_EPOCH", "NO_COLOR"};
+      "NAME",     "SYNOPSIS",    "DESCRIPTION",      "COMMANDS",
+      "OPTIONS",  "EXIT STATUS", "ENVIRONMENT",      "FILES",
+      "EXAMPLES", "SEE ALSO",    "WHOLESELF_THEMES", "SOURCE_DATE_EPOCH",
+      "NO_COLOR"};
   for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
     cr_expect(page && strstr(page, sections[i]), "missing %s", sections[i]);
   free(warn);
