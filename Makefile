@@ -67,22 +67,38 @@ browser-test: $(BUILD)/wholeself
 check:
 	$(MAKE) WERROR=-Werror test
 
+# The suite, the demo build and `check` under ASan+UBSan (.ci/run; no browser
+# test). Every sanitizer report goes to build/asan/reports/, also those of
+# the binaries the tests start (the tests capture their stderr), and any
+# report fails the target. build/asan/wholeself has no ../themes next to
+# it, so the themes come from WHOLESELF_THEMES (docs/themes.md).
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_REPORTS = $(CURDIR)/build/asan/reports
+ASAN_JOBS ?= 2
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$(ASAN_REPORTS)/asan \
+  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_REPORTS)/ubsan \
+  WHOLESELF_THEMES=$(CURDIR)/themes WS_BIN=$(CURDIR)/build/asan/wholeself WS_ROOT=$(CURDIR)
 asan:
 	@mkdir -p build/asan
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build/asan/tests/run build/asan/wholeself
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  WHOLESELF_THEMES=$(CURDIR)/themes WS_BIN=$(CURDIR)/build/asan/wholeself WS_ROOT=$(CURDIR) build/asan/tests/run -j1 > build/asan/test.log 2>&1; \
+	@rm -rf $(ASAN_REPORTS) build/asan/public && mkdir -p $(ASAN_REPORTS)
+	@echo 'asan: test suite (log: build/asan/test.log)'
+	@$(ASAN_ENV) build/asan/tests/run -j$(ASAN_JOBS) > build/asan/test.log 2>&1; \
 	  rc=$$?; tail -n 3 build/asan/test.log; \
-	  if [ $$rc -ne 0 ] || grep -qE 'LeakSanitizer|AddressSanitizer|runtime error' build/asan/test.log; then \
-	    grep -E -A20 'LeakSanitizer|AddressSanitizer|runtime error' build/asan/test.log | head -60; echo 'asan: FAILED'; exit 1; fi
-	ASAN_OPTIONS=detect_leaks=1 WHOLESELF_THEMES=$(CURDIR)/themes ./.ci/demo build/asan/wholeself build/asan/public
+	  if [ $$rc -ne 0 ]; then grep -E '^\[FAIL\]' build/asan/test.log | head -20; fi; \
+	  $(ASAN_ENV) ./.ci/demo build/asan/wholeself build/asan/public || rc=1; \
+	  $(ASAN_ENV) build/asan/wholeself check --content content || rc=1; \
+	  if [ -n "$$(ls $(ASAN_REPORTS))" ] || grep -qE 'Sanitizer|runtime error' build/asan/test.log; then \
+	    grep -E -A20 'Sanitizer|runtime error' build/asan/test.log | head -40; \
+	    for f in $(ASAN_REPORTS)/*; do [ -f "$$f" ] && { echo "== $$f"; head -n 30 "$$f"; }; done; \
+	    rc=1; echo 'asan: sanitizer reports (build/asan/reports/)'; fi; \
+	  if [ $$rc -ne 0 ]; then echo 'asan: FAILED'; exit 1; fi
 	@echo 'asan: clean'
 
 fuzz:
 	@./tests/fuzz/run $(T) $(SECS)
 
-bench: $(BUILD)/wholeself $(BUILD)/bench/mustache $(BUILD)/bench/history
+bench: $(BUILD)/wholeself $(BUILD)/bench/mustache $(BUILD)/bench/history $(BUILD)/bench/match
 	@BUILD=$(BUILD) ./bench/run
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libws.a

@@ -208,7 +208,7 @@ static int build(ws_build_stats *out, const ws_build_opts *opts,
   out->source = ws_xstrdup(ws_source_describe(src));
   stage_done(tm, "source %s", out->source);
   progress_set(tm, "loading profiles", NULL);
-  if ((error = ws_site_load(&site, src, diag)) < 0)
+  if ((error = ws_site_load_jobs(&site, src, opts->render.jobs, diag)) < 0)
     goto cleanup;
   out->profiles = site->npeople;
   stage_done(tm, "loaded %zu profiles", site->npeople);

@@ -11,12 +11,10 @@
 #include "site.h"
 #include "str.h"
 #include "xalloc.h"
-#include <time.h>
-static double tnow(void){struct timespec ts; clock_gettime(CLOCK_MONOTONIC,&ts); return (double)ts.tv_sec+(double)ts.tv_nsec/1e9;}
 
 #define NONE ((size_t)-1)
 #define SCORE_MAX (WS_MATCH_W_TOPIC * WS_MATCH_TOPIC_CAP + WS_MATCH_W_CROSS_TEAM)
-#define SCORE_MIN (-12 * WS_MATCH_W_TZ_HOUR)
+#define SCORE_MIN (-(12 / WS_MATCH_TZ_HOURS) * WS_MATCH_W_TZ)
 
 /* --- time zones --- */
 
@@ -418,7 +416,7 @@ static int pair_score(const world *w, size_t s, size_t m)
     score += WS_MATCH_W_CROSS_TEAM;
   int d = tz_distance(w, s, m);
   if (d > 0)
-    score -= WS_MATCH_W_TZ_HOUR * (d / 60);
+    score -= WS_MATCH_W_TZ * (d / (60 * WS_MATCH_TZ_HOURS));
   return score;
 }
 
@@ -711,7 +709,7 @@ static long long reduced(const flow *f, uint32_t u, const edge *e)
   return e->cost + f->pot[u] - f->pot[e->to];
 }
 
-/* Dijkstra on reduced costs, stopped when the sink is settled; then every
+/* Dijkstra on reduced costs, stopped past the sink's distance; then every
  * potential moves by min(dist, dist(sink)), which keeps reduced costs
  * non-negative and makes every shortest path to the sink cost 0. */
 static bool shortest_paths(flow *f)
@@ -726,9 +724,10 @@ static bool shortest_paths(flow *f)
     heap_item top = heap_pop(&f->heap);
     if (top.d != f->dist[top.v])
       continue;
-    f->settled[top.v] = f->phase;
-    if (top.v == SINK)
+    /* Settle everything as near as the sink: every shortest path. */
+    if (f->dist[SINK] < top.d)
       break;
+    f->settled[top.v] = f->phase;
     for (size_t k = g->start[top.v]; k < g->start[top.v + 1]; k++) {
       const edge *e = &g->edges[k];
       long long nd = top.d + reduced(f, top.v, e);
@@ -835,16 +834,9 @@ static void min_cost_flow(graph *g)
   f.stack = ws_xcalloc(n + 1, sizeof(size_t));
   f.settled = ws_xcalloc(n, sizeof(size_t));
   /* Costs start non-negative, so zero potentials are feasible. */
-  static int call = 0;
-  call++;
-  for (f.phase = 1;; f.phase++) {
-    double t0 = tnow();
-    if (!shortest_paths(&f)) break;
-    double t1 = tnow();
-    size_t passes = 0, pushed = 0;
-    while (levels(&f)) { passes++; pushed += blocking_flow(&f); }
-    if (call == 1 && (f.phase < 50 || f.phase % 100 == 0)) fprintf(stderr, "phase %zu dt=%lld dijkstra %.1fms passes %zu pushed %zu flows %.1fms\n", f.phase, f.pot[SINK], (t1-t0)*1e3, passes, pushed, (tnow()-t1)*1e3);
-  }
+  for (f.phase = 1; shortest_paths(&f); f.phase++)
+    while (levels(&f))
+      blocking_flow(&f);
   free(f.pot);
   free(f.dist);
   free(f.level);
@@ -1010,12 +1002,17 @@ static void search_paths(search *q, const world *w, const demand *d)
   while (q->head < q->tail) {
     size_t u = q->queue[q->head++], s = d->seeker[u];
     unsigned t = d->type[u];
+    bool alone = u + 1 >= d->nunits || d->seeker[u + 1] != s;
+    alone = alone && d->first[s] == u;
     for (size_t k = 0; k < w->noffer[t]; k++) {
       size_t m = w->offerers[t][k], sib;
-      if (m == d->assign[u] || !w->tr[m].capacity || !compatible(w, s, t, m))
+      /* A seeker with one unit has no sibling to displace, so a mentor
+       * seen before is done with before the rules are checked. */
+      if ((alone && q->seen_mentor[m]) || m == d->assign[u] ||
+          !w->tr[m].capacity || !compatible(w, s, t, m))
         continue;
       /* The seeker already has 'm' for another type: that unit must move. */
-      if ((sib = sibling_with(d, s, u, m)) != NONE) {
+      if (!alone && (sib = sibling_with(d, s, u, m)) != NONE) {
         visit(q, sib, u);
         continue;
       }

@@ -15,14 +15,16 @@
 #include "profile.h"
 
 /* The published weights of a pair's score (docs/mentoring.md). */
-#define WS_MATCH_W_TOPIC 10     /* per shared topic ... */
+/* Coarse on purpose: the flow runs one phase per distinct path cost. */
+#define WS_MATCH_W_TOPIC 2      /* per shared topic ... */
 #define WS_MATCH_TOPIC_CAP 3    /* ... counting at most this many */
-#define WS_MATCH_W_CROSS_TEAM 5 /* the two are on different teams */
-#define WS_MATCH_W_TZ_HOUR 1    /* minus this per hour between time zones */
-#define WS_MATCH_W_SPREAD 4     /* minus this per mentee the mentor has */
+#define WS_MATCH_W_CROSS_TEAM 1 /* the two are on different teams */
+#define WS_MATCH_W_TZ 1         /* minus this per WS_MATCH_TZ_HOURS apart */
+#define WS_MATCH_TZ_HOURS 4
+#define WS_MATCH_W_SPREAD 1     /* minus this per mentee the mentor has */
 /** Candidates per sought type kept before the flow: the best ones and a
  * spread of the others (every one of them when that is needed). */
-#define WS_MATCH_CANDIDATES 12
+#define WS_MATCH_CANDIDATES 8
 #define WS_MATCH_SPREAD_CANDIDATES 4
 /** Circle sizes. */
 #define WS_CIRCLE_MIN 3

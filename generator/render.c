@@ -12,7 +12,9 @@
 #include "contributions.h"
 #include "error.h"
 #include "image.h"
+#include "mentoring.h"
 #include "mustache.h"
+#include "pool.h"
 #include "report.h"
 #include "str.h"
 #include "xalloc.h"
@@ -482,6 +484,7 @@ ws_value *ws_render_person(const ws_site *site, size_t i)
     set_list(v, "links", ws_value_copy(p->links));
   if (p->history.known)
     ws_value_set(v, "history", history_value(&p->history));
+  ws_mentoring_person(v, site, i);
   return v;
 }
 
@@ -694,7 +697,8 @@ const ws_value *ws_renderer_site_value(const ws_renderer *r)
 /* The page families beyond the directory and person pages; each lives in a
  * module of its own and writes its pages through ws_render_page. */
 static int (*const families[])(ws_renderer *) = {
-    ws_browse_render, ws_report_render, ws_contributions_render};
+    ws_browse_render, ws_report_render, ws_contributions_render,
+    ws_mentoring_render};
 
 static int render_families(renderer *r)
 {
@@ -816,56 +820,18 @@ static ws_value *site_value(const ws_site *site, const ws_render_opts *opts)
 typedef struct {
   renderer *r;
   int (*fn)(renderer *, size_t);
-  size_t n, next;
-  int error;
-  char *message; /* the failing worker's message: ws_error is per thread */
-  pthread_mutex_t mu;
-} work;
+} person_work;
 
-static void *worker(void *arg)
+static int person_step(void *payload, size_t i)
 {
-  work *w = arg;
-  for (;;) {
-    pthread_mutex_lock(&w->mu);
-    size_t i = w->error ? w->n : w->next++;
-    pthread_mutex_unlock(&w->mu);
-    if (i >= w->n)
-      return NULL;
-    int error = w->fn(w->r, i);
-    if (error < 0) {
-      pthread_mutex_lock(&w->mu);
-      if (!w->error) {
-        w->error = error;
-        w->message = ws_xstrdup(ws_error_last());
-      }
-      pthread_mutex_unlock(&w->mu);
-    }
-  }
+  person_work *w = payload;
+  return w->fn(w->r, i);
 }
 
-/* Runs fn(r, i) for every i < n on r->jobs threads. Each i writes only its
- * own slot or file, so the result does not depend on the schedule. */
 static int parallel_for(renderer *r, size_t n, int (*fn)(renderer *, size_t))
 {
-  work w = {r, fn, n, 0, 0, NULL, PTHREAD_MUTEX_INITIALIZER};
-  size_t threads = r->jobs > 1 && n > 1 ? (r->jobs < n ? r->jobs : n) : 1;
-  pthread_t *ids = ws_xcalloc(threads, sizeof(pthread_t));
-  size_t started = 0;
-  for (size_t t = 1; t < threads; t++)
-    if (pthread_create(&ids[t], NULL, worker, &w) == 0)
-      started = t;
-    else
-      break;
-  worker(&w);
-  for (size_t t = 1; t <= started; t++)
-    pthread_join(ids[t], NULL);
-  free(ids);
-  pthread_mutex_destroy(&w.mu);
-  if (w.error) {
-    ws_error(w.error, "%s", w.message);
-    free(w.message);
-  }
-  return w.error;
+  person_work w = {r, fn};
+  return ws_pool_run(r->jobs, n, person_step, &w);
 }
 
 static int make_person(renderer *r, size_t i)
@@ -874,17 +840,11 @@ static int make_person(renderer *r, size_t i)
   return 0;
 }
 
-static unsigned default_jobs(void)
-{
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 && n < 256 ? (unsigned)n : 1;
-}
-
 int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                    ws_output *out, const ws_render_opts *opts)
 {
   renderer r = {site, theme, src, out, site_value(site, opts), NULL, NULL, 0,
-                opts->jobs ? opts->jobs : default_jobs(),
+                opts->jobs ? opts->jobs : ws_pool_default_jobs(),
                 PTHREAD_MUTEX_INITIALIZER};
   int error = 0;
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "frontmatter.h"
 #include "image.h"
+#include "pool.h"
 #include "match.h"
 #include "str.h"
 #include "xalloc.h"
@@ -427,37 +428,89 @@ static void bad_file_name(const ws_source *src, lookup *lk, const char *path,
 }
 
 /* A profile file: people/<slug>.md directly under people/. */
-static int load_profile(ws_site *site, ws_source *src, lookup *lk,
-                        const ws_source_entry *e, ws_diag *diag)
+/* What reading one profile gave, made on a worker thread and merged in
+ * file order afterwards, so diagnostics and names never depend on the
+ * schedule. */
+typedef struct {
+  const ws_source_entry *e;
+  char *path, *slug;
+  ws_profile *p;
+  ws_str text; /* kept only when the profile failed, for its name */
+  ws_diag diag;
+} loaded;
+
+typedef struct {
+  ws_source *src;
+  lookup *lk;
+  loaded *items;
+} load_job;
+
+static int load_one(void *payload, size_t i)
+{
+  load_job *job = payload;
+  loaded *l = &job->items[i];
+  int error = ws_source_read_entry(&l->text, job->src, l->e);
+  if (error == 0 &&
+      ws_profile_load(&l->p, l->path, l->slug, l->text.ptr, l->text.len,
+                      file_exists, job->lk, &l->diag) == 0) {
+    if (l->p->photo)
+      error = check_photo(l->p, job->src, &l->diag);
+    ws_str_release(&l->text);
+  }
+  return error;
+}
+
+/* Checks what can be told from the entry alone; returns true when the file
+ * is a profile to read. */
+static bool profile_entry(ws_source *src, lookup *lk, const ws_source_entry *e,
+                          ws_diag *diag)
 {
   char *path = repo_path(src, e->path);
   const char *file = e->path + strlen("people/");
   size_t stem = (size_t)(strrchr(file, '.') - file);
   char *slug = ws_xstrndup(file, stem);
-  int error = 0;
-  if (e->kind != WS_ENTRY_FILE) {
+  bool ok = false;
+  if (e->kind != WS_ENTRY_FILE)
     ws_diag_add(diag, WS_DIAG_ERROR, path, 0, 0, "not-a-file",
                 "%s is a %s; profiles must be regular files", e->path,
                 e->kind == WS_ENTRY_SYMLINK ? "symbolic link" : "submodule");
-  } else if (!ws_slug_valid(slug) || !ends_with(file, ".md")) {
+  else if (!ws_slug_valid(slug) || !ends_with(file, ".md"))
     bad_file_name(src, lk, path, slug, diag);
-  } else {
-    ws_str text = WS_STR_INIT;
-    ws_profile *p = NULL;
-    if ((error = ws_source_read(&text, src, e->path)) == 0 &&
-        ws_profile_load(&p, path, slug, text.ptr, text.len, file_exists, lk,
-                        diag) == 0) {
-      if (p->photo)
-        error = check_photo(p, src, diag);
-      note_name(lk, p->name, p->path, ws_value_get(p->data, "name"));
-      add_person(site, p);
-    } else if (error == 0) {
-      note_invalid_name(lk, path, text.ptr, text.len);
-    }
-    ws_str_release(&text);
-  }
+  else
+    ok = true;
   free(slug);
   free(path);
+  return ok;
+}
+
+static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
+                         const ws_source_entry **todo, size_t n,
+                         unsigned jobs, ws_diag *diag)
+{
+  load_job job = {src, lk, ws_xcalloc(n ? n : 1, sizeof(loaded))};
+  for (size_t i = 0; i < n; i++) {
+    loaded *l = &job.items[i];
+    const char *file = todo[i]->path + strlen("people/");
+    l->e = todo[i];
+    l->path = repo_path(src, todo[i]->path);
+    l->slug = ws_xstrndup(file, strlen(file) - 3);
+    l->text = (ws_str)WS_STR_INIT;
+  }
+  int error = ws_pool_run(jobs, n, load_one, &job);
+  for (size_t i = 0; i < n; i++) {
+    loaded *l = &job.items[i];
+    ws_diag_move(diag, &l->diag);
+    if (l->p) {
+      note_name(lk, l->p->name, l->p->path, ws_value_get(l->p->data, "name"));
+      add_person(site, l->p);
+    } else if (l->text.len) {
+      note_invalid_name(lk, l->path, l->text.ptr, l->text.len);
+    }
+    ws_str_release(&l->text);
+    free(l->path);
+    free(l->slug);
+  }
+  free(job.items);
   return error;
 }
 
@@ -497,10 +550,13 @@ static void check_unique_names(lookup *lk, ws_diag *diag)
   free(lk->names);
 }
 
-static int load_people(ws_site *site, ws_source *src, ws_diag *diag)
+static int load_people(ws_site *site, ws_source *src, unsigned jobs,
+                       ws_diag *diag)
 {
   ws_source_list files = {0};
   lookup lk = {&files, NULL, 0};
+  const ws_source_entry **todo = NULL;
+  size_t ntodo = 0;
   int error = ws_source_list_all(&files, src);
   for (size_t i = 0; error == 0 && i < files.len; i++) {
     const ws_source_entry *e = &files.items[i];
@@ -520,7 +576,10 @@ static int load_people(ws_site *site, ws_source *src, ws_diag *diag)
     const char *rest = e->path + 7;
     if (is_profile_name(rest) && !strchr(rest, '/')) {
       site->nchecked++;
-      error = load_profile(site, src, &lk, e, diag);
+      if (profile_entry(src, &lk, e, diag)) {
+        todo = ws_xreallocarray(todo, ntodo + 1, sizeof(*todo));
+        todo[ntodo++] = e;
+      }
     } else if (!is_image(rest)) {
       char *path = repo_path(src, e->path);
       ws_diag_add(diag, WS_DIAG_WARNING, path, 0, 0, "unused-file",
@@ -530,6 +589,9 @@ static int load_people(ws_site *site, ws_source *src, ws_diag *diag)
       free(path);
     }
   }
+  if (error == 0)
+    error = load_profiles(site, src, &lk, todo, ntodo, jobs, diag);
+  free(todo);
   check_unique_names(&lk, diag);
   ws_source_list_release(&files);
   return error;
@@ -537,12 +599,18 @@ static int load_people(ws_site *site, ws_source *src, ws_diag *diag)
 
 int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag)
 {
+  return ws_site_load_jobs(out, src, 0, diag);
+}
+
+int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
+                      ws_diag *diag)
+{
   ws_site *site = ws_xcalloc(1, sizeof(*site));
   int error;
   *out = NULL;
   site->content = repo_path(src, "");
   if ((error = load_config(site, src, diag)) < 0 ||
-      (error = load_people(site, src, diag)) < 0) {
+      (error = load_people(site, src, jobs, diag)) < 0) {
     ws_site_free(site);
     return error;
   }

@@ -63,6 +63,10 @@ typedef struct {
  * returns 0, or a negative code when the source cannot be read. Free with
  * ws_site_free. */
 int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag);
+/** Like ws_site_load, reading and checking profiles on 'jobs' threads (0:
+ * one per core). The result is the same for any number of jobs. */
+int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
+                      ws_diag *diag);
 /** Reads the git history of people/ (one walk, see ws_source_history_load)
  * into each person's 'history' and the site's 'events' (only people/<slug>.md
  * files count). In a shallow clone adds a warning to 'diag' saying which

@@ -738,6 +738,35 @@ cleanup:
   return error;
 }
 
+/* Reads a listed blob by its id: no tree lookup, and no lock, because
+ * libgit2 reads objects from several threads safely; the lock only guards
+ * the shared tree objects. */
+static int read_blob_id(ws_str *out, ws_source *src, const ws_source_entry *e)
+{
+  git_oid id;
+  git_blob *blob = NULL;
+  int error = 0;
+  if (git_oid_fromstr(&id, e->oid) < 0 ||
+      git_blob_lookup(&blob, src->repo, &id) < 0)
+    return error_git(WS_ERROR, "cannot read '%s' at %s", e->path,
+                     src->describe);
+  git_object_size_t size = git_blob_rawsize(blob);
+  if (size > SIZE_MAX - 1)
+    error = ws_error(WS_ERROR, "'%s' is too large", e->path);
+  else
+    ws_str_put(out, git_blob_rawcontent(blob), (size_t)size);
+  git_blob_free(blob);
+  return error;
+}
+
+int ws_source_read_entry(ws_str *out, ws_source *src,
+                         const ws_source_entry *e)
+{
+  if (e->kind != WS_ENTRY_FILE || src->worktree)
+    return ws_source_read(out, src, e->path);
+  return read_blob_id(out, src, e);
+}
+
 int ws_source_read(ws_str *out, ws_source *src, const char *path)
 {
   assert(out && src && path);
@@ -788,6 +817,12 @@ void ws_source_global_init(void)
    * large folders. git itself does not; packs still check CRCs and zlib
    * checksums. */
   git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+  /* libgit2 caches only trees under 4 KiB by default, so with thousands of
+   * profiles in one folder the history walk and path lookups would inflate
+   * the whole people/ tree again each time. */
+  git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_TREE,
+                   (size_t)64 << 20);
+  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)512 << 20);
 }
 
 void ws_source_global_shutdown(void)

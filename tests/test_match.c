@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helpers.h"
 #include "match.h"
 #include "str.h"
 
@@ -127,8 +128,8 @@ Test(match, matches_everyone_where_greedy_strands_someone)
   team_free(&t);
 }
 
-/* Greedy in slug order: a takes x (20), b gets y (0): 20 in total. The
- * best is a with y (10) and b with x (30): 40. */
+/* Greedy in slug order: a takes x (2 topics), b gets y (none): 4 points
+ * in total. The best is a with y (1 topic) and b with x (3 topics): 8. */
 Test(match, maximises_total_score_where_greedy_does_not)
 {
   team t = mk_team(TEAM(
@@ -140,7 +141,7 @@ Test(match, maximises_total_score_where_greedy_does_not)
   ws_match *m = ws_match_new(t.p, t.n);
   cr_expect_str_eq(mentor_of(&t, m, "a", WS_MENTOR_COACH), "y");
   cr_expect_str_eq(mentor_of(&t, m, "b", WS_MENTOR_COACH), "x");
-  cr_expect_eq(m->total_score, 40);
+  cr_expect_eq(m->total_score, 4 * WS_MATCH_W_TOPIC);
   ws_match_free(m);
   team_free(&t);
 }
@@ -318,9 +319,9 @@ Test(match, spreads_mentees)
   team_free(&t);
 }
 
-/* Everyone's 16 best candidates are the same 16 stars, but there are 18
- * seekers: the last star and the plain mentor are nobody's candidates
- * until the search for augmenting paths widens the lists. */
+/* 18 seekers, 17 stars who share their topic and one plain mentor: with
+ * few candidates each, some stars or the plain mentor are nobody's until
+ * the search for augmenting paths widens the lists. */
 Test(match, widens_candidates_instead_of_stranding_people)
 {
   who ws[18 + 17 + 1];
@@ -368,8 +369,9 @@ Test(match, explains_each_suggestion)
                         "time zones 6 h apart; reverse mentoring: joined "
                         "2025, mentee 2016");
   cr_expect(m->pairs[0].reverse);
-  /* 10 for the topic, 5 for the other team, 6 hours apart. */
-  cr_expect_eq(m->pairs[0].score, 10 + 5 - 6);
+  /* One topic, the other team, 6 hours apart (one 4-hour step). */
+  cr_expect_eq(m->pairs[0].score,
+               WS_MATCH_W_TOPIC + WS_MATCH_W_CROSS_TEAM - WS_MATCH_W_TZ);
   free(why);
   ws_match_free(m);
   team_free(&t);
@@ -627,4 +629,52 @@ Test(match, knows_time_zones)
   cr_expect_eq(off, -300);
   cr_expect_not(ws_match_tz_offset("Mars/Olympus_Mons", &off));
   cr_expect_not(ws_match_tz_offset(NULL, &off));
+}
+
+/* --- the pages --- */
+
+Test(match, pages_show_pairs_reasons_and_types)
+{
+  char *repo = th_repo_new(false), *tmp = th_tmpdir();
+  th_write(repo, "people/amara.md",
+           "---\nname: Amara\nteam: Data\njoined: 2016-02-01\n"
+           "learning: [Rust]\nmentoring:\n  seeking:\n    types: [coach, "
+           "sponsor]\n  modes: [virtual]\n---\nHi.\n");
+  th_write(repo, "people/kai.md",
+           "---\nname: Kai\nteam: Platform\njoined: 2025-03-10\n"
+           "strengths: [rust]\nmentoring:\n  offering:\n    types: [coach]"
+           "\n---\nHi.\n");
+  th_repo_commit_all(repo, "Add", "Ada <ada@example.org>", 1700000000);
+  ws_str out = WS_STR_INIT;
+  ws_str_printf(&out, "%s/pub", tmp);
+  const char *argv[] = {"build", "-C", repo, "--out", out.ptr, "--quiet",
+                        NULL};
+  cr_assert_eq(th_run(NULL, NULL, NULL, argv), 0);
+  char *hub = th_read(out.ptr, "mentoring/index.html");
+  char *kai = th_read(out.ptr, "people/kai/index.html");
+  char *amara = th_read(out.ptr, "people/amara/index.html");
+  cr_assert(hub && kai && amara);
+  cr_expect(strstr(hub, "<span class=\"reason\">shares &#39;Rust&#39;</span>"),
+            "hub lists the reasons");
+  cr_expect(strstr(hub, "reverse mentoring: joined 2025, mentee 2016"));
+  cr_expect(strstr(hub, "no one offers &#39;sponsor&#39;"));
+  cr_expect(strstr(kai, "Could mentor"));
+  cr_expect(strstr(amara, "Suggested <a href=\"../../mentoring/coach/\">"));
+  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++) {
+    ws_str rel = WS_STR_INIT;
+    ws_str_printf(&rel, "mentoring/%s/index.html", ws_mentor_type_name(t));
+    char *page = th_read(out.ptr, rel.ptr);
+    cr_expect(page && strstr(page, ws_mentor_type_definition(t)), "%s",
+              rel.ptr);
+    free(page);
+    ws_str_release(&rel);
+  }
+  free(hub);
+  free(kai);
+  free(amara);
+  ws_str_release(&out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
 }

@@ -1,0 +1,234 @@
+#include "mentoring.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "match.h"
+#include "str.h"
+
+static void set_list(ws_value *map, const char *key, ws_value *list)
+{
+  ws_str has = WS_STR_INIT;
+  ws_str_printf(&has, "has_%s", key);
+  ws_value_set_bool(map, has.ptr, list->u.list.len > 0);
+  ws_value_set(map, key, list);
+  ws_str_release(&has);
+}
+
+/* A person as a link: enough for lists of pairs, without the card. */
+static ws_value *person_ref(const ws_site *site, size_t i)
+{
+  const ws_profile *p = site->people[i];
+  ws_value *v = ws_value_map();
+  ws_str url = WS_STR_INIT;
+  ws_str_printf(&url, "people/%s/", p->slug);
+  ws_value_set_str(v, "name", p->name);
+  ws_value_set_str(v, "slug", p->slug);
+  ws_value_set_str(v, "url", url.ptr);
+  ws_value_set_str(v, "role", p->role);
+  ws_value_set_str(v, "team", p->team);
+  ws_str_release(&url);
+  return v;
+}
+
+static void set_type(ws_value *v, ws_mentor_type t)
+{
+  ws_str url = WS_STR_INIT;
+  ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
+  ws_value_set_str(v, "type", ws_mentor_type_name(t));
+  ws_value_set_str(v, "type_url", url.ptr);
+  ws_str_release(&url);
+}
+
+static ws_value *pair_value(const ws_site *site, const ws_match_pair *p)
+{
+  ws_value *v = ws_value_map(), *why = ws_value_list();
+  set_type(v, p->type);
+  ws_value_set(v, "mentee", person_ref(site, p->mentee));
+  ws_value_set(v, "mentor", person_ref(site, p->mentor));
+  for (size_t k = 0; k < p->reasons.len; k++)
+    ws_value_push(why, ws_value_strz(p->reasons.items[k]));
+  set_list(v, "reasons", why);
+  ws_value_set_bool(v, "reverse", p->reverse);
+  ws_value_set_num(v, "score", p->score);
+  return v;
+}
+
+static ws_value *circle_value(const ws_site *site, const ws_circle *c)
+{
+  ws_value *v = ws_value_map(), *members = ws_value_list();
+  ws_str url = WS_STR_INIT;
+  ws_str_printf(&url, "strengths/%s/", c->slug);
+  ws_value_set_str(v, "topic", c->topic);
+  ws_value_set_str(v, "topic_url", url.ptr);
+  ws_value_set_num(v, "size", (double)c->nmembers);
+  for (size_t k = 0; k < c->nmembers; k++) {
+    ws_value *m = person_ref(site, c->members[k]);
+    ws_value_set_bool(m, "offers", k < c->noffering);
+    ws_value_push(members, m);
+  }
+  set_list(v, "members", members);
+  ws_str_release(&url);
+  return v;
+}
+
+static ws_value *unmet_value(const ws_site *site, const ws_match_unmet *u)
+{
+  ws_value *v = ws_value_map();
+  set_type(v, u->type);
+  ws_value_set(v, "person", person_ref(site, u->person));
+  ws_value_set_str(v, "reason", u->reason);
+  return v;
+}
+
+void ws_mentoring_person(ws_value *v, const ws_site *site, size_t i)
+{
+  const ws_match *m = site->matches;
+  ws_value *s = ws_value_map(), *mentors = ws_value_list(),
+           *mentees = ws_value_list(), *unmet = ws_value_list();
+  bool any = false;
+  for (size_t k = 0; m && k < m->npairs; k++) {
+    if (m->pairs[k].mentee == i)
+      ws_value_push(mentors, pair_value(site, &m->pairs[k]));
+    if (m->pairs[k].mentor == i)
+      ws_value_push(mentees, pair_value(site, &m->pairs[k]));
+  }
+  for (size_t k = 0; m && k < m->nunmet; k++)
+    if (m->unmet[k].person == i)
+      ws_value_push(unmet, unmet_value(site, &m->unmet[k]));
+  for (size_t k = 0; m && k < m->ncircles; k++)
+    for (size_t j = 0; j < m->circles[k].nmembers; j++)
+      if (m->circles[k].members[j] == i)
+        ws_value_set(s, "circle", circle_value(site, &m->circles[k]));
+  any = mentors->u.list.len || mentees->u.list.len || unmet->u.list.len ||
+        ws_value_get(s, "circle");
+  set_list(s, "mentors", mentors);
+  set_list(s, "mentees", mentees);
+  set_list(s, "unmet", unmet);
+  ws_value_set(v, "suggestions", s);
+  ws_value_set_bool(v, "has_suggestions", any);
+}
+
+/* --- the hub --- */
+
+typedef struct {
+  size_t offerers, supply, seekers, matched;
+} type_stats;
+
+static void count_types(const ws_site *site, type_stats *st)
+{
+  memset(st, 0, sizeof(type_stats) * WS_MENTOR__COUNT);
+  for (size_t i = 0; i < site->npeople; i++) {
+    const ws_profile *p = site->people[i];
+    for (unsigned t = 0; t < WS_MENTOR__COUNT; t++) {
+      if (p->offer_types & (1u << t)) {
+        st[t].offerers++;
+        st[t].supply += p->capacity;
+      }
+      st[t].seekers += (p->seek_types >> t) & 1u;
+    }
+  }
+  for (size_t k = 0; site->matches && k < site->matches->npairs; k++)
+    st[site->matches->pairs[k].type].matched++;
+}
+
+static ws_value *types_value(const type_stats *st)
+{
+  ws_value *l = ws_value_list();
+  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++) {
+    ws_value *v = ws_value_map();
+    ws_str url = WS_STR_INIT;
+    ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
+    ws_value_set_str(v, "name", ws_mentor_type_name(t));
+    ws_value_set_str(v, "definition", ws_mentor_type_definition(t));
+    ws_value_set_str(v, "url", url.ptr);
+    ws_value_set_num(v, "offerers", (double)st[t].offerers);
+    ws_value_set_num(v, "supply", (double)st[t].supply);
+    ws_value_set_num(v, "seekers", (double)st[t].seekers);
+    ws_value_set_num(v, "matched", (double)st[t].matched);
+    ws_value_set_bool(v, "short", st[t].seekers > st[t].supply);
+    ws_str_release(&url);
+    ws_value_push(l, v);
+  }
+  return l;
+}
+
+static int render_hub(ws_renderer *r, const type_stats *st)
+{
+  const ws_site *site = ws_renderer_site(r);
+  const ws_match *m = site->matches;
+  ws_page pg = {"mentoring", "mentoring/index.html", "mentoring", "Mentoring",
+                "Who offers and seeks each kind of mentoring, suggested "
+                "pairs and why, mentorship circles and unmet needs."};
+  ws_value *ctx = ws_render_context(r, &pg);
+  ws_value *pairs = ws_value_list(), *circles = ws_value_list(),
+           *unmet = ws_value_list();
+  size_t reverse = 0;
+  for (size_t k = 0; m && k < m->npairs; k++) {
+    ws_value_push(pairs, pair_value(site, &m->pairs[k]));
+    reverse += m->pairs[k].reverse;
+  }
+  for (size_t k = 0; m && k < m->ncircles; k++)
+    ws_value_push(circles, circle_value(site, &m->circles[k]));
+  for (size_t k = 0; m && k < m->nunmet; k++)
+    ws_value_push(unmet, unmet_value(site, &m->unmet[k]));
+  ws_value_set(ctx, "types", types_value(st));
+  set_list(ctx, "pairs", pairs);
+  set_list(ctx, "circles", circles);
+  set_list(ctx, "unmet", unmet);
+  ws_value_set_num(ctx, "pair_count", m ? (double)m->npairs : 0);
+  ws_value_set_num(ctx, "demand_count", m ? (double)m->demand : 0);
+  ws_value_set_num(ctx, "reverse_count", (double)reverse);
+  ws_value_set_num(ctx, "circle_count", m ? (double)m->ncircles : 0);
+  return ws_render_page(r, &pg, ctx);
+}
+
+static int render_type(ws_renderer *r, ws_mentor_type t,
+                       const type_stats *st)
+{
+  const ws_site *site = ws_renderer_site(r);
+  const ws_match *m = site->matches;
+  ws_str file = WS_STR_INIT, title = WS_STR_INIT;
+  const char *name = ws_mentor_type_name(t);
+  ws_str_printf(&file, "mentoring/%s/index.html", name);
+  ws_str_printf(&title, "Mentor type: %s", name);
+  ws_page pg = {"mentor-type", file.ptr, "mentoring", title.ptr,
+                ws_mentor_type_definition(t)};
+  ws_value *ctx = ws_render_context(r, &pg);
+  ws_value *type = ws_value_map(), *offer = ws_value_list(),
+           *seek = ws_value_list(), *pairs = ws_value_list();
+  ws_value_set_str(type, "name", name);
+  ws_value_set_str(type, "definition", ws_mentor_type_definition(t));
+  ws_value_set_num(type, "offerers", (double)st[t].offerers);
+  ws_value_set_num(type, "supply", (double)st[t].supply);
+  ws_value_set_num(type, "seekers", (double)st[t].seekers);
+  ws_value_set_num(type, "matched", (double)st[t].matched);
+  for (size_t i = 0; i < site->npeople; i++) {
+    if (site->people[i]->offer_types & (1u << t))
+      ws_value_push(offer, ws_value_ref(ws_renderer_person(r, i)));
+    if (site->people[i]->seek_types & (1u << t))
+      ws_value_push(seek, ws_value_ref(ws_renderer_person(r, i)));
+  }
+  for (size_t k = 0; m && k < m->npairs; k++)
+    if (m->pairs[k].type == t)
+      ws_value_push(pairs, pair_value(site, &m->pairs[k]));
+  ws_value_set(ctx, "type", type);
+  set_list(ctx, "offering", offer);
+  set_list(ctx, "seeking", seek);
+  set_list(ctx, "pairs", pairs);
+  ws_value_set(ctx, "types", types_value(st));
+  int error = ws_render_page(r, &pg, ctx);
+  ws_str_release(&file);
+  ws_str_release(&title);
+  return error;
+}
+
+int ws_mentoring_render(ws_renderer *r)
+{
+  type_stats st[WS_MENTOR__COUNT];
+  count_types(ws_renderer_site(r), st);
+  int error = render_hub(r, st);
+  for (unsigned t = 0; t < WS_MENTOR__COUNT && error == 0; t++)
+    error = render_type(r, t, st);
+  return error;
+}
