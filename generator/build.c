@@ -216,7 +216,11 @@ static int build(ws_build_stats *out, const ws_build_opts *opts,
   if (!opts->no_history) {
     if ((error = ws_site_history(site, src, diag)) < 0)
       goto cleanup;
-    stage_done(tm, "history: %zu profile changes", site->nevents);
+    stage_done(tm, "history: %zu profile changes, %zu commits walked, "
+               "cache %s", site->nevents, site->history_walked,
+               site->history_cache ? site->history_cache : "not used");
+    if (site->history_cache_ignored)
+      stage_done(tm, "history cache ignored: %s", site->history_cache_ignored);
   }
   size_t errors = ws_diag_count(diag, WS_DIAG_ERROR);
   if (opts->loaded ? !opts->loaded(diag, opts->payload) : errors > 0) {

@@ -13,7 +13,8 @@
 #include "xalloc.h"
 
 #define NONE ((size_t)-1)
-#define SCORE_MAX (WS_MATCH_W_TOPIC * WS_MATCH_TOPIC_CAP + WS_MATCH_W_CROSS_TEAM)
+#define SCORE_MAX                                                              \
+  (WS_MATCH_W_TOPIC * WS_MATCH_TOPIC_CAP + WS_MATCH_W_CROSS_TEAM)
 #define SCORE_MIN (-(12 / WS_MATCH_TZ_HOURS) * WS_MATCH_W_TZ)
 
 /* --- time zones --- */
@@ -1421,6 +1422,30 @@ static void form_circles(ws_match *out, const world *w)
 
 /* --- the whole --- */
 
+/* Counting sort of the pairs by mentor, and each person's circle. */
+static void index_people(ws_match *m, size_t n)
+{
+  m->npeople = n;
+  m->mentor_start = ws_xcalloc(n + 1, sizeof(size_t));
+  m->by_mentor = ws_xcalloc(m->npairs ? m->npairs : 1, sizeof(size_t));
+  m->circle_of = ws_xcalloc(n ? n : 1, sizeof(size_t));
+  for (size_t k = 0; k < m->npairs; k++)
+    m->mentor_start[m->pairs[k].mentor + 1]++;
+  for (size_t i = 0; i < n; i++)
+    m->mentor_start[i + 1] += m->mentor_start[i];
+  size_t *fill = ws_xcalloc(n ? n : 1, sizeof(size_t));
+  for (size_t k = 0; k < m->npairs; k++) {
+    size_t who = m->pairs[k].mentor;
+    m->by_mentor[m->mentor_start[who] + fill[who]++] = k;
+  }
+  free(fill);
+  for (size_t i = 0; i < n; i++)
+    m->circle_of[i] = (size_t)-1;
+  for (size_t k = 0; k < m->ncircles; k++)
+    for (size_t j = 0; j < m->circles[k].nmembers; j++)
+      m->circle_of[m->circles[k].members[j]] = k;
+}
+
 ws_match *ws_match_new(ws_profile *const *people, size_t n)
 {
   ws_match *m = ws_xcalloc(1, sizeof(*m));
@@ -1435,6 +1460,7 @@ ws_match *ws_match_new(ws_profile *const *people, size_t n)
   } while (widen(&w, &d));
   collect(m, &w, &d);
   form_circles(m, &w);
+  index_people(m, n);
   m->demand = d.nunits;
   free(pool.items);
   free(pool.off);
@@ -1459,5 +1485,8 @@ void ws_match_free(ws_match *m)
   free(m->pairs);
   free(m->unmet);
   free(m->circles);
+  free(m->mentor_start);
+  free(m->by_mentor);
+  free(m->circle_of);
   free(m);
 }

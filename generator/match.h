@@ -65,6 +65,11 @@ typedef struct ws_match {
   size_t demand;        /* sought types: (seeker, type) units */
   long total_score;     /* sum of pair scores */
   size_t rounds;        /* flow runs (1 unless candidates were widened) */
+  /* Per-person lookups, so pages never scan every pair for every person: */
+  size_t npeople;
+  size_t *mentor_start; /* npeople + 1 offsets into by_mentor */
+  size_t *by_mentor;    /* pair indices grouped by mentor, in pair order */
+  size_t *circle_of;    /* each person's circle, or (size_t)-1 */
 } ws_match;
 
 /** Matches the 'n' profiles of 'people' (any order; indices in the result

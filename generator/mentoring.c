@@ -87,19 +87,33 @@ void ws_mentoring_person(ws_value *v, const ws_site *site, size_t i)
   ws_value *s = ws_value_map(), *mentors = ws_value_list(),
            *mentees = ws_value_list(), *unmet = ws_value_list();
   bool any = false;
-  for (size_t k = 0; m && k < m->npairs; k++) {
-    if (m->pairs[k].mentee == i)
-      ws_value_push(mentors, pair_value(site, &m->pairs[k]));
-    if (m->pairs[k].mentor == i)
-      ws_value_push(mentees, pair_value(site, &m->pairs[k]));
+  /* Pairs are ordered by mentee and unmet needs by person: find the first
+   * of this person's by bisection, then read on. */
+  size_t lo = 0, hi = m ? m->npairs : 0;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->pairs[mid].mentee < i)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
-  for (size_t k = 0; m && k < m->nunmet; k++)
-    if (m->unmet[k].person == i)
-      ws_value_push(unmet, unmet_value(site, &m->unmet[k]));
-  for (size_t k = 0; m && k < m->ncircles; k++)
-    for (size_t j = 0; j < m->circles[k].nmembers; j++)
-      if (m->circles[k].members[j] == i)
-        ws_value_set(s, "circle", circle_value(site, &m->circles[k]));
+  for (size_t k = lo; m && k < m->npairs && m->pairs[k].mentee == i; k++)
+    ws_value_push(mentors, pair_value(site, &m->pairs[k]));
+  for (size_t k = m ? m->mentor_start[i] : 0;
+       m && k < m->mentor_start[i + 1]; k++)
+    ws_value_push(mentees, pair_value(site, &m->pairs[m->by_mentor[k]]));
+  lo = 0, hi = m ? m->nunmet : 0;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->unmet[mid].person < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (size_t k = lo; m && k < m->nunmet && m->unmet[k].person == i; k++)
+    ws_value_push(unmet, unmet_value(site, &m->unmet[k]));
+  if (m && m->circle_of[i] != (size_t)-1)
+    ws_value_set(s, "circle", circle_value(site, &m->circles[m->circle_of[i]]));
   any = mentors->u.list.len || mentees->u.list.len || unmet->u.list.len ||
         ws_value_get(s, "circle");
   set_list(s, "mentors", mentors);

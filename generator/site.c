@@ -812,12 +812,15 @@ static void build_events(ws_site *site, const ws_source_history *h)
 int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag)
 {
   ws_source_history *h = NULL;
-  int error = ws_source_history_load(&h, src, "people");
+  int error = ws_source_history_load_cached(&h, src, "people");
   if (error < 0)
     return error;
   map_people(site, h);
   build_events(site, h);
   site->history_partial = h->partial;
+  site->history_walked = h->walked;
+  site->history_cache = h->cache;
+  site->history_cache_ignored = h->cache_ignored;
   if (h->partial) {
     char *path = repo_path(src, "people");
     ws_diag_add(diag, WS_DIAG_WARNING, path, 0, 0, "shallow-history",

@@ -54,6 +54,9 @@ typedef struct {
   ws_event *events;    /* profile history, newest first; empty without it */
   size_t nevents;
   bool history_partial; /* the repository is a shallow clone */
+  size_t history_walked; /* commits walked; the rest came from the cache */
+  const char *history_cache; /* static: see ws_source_history.cache */
+  const char *history_cache_ignored; /* static: why the cache was not used */
   char *content;       /* content folder prefix, "" or "content/" */
   struct ws_match *matches; /* mentoring suggestions and circles (match.h) */
 } ws_site;
@@ -67,10 +70,11 @@ int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag);
  * one per core). The result is the same for any number of jobs. */
 int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
                       ws_diag *diag);
-/** Reads the git history of people/ (one walk, see ws_source_history_load)
- * into each person's 'history' and the site's 'events' (only people/<slug>.md
- * files count). In a shallow clone adds a warning to 'diag' saying which
- * dates are affected. Returns 0, or a negative code from the source. */
+/** Reads the git history of people/ (one walk, see ws_source_history_load,
+ * through the history cache) into each person's 'history' and the site's
+ * 'events' (only people/<slug>.md files count). In a shallow clone adds a
+ * warning to 'diag' saying which dates are affected. Returns 0, or a
+ * negative code from the source. */
 int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag);
 /** Frees 'site'; NULL does nothing. */
 void ws_site_free(ws_site *site);

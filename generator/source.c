@@ -822,7 +822,7 @@ void ws_source_global_init(void)
    * the whole people/ tree again each time. */
   git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_TREE,
                    (size_t)64 << 20);
-  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)512 << 20);
+  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)64 << 20);
 }
 
 void ws_source_global_shutdown(void)
@@ -840,10 +840,10 @@ void ws_source_global_shutdown(void)
  * is commits plus the entries of changed folders, not commits times
  * profiles.
  *
- * Going backwards, 'paths' maps a path as it is after the commit being
- * looked at to the record of the file that lives there now, or to DEAD when
- * the file there later disappeared (older changes belong to an earlier
- * life). A rename moves the record to the old path; an addition ends it. */
+ * The walk yields the change log (revs and changes); the files are then
+ * replayed from the log, oldest first (replay_files). The log of a commit's
+ * first-parent chain never changes, so it is cached (see "the history
+ * cache" below) and the next walk stops at the cached tip. */
 
 #define DEAD ((size_t)-1)
 
@@ -854,25 +854,18 @@ typedef struct {
 } path_map;
 
 typedef struct {
-  char *path;
-  size_t first, last, revisions;
-  size_t *revs; /* revs that touched it, for the authors */
-  size_t nrevs;
-} file_rec;
-
-typedef struct {
   ws_source *src;
   git_mailmap *mailmap;
   git_oid *shallow; /* sorted boundary commits of a shallow clone */
   size_t nshallow;
-  path_map paths;
-  file_rec *recs;
-  size_t nrecs;
   ws_source_history *h;
   size_t cap_revs, cap_changes;
   ws_source_change *pending; /* the changes of the commit being compared */
   size_t npending, cap_pending;
   const char *prefix; /* "people/" or "": prepended to folder-relative paths */
+  const git_oid *stop; /* the cached tip: its log is known, stop there */
+  bool met_stop;
+  git_oid root; /* the oldest commit walked: a root or a shallow boundary */
 } walker;
 
 static size_t path_hash(const char *s)
@@ -1185,51 +1178,6 @@ cleanup:
   return error;
 }
 
-/* --- following files backwards --- */
-
-static void rec_touch(walker *w, size_t r, size_t rev)
-{
-  file_rec *f = &w->recs[r];
-  f->first = rev;
-  f->revisions++;
-  f->revs = ws_xreallocarray(f->revs, f->nrevs + 1, sizeof(size_t));
-  f->revs[f->nrevs++] = rev;
-}
-
-/* Returns the record living at 'path' after the commit, making one for a
- * file first met (it exists at the walked commit), or DEAD. */
-static size_t rec_at(walker *w, const char *path, size_t rev)
-{
-  size_t *slot = map_slot(&w->paths, path, false);
-  if (slot)
-    return *slot;
-  w->recs = ws_xreallocarray(w->recs, w->nrecs + 1, sizeof(file_rec));
-  file_rec *f = &w->recs[w->nrecs];
-  memset(f, 0, sizeof(*f));
-  f->path = ws_xstrdup(path);
-  f->last = rev;
-  *map_slot(&w->paths, path, true) = w->nrecs;
-  return w->nrecs++;
-}
-
-static void follow(walker *w, const ws_source_change *c)
-{
-  if (c->kind == WS_CHANGE_DELETED) {
-    *map_slot(&w->paths, c->path, true) = DEAD;
-    return;
-  }
-  size_t r = rec_at(w, c->path, c->rev);
-  if (r != DEAD)
-    rec_touch(w, r, c->rev);
-  if (c->kind == WS_CHANGE_MODIFIED)
-    return;
-  /* Before this commit the path was empty: an older file there is another
-   * life. A renamed file goes on living at its old path. */
-  *map_slot(&w->paths, c->path, true) = DEAD;
-  if (c->kind == WS_CHANGE_RENAMED)
-    *map_slot(&w->paths, c->old_path, true) = r;
-}
-
 static int cmp_change(const void *a, const void *b)
 {
   return strcmp(((const ws_source_change *)a)->path,
@@ -1257,7 +1205,7 @@ static void push_rev(walker *w, git_commit *c, bool cut)
 }
 
 /* Records the pending changes of commit 'c', with their paths made
- * content-relative, and follows each file backwards. */
+ * content-relative. */
 static void take_pending(walker *w, git_commit *c, bool cut)
 {
   if (!w->npending)
@@ -1285,7 +1233,6 @@ static void take_pending(walker *w, git_commit *c, bool cut)
     }
     free(p->path);
     free(p->old_path);
-    follow(w, out);
   }
   w->npending = 0;
 }
@@ -1353,6 +1300,10 @@ static int walk(walker *w, git_commit *start, const char *folder)
   int error = folder_of(&ct, w, c, folder);
   while (error == 0 && c) {
     bool cut = false;
+    if (w->stop && git_oid_equal(git_commit_id(c), w->stop)) {
+      w->met_stop = true;
+      break;
+    }
     if ((error = parent_of(&p, w, c, &cut)) < 0 ||
         (p && (error = folder_of(&pt, w, p, folder)) < 0))
       break;
@@ -1363,6 +1314,9 @@ static int walk(walker *w, git_commit *start, const char *folder)
         break;
       take_pending(w, c, cut);
     }
+    w->h->walked++;
+    if (!p)
+      git_oid_cpy(&w->root, git_commit_id(c));
     if (c != start)
       git_commit_free(c);
     git_tree_free(ct);
@@ -1396,32 +1350,126 @@ static int cmp_file(const void *a, const void *b)
                 ((const ws_source_file *)b)->path);
 }
 
-/* Hands the records of files that exist at the walked commit to 'h'. */
-static void finish_files(walker *w)
+/* --- files from the change log ---
+ *
+ * The files at the end of the log follow from the log alone, replayed
+ * oldest first: an addition starts a record (a re-adding starts over), a
+ * change or a rename updates it, a rename moves it, a deletion ends it.
+ * Within one commit the order does not matter: a path is at most once on
+ * each side of a comparison. */
+
+typedef struct {
+  char *path;
+  bool alive;
+  size_t first, last, revisions;
+  size_t *revs; /* revs that touched it, for the authors */
+  size_t nrevs, cap;
+} replay_rec;
+
+typedef struct {
+  replay_rec *recs;
+  size_t n, cap;
+  path_map paths; /* path -> the record living there, or DEAD */
+} replay;
+
+static size_t replay_new(replay *rp, const char *path, size_t rev)
 {
-  ws_source_history *h = w->h;
-  h->files = ws_xcalloc(w->nrecs ? w->nrecs : 1, sizeof(ws_source_file));
-  for (size_t i = 0; i < w->nrecs; i++) {
-    file_rec *r = &w->recs[i];
-    ws_source_file *f = &h->files[h->nfiles++];
-    f->path = r->path;
-    f->first = r->first;
-    f->last = r->last;
-    f->revisions = r->revisions;
-    f->authors = ws_xcalloc(r->nrevs ? r->nrevs : 1, sizeof(char *));
-    for (size_t k = 0; k < r->nrevs; k++)
-      f->authors[k] = h->revs[r->revs[k]].author;
-    qsort(f->authors, r->nrevs, sizeof(char *), cmp_cstr_ptr);
-    for (size_t k = 0; k < r->nrevs; k++)
-      if (!f->nauthors || strcmp(f->authors[f->nauthors - 1], f->authors[k]))
-        f->authors[f->nauthors++] = f->authors[k];
-    for (size_t k = 0; k < f->nauthors; k++)
-      f->authors[k] = ws_xstrdup(f->authors[k]);
-    free(r->revs);
+  if (rp->n == rp->cap) {
+    rp->cap = rp->cap ? rp->cap * 2 : 64;
+    rp->recs = ws_xreallocarray(rp->recs, rp->cap, sizeof(replay_rec));
   }
-  free(w->recs);
-  w->recs = NULL;
-  w->nrecs = 0;
+  replay_rec *r = &rp->recs[rp->n];
+  memset(r, 0, sizeof(*r));
+  r->path = ws_xstrdup(path);
+  r->alive = true;
+  r->first = rev;
+  return rp->n++;
+}
+
+static void replay_touch(replay_rec *r, size_t rev)
+{
+  r->last = rev;
+  r->revisions++;
+  if (r->nrevs == r->cap) {
+    r->cap = r->cap ? r->cap * 2 : 4;
+    r->revs = ws_xreallocarray(r->revs, r->cap, sizeof(size_t));
+  }
+  r->revs[r->nrevs++] = rev;
+}
+
+/* Ends the life of the record at 'slot' and leaves the slot empty. */
+static void replay_end(replay *rp, size_t *slot)
+{
+  if (*slot != DEAD)
+    rp->recs[*slot].alive = false;
+  *slot = DEAD;
+}
+
+static void replay_change(replay *rp, const ws_source_change *c)
+{
+  size_t r = DEAD;
+  if (c->kind == WS_CHANGE_RENAMED) {
+    size_t *old = map_slot(&rp->paths, c->old_path, false);
+    if (old) {
+      r = *old;
+      *old = DEAD;
+    }
+  }
+  size_t *slot = map_slot(&rp->paths, c->path, true);
+  if (c->kind == WS_CHANGE_MODIFIED)
+    r = *slot;
+  else
+    replay_end(rp, slot);
+  if (c->kind == WS_CHANGE_DELETED)
+    return;
+  if (r == DEAD) {
+    r = replay_new(rp, c->path, c->rev);
+  } else if (strcmp(rp->recs[r].path, c->path) != 0) {
+    free(rp->recs[r].path);
+    rp->recs[r].path = ws_xstrdup(c->path);
+  }
+  replay_touch(&rp->recs[r], c->rev);
+  *slot = r;
+}
+
+static void replay_file(ws_source_file *f, replay_rec *r,
+                        const ws_source_history *h)
+{
+  f->path = r->path;
+  r->path = NULL;
+  f->first = r->first;
+  f->last = r->last;
+  f->revisions = r->revisions;
+  f->authors = ws_xcalloc(r->nrevs ? r->nrevs : 1, sizeof(char *));
+  for (size_t k = 0; k < r->nrevs; k++)
+    f->authors[k] = h->revs[r->revs[k]].author;
+  qsort(f->authors, r->nrevs, sizeof(char *), cmp_cstr_ptr);
+  for (size_t k = 0; k < r->nrevs; k++)
+    if (!f->nauthors || strcmp(f->authors[f->nauthors - 1], f->authors[k]))
+      f->authors[f->nauthors++] = f->authors[k];
+  for (size_t k = 0; k < f->nauthors; k++)
+    f->authors[k] = ws_xstrdup(f->authors[k]);
+}
+
+/* Fills h->files from h->revs and h->changes. */
+static void replay_files(ws_source_history *h)
+{
+  replay rp = {0};
+  size_t alive = 0;
+  for (size_t i = h->nchanges; i-- > 0;)
+    replay_change(&rp, &h->changes[i]);
+  for (size_t i = 0; i < rp.n; i++)
+    alive += rp.recs[i].alive;
+  h->files = ws_xcalloc(alive ? alive : 1, sizeof(ws_source_file));
+  h->nfiles = 0;
+  for (size_t i = 0; i < rp.n; i++) {
+    if (rp.recs[i].alive)
+      replay_file(&h->files[h->nfiles++], &rp.recs[i], h);
+    free(rp.recs[i].path);
+    free(rp.recs[i].revs);
+  }
+  free(rp.recs);
+  map_release(&rp.paths);
   if (h->nfiles > 1)
     qsort(h->files, h->nfiles, sizeof(*h->files), cmp_file);
 }
@@ -1441,13 +1489,471 @@ static int start_commit(git_commit **out, ws_source *src)
              : 0;
 }
 
-int ws_source_history_load(ws_source_history **out, ws_source *src,
-                           const char *subdir)
+/* --- the history cache ---
+ *
+ * The change log of the first-parent chain ending at commit T is a pure
+ * function of T, the folder and the .mailmap applied, so it is stored in
+ * the repository's git directory (never in the published site) as
+ * wholeself/history-<hash of the folder>:
+ *
+ *   "wholeself history cache\n", u64 version,
+ *   str content, str subdir, str root, str tip, u64 mailmap, u64 shallow,
+ *   u8 partial, u64 nrevs, u64 nchanges,
+ *   nrevs × (str id, u64 time, str author, str subject, u8 cut),
+ *   nchanges × (u8 kind, u64 rev, str path, str old_path or ""),
+ *   u64 FNV-1a of everything before it.
+ *
+ * Numbers are little-endian, a str is a u64 length and the bytes. The next
+ * walk stops at T and appends the cached log; when it never meets T (the
+ * history was rewritten, or T is not in this repository) it has walked the
+ * whole chain and the cache is just rewritten. Anything unexpected in the
+ * file means a full walk, never an error. */
+
+#define CACHE_MAGIC "wholeself history cache\n"
+#define CACHE_VERSION 1
+#define CACHE_MIN_REV (8 + 40 + 8 + 8 + 8 + 1)
+#define CACHE_MIN_CHANGE (1 + 8 + 8 + 8)
+
+typedef struct {
+  uint64_t mailmap; /* hash of the .mailmap the authors were resolved with */
+  uint64_t shallow; /* hash of the shallow boundary, 0 when complete */
+  const char *content, *subdir;
+} cache_keys;
+
+typedef struct {
+  git_oid root, tip;
+  ws_source_history *h; /* revs, changes and partial; no files */
+} cache_data;
+
+static uint64_t fnv64(uint64_t h, const void *data, size_t len)
+{
+  const unsigned char *p = data;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ p[i]) * 1099511628211u;
+  return h;
+}
+
+#define FNV64_INIT 14695981039346656037u
+
+/* The .mailmap a walk applies: at the walked commit, its blob id; in a
+ * preview, the work tree's file and the mailmap.* settings. */
+static uint64_t mailmap_key(ws_source *src, git_commit *start)
+{
+  uint64_t h = FNV64_INIT;
+  if (!src->worktree) {
+    git_tree *root = NULL;
+    git_tree_entry *te = NULL;
+    if (git_commit_tree(&root, start) == 0 &&
+        git_tree_entry_bypath(&te, root, ".mailmap") == 0)
+      h = fnv64(h, git_tree_entry_id(te)->id, GIT_OID_RAWSZ);
+    git_tree_entry_free(te);
+    git_tree_free(root);
+    return h;
+  }
+  ws_str text = WS_STR_INIT, path = WS_STR_INIT;
+  ws_str_printf(&path, "%s/.mailmap", src->workdir);
+  int fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    read_fd(&text, fd);
+    close(fd);
+  }
+  h = fnv64(h, text.ptr, text.len + 1);
+  git_config *cfg = NULL;
+  git_buf buf = {0};
+  if (git_repository_config_snapshot(&cfg, src->repo) == 0) {
+    if (git_config_get_path(&buf, cfg, "mailmap.file") == 0) {
+      ws_str_clear(&text);
+      h = fnv64(h, buf.ptr, buf.size + 1);
+      if ((fd = open(buf.ptr, O_RDONLY | O_CLOEXEC)) >= 0) {
+        read_fd(&text, fd);
+        close(fd);
+      }
+      h = fnv64(h, text.ptr, text.len + 1);
+    }
+    git_buf_dispose(&buf);
+    git_object *blob = NULL;
+    if (git_config_get_string_buf(&buf, cfg, "mailmap.blob") == 0 &&
+        git_revparse_single(&blob, src->repo, buf.ptr) == 0)
+      h = fnv64(h, git_object_id(blob)->id, GIT_OID_RAWSZ);
+    git_object_free(blob);
+    git_buf_dispose(&buf);
+  }
+  git_config_free(cfg);
+  ws_str_release(&text);
+  ws_str_release(&path);
+  return h;
+}
+
+static uint64_t shallow_key(const walker *w)
+{
+  return w->nshallow
+             ? fnv64(FNV64_INIT, w->shallow, w->nshallow * sizeof(git_oid))
+             : 0;
+}
+
+/* --- writing --- */
+
+static void put_u64(ws_str *b, uint64_t v)
+{
+  char x[8];
+  for (size_t i = 0; i < 8; i++)
+    x[i] = (char)(unsigned char)(v >> (8 * i));
+  ws_str_put(b, x, 8);
+}
+
+static void put_u8(ws_str *b, unsigned v)
+{
+  ws_str_putc(b, (char)(unsigned char)v);
+}
+
+static void put_cstr(ws_str *b, const char *s)
+{
+  size_t n = s ? strlen(s) : 0;
+  put_u64(b, n);
+  ws_str_put(b, s ? s : "", n);
+}
+
+static void cache_encode(ws_str *b, const cache_keys *k, const git_oid *root,
+                         const git_oid *tip, const ws_source_history *h)
+{
+  char hex[GIT_OID_HEXSZ + 1];
+  ws_str_puts(b, CACHE_MAGIC);
+  put_u64(b, CACHE_VERSION);
+  put_cstr(b, k->content);
+  put_cstr(b, k->subdir);
+  oid_hex(hex, root);
+  put_cstr(b, hex);
+  oid_hex(hex, tip);
+  put_cstr(b, hex);
+  put_u64(b, k->mailmap);
+  put_u64(b, k->shallow);
+  put_u8(b, h->partial);
+  put_u64(b, h->nrevs);
+  put_u64(b, h->nchanges);
+  for (size_t i = 0; i < h->nrevs; i++) {
+    const ws_source_rev *r = &h->revs[i];
+    put_cstr(b, r->id);
+    put_u64(b, (uint64_t)r->time);
+    put_cstr(b, r->author);
+    put_cstr(b, r->subject);
+    put_u8(b, r->cut);
+  }
+  for (size_t i = 0; i < h->nchanges; i++) {
+    const ws_source_change *c = &h->changes[i];
+    put_u8(b, (unsigned)c->kind);
+    put_u64(b, c->rev);
+    put_cstr(b, c->path);
+    put_cstr(b, c->old_path);
+  }
+  put_u64(b, fnv64(FNV64_INIT, b->ptr, b->len));
+}
+
+/* Writes the cache through a temporary file and a rename, so that a reader
+ * sees the old file or the new one. Failing is not an error: the next build
+ * walks again. Returns false when nothing was written. */
+static bool cache_write(const char *path, const char *dir, const ws_str *data)
+{
+  ws_str tmp = WS_STR_INIT;
+  ws_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+  bool ok = false;
+  (void)mkdir(dir, 0777);
+  int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd >= 0) {
+    size_t off = 0;
+    while (off < data->len) {
+      ssize_t n = write(fd, data->ptr + off, data->len - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      off += (size_t)n;
+    }
+    ok = close(fd) == 0 && off == data->len && rename(tmp.ptr, path) == 0;
+    if (!ok)
+      unlink(tmp.ptr);
+  }
+  ws_str_release(&tmp);
+  return ok;
+}
+
+/* --- reading --- */
+
+typedef struct {
+  const char *p;
+  size_t len, pos;
+  bool bad;
+} reader;
+
+static uint64_t get_u64(reader *r)
+{
+  if (r->bad || r->len - r->pos < 8) {
+    r->bad = true;
+    return 0;
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; i++)
+    v |= (uint64_t)(unsigned char)r->p[r->pos + i] << (8 * i);
+  r->pos += 8;
+  return v;
+}
+
+static unsigned get_u8(reader *r)
+{
+  if (r->bad || r->pos >= r->len) {
+    r->bad = true;
+    return 0;
+  }
+  return (unsigned char)r->p[r->pos++];
+}
+
+/* A string without NUL bytes (caller frees), or NULL when the file is bad. */
+static char *get_str(reader *r)
+{
+  uint64_t n = get_u64(r);
+  if (r->bad || n > r->len - r->pos || memchr(r->p + r->pos, 0, (size_t)n)) {
+    r->bad = true;
+    return NULL;
+  }
+  char *s = ws_xstrndup(r->p + r->pos, (size_t)n);
+  r->pos += (size_t)n;
+  return s;
+}
+
+/* Reads a string and tells whether it equals 'want'. */
+static bool get_is(reader *r, const char *want)
+{
+  char *s = get_str(r);
+  bool same = s && strcmp(s, want) == 0;
+  free(s);
+  return same;
+}
+
+static bool get_oid(reader *r, git_oid *out)
+{
+  char *s = get_str(r);
+  bool ok = s && strlen(s) == GIT_OID_HEXSZ && git_oid_fromstr(out, s) == 0;
+  free(s);
+  return ok;
+}
+
+static bool decode_rev(reader *r, ws_source_rev *rev)
+{
+  char *id = get_str(r);
+  rev->time = (long long)get_u64(r);
+  rev->author = get_str(r);
+  rev->subject = get_str(r);
+  unsigned cut = get_u8(r);
+  git_oid oid;
+  bool ok = !r->bad && strlen(id) == GIT_OID_HEXSZ &&
+            git_oid_fromstr(&oid, id) == 0 && cut <= 1;
+  if (ok)
+    memcpy(rev->id, id, sizeof(rev->id));
+  rev->cut = cut == 1;
+  free(id);
+  return ok;
+}
+
+/* Changes are newest first: their revs never decrease. */
+static bool decode_change(reader *r, ws_source_change *c, size_t nrevs,
+                          size_t min_rev)
+{
+  unsigned kind = get_u8(r);
+  uint64_t rev = get_u64(r);
+  c->path = get_str(r);
+  c->old_path = get_str(r);
+  c->kind = (ws_change_kind)(kind <= WS_CHANGE_DELETED ? kind : 0);
+  c->rev = (size_t)(rev < nrevs ? rev : 0);
+  if (r->bad || kind > WS_CHANGE_DELETED || rev >= nrevs || rev < min_rev ||
+      !c->path[0])
+    return false;
+  if ((c->kind == WS_CHANGE_RENAMED) != (c->old_path[0] != '\0'))
+    return false;
+  if (!c->old_path[0]) {
+    free(c->old_path);
+    c->old_path = NULL;
+  }
+  return true;
+}
+
+static const char *decode_log(reader *r, ws_source_history *h)
+{
+  uint64_t nrevs = get_u64(r), nchanges = get_u64(r);
+  size_t left = r->len - r->pos;
+  if (r->bad || nrevs > left / CACHE_MIN_REV ||
+      nchanges > left / CACHE_MIN_CHANGE)
+    return "corrupt";
+  h->revs = ws_xcalloc(nrevs ? (size_t)nrevs : 1, sizeof(*h->revs));
+  for (; h->nrevs < nrevs; h->nrevs++)
+    if (!decode_rev(r, &h->revs[h->nrevs])) {
+      h->nrevs++; /* freed with the rest */
+      return "corrupt";
+    }
+  h->changes = ws_xcalloc(nchanges ? (size_t)nchanges : 1,
+                          sizeof(*h->changes));
+  size_t min_rev = 0;
+  for (; h->nchanges < nchanges; h->nchanges++) {
+    ws_source_change *c = &h->changes[h->nchanges];
+    if (!decode_change(r, c, h->nrevs, min_rev)) {
+      h->nchanges++;
+      return "corrupt";
+    }
+    min_rev = c->rev;
+  }
+  return r->pos == r->len ? NULL : "corrupt";
+}
+
+/* Checks the frame and the keys; returns why the file cannot be used, or
+ * NULL. */
+static const char *decode(cache_data *out, const ws_str *file,
+                          const cache_keys *k, git_odb *odb)
+{
+  size_t magic = strlen(CACHE_MAGIC);
+  if (file->len < magic + 16 || memcmp(file->ptr, CACHE_MAGIC, magic) != 0)
+    return "not a history cache";
+  reader r = {file->ptr, file->len - 8, magic, false};
+  reader sum = {file->ptr, file->len, file->len - 8, false};
+  if (get_u64(&sum) != fnv64(FNV64_INIT, file->ptr, file->len - 8))
+    return "corrupt (checksum)";
+  if (get_u64(&r) != CACHE_VERSION)
+    return "another format version";
+  if (!get_is(&r, k->content) || !get_is(&r, k->subdir))
+    return "another content folder";
+  if (!get_oid(&r, &out->root) || !get_oid(&r, &out->tip))
+    return "corrupt";
+  if (!git_odb_exists(odb, &out->root) || !git_odb_exists(odb, &out->tip))
+    return "from another repository";
+  if (get_u64(&r) != k->mailmap)
+    return ".mailmap changed";
+  if (get_u64(&r) != k->shallow)
+    return "shallow boundary changed";
+  unsigned partial = get_u8(&r);
+  if (r.bad || partial > 1)
+    return "corrupt";
+  out->h = ws_xcalloc(1, sizeof(*out->h));
+  out->h->partial = partial == 1;
+  return decode_log(&r, out->h);
+}
+
+/* Loads the cache at 'path' into 'out'; returns why it cannot be used
+ * ("missing" when there is none), or NULL. */
+static const char *cache_read(cache_data *out, const char *path,
+                              const cache_keys *k, git_odb *odb)
+{
+  ws_str file = WS_STR_INIT;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? "missing" : "unreadable";
+  const char *why = read_fd(&file, fd) < 0 ? "unreadable" : NULL;
+  close(fd);
+  if (!why)
+    why = decode(out, &file, k, odb);
+  ws_str_release(&file);
+  if (why) {
+    ws_source_history_free(out->h);
+    out->h = NULL;
+  }
+  return why;
+}
+
+/* Appends the cached log 'c' (older) to the walked one 'h' (newer). */
+static void append_log(ws_source_history *h, ws_source_history *c)
+{
+  size_t base = h->nrevs;
+  h->revs = ws_xreallocarray(h->revs, h->nrevs + c->nrevs + 1,
+                             sizeof(*h->revs));
+  memcpy(h->revs + h->nrevs, c->revs, c->nrevs * sizeof(*c->revs));
+  h->nrevs += c->nrevs;
+  h->changes = ws_xreallocarray(h->changes, h->nchanges + c->nchanges + 1,
+                                sizeof(*h->changes));
+  for (size_t i = 0; i < c->nchanges; i++) {
+    h->changes[h->nchanges] = c->changes[i];
+    h->changes[h->nchanges++].rev += base;
+  }
+  h->partial |= c->partial;
+  c->nrevs = 0;
+  c->nchanges = 0;
+}
+
+/* --- loading --- */
+
+/* <git dir>/wholeself/history-<hash of content and subdir>: one file per
+ * folder walked, shared by every ref built from this repository. */
+static void cache_paths(ws_str *dir, ws_str *file, ws_source *src,
+                        const cache_keys *k)
+{
+  uint64_t id = fnv64(FNV64_INIT, k->content, strlen(k->content) + 1);
+  id = fnv64(id, k->subdir, strlen(k->subdir) + 1);
+  ws_str_printf(dir, "%swholeself", git_repository_path(src->repo));
+  ws_str_printf(file, "%s/history-%016llx", dir->ptr, (unsigned long long)id);
+}
+
+/* One load's use of the cache. */
+typedef struct {
+  cache_keys keys;
+  cache_data data;
+  ws_str dir, file;
+  git_odb *odb;
+  const char *why; /* why the cache is not used, or NULL */
+} cache_use;
+
+/* Reads the cache and tells the walk where to stop. */
+static void cache_begin(cache_use *cu, walker *w, git_commit *start,
+                        const char *subdir)
+{
+  ws_source *src = w->src;
+  cu->keys.content = src->content;
+  cu->keys.subdir = subdir ? subdir : "";
+  cu->keys.mailmap = mailmap_key(src, start);
+  cu->keys.shallow = shallow_key(w);
+  cache_paths(&cu->dir, &cu->file, src, &cu->keys);
+  if (git_repository_odb(&cu->odb, src->repo) < 0)
+    cu->why = "unreadable";
+  else if (!(cu->why = cache_read(&cu->data, cu->file.ptr, &cu->keys,
+                                  cu->odb)))
+    w->stop = &cu->data.tip;
+}
+
+/* Appends the cached log when the walk met the cached commit, and writes
+ * the cache back when it changed. */
+static void cache_end(cache_use *cu, walker *w, git_commit *start)
+{
+  ws_source_history *h = w->h;
+  if (w->met_stop) {
+    append_log(h, cu->data.h);
+    git_oid_cpy(&w->root, &cu->data.root);
+  } else if (cu->data.h) {
+    cu->why = "its commit is not on the first-parent chain";
+  }
+  bool missing = cu->why && strcmp(cu->why, "missing") == 0;
+  h->cache = !cu->why ? (h->walked ? "updated" : "up to date")
+             : missing ? "created"
+                       : "rebuilt";
+  h->cache_ignored = missing ? NULL : cu->why;
+  if (!cu->why && !h->walked)
+    return;
+  ws_str data = WS_STR_INIT;
+  cache_encode(&data, &cu->keys, &w->root, git_commit_id(start), h);
+  if (!cache_write(cu->file.ptr, cu->dir.ptr, &data))
+    h->cache = "not saved (cannot write it)";
+  ws_str_release(&data);
+}
+
+static void cache_release(cache_use *cu)
+{
+  ws_source_history_free(cu->data.h);
+  git_odb_free(cu->odb);
+  ws_str_release(&cu->dir);
+  ws_str_release(&cu->file);
+}
+
+static int history_load(ws_source_history **out, ws_source *src,
+                        const char *subdir, bool use_cache)
 {
   assert(out && src);
   ws_source_history *h = ws_xcalloc(1, sizeof(*h));
   walker w = {.src = src, .h = h};
   git_commit *start = NULL;
+  cache_use cu = {.dir = WS_STR_INIT, .file = WS_STR_INIT};
   ws_str folder = WS_STR_INIT, prefix = WS_STR_INIT;
   int error = 0;
   *out = NULL;
@@ -1462,16 +1968,22 @@ int ws_source_history_load(ws_source_history **out, ws_source *src,
   if ((error = start_commit(&start, src)) < 0 || !start)
     goto cleanup;
   read_shallow(&w);
-  if ((error = load_mailmap(&w, start)) < 0 ||
-      (error = walk(&w, start, folder.ptr)) < 0)
+  if ((error = load_mailmap(&w, start)) < 0)
     goto cleanup;
+  if (use_cache)
+    cache_begin(&cu, &w, start, subdir);
+  if ((error = walk(&w, start, folder.ptr)) < 0)
+    goto cleanup;
+  if (use_cache)
+    cache_end(&cu, &w, start);
 
 cleanup:
   pthread_mutex_unlock(&src->lock);
-  finish_files(&w);
+  if (error == 0)
+    replay_files(h);
+  cache_release(&cu);
   git_commit_free(start);
   git_mailmap_free(w.mailmap);
-  map_release(&w.paths);
   free(w.pending);
   free(w.shallow);
   ws_str_release(&folder);
@@ -1481,6 +1993,18 @@ cleanup:
   else
     *out = h;
   return error;
+}
+
+int ws_source_history_load(ws_source_history **out, ws_source *src,
+                           const char *subdir)
+{
+  return history_load(out, src, subdir, false);
+}
+
+int ws_source_history_load_cached(ws_source_history **out, ws_source *src,
+                                  const char *subdir)
+{
+  return history_load(out, src, subdir, true);
 }
 
 void ws_source_history_free(ws_source_history *h)

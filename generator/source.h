@@ -134,6 +134,12 @@ typedef struct {
   ws_source_file *files;     /* sorted by path */
   size_t nfiles;
   bool partial;              /* shallow clone: older history is missing */
+  size_t walked;             /* commits compared by this load; the others
+                                came from the history cache */
+  const char *cache;         /* static, for --verbose: "created", "up to
+                                date", "updated", "rebuilt", "not saved
+                                (...)"; NULL without the cache */
+  const char *cache_ignored; /* static: why a cache file was not used */
 } ws_source_history;
 
 /** Walks the history of the files under 'subdir' of the content folder
@@ -147,6 +153,13 @@ typedef struct {
  * with ws_source_history_free. */
 int ws_source_history_load(ws_source_history **out, ws_source *src,
                            const char *subdir);
+/** Like ws_source_history_load, but reuses the history cache and updates
+ * it: only the commits made since the cached one are walked. The cache is
+ * <git dir>/wholeself/history-<hash>; one that is missing, corrupt, from
+ * another repository or history, or made with another .mailmap is ignored
+ * and rewritten (see 'cache'); failing to write it is not an error. */
+int ws_source_history_load_cached(ws_source_history **out, ws_source *src,
+                                  const char *subdir);
 /** Frees 'h'; NULL does nothing. */
 void ws_source_history_free(ws_source_history *h);
 

@@ -145,9 +145,13 @@ static ws_value_entry *find(const ws_value *map, const char *key)
   map = ws_value_deref(map);
   if (!map || map->type != WS_VALUE_MAP)
     return NULL;
-  for (size_t i = 0; i < map->u.map.len; i++)
-    if (strcmp(map->u.map.entries[i].key, key) == 0)
+  /* Templates look up every name in every enclosing map; comparing the
+   * first byte before the whole key skips most entries cheaply. */
+  for (size_t i = 0; i < map->u.map.len; i++) {
+    const char *k = map->u.map.entries[i].key;
+    if (k[0] == key[0] && strcmp(k, key) == 0)
       return &map->u.map.entries[i];
+  }
   return NULL;
 }
 

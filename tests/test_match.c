@@ -152,7 +152,8 @@ Test(match, respects_capacity_and_says_who_is_full)
                         {.slug = "s1", .seek = "[coach]"},
                         {.slug = "s2", .seek = "[coach]"},
                         {.slug = "s3", .seek = "[coach]"},
-                        {.slug = "s4", .seek = "[coach]", .modes = "[virtual]"}));
+                        {.slug = "s4", .seek = "[coach]",
+                         .modes = "[virtual]"}));
   ws_match *m = ws_match_new(t.p, t.n);
   cr_expect_eq(m->npairs, 2);
   cr_expect_eq(m->nunmet, 2);
@@ -409,7 +410,8 @@ Test(match, reverse_mentoring_by_date_and_level)
        "reverse mentoring: joined 2025-02-03, mentee 2025-01-06"},
       {"joined: 2025-02-03\n", "joined: 2016-09-12\n", NULL},
       {"joined: 2025-02-03\n", "joined: 2025-02-03\n", NULL},
-      {"level: 6\n", "level: 3\n", "reverse mentoring: level 3, mentee level 6"},
+      {"level: 6\n", "level: 3\n",
+       "reverse mentoring: level 3, mentee level 6"},
       {"level: 3\n", "level: 6\n", NULL},
       {"level: 3\n", "joined: 2020-01-01\n", NULL},
   };
