@@ -48,7 +48,7 @@ for n in $sizes; do
   runs=5
   [ "$n" -ge 10000 ] && runs=3
   out="$tmp/out-$n"
-  cache=$(git -C "$repo" rev-parse --git-dir)/wholeself
+  cache=$(git -C "$repo" rev-parse --absolute-git-dir)/wholeself
   one_commit "$repo"
   cold="" cached="" incr="" chk="" nohist="" rss=0
   for i in $(seq "$runs"); do

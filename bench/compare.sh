@@ -69,7 +69,7 @@ for n in $sizes; do
   [ "$n" -ge 10000 ] && runs=3
   h="" hg="" w="" wc="" wn=""
   hrss=0 wrss=0
-  cache=$(git -C "$repo" rev-parse --git-dir)/wholeself
+  cache=$(git -C "$repo" rev-parse --absolute-git-dir)/wholeself
   for i in $(seq "$runs"); do
     rm -rf "$tmp/h-out" "$site/resources"
     h="$h $(wall hugo --quiet -s "$site" -d "$tmp/h-out")"

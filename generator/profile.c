@@ -466,12 +466,12 @@ static void check_links(checker *c, const ws_value *v)
     errorf(c, v, "type", "'links' must be a list of {label, url} maps");
     return;
   }
-  ws_value *out = ws_value_list();
   if (v->u.list.len > WS_PROFILE_MAX_ITEMS) {
     errorf(c, v, "too-many", "'links' has %zu items; the limit is %d",
            v->u.list.len, WS_PROFILE_MAX_ITEMS);
     return;
   }
+  ws_value *out = ws_value_list();
   for (size_t i = 0; i < v->u.list.len; i++) {
     const ws_value *it = v->u.list.items[i];
     static const char *const keys[] = {"label", "url"};

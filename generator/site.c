@@ -484,15 +484,15 @@ static bool profile_entry(ws_source *src, lookup *lk, const ws_source_entry *e,
 }
 
 static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
-                         const ws_source_entry **todo, size_t n,
+                         const ws_source_entry **wanted, size_t n,
                          unsigned jobs, ws_diag *diag)
 {
   load_job job = {src, lk, ws_xcalloc(n ? n : 1, sizeof(loaded))};
   for (size_t i = 0; i < n; i++) {
     loaded *l = &job.items[i];
-    const char *file = todo[i]->path + strlen("people/");
-    l->e = todo[i];
-    l->path = repo_path(src, todo[i]->path);
+    const char *file = wanted[i]->path + strlen("people/");
+    l->e = wanted[i];
+    l->path = repo_path(src, wanted[i]->path);
     l->slug = ws_xstrndup(file, strlen(file) - 3);
     l->text = (ws_str)WS_STR_INIT;
   }
@@ -555,8 +555,8 @@ static int load_people(ws_site *site, ws_source *src, unsigned jobs,
 {
   ws_source_list files = {0};
   lookup lk = {&files, NULL, 0};
-  const ws_source_entry **todo = NULL;
-  size_t ntodo = 0;
+  const ws_source_entry **wanted = NULL;
+  size_t nwanted = 0;
   int error = ws_source_list_all(&files, src);
   for (size_t i = 0; error == 0 && i < files.len; i++) {
     const ws_source_entry *e = &files.items[i];
@@ -577,8 +577,8 @@ static int load_people(ws_site *site, ws_source *src, unsigned jobs,
     if (is_profile_name(rest) && !strchr(rest, '/')) {
       site->nchecked++;
       if (profile_entry(src, &lk, e, diag)) {
-        todo = ws_xreallocarray(todo, ntodo + 1, sizeof(*todo));
-        todo[ntodo++] = e;
+        wanted = ws_xreallocarray(wanted, nwanted + 1, sizeof(*wanted));
+        wanted[nwanted++] = e;
       }
     } else if (!is_image(rest)) {
       char *path = repo_path(src, e->path);
@@ -590,8 +590,8 @@ static int load_people(ws_site *site, ws_source *src, unsigned jobs,
     }
   }
   if (error == 0)
-    error = load_profiles(site, src, &lk, todo, ntodo, jobs, diag);
-  free(todo);
+    error = load_profiles(site, src, &lk, wanted, nwanted, jobs, diag);
+  free(wanted);
   check_unique_names(&lk, diag);
   ws_source_list_release(&files);
   return error;

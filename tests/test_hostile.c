@@ -79,6 +79,13 @@ static const error_case errors[] = {
     {"people/utf8.md", "---\nname: \"M\xff\xfe\"\n---\n", "", "UTF-8"},
     {"people/nul.md", "---\nname: N\n\0oops: 1\n---\n", "", ""},
     {"people/big-list.md", NULL, "too-many", "'strengths' has 101 items"},
+    /* Found by fuzz_profile: this path leaked the list it had started. */
+    {"people/many-links.md",
+     "---\nname: S\nlinks: [x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,"
+     "x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,"
+     "x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,"
+     "x,x,x,x,x,x,x]\n---\n",
+     "too-many", "'links' has 101 items"},
     {"people/deep.md", NULL, "yaml-depth", ""},
     {"people/huge.md", NULL, "too-large", "the limit is 1048576"},
     {"people/dupe.md", "---\nname: O\nname: P\n---\n", "yaml-duplicate-key",
