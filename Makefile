@@ -120,7 +120,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/wholeself
 
 format:
-	clang-format -i generator/*.c generator/*.h tests/*.c tests/*.h
+	clang-format -i generator/*.c generator/*.h tests/*.c tests/*.h tests/fuzz/*.c bench/*.c
 
 clean:
 	rm -rf build public

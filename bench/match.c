@@ -19,28 +19,25 @@
 
 static unsigned long seed = 7;
 
-static unsigned long rnd(unsigned long n)
-{
+static unsigned long rnd(unsigned long n) {
   seed = seed * 6364136223846793005ul + 1442695040888963407ul;
   return (seed >> 33) % n;
 }
 
 /* Topics follow a long tail: a few everyone knows, many only a few do. */
-static unsigned long topic(void)
-{
+static unsigned long topic(void) {
   unsigned long a = rnd(150), b = rnd(150);
   return a < b ? a : b;
 }
 
-static const char *const types[] = {"advisor", "advocate", "affirmer",
-                                    "challenger", "coach", "connector",
+static const char *const types[] = {"advisor",    "advocate", "affirmer",
+                                    "challenger", "coach",    "connector",
                                     "sponsor"};
 /* Demand and supply weights per type: coaches are common, sponsors rare. */
 static const unsigned long seek_w[] = {20, 8, 6, 8, 25, 10, 23};
 static const unsigned long offer_w[] = {25, 10, 12, 10, 28, 10, 5};
 
-static const char *pick_type(const unsigned long *w)
-{
+static const char *pick_type(const unsigned long *w) {
   unsigned long r = rnd(100), acc = 0;
   for (size_t i = 0; i < 7; i++)
     if (r < (acc += w[i]))
@@ -54,16 +51,14 @@ static const char *const zones[] = {
     "Asia/Singapore",    "Europe/Berlin",    "Europe/London",
     "Europe/Warsaw",     "Australia/Sydney", "America/Chicago"};
 
-static void put_topics(ws_str *s, const char *key, unsigned long n)
-{
+static void put_topics(ws_str *s, const char *key, unsigned long n) {
   ws_str_printf(s, "%s: [", key);
   for (unsigned long i = 0; i < n; i++)
     ws_str_printf(s, "%stopic %lu", i ? ", " : "", topic());
   ws_str_puts(s, "]\n");
 }
 
-static ws_profile *person(size_t i)
-{
+static ws_profile *person(size_t i) {
   ws_str s = WS_STR_INIT, slug = WS_STR_INIT;
   ws_diag diag = WS_DIAG_INIT;
   ws_profile *p = NULL;
@@ -90,8 +85,8 @@ static ws_profile *person(size_t i)
     ws_str_printf(&s, "    topics: [topic %lu]\n", topic());
   }
   if (offers) {
-    ws_str_printf(&s, "  offering:\n    types: [%s, %s]\n",
-                  pick_type(offer_w), pick_type(offer_w));
+    ws_str_printf(&s, "  offering:\n    types: [%s, %s]\n", pick_type(offer_w),
+                  pick_type(offer_w));
     ws_str_printf(&s, "    capacity: %lu\n    topics: [topic %lu]\n",
                   1 + rnd(3), topic());
   }
@@ -119,8 +114,7 @@ static ws_profile *person(size_t i)
   return p;
 }
 
-static double now(void)
-{
+static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -128,28 +122,24 @@ static double now(void)
 
 /* CPU time too: on a busy machine the wall clock says more about the
  * neighbours than about the matching. */
-static double cpu(void)
-{
+static double cpu(void) {
   struct timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long peak_kb(void)
-{
+static long peak_kb(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
+static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
-int main(void)
-{
+int main(void) {
   ws_profile **people = calloc(PEOPLE, sizeof(ws_profile *));
   double times[RUNS], cpus[RUNS];
   for (size_t i = 0; i < PEOPLE; i++)
@@ -175,8 +165,8 @@ int main(void)
   printf("match: median %.1f ms of %d (min %.1f, max %.1f), CPU %.1f ms; "
          "peak memory +%.1f MB (process %.1f MB)\n",
          times[RUNS / 2] * 1e3, RUNS, times[0] * 1e3, times[RUNS - 1] * 1e3,
-         cpus[RUNS / 2] * 1e3,
-         (double)(peak_kb() - before) / 1024.0, (double)peak_kb() / 1024.0);
+         cpus[RUNS / 2] * 1e3, (double)(peak_kb() - before) / 1024.0,
+         (double)peak_kb() / 1024.0);
   ws_match_free(m);
   for (size_t i = 0; i < PEOPLE; i++)
     ws_profile_free(people[i]);

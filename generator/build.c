@@ -19,15 +19,13 @@
  * small build would be noise. */
 #define PROGRESS_DELAY 0.3
 
-static double now(void)
-{
+static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long long build_time(const ws_source *src)
-{
+static long long build_time(const ws_source *src) {
   const char *sde = getenv("SOURCE_DATE_EPOCH");
   if (sde && *sde) {
     char *end;
@@ -58,8 +56,7 @@ typedef struct {
 } timer;
 
 /* Names the next stage on the progress line. */
-static void progress_set(timer *tm, const char *stage, ws_output *out)
-{
+static void progress_set(timer *tm, const char *stage, ws_output *out) {
   if (!tm->p)
     return;
   pthread_mutex_lock(&tm->p->mu);
@@ -70,8 +67,7 @@ static void progress_set(timer *tm, const char *stage, ws_output *out)
 
 static void stage_done(timer *tm, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void stage_done(timer *tm, const char *fmt, ...)
-{
+static void stage_done(timer *tm, const char *fmt, ...) {
   double t = now();
   if (tm->opts->log && tm->opts->verbose) {
     va_list ap;
@@ -92,8 +88,7 @@ static void stage_done(timer *tm, const char *fmt, ...)
   tm->stage = t;
 }
 
-static void *progress_main(void *payload)
-{
+static void *progress_main(void *payload) {
   progress *p = payload;
   pthread_mutex_lock(&p->mu);
   while (!p->stop) {
@@ -122,13 +117,12 @@ static void *progress_main(void *payload)
 }
 
 static int render(ws_build_stats *st, const ws_build_opts *o, timer *tm,
-                  ws_source *src, const ws_site *site)
-{
+                  ws_source *src, const ws_site *site) {
   ws_theme *theme = NULL;
   ws_output *out = NULL;
   ws_render_opts ro = o->render;
-  const char *name = o->theme ? o->theme
-                              : ws_site_config(site, "theme", "default");
+  const char *name =
+      o->theme ? o->theme : ws_site_config(site, "theme", "default");
   int error;
   if (ro.build_time == 0)
     ro.build_time = build_time(src);
@@ -157,14 +151,19 @@ cleanup:
   return error;
 }
 
-static int build(ws_build_stats *out, const ws_build_opts *opts,
-                 ws_diag *diag, timer *tm);
+static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
+                 timer *tm);
 
 int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
-                 ws_diag *diag)
-{
-  progress p = {opts->log, "reading", NULL, now(), PTHREAD_MUTEX_INITIALIZER,
-                PTHREAD_COND_INITIALIZER, false, false};
+                 ws_diag *diag) {
+  progress p = {opts->log,
+                "reading",
+                NULL,
+                now(),
+                PTHREAD_MUTEX_INITIALIZER,
+                PTHREAD_COND_INITIALIZER,
+                false,
+                false};
   timer tm = {opts, p.t0, p.t0, NULL};
   pthread_t thread;
   if (opts->log && opts->progress &&
@@ -189,9 +188,8 @@ int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
   return error;
 }
 
-static int build(ws_build_stats *out, const ws_build_opts *opts,
-                 ws_diag *diag, timer *tm)
-{
+static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
+                 timer *tm) {
   ws_source *src = NULL;
   ws_site *site = NULL;
   int error;
@@ -216,16 +214,18 @@ static int build(ws_build_stats *out, const ws_build_opts *opts,
   if (!opts->no_history) {
     if ((error = ws_site_history(site, src, diag)) < 0)
       goto cleanup;
-    stage_done(tm, "history: %zu profile changes, %zu commits walked, "
-               "cache %s", site->nevents, site->history_walked,
+    stage_done(tm,
+               "history: %zu profile changes, %zu commits walked, "
+               "cache %s",
+               site->nevents, site->history_walked,
                site->history_cache ? site->history_cache : "not used");
     if (site->history_cache_ignored)
       stage_done(tm, "history cache ignored: %s", site->history_cache_ignored);
   }
   size_t errors = ws_diag_count(diag, WS_DIAG_ERROR);
   if (opts->loaded ? !opts->loaded(diag, opts->payload) : errors > 0) {
-    error = ws_error(WS_EINVALID, "%zu error%s; the site was not built",
-                     errors, errors == 1 ? "" : "s");
+    error = ws_error(WS_EINVALID, "%zu error%s; the site was not built", errors,
+                     errors == 1 ? "" : "s");
     goto cleanup;
   }
   progress_set(tm, "rendering", NULL);
@@ -244,8 +244,7 @@ cleanup:
   return error;
 }
 
-void ws_build_stats_release(ws_build_stats *st)
-{
+void ws_build_stats_release(ws_build_stats *st) {
   free(st->theme_dir);
   free(st->parent_dir);
   free(st->content_dir);
@@ -253,8 +252,7 @@ void ws_build_stats_release(ws_build_stats *st)
   *st = (ws_build_stats)WS_BUILD_STATS_INIT;
 }
 
-bool ws_build_color(FILE *f)
-{
+bool ws_build_color(FILE *f) {
   const char *no = getenv("NO_COLOR");
   const char *term = getenv("TERM");
   if (no && *no)
@@ -266,8 +264,7 @@ bool ws_build_color(FILE *f)
 
 /* Colours the severity word of each "path:line:col: severity: message"
  * line; the text itself is what ws_diag_format made. */
-static void colorize(ws_str *out, const char *text)
-{
+static void colorize(ws_str *out, const char *text) {
   static const struct {
     const char *word, *color;
   } sev[] = {{": error:", "\033[1;31m"}, {": warning:", "\033[1;33m"}};
@@ -295,8 +292,7 @@ static void colorize(ws_str *out, const char *text)
   }
 }
 
-void ws_build_print_diags(FILE *f, ws_diag *d, ws_diag_style style)
-{
+void ws_build_print_diags(FILE *f, ws_diag *d, ws_diag_style style) {
   ws_str text = WS_STR_INIT, colored = WS_STR_INIT;
   ws_diag_sort(d);
   ws_diag_format(&text, d, style);

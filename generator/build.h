@@ -18,13 +18,13 @@
 
 typedef struct {
   ws_source_opts src;
-  const char *out;       /* output folder (replaced atomically) */
-  const char *theme;     /* NULL: site.yml's theme, else "default" */
-  ws_render_opts render; /* build_time 0: SOURCE_DATE_EPOCH or commit */
-  FILE *log;             /* progress, stages, summary; NULL: silent */
-  bool verbose;          /* print every stage with its time */
-  bool progress;         /* redraw a progress line on 'log' (a terminal) */
-  bool no_history;       /* skip the git history walk (--no-history) */
+  const char *out;         /* output folder (replaced atomically) */
+  const char *theme;       /* NULL: site.yml's theme, else "default" */
+  ws_render_opts render;   /* build_time 0: SOURCE_DATE_EPOCH or commit */
+  FILE *log;               /* progress, stages, summary; NULL: silent */
+  bool verbose;            /* print every stage with its time */
+  bool progress;           /* redraw a progress line on 'log' (a terminal) */
+  bool no_history;         /* skip the git history walk (--no-history) */
   const char *report_json; /* also write the report's figures there as
                               JSON ("-": stdout); NULL: do not */
   /* Called once the site is loaded, with its diagnostics, before anything
@@ -43,14 +43,14 @@ typedef struct {
   char *source;      /* what was read: "HEAD (1a2b3c4)", "work tree" */
 } ws_build_stats;
 
-#define WS_BUILD_STATS_INIT {0, 0, 0, 0.0, NULL, NULL, NULL, NULL}
+#define WS_BUILD_STATS_INIT                                                    \
+  { 0, 0, 0, 0.0, NULL, NULL, NULL, NULL }
 
 /** Builds the site described by 'opts' into opts->out, filling 'out'
  * (release with ws_build_stats_release; filled as far as the build got).
  * Returns 0; WS_EINVALID when 'diag' holds errors (nothing written); or
  * another negative code with the message set (opts->out is unchanged). */
-int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
-                 ws_diag *diag);
+int ws_build_run(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag);
 /** Frees the strings of 'st'; it equals WS_BUILD_STATS_INIT afterwards. */
 void ws_build_stats_release(ws_build_stats *st);
 /** Prints 'd' sorted to 'f' in 'style'; text gets colour (errors red,

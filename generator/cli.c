@@ -173,8 +173,7 @@ typedef struct {
 
 static int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...)
-{
+static int usage_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   fprintf(stderr, "wholeself%s%s: ", cmd ? " " : "", cmd ? cmd : "");
   va_start(ap, fmt);
@@ -186,8 +185,7 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 }
 
 /* Help texts hold "%s" where the shared source options go. */
-static void print_usage(const char *text)
-{
+static void print_usage(const char *text) {
   const char *mark = strstr(text, "%s");
   if (!mark) {
     fputs(text, stdout);
@@ -201,8 +199,7 @@ static void print_usage(const char *text)
 /* Parses the options shared by the commands; returns -1 to go on, or an
  * exit code. */
 static int parse(options *o, const char *cmd, const char *help, int argc,
-                 char **argv)
-{
+                 char **argv) {
   static const struct option longs[] = {
       {"repo", required_argument, NULL, 'C'},
       {"ref", required_argument, NULL, OPT_REF},
@@ -229,32 +226,65 @@ static int parse(options *o, const char *cmd, const char *help, int argc,
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":C:o:p:j:qvh", longs, NULL)) != -1) {
     switch (c) {
-    case 'C': o->src.repo = optarg; break;
-    case OPT_REF: o->src.ref = optarg; break;
-    case OPT_CONTENT: o->src.content = optarg; break;
-    case OPT_WORKTREE: o->src.worktree = true; break;
-    case 'o': o->out = optarg; break;
-    case OPT_THEME: o->theme = optarg; break;
-    case OPT_BASE_URL: o->base_url = optarg; break;
-    case OPT_TITLE: o->title = optarg; break;
-    case OPT_STRICT: o->strict = true; break;
-    case OPT_NAME: o->name = optarg; break;
-    case OPT_REPORT_JSON: o->report_json = optarg; break;
-    case OPT_NO_HISTORY: o->no_history = true; break;
+    case 'C':
+      o->src.repo = optarg;
+      break;
+    case OPT_REF:
+      o->src.ref = optarg;
+      break;
+    case OPT_CONTENT:
+      o->src.content = optarg;
+      break;
+    case OPT_WORKTREE:
+      o->src.worktree = true;
+      break;
+    case 'o':
+      o->out = optarg;
+      break;
+    case OPT_THEME:
+      o->theme = optarg;
+      break;
+    case OPT_BASE_URL:
+      o->base_url = optarg;
+      break;
+    case OPT_TITLE:
+      o->title = optarg;
+      break;
+    case OPT_STRICT:
+      o->strict = true;
+      break;
+    case OPT_NAME:
+      o->name = optarg;
+      break;
+    case OPT_REPORT_JSON:
+      o->report_json = optarg;
+      break;
+    case OPT_NO_HISTORY:
+      o->no_history = true;
+      break;
     case 'j': {
       char *end;
       unsigned long n = strtoul(optarg, &end, 10);
       if (*optarg < '0' || *optarg > '9' || *end || n < 1 || n > 256)
-        return usage_error(cmd, "--jobs needs a number from 1 to 256, not "
-                                "'%s'",
+        return usage_error(cmd,
+                           "--jobs needs a number from 1 to 256, not "
+                           "'%s'",
                            optarg);
       o->jobs = (unsigned)n;
       break;
     }
-    case 'q': o->quiet = true; break;
-    case 'v': o->verbose = true; break;
-    case 'p': o->port = optarg; break;
-    case OPT_HOST: o->host = optarg; break;
+    case 'q':
+      o->quiet = true;
+      break;
+    case 'v':
+      o->verbose = true;
+      break;
+    case 'p':
+      o->port = optarg;
+      break;
+    case OPT_HOST:
+      o->host = optarg;
+      break;
     case OPT_FORMAT:
       if (!ws_diag_style_parse(&o->format, optarg))
         return usage_error(cmd, "unknown format '%s' (text, github, json)",
@@ -272,20 +302,17 @@ static int parse(options *o, const char *cmd, const char *help, int argc,
   return -1;
 }
 
-static int env_error(const char *what)
-{
+static int env_error(const char *what) {
   fprintf(stderr, "wholeself: %s\n", what);
   return WS_EXIT_ENV;
 }
 
-static void print_diags(FILE *f, ws_diag *d, ws_diag_style style)
-{
+static void print_diags(FILE *f, ws_diag *d, ws_diag_style style) {
   ws_build_print_diags(f, d, style);
 }
 
 static int open_site(ws_source **src, ws_site **site, const options *o,
-                     ws_diag *diag)
-{
+                     ws_diag *diag) {
   if (ws_source_open(src, &o->src) < 0)
     return env_error(ws_error_last());
   if (ws_site_load(site, *src, diag) < 0)
@@ -299,8 +326,7 @@ typedef struct {
   bool refused;
 } build_policy;
 
-static bool build_loaded(ws_diag *diag, void *payload)
-{
+static bool build_loaded(ws_diag *diag, void *payload) {
   build_policy *bp = payload;
   const options *o = bp->o;
   size_t errors = ws_diag_count(diag, WS_DIAG_ERROR);
@@ -319,8 +345,7 @@ static bool build_loaded(ws_diag *diag, void *payload)
 }
 
 /* The build options of 'o', shared by build and serve. */
-static ws_build_opts build_opts(const options *o)
-{
+static ws_build_opts build_opts(const options *o) {
   ws_build_opts bo = {0};
   bo.src = o->src;
   bo.out = o->out;
@@ -336,8 +361,7 @@ static ws_build_opts build_opts(const options *o)
   return bo;
 }
 
-static int cmd_build(int argc, char **argv)
-{
+static int cmd_build(int argc, char **argv) {
   options o = {.out = "public"};
   ws_diag diag = WS_DIAG_INIT;
   ws_build_stats st = WS_BUILD_STATS_INIT;
@@ -365,8 +389,7 @@ static int cmd_build(int argc, char **argv)
   return rc;
 }
 
-static int cmd_check(int argc, char **argv)
-{
+static int cmd_check(int argc, char **argv) {
   options o = {.format = WS_DIAG_TEXT};
   ws_source *src = NULL;
   ws_site *site = NULL;
@@ -380,12 +403,12 @@ static int cmd_check(int argc, char **argv)
     size_t errors = ws_diag_count(&diag, WS_DIAG_ERROR);
     size_t warnings = ws_diag_count(&diag, WS_DIAG_WARNING);
     print_diags(stdout, &diag, o.format);
-    fprintf(stderr, "wholeself: checked %zu profile%s: %zu error%s, %zu "
-                    "warning%s%s\n",
+    fprintf(stderr,
+            "wholeself: checked %zu profile%s: %zu error%s, %zu "
+            "warning%s%s\n",
             site->nchecked, site->nchecked == 1 ? "" : "s", errors,
             errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
-            o.strict && warnings ? " (--strict: warnings fail the check)"
-                                 : "");
+            o.strict && warnings ? " (--strict: warnings fail the check)" : "");
     rc = errors || (o.strict && warnings) ? WS_EXIT_CONTENT : WS_EXIT_OK;
   }
   ws_diag_release(&diag);
@@ -435,8 +458,7 @@ static const char new_template[] =
     "\n"
     "## Values\n";
 
-static char *name_from_slug(const char *slug)
-{
+static char *name_from_slug(const char *slug) {
   char *name = ws_xstrdup(slug);
   bool start = true;
   for (char *p = name; *p; p++) {
@@ -451,8 +473,7 @@ static char *name_from_slug(const char *slug)
 
 /* The name goes into YAML: a double-quoted scalar with escapes is safe for
  * any text a person types. */
-static void put_yaml_string(ws_str *out, const char *s)
-{
+static void put_yaml_string(ws_str *out, const char *s) {
   ws_str_putc(out, '"');
   for (; *s; s++) {
     if (*s == '"' || *s == '\\')
@@ -465,8 +486,7 @@ static void put_yaml_string(ws_str *out, const char *s)
   ws_str_putc(out, '"');
 }
 
-static int write_new(const char *path, const char *text)
-{
+static int write_new(const char *path, const char *text) {
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0 && errno == EEXIST) {
     fprintf(stderr, "wholeself new: %s already exists; not overwriting it\n",
@@ -480,20 +500,21 @@ static int write_new(const char *path, const char *text)
   if (close(fd) < 0 || !ok)
     return env_error(strerror(errno));
   printf("%s\n", path);
-  fprintf(stderr, "wholeself: wrote %s; fill it in, then run 'wholeself "
-                  "check --worktree'\n",
+  fprintf(stderr,
+          "wholeself: wrote %s; fill it in, then run 'wholeself "
+          "check --worktree'\n",
           path);
   return WS_EXIT_OK;
 }
 
-static int cmd_new(int argc, char **argv)
-{
+static int cmd_new(int argc, char **argv) {
   options o = {0};
   int rc = parse(&o, "new", usage_new, argc, argv);
   if (rc >= 0)
     return rc;
   if (optind >= argc)
-    return usage_error("new", "%s", "missing SLUG (e.g. wholeself new amara-okafor)");
+    return usage_error("new", "%s",
+                       "missing SLUG (e.g. wholeself new amara-okafor)");
   if (optind + 1 < argc)
     return usage_error("new", "unexpected argument '%s'", argv[optind + 1]);
   const char *slug = argv[optind];
@@ -529,8 +550,7 @@ static int cmd_new(int argc, char **argv)
   return rc;
 }
 
-static int cmd_serve(int argc, char **argv)
-{
+static int cmd_serve(int argc, char **argv) {
   options o = {0};
   int rc = parse(&o, "serve", usage_serve, argc, argv);
   if (rc >= 0)
@@ -560,8 +580,7 @@ static int cmd_serve(int argc, char **argv)
   return WS_EXIT_OK;
 }
 
-static int cmd_init(int argc, char **argv)
-{
+static int cmd_init(int argc, char **argv) {
   options o = {0};
   int rc = parse(&o, "init", usage_init, argc, argv);
   if (rc >= 0)
@@ -579,13 +598,14 @@ static int cmd_init(int argc, char **argv)
   return WS_EXIT_OK;
 }
 
-int ws_cli_main(int argc, char **argv)
-{
+int ws_cli_main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*run)(int, char **);
-  } commands[] = {{"build", cmd_build}, {"check", cmd_check},
-                  {"new", cmd_new},     {"serve", cmd_serve},
+  } commands[] = {{"build", cmd_build},
+                  {"check", cmd_check},
+                  {"new", cmd_new},
+                  {"serve", cmd_serve},
                   {"init", cmd_init}};
   if (argc < 2) {
     fputs(usage_main, stderr);

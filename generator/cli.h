@@ -6,7 +6,12 @@
 #ifndef WS_CLI_H
 #define WS_CLI_H
 
-enum { WS_EXIT_OK = 0, WS_EXIT_CONTENT = 1, WS_EXIT_USAGE = 2, WS_EXIT_ENV = 3 };
+enum {
+  WS_EXIT_OK = 0,
+  WS_EXIT_CONTENT = 1,
+  WS_EXIT_USAGE = 2,
+  WS_EXIT_ENV = 3
+};
 
 /** Runs the command line 'argv' and returns the process exit code. */
 int ws_cli_main(int argc, char **argv);

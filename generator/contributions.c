@@ -24,13 +24,11 @@ typedef struct {
   size_t len;
 } slug_index;
 
-static int cmp_ref(const void *a, const void *b)
-{
+static int cmp_ref(const void *a, const void *b) {
   return strcmp(((const slug_ref *)a)->slug, ((const slug_ref *)b)->slug);
 }
 
-static void index_init(slug_index *ix, const ws_site *site)
-{
+static void index_init(slug_index *ix, const ws_site *site) {
   ix->len = site->npeople;
   ix->refs = ws_xcalloc(ix->len ? ix->len : 1, sizeof(slug_ref));
   for (size_t i = 0; i < ix->len; i++)
@@ -40,18 +38,16 @@ static void index_init(slug_index *ix, const ws_site *site)
 
 /* The person now living at 'slug', or NULL: removed people have no page. */
 static const ws_profile *person_of(const slug_index *ix, const ws_site *site,
-                                   const char *slug)
-{
+                                   const char *slug) {
   slug_ref key = {slug, 0};
-  const slug_ref *hit = bsearch(&key, ix->refs, ix->len, sizeof(slug_ref),
-                                cmp_ref);
+  const slug_ref *hit =
+      bsearch(&key, ix->refs, ix->len, sizeof(slug_ref), cmp_ref);
   return hit ? site->people[hit->person] : NULL;
 }
 
 /* --- the timeline --- */
 
-static void month_of(ws_str *label, ws_str *id, long long t)
-{
+static void month_of(ws_str *label, ws_str *id, long long t) {
   ws_str iso = WS_STR_INIT;
   ws_render_iso(&iso, t, true);
   int year = atoi(iso.ptr), month = atoi(iso.ptr + 5);
@@ -62,8 +58,7 @@ static void month_of(ws_str *label, ws_str *id, long long t)
   ws_str_release(&iso);
 }
 
-static ws_value *event_value(const ws_event *e, const ws_profile *p)
-{
+static ws_value *event_value(const ws_event *e, const ws_profile *p) {
   ws_value *v = ws_value_map();
   ws_str s = WS_STR_INIT;
   ws_value_set_str(v, "kind", kind_names[e->kind]);
@@ -94,8 +89,7 @@ static ws_value *event_value(const ws_event *e, const ws_profile *p)
   return v;
 }
 
-static void page_url(ws_str *out, size_t page)
-{
+static void page_url(ws_str *out, size_t page) {
   if (page <= 1)
     ws_str_puts(out, "contributions/");
   else
@@ -104,8 +98,7 @@ static void page_url(ws_str *out, size_t page)
 
 /* Events [from, to) grouped into months, newest first like the events. */
 static ws_value *months_value(const ws_site *site, const slug_index *ix,
-                              size_t from, size_t to)
-{
+                              size_t from, size_t to) {
   ws_value *months = ws_value_list();
   ws_value *events = NULL;
   ws_str label = WS_STR_INIT, id = WS_STR_INIT, last = WS_STR_INIT;
@@ -132,8 +125,7 @@ static ws_value *months_value(const ws_site *site, const slug_index *ix,
   return months;
 }
 
-static ws_value *pager_value(size_t page, size_t pages)
-{
+static ws_value *pager_value(size_t page, size_t pages) {
   ws_value *v = ws_value_map();
   ws_str s = WS_STR_INIT;
   ws_value_set_num(v, "page", (double)page);
@@ -155,8 +147,7 @@ static ws_value *pager_value(size_t page, size_t pages)
 }
 
 static int render_page(ws_renderer *r, const slug_index *ix, size_t page,
-                       size_t pages)
-{
+                       size_t pages) {
   const ws_site *site = ws_renderer_site(r);
   ws_str file = WS_STR_INIT, title = WS_STR_INIT;
   page_url(&file, page);
@@ -188,24 +179,26 @@ static int render_page(ws_renderer *r, const slug_index *ix, size_t page,
 
 /* XML 1.0 text: escaped, control characters dropped, invalid UTF-8 made
  * U+FFFD, since commit messages may be in any encoding. */
-static void put_xml(ws_str *out, const char *s)
-{
+static void put_xml(ws_str *out, const char *s) {
   const unsigned char *u = (const unsigned char *)(s ? s : "");
   while (*u) {
     unsigned char c = *u;
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-               : (c >> 3) == 30 ? 4 : 0;
+    size_t n = c < 0x80         ? 1
+               : (c >> 5) == 6  ? 2
+               : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4
+                                : 0;
     bool ok = n > 0;
     for (size_t k = 1; ok && k < n; k++)
       ok = (u[k] & 0xc0) == 0x80;
     if (ok && n == 2 && c < 0xc2)
       ok = false; /* overlong */
-    if (ok && n == 3 && ((c == 0xe0 && u[1] < 0xa0) ||
-                         (c == 0xed && u[1] >= 0xa0) ||
-                         (c == 0xef && u[1] == 0xbf && u[2] >= 0xbe)))
+    if (ok && n == 3 &&
+        ((c == 0xe0 && u[1] < 0xa0) || (c == 0xed && u[1] >= 0xa0) ||
+         (c == 0xef && u[1] == 0xbf && u[2] >= 0xbe)))
       ok = false; /* overlong, surrogate, U+FFFE/U+FFFF */
-    if (ok && n == 4 && ((c == 0xf0 && u[1] < 0x90) || c > 0xf4 ||
-                         (c == 0xf4 && u[1] >= 0x90)))
+    if (ok && n == 4 &&
+        ((c == 0xf0 && u[1] < 0x90) || c > 0xf4 || (c == 0xf4 && u[1] >= 0x90)))
       ok = false;
     if (!ok) {
       ws_str_puts(out, "\xef\xbf\xbd");
@@ -223,15 +216,13 @@ static void put_xml(ws_str *out, const char *s)
 }
 
 static void put_elem(ws_str *out, const char *indent, const char *name,
-                     const char *text)
-{
+                     const char *text) {
   ws_str_printf(out, "%s<%s>", indent, name);
   put_xml(out, text);
   ws_str_printf(out, "</%s>\n", name);
 }
 
-static void put_time(ws_str *out, const char *indent, long long t)
-{
+static void put_time(ws_str *out, const char *indent, long long t) {
   ws_str s = WS_STR_INIT;
   ws_render_iso(&s, t, false);
   put_elem(out, indent, "updated", s.ptr);
@@ -239,8 +230,7 @@ static void put_time(ws_str *out, const char *indent, long long t)
 }
 
 static void put_link(ws_str *out, const char *indent, const char *rel,
-                     const char *base, const char *path)
-{
+                     const char *base, const char *path) {
   ws_str href = WS_STR_INIT;
   ws_str_printf(&href, "%s%s", base, path);
   ws_str_printf(out, "%s<link rel=\"%s\" href=\"", indent, rel);
@@ -249,8 +239,7 @@ static void put_link(ws_str *out, const char *indent, const char *rel,
   ws_str_release(&href);
 }
 
-static void entry_title(ws_str *out, const ws_event *e, const char *name)
-{
+static void entry_title(ws_str *out, const ws_event *e, const char *name) {
   switch (e->kind) {
   case WS_EVENT_ADDED:
     ws_str_printf(out, "%s joined the team page", name);
@@ -269,8 +258,7 @@ static void entry_title(ws_str *out, const ws_event *e, const char *name)
 }
 
 static void put_entry(ws_str *out, const ws_event *e, const ws_profile *p,
-                      const char *base)
-{
+                      const char *base) {
   ws_str s = WS_STR_INIT;
   ws_str_puts(out, "  <entry>\n");
   ws_str_printf(&s, "urn:wholeself:%s:%s", e->commit, e->slug);
@@ -298,8 +286,7 @@ static void put_entry(ws_str *out, const ws_event *e, const ws_profile *p,
 
 void ws_contributions_feed(ws_str *out, const ws_site *site,
                            const char *base_url, const char *title,
-                           long long fallback_time)
-{
+                           long long fallback_time) {
   slug_index ix;
   ws_str s = WS_STR_INIT;
   index_init(&ix, site);
@@ -339,8 +326,7 @@ void ws_contributions_feed(ws_str *out, const ws_site *site,
 
 /* The feed of a site without events is dated by the build (the render
  * options only reach pages as site.build_date, YYYY-MM-DD). */
-static long long build_time_of(const ws_value *site_ctx)
-{
+static long long build_time_of(const ws_value *site_ctx) {
   const char *d = ws_value_cstr(ws_value_get(site_ctx, "build_date"));
   if (!d || strlen(d) != 10)
     return 0;
@@ -355,8 +341,7 @@ static long long build_time_of(const ws_value *site_ctx)
   return (era * 146097 + doe - 719468) * 86400;
 }
 
-int ws_contributions_render(ws_renderer *r)
-{
+int ws_contributions_render(ws_renderer *r) {
   const ws_site *site = ws_renderer_site(r);
   const ws_value *sv = ws_renderer_site_value(r);
   slug_index ix;

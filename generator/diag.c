@@ -7,9 +7,8 @@
 #include "xalloc.h"
 
 void ws_diag_add(ws_diag *d, ws_diag_severity sev, const char *file,
-                 unsigned line, unsigned col, const char *code,
-                 const char *fmt, ...)
-{
+                 unsigned line, unsigned col, const char *code, const char *fmt,
+                 ...) {
   ws_str msg = WS_STR_INIT;
   va_list ap;
   va_start(ap, fmt);
@@ -33,8 +32,7 @@ void ws_diag_add(ws_diag *d, ws_diag_severity sev, const char *file,
   it->message = ws_str_detach(&msg);
 }
 
-void ws_diag_move(ws_diag *to, ws_diag *from)
-{
+void ws_diag_move(ws_diag *to, ws_diag *from) {
   for (size_t i = 0; i < from->len; i++) {
     if (to->len == to->cap) {
       to->cap = to->cap ? to->cap * 2 : 16;
@@ -47,16 +45,14 @@ void ws_diag_move(ws_diag *to, ws_diag *from)
   from->len = from->cap = 0;
 }
 
-size_t ws_diag_count(const ws_diag *d, ws_diag_severity sev)
-{
+size_t ws_diag_count(const ws_diag *d, ws_diag_severity sev) {
   size_t n = 0;
   for (size_t i = 0; i < d->len; i++)
     n += d->items[i].severity == sev;
   return n;
 }
 
-static int cmp_item(const void *a, const void *b)
-{
+static int cmp_item(const void *a, const void *b) {
   const ws_diag_item *x = a, *y = b;
   int c = strcmp(x->file, y->file);
   if (c)
@@ -72,20 +68,17 @@ static int cmp_item(const void *a, const void *b)
   return strcmp(x->message, y->message);
 }
 
-void ws_diag_sort(ws_diag *d)
-{
+void ws_diag_sort(ws_diag *d) {
   if (d->len > 1)
     qsort(d->items, d->len, sizeof(*d->items), cmp_item);
 }
 
-static const char *sev_name(ws_diag_severity s)
-{
+static const char *sev_name(ws_diag_severity s) {
   return s == WS_DIAG_ERROR ? "error" : "warning";
 }
 
 /* GitHub workflow commands end at a newline and treat '%' specially. */
-static void put_github(ws_str *out, const char *s, bool property)
-{
+static void put_github(ws_str *out, const char *s, bool property) {
   for (; *s; s++) {
     if (*s == '%')
       ws_str_puts(out, "%25");
@@ -102,16 +95,14 @@ static void put_github(ws_str *out, const char *s, bool property)
   }
 }
 
-static void put_text(ws_str *out, const ws_diag_item *it)
-{
+static void put_text(ws_str *out, const ws_diag_item *it) {
   ws_str_puts(out, it->file);
   if (it->line)
     ws_str_printf(out, ":%u:%u", it->line, it->col ? it->col : 1);
   ws_str_printf(out, ": %s: %s\n", sev_name(it->severity), it->message);
 }
 
-static void put_gh(ws_str *out, const ws_diag_item *it)
-{
+static void put_gh(ws_str *out, const ws_diag_item *it) {
   ws_str_printf(out, "::%s file=", sev_name(it->severity));
   put_github(out, it->file, true);
   if (it->line)
@@ -121,12 +112,12 @@ static void put_gh(ws_str *out, const ws_diag_item *it)
   ws_str_putc(out, '\n');
 }
 
-static void put_json(ws_str *out, const ws_diag_item *it)
-{
+static void put_json(ws_str *out, const ws_diag_item *it) {
   ws_str_puts(out, "{\"file\":\"");
   ws_str_put_json(out, it->file, strlen(it->file));
-  ws_str_printf(out, "\",\"line\":%u,\"column\":%u,\"severity\":\"%s\","
-                     "\"code\":\"",
+  ws_str_printf(out,
+                "\",\"line\":%u,\"column\":%u,\"severity\":\"%s\","
+                "\"code\":\"",
                 it->line, it->col, sev_name(it->severity));
   ws_str_put_json(out, it->code, strlen(it->code));
   ws_str_puts(out, "\",\"message\":\"");
@@ -134,8 +125,7 @@ static void put_json(ws_str *out, const ws_diag_item *it)
   ws_str_puts(out, "\"}");
 }
 
-void ws_diag_format(ws_str *out, const ws_diag *d, ws_diag_style fmt)
-{
+void ws_diag_format(ws_str *out, const ws_diag *d, ws_diag_style fmt) {
   if (fmt == WS_DIAG_JSON)
     ws_str_putc(out, '[');
   for (size_t i = 0; i < d->len; i++) {
@@ -152,8 +142,7 @@ void ws_diag_format(ws_str *out, const ws_diag *d, ws_diag_style fmt)
     ws_str_puts(out, "]\n");
 }
 
-bool ws_diag_style_parse(ws_diag_style *out, const char *name)
-{
+bool ws_diag_style_parse(ws_diag_style *out, const char *name) {
   if (strcmp(name, "text") == 0)
     *out = WS_DIAG_TEXT;
   else if (strcmp(name, "github") == 0)
@@ -165,8 +154,7 @@ bool ws_diag_style_parse(ws_diag_style *out, const char *name)
   return true;
 }
 
-void ws_diag_release(ws_diag *d)
-{
+void ws_diag_release(ws_diag *d) {
   for (size_t i = 0; i < d->len; i++) {
     free(d->items[i].file);
     free(d->items[i].code);

@@ -14,17 +14,13 @@
 
 typedef enum { WS_DIAG_ERROR, WS_DIAG_WARNING } ws_diag_severity;
 
-typedef enum {
-  WS_DIAG_TEXT,
-  WS_DIAG_GITHUB,
-  WS_DIAG_JSON
-} ws_diag_style;
+typedef enum { WS_DIAG_TEXT, WS_DIAG_GITHUB, WS_DIAG_JSON } ws_diag_style;
 
 typedef struct {
   char *file;         /* path as committed, relative to the repository */
   unsigned line, col; /* 1-based; 0 when the problem has no position */
   ws_diag_severity severity;
-  char *code;         /* stable identifier, e.g. "unknown-key" */
+  char *code; /* stable identifier, e.g. "unknown-key" */
   char *message;
 } ws_diag_item;
 
@@ -33,12 +29,13 @@ typedef struct {
   size_t len, cap;
 } ws_diag;
 
-#define WS_DIAG_INIT {NULL, 0, 0}
+#define WS_DIAG_INIT                                                           \
+  { NULL, 0, 0 }
 
 /** Adds a problem; 'file' and 'code' are copied, the message is formatted. */
 void ws_diag_add(ws_diag *d, ws_diag_severity sev, const char *file,
-                 unsigned line, unsigned col, const char *code,
-                 const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+                 unsigned line, unsigned col, const char *code, const char *fmt,
+                 ...) __attribute__((format(printf, 7, 8)));
 /** Moves every item of 'from' to the end of 'to'; 'from' is left empty. */
 void ws_diag_move(ws_diag *to, ws_diag *from);
 /** Counts the items of severity 'sev'. */

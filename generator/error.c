@@ -7,8 +7,7 @@
  * rendering never mixes messages. Fixed size is fine: it is truncated text. */
 static _Thread_local char last[1024];
 
-int ws_error(int code, const char *fmt, ...)
-{
+int ws_error(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(last, sizeof(last), fmt, ap);
@@ -16,12 +15,10 @@ int ws_error(int code, const char *fmt, ...)
   return code;
 }
 
-const char *ws_error_last(void)
-{
+const char *ws_error_last(void) {
   return last;
 }
 
-void ws_error_clear(void)
-{
+void ws_error_clear(void) {
   last[0] = '\0';
 }

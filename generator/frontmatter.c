@@ -34,8 +34,7 @@ typedef struct {
   bool prev_cr;
 } cursor;
 
-static void cursor_reset(cursor *c)
-{
+static void cursor_reset(cursor *c) {
   c->bytes = c->chars = 0;
   c->line = c->first_line;
   c->col = 1;
@@ -46,8 +45,7 @@ static void cursor_reset(cursor *c)
  * 'index' (by_bytes true). Queries come nearly in order, so the walk resumes
  * where the last one stopped and is linear overall. */
 static void cursor_seek(cursor *c, bool by_bytes, size_t index, unsigned *line,
-                        unsigned *col)
-{
+                        unsigned *col) {
   if ((by_bytes ? c->bytes : c->chars) > index)
     cursor_reset(c);
   while (c->bytes < c->len) {
@@ -77,20 +75,17 @@ static void cursor_seek(cursor *c, bool by_bytes, size_t index, unsigned *line,
 
 /* --- scalars --- */
 
-static bool is_digit(char ch)
-{
+static bool is_digit(char ch) {
   return ch >= '0' && ch <= '9';
 }
 
-static bool span_eq(const char *s, size_t len, const char *word)
-{
+static bool span_eq(const char *s, size_t len, const char *word) {
   return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
 /* YAML 1.2 core schema, decimal only: [-+]?[0-9]+ for integers and
  * [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? for floats. */
-static bool is_decimal(const char *s, size_t len)
-{
+static bool is_decimal(const char *s, size_t len) {
   size_t i = 0, digits = 0;
   if (i < len && (s[i] == '-' || s[i] == '+'))
     i++;
@@ -124,8 +119,7 @@ static bool is_decimal(const char *s, size_t len)
 
 /* strtod follows LC_NUMERIC; YAML always writes '.', so retry with the
  * locale's decimal point when the C one was not understood. */
-static bool parse_number(double *out, const char *s)
-{
+static bool parse_number(double *out, const char *s) {
   char *end;
   *out = strtod(s, &end);
   if (*end != '\0') {
@@ -146,8 +140,7 @@ static bool parse_number(double *out, const char *s)
   return isfinite(*out);
 }
 
-static ws_value *make_scalar(const yaml_event_t *ev)
-{
+static ws_value *make_scalar(const yaml_event_t *ev) {
   const char *s = (const char *)ev->data.scalar.value;
   size_t len = ev->data.scalar.length;
   const char *tag = (const char *)ev->data.scalar.tag;
@@ -197,16 +190,14 @@ typedef struct {
   size_t depth;
 } loader;
 
-static uint64_t hash_key(const char *key)
-{
+static uint64_t hash_key(const char *key) {
   uint64_t h = 14695981039346656037u;
   for (; *key; key++)
     h = (h ^ (unsigned char)*key) * 1099511628211u;
   return h;
 }
 
-static size_t *index_slot(key_index *ix, const ws_value *map, const char *key)
-{
+static size_t *index_slot(key_index *ix, const ws_value *map, const char *key) {
   size_t mask = ix->cap - 1;
   for (size_t i = (size_t)hash_key(key) & mask;; i = (i + 1) & mask) {
     size_t *slot = &ix->slots[i];
@@ -217,8 +208,7 @@ static size_t *index_slot(key_index *ix, const ws_value *map, const char *key)
 
 /* Returns the entry already holding 'key', or NULL. */
 static const ws_value_entry *index_find(key_index *ix, const ws_value *map,
-                                        const char *key)
-{
+                                        const char *key) {
   if (ix->cap == 0)
     return NULL;
   size_t *slot = index_slot(ix, map, key);
@@ -226,8 +216,7 @@ static const ws_value_entry *index_find(key_index *ix, const ws_value *map,
 }
 
 /* Records the last entry of 'map'; keeps the table at most half full. */
-static void index_add(key_index *ix, const ws_value *map)
-{
+static void index_add(key_index *ix, const ws_value *map) {
   size_t n = map->u.map.len;
   if (2 * n > ix->cap) {
     free(ix->slots);
@@ -239,8 +228,8 @@ static void index_add(key_index *ix, const ws_value *map)
   *index_slot(ix, map, map->u.map.entries[n - 1].key) = n;
 }
 
-static void locate(loader *ld, yaml_mark_t mark, unsigned *line, unsigned *col)
-{
+static void locate(loader *ld, yaml_mark_t mark, unsigned *line,
+                   unsigned *col) {
   cursor_seek(&ld->pos, false, mark.index, line, col);
 }
 
@@ -248,8 +237,7 @@ static int fail(loader *ld, yaml_mark_t mark, const char *code, const char *fmt,
                 ...) __attribute__((format(printf, 4, 5)));
 
 static int fail(loader *ld, yaml_mark_t mark, const char *code, const char *fmt,
-                ...)
-{
+                ...) {
   unsigned line, col;
   ws_str msg = WS_STR_INIT;
   va_list ap;
@@ -265,8 +253,7 @@ static int fail(loader *ld, yaml_mark_t mark, const char *code, const char *fmt,
 
 /* libyaml names the grammar rule that failed; a person editing a profile
  * needs to know what to change. 'at' is the byte at the problem mark. */
-static const char *yaml_hint(const char *problem, char at)
-{
+static const char *yaml_hint(const char *problem, char at) {
   if (strstr(problem, "cannot start any token"))
     return at == '\t' ? "; indent with spaces, not tabs"
                       : "; put this value in quotes";
@@ -285,8 +272,7 @@ static const char *yaml_hint(const char *problem, char at)
 }
 
 /* Describes what libyaml's parser refused. */
-static int fail_parser(loader *ld, const yaml_parser_t *parser)
-{
+static int fail_parser(loader *ld, const yaml_parser_t *parser) {
   const char *problem = parser->problem ? parser->problem : "unknown error";
   const char *hint;
   unsigned line, col;
@@ -316,8 +302,7 @@ static int fail_parser(loader *ld, const yaml_parser_t *parser)
                     (unsigned)parser->problem_value);
     } else {
       ws_diag_add(ld->diag, WS_DIAG_ERROR, ld->path, line, col, "encoding",
-                  "invalid UTF-8 text (%s); save the file as UTF-8",
-                  problem);
+                  "invalid UTF-8 text (%s); save the file as UTF-8", problem);
     }
     return WS_EINVALID;
   case YAML_SCANNER_ERROR:
@@ -337,8 +322,8 @@ static int fail_parser(loader *ld, const yaml_parser_t *parser)
     if (parser->context)
       return fail(ld, parser->problem_mark, "yaml-syntax",
                   "invalid YAML: %s %s%s", problem, parser->context, hint);
-    return fail(ld, parser->problem_mark, "yaml-syntax",
-                "invalid YAML: %s%s", problem, hint);
+    return fail(ld, parser->problem_mark, "yaml-syntax", "invalid YAML: %s%s",
+                problem, hint);
   default:
     return fail(ld, parser->problem_mark, "yaml-syntax", "invalid YAML: %s",
                 problem);
@@ -347,8 +332,7 @@ static int fail_parser(loader *ld, const yaml_parser_t *parser)
 
 /* Appends 'key' for a one-line message: control characters become '?', and
  * a long key is cut on a character boundary. */
-static void put_key(ws_str *out, const char *key)
-{
+static void put_key(ws_str *out, const char *key) {
   size_t len = strlen(key), n = len;
   if (n > 60) {
     n = 60;
@@ -365,8 +349,7 @@ static void put_key(ws_str *out, const char *key)
 
 /* Hands 'v' (owned) to the collection being built, or makes it the root.
  * In a mapping, a scalar without a pending key becomes that key. */
-static int place(loader *ld, ws_value *v, const yaml_event_t *ev)
-{
+static int place(loader *ld, ws_value *v, const yaml_event_t *ev) {
   if (ld->depth == 0) {
     ld->root = v;
     return 0;
@@ -413,8 +396,7 @@ static int place(loader *ld, ws_value *v, const yaml_event_t *ev)
   return 0;
 }
 
-static int open_collection(loader *ld, const yaml_event_t *ev, bool is_map)
-{
+static int open_collection(loader *ld, const yaml_event_t *ev, bool is_map) {
   const yaml_char_t *anchor =
       is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
   if (anchor)
@@ -440,16 +422,14 @@ static int open_collection(loader *ld, const yaml_event_t *ev, bool is_map)
   return 0;
 }
 
-static void close_collection(loader *ld)
-{
+static void close_collection(loader *ld) {
   frame *f = &ld->stack[--ld->depth];
   free(f->key);
   free(f->index.slots);
   memset(f, 0, sizeof(*f));
 }
 
-static int handle(loader *ld, const yaml_event_t *ev, size_t *documents)
-{
+static int handle(loader *ld, const yaml_event_t *ev, size_t *documents) {
   ws_value *v;
   switch (ev->type) {
   case YAML_DOCUMENT_START_EVENT:
@@ -483,8 +463,7 @@ static int handle(loader *ld, const yaml_event_t *ev, size_t *documents)
 }
 
 int ws_yaml_load(ws_value **out, const char *path, const char *src, size_t len,
-                 unsigned first_line, ws_diag *diag)
-{
+                 unsigned first_line, ws_diag *diag) {
   yaml_parser_t parser;
   yaml_event_t ev;
   loader ld;
@@ -545,24 +524,21 @@ int ws_yaml_load(ws_value **out, const char *path, const char *src, size_t len,
 /* --- fences --- */
 
 /* Returns the offset of the line break at or after 'i', or 'len'. */
-static size_t line_end(const char *s, size_t len, size_t i)
-{
+static size_t line_end(const char *s, size_t len, size_t i) {
   while (i < len && s[i] != '\n' && s[i] != '\r')
     i++;
   return i;
 }
 
 /* Returns the offset after the CR, LF or CRLF at 'i' (or 'len'). */
-static size_t skip_break(const char *s, size_t len, size_t i)
-{
+static size_t skip_break(const char *s, size_t len, size_t i) {
   if (i < len && s[i] == '\r')
     return i + 1 < len && s[i + 1] == '\n' ? i + 2 : i + 1;
   return i < len ? i + 1 : i;
 }
 
 /* Tells whether the line 's' is 'fence' followed by nothing but blanks. */
-static bool is_fence(const char *s, size_t n, const char *fence)
-{
+static bool is_fence(const char *s, size_t n, const char *fence) {
   size_t f = strlen(fence);
   if (n < f || memcmp(s, fence, f) != 0)
     return false;
@@ -573,8 +549,7 @@ static bool is_fence(const char *s, size_t n, const char *fence)
 }
 
 int ws_frontmatter_parse(ws_frontmatter *out, const char *path, const char *src,
-                         size_t len, ws_diag *diag)
-{
+                         size_t len, ws_diag *diag) {
   size_t start = 0, yaml, i, end;
   unsigned line = 2;
   ws_value *data;
@@ -623,8 +598,7 @@ int ws_frontmatter_parse(ws_frontmatter *out, const char *path, const char *src,
   return 0;
 }
 
-void ws_frontmatter_release(ws_frontmatter *fm)
-{
+void ws_frontmatter_release(ws_frontmatter *fm) {
   if (!fm)
     return;
   ws_value_free(fm->data);

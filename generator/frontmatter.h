@@ -20,28 +20,30 @@
 #define WS_YAML_MAX_DEPTH 32
 
 typedef struct {
-  ws_value *data;     /* a map; empty when there is no front matter */
-  const char *body;   /* the Markdown after the closing fence (into 'src') */
+  ws_value *data;   /* a map; empty when there is no front matter */
+  const char *body; /* the Markdown after the closing fence (into 'src') */
   size_t body_len;
   unsigned body_line; /* line of the body's first byte in the file */
 } ws_frontmatter;
 
-#define WS_FRONTMATTER_INIT {NULL, NULL, 0, 0}
+#define WS_FRONTMATTER_INIT                                                    \
+  { NULL, NULL, 0, 0 }
 
 /** Splits 'src' (the whole file 'path') at its '---' fences and parses the
  * YAML between them. Returns 0, or WS_EINVALID after adding an error to
  * 'diag' (unclosed fence, invalid YAML, not a mapping, an alias, too deep).
  * On success release 'out' with ws_frontmatter_release. */
-int ws_frontmatter_parse(ws_frontmatter *out, const char *path,
-                         const char *src, size_t len, ws_diag *diag);
+int ws_frontmatter_parse(ws_frontmatter *out, const char *path, const char *src,
+                         size_t len, ws_diag *diag);
 /** Frees the data of 'fm'. */
 void ws_frontmatter_release(ws_frontmatter *fm);
 /** Parses a whole YAML document ('path' names it in diagnostics; lines are
  * counted from 'first_line'). Plain null/~/true/false and numbers are typed;
  * everything else is a string; dates stay strings. Aliases and anchors are
  * refused, duplicate keys are errors. An empty document gives an empty map.
- * Returns 0 with '*out' set (caller frees), or WS_EINVALID with a diagnostic. */
-int ws_yaml_load(ws_value **out, const char *path, const char *src,
-                 size_t len, unsigned first_line, ws_diag *diag);
+ * Returns 0 with '*out' set (caller frees), or WS_EINVALID with a diagnostic.
+ */
+int ws_yaml_load(ws_value **out, const char *path, const char *src, size_t len,
+                 unsigned first_line, ws_diag *diag);
 
 #endif

@@ -2,29 +2,24 @@
 
 #include <string.h>
 
-static unsigned be16(const unsigned char *p)
-{
+static unsigned be16(const unsigned char *p) {
   return (unsigned)p[0] << 8 | p[1];
 }
 
-static unsigned be32(const unsigned char *p)
-{
+static unsigned be32(const unsigned char *p) {
   return (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 |
          p[3];
 }
 
-static unsigned le16(const unsigned char *p)
-{
+static unsigned le16(const unsigned char *p) {
   return (unsigned)p[1] << 8 | p[0];
 }
 
-static unsigned le24(const unsigned char *p)
-{
+static unsigned le24(const unsigned char *p) {
   return (unsigned)p[2] << 16 | (unsigned)p[1] << 8 | p[0];
 }
 
-static ws_image_info png(const unsigned char *d, size_t len)
-{
+static ws_image_info png(const unsigned char *d, size_t len) {
   ws_image_info info = {WS_IMAGE_PNG, 0, 0};
   if (len >= 24 && memcmp(d + 12, "IHDR", 4) == 0) {
     info.width = be32(d + 16);
@@ -34,8 +29,7 @@ static ws_image_info png(const unsigned char *d, size_t len)
 }
 
 /* Walks the JPEG markers to the first start-of-frame, which holds the size. */
-static ws_image_info jpeg(const unsigned char *d, size_t len)
-{
+static ws_image_info jpeg(const unsigned char *d, size_t len) {
   ws_image_info info = {WS_IMAGE_JPEG, 0, 0};
   size_t i = 2;
   while (i + 4 <= len) {
@@ -67,8 +61,7 @@ static ws_image_info jpeg(const unsigned char *d, size_t len)
   return info;
 }
 
-static ws_image_info webp(const unsigned char *d, size_t len)
-{
+static ws_image_info webp(const unsigned char *d, size_t len) {
   ws_image_info info = {WS_IMAGE_WEBP, 0, 0};
   if (len < 30)
     return info;
@@ -88,8 +81,7 @@ static ws_image_info webp(const unsigned char *d, size_t len)
   return info;
 }
 
-ws_image_info ws_image_probe(const unsigned char *data, size_t len)
-{
+ws_image_info ws_image_probe(const unsigned char *data, size_t len) {
   static const unsigned char png_sig[8] = {0x89, 'P',  'N',  'G',
                                            '\r', '\n', 0x1a, '\n'};
   ws_image_info none = {WS_IMAGE_UNKNOWN, 0, 0};
@@ -103,8 +95,7 @@ ws_image_info ws_image_probe(const unsigned char *data, size_t len)
   return none;
 }
 
-const char *ws_image_ext(ws_image_type type)
-{
+const char *ws_image_ext(ws_image_type type) {
   switch (type) {
   case WS_IMAGE_PNG:
     return "png";

@@ -9,11 +9,11 @@
 #include "xalloc.h"
 
 /* Smart punctuation makes quotes and dashes typographic, which suits pages
- * about people; VALIDATE_UTF8 replaces invalid bytes. Never CMARK_OPT_UNSAFE. */
+ * about people; VALIDATE_UTF8 replaces invalid bytes. Never CMARK_OPT_UNSAFE.
+ */
 static const int options = CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_SMART;
 
-static void collect_text(ws_str *out, cmark_node *node)
-{
+static void collect_text(ws_str *out, cmark_node *node) {
   cmark_iter *it = cmark_iter_new(node);
   cmark_event_type ev;
   while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
@@ -36,15 +36,13 @@ static void collect_text(ws_str *out, cmark_node *node)
   cmark_iter_free(it);
 }
 
-static char *heading_text(cmark_node *h)
-{
+static char *heading_text(cmark_node *h) {
   ws_str s = WS_STR_INIT;
   collect_text(&s, h);
   return ws_str_detach(&s);
 }
 
-static cmark_node *first_paragraph_after(cmark_node *n)
-{
+static cmark_node *first_paragraph_after(cmark_node *n) {
   for (; n; n = cmark_node_next(n)) {
     if (cmark_node_get_type(n) == CMARK_NODE_PARAGRAPH)
       return n;
@@ -54,8 +52,7 @@ static cmark_node *first_paragraph_after(cmark_node *n)
   return NULL;
 }
 
-static void read_structure(ws_markdown *md, cmark_node *doc)
-{
+static void read_structure(ws_markdown *md, cmark_node *doc) {
   cmark_node *summary = NULL, *first = NULL;
   size_t cap = 0;
   for (cmark_node *n = cmark_node_first_child(doc); n; n = cmark_node_next(n)) {
@@ -79,8 +76,7 @@ static void read_structure(ws_markdown *md, cmark_node *doc)
   md->summary = ws_str_detach(&s);
 }
 
-void ws_markdown_render(ws_markdown *out, const char *src, size_t len)
-{
+void ws_markdown_render(ws_markdown *out, const char *src, size_t len) {
   *out = (ws_markdown)WS_MARKDOWN_INIT;
   cmark_node *doc = cmark_parse_document(src, len, options);
   out->html = cmark_render_html(doc, options);
@@ -88,8 +84,7 @@ void ws_markdown_render(ws_markdown *out, const char *src, size_t len)
   cmark_node_free(doc);
 }
 
-void ws_markdown_release(ws_markdown *md)
-{
+void ws_markdown_release(ws_markdown *md) {
   free(md->html);
   free(md->summary);
   for (size_t i = 0; i < md->nsections; i++)

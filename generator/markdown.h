@@ -17,7 +17,8 @@ typedef struct {
   size_t nsections;
 } ws_markdown;
 
-#define WS_MARKDOWN_INIT {NULL, NULL, NULL, 0}
+#define WS_MARKDOWN_INIT                                                       \
+  { NULL, NULL, NULL, 0 }
 
 /** Renders 'len' bytes of Markdown 'src' into 'out'. Cannot fail; release
  * 'out' with ws_markdown_release. */

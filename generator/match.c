@@ -25,58 +25,104 @@
 static const struct {
   const char *name;
   int minutes;
-} zones[] = {
-    {"Africa/Abidjan", 0},          {"Africa/Accra", 0},
-    {"Africa/Addis_Ababa", 180},    {"Africa/Algiers", 60},
-    {"Africa/Cairo", 120},          {"Africa/Casablanca", 60},
-    {"Africa/Dar_es_Salaam", 180},  {"Africa/Johannesburg", 120},
-    {"Africa/Kampala", 180},        {"Africa/Kigali", 120},
-    {"Africa/Kinshasa", 60},        {"Africa/Lagos", 60},
-    {"Africa/Nairobi", 180},        {"Africa/Tunis", 60},
-    {"America/Anchorage", -540},    {"America/Argentina/Buenos_Aires", -180},
-    {"America/Bogota", -300},       {"America/Caracas", -240},
-    {"America/Chicago", -360},      {"America/Denver", -420},
-    {"America/Edmonton", -420},     {"America/Halifax", -240},
-    {"America/Lima", -300},         {"America/Los_Angeles", -480},
-    {"America/Mexico_City", -360},  {"America/Montevideo", -180},
-    {"America/New_York", -300},     {"America/Phoenix", -420},
-    {"America/Santiago", -240},     {"America/Sao_Paulo", -180},
-    {"America/St_Johns", -210},     {"America/Toronto", -300},
-    {"America/Vancouver", -480},    {"America/Winnipeg", -360},
-    {"Asia/Almaty", 300},           {"Asia/Amman", 180},
-    {"Asia/Baghdad", 180},          {"Asia/Bangkok", 420},
-    {"Asia/Beirut", 120},           {"Asia/Colombo", 330},
-    {"Asia/Dhaka", 360},            {"Asia/Dubai", 240},
-    {"Asia/Ho_Chi_Minh", 420},      {"Asia/Hong_Kong", 480},
-    {"Asia/Jakarta", 420},          {"Asia/Jerusalem", 120},
-    {"Asia/Karachi", 300},          {"Asia/Kathmandu", 345},
-    {"Asia/Kolkata", 330},          {"Asia/Kuala_Lumpur", 480},
-    {"Asia/Manila", 480},           {"Asia/Riyadh", 180},
-    {"Asia/Seoul", 540},            {"Asia/Shanghai", 480},
-    {"Asia/Singapore", 480},        {"Asia/Taipei", 480},
-    {"Asia/Tashkent", 300},         {"Asia/Tehran", 210},
-    {"Asia/Tokyo", 540},            {"Asia/Yangon", 390},
-    {"Atlantic/Reykjavik", 0},      {"Australia/Adelaide", 570},
-    {"Australia/Brisbane", 600},    {"Australia/Melbourne", 600},
-    {"Australia/Perth", 480},       {"Australia/Sydney", 600},
-    {"Etc/UTC", 0},                 {"Europe/Amsterdam", 60},
-    {"Europe/Athens", 120},         {"Europe/Belgrade", 60},
-    {"Europe/Berlin", 60},          {"Europe/Brussels", 60},
-    {"Europe/Bucharest", 120},      {"Europe/Budapest", 60},
-    {"Europe/Copenhagen", 60},      {"Europe/Dublin", 0},
-    {"Europe/Helsinki", 120},       {"Europe/Istanbul", 180},
-    {"Europe/Kiev", 120},           {"Europe/Kyiv", 120},
-    {"Europe/Lisbon", 0},           {"Europe/London", 0},
-    {"Europe/Madrid", 60},          {"Europe/Moscow", 180},
-    {"Europe/Oslo", 60},            {"Europe/Paris", 60},
-    {"Europe/Prague", 60},          {"Europe/Rome", 60},
-    {"Europe/Stockholm", 60},       {"Europe/Vienna", 60},
-    {"Europe/Warsaw", 60},          {"Europe/Zurich", 60},
-    {"GMT", 0},                     {"Pacific/Auckland", 720},
-    {"Pacific/Honolulu", -600},     {"UTC", 0}};
+} zones[] = {{"Africa/Abidjan", 0},
+             {"Africa/Accra", 0},
+             {"Africa/Addis_Ababa", 180},
+             {"Africa/Algiers", 60},
+             {"Africa/Cairo", 120},
+             {"Africa/Casablanca", 60},
+             {"Africa/Dar_es_Salaam", 180},
+             {"Africa/Johannesburg", 120},
+             {"Africa/Kampala", 180},
+             {"Africa/Kigali", 120},
+             {"Africa/Kinshasa", 60},
+             {"Africa/Lagos", 60},
+             {"Africa/Nairobi", 180},
+             {"Africa/Tunis", 60},
+             {"America/Anchorage", -540},
+             {"America/Argentina/Buenos_Aires", -180},
+             {"America/Bogota", -300},
+             {"America/Caracas", -240},
+             {"America/Chicago", -360},
+             {"America/Denver", -420},
+             {"America/Edmonton", -420},
+             {"America/Halifax", -240},
+             {"America/Lima", -300},
+             {"America/Los_Angeles", -480},
+             {"America/Mexico_City", -360},
+             {"America/Montevideo", -180},
+             {"America/New_York", -300},
+             {"America/Phoenix", -420},
+             {"America/Santiago", -240},
+             {"America/Sao_Paulo", -180},
+             {"America/St_Johns", -210},
+             {"America/Toronto", -300},
+             {"America/Vancouver", -480},
+             {"America/Winnipeg", -360},
+             {"Asia/Almaty", 300},
+             {"Asia/Amman", 180},
+             {"Asia/Baghdad", 180},
+             {"Asia/Bangkok", 420},
+             {"Asia/Beirut", 120},
+             {"Asia/Colombo", 330},
+             {"Asia/Dhaka", 360},
+             {"Asia/Dubai", 240},
+             {"Asia/Ho_Chi_Minh", 420},
+             {"Asia/Hong_Kong", 480},
+             {"Asia/Jakarta", 420},
+             {"Asia/Jerusalem", 120},
+             {"Asia/Karachi", 300},
+             {"Asia/Kathmandu", 345},
+             {"Asia/Kolkata", 330},
+             {"Asia/Kuala_Lumpur", 480},
+             {"Asia/Manila", 480},
+             {"Asia/Riyadh", 180},
+             {"Asia/Seoul", 540},
+             {"Asia/Shanghai", 480},
+             {"Asia/Singapore", 480},
+             {"Asia/Taipei", 480},
+             {"Asia/Tashkent", 300},
+             {"Asia/Tehran", 210},
+             {"Asia/Tokyo", 540},
+             {"Asia/Yangon", 390},
+             {"Atlantic/Reykjavik", 0},
+             {"Australia/Adelaide", 570},
+             {"Australia/Brisbane", 600},
+             {"Australia/Melbourne", 600},
+             {"Australia/Perth", 480},
+             {"Australia/Sydney", 600},
+             {"Etc/UTC", 0},
+             {"Europe/Amsterdam", 60},
+             {"Europe/Athens", 120},
+             {"Europe/Belgrade", 60},
+             {"Europe/Berlin", 60},
+             {"Europe/Brussels", 60},
+             {"Europe/Bucharest", 120},
+             {"Europe/Budapest", 60},
+             {"Europe/Copenhagen", 60},
+             {"Europe/Dublin", 0},
+             {"Europe/Helsinki", 120},
+             {"Europe/Istanbul", 180},
+             {"Europe/Kiev", 120},
+             {"Europe/Kyiv", 120},
+             {"Europe/Lisbon", 0},
+             {"Europe/London", 0},
+             {"Europe/Madrid", 60},
+             {"Europe/Moscow", 180},
+             {"Europe/Oslo", 60},
+             {"Europe/Paris", 60},
+             {"Europe/Prague", 60},
+             {"Europe/Rome", 60},
+             {"Europe/Stockholm", 60},
+             {"Europe/Vienna", 60},
+             {"Europe/Warsaw", 60},
+             {"Europe/Zurich", 60},
+             {"GMT", 0},
+             {"Pacific/Auckland", 720},
+             {"Pacific/Honolulu", -600},
+             {"UTC", 0}};
 
-bool ws_match_tz_offset(const char *tz, int *out)
-{
+bool ws_match_tz_offset(const char *tz, int *out) {
   for (size_t i = 0; tz && i < sizeof(zones) / sizeof(zones[0]); i++)
     if (strcasecmp(zones[i].name, tz) == 0) {
       *out = zones[i].minutes;
@@ -103,12 +149,12 @@ typedef struct {
   ws_profile *const *people;
   size_t n;
   traits *tr;
-  size_t *order; /* person indices by slug: every tie is broken by slug */
-  size_t *rank;  /* position of each person in 'order' */
-  int *tz;              /* minutes, or INT_MIN */
-  int *level;           /* -1 when not given */
-  id_lists interest;    /* learning + seeking topics */
-  id_lists expertise;   /* strengths + offering topics */
+  size_t *order;      /* person indices by slug: every tie is broken by slug */
+  size_t *rank;       /* position of each person in 'order' */
+  int *tz;            /* minutes, or INT_MIN */
+  int *level;         /* -1 when not given */
+  id_lists interest;  /* learning + seeking topics */
+  id_lists expertise; /* strengths + offering topics */
   char **labels, **slugs; /* per topic id */
   size_t ntopics;
   size_t *offerers[WS_MENTOR__COUNT]; /* by slug */
@@ -128,8 +174,7 @@ typedef struct {
 } entries;
 
 static void entry_add(entries *e, const char *label, size_t person,
-                      unsigned kind)
-{
+                      unsigned kind) {
   if (!label || !*label)
     return;
   if (e->len == e->cap) {
@@ -139,8 +184,7 @@ static void entry_add(entries *e, const char *label, size_t person,
   e->items[e->len++] = (entry){ws_slugify(label), label, person, kind};
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
+static int cmp_entry(const void *a, const void *b) {
   const entry *x = a, *y = b;
   int c = strcmp(x->slug, y->slug);
   if (!c)
@@ -155,8 +199,7 @@ static int cmp_entry(const void *a, const void *b)
 /* Sorts 'e' and numbers its distinct slugs in slug order, writing each
  * entry's id into 'ids'; returns how many there are. When 'labels' is given,
  * each id gets its most common spelling (ties: the smallest). */
-static size_t intern(entries *e, size_t *ids, char ***labels, char ***slugs)
-{
+static size_t intern(entries *e, size_t *ids, char ***labels, char ***slugs) {
   size_t nid = 0;
   if (e->len)
     qsort(e->items, e->len, sizeof(entry), cmp_entry);
@@ -186,16 +229,14 @@ static size_t intern(entries *e, size_t *ids, char ***labels, char ***slugs)
   return nid;
 }
 
-static void entries_release(entries *e)
-{
+static void entries_release(entries *e) {
   for (size_t i = 0; i < e->len; i++)
     free(e->items[i].slug);
   free(e->items);
 }
 
 /* One id per person from a single field (team, location). */
-static void person_ids(world *w, size_t *out, size_t field)
-{
+static void person_ids(world *w, size_t *out, size_t field) {
   entries e = {0};
   for (size_t i = 0; i < w->n; i++) {
     out[i] = NONE;
@@ -210,16 +251,14 @@ static void person_ids(world *w, size_t *out, size_t field)
 }
 
 static void add_list(entries *e, const ws_strlist *l, size_t person,
-                     unsigned kind)
-{
+                     unsigned kind) {
   for (size_t k = 0; k < l->len; k++)
     entry_add(e, l->items[k], person, kind);
 }
 
 /* Fills one id_lists per kind; entries are in id order, so every list comes
  * out sorted and duplicates are neighbours. */
-static void topic_lists(world *w)
-{
+static void topic_lists(world *w) {
   entries e = {0};
   for (size_t i = 0; i < w->n; i++) {
     const ws_profile *p = w->people[i];
@@ -257,14 +296,12 @@ typedef struct {
   size_t person;
 } by_slug;
 
-static int cmp_by_slug(const void *a, const void *b)
-{
+static int cmp_by_slug(const void *a, const void *b) {
   return strcmp(((const by_slug *)a)->slug, ((const by_slug *)b)->slug);
 }
 
 /* Slugs are unique file names, so this order is total. */
-static void sort_by_slug(world *w)
-{
+static void sort_by_slug(world *w) {
   by_slug *tmp = ws_xcalloc(w->n ? w->n : 1, sizeof(by_slug));
   for (size_t i = 0; i < w->n; i++)
     tmp[i] = (by_slug){w->people[i]->slug, i};
@@ -277,8 +314,7 @@ static void sort_by_slug(world *w)
   free(tmp);
 }
 
-static void world_init(world *w, ws_profile *const *people, size_t n)
-{
+static void world_init(world *w, ws_profile *const *people, size_t n) {
   memset(w, 0, sizeof(*w));
   w->people = people;
   w->n = n;
@@ -295,9 +331,8 @@ static void world_init(world *w, ws_profile *const *people, size_t n)
   person_ids(w, place, 1);
   for (size_t i = 0; i < n; i++) {
     const ws_profile *p = people[i];
-    w->tr[i] = (traits){team[i],       place[i],   p->offer_types,
-                        p->formats,    p->modes,   p->capacity,
-                        p->cross_team};
+    w->tr[i] = (traits){team[i],  place[i],    p->offer_types, p->formats,
+                        p->modes, p->capacity, p->cross_team};
     if (!ws_match_tz_offset(p->timezone, &w->tz[i]))
       w->tz[i] = INT_MIN;
     const ws_value *lv = ws_value_get(p->data, "level");
@@ -319,8 +354,7 @@ static void world_init(world *w, ws_profile *const *people, size_t n)
   }
 }
 
-static void world_release(world *w)
-{
+static void world_release(world *w) {
   free(w->order);
   free(w->rank);
   free(w->tr);
@@ -345,27 +379,23 @@ static void world_release(world *w)
 /* --- rules and score --- */
 
 /* In person needs the same place; "same" compares like tags do. */
-static bool same_place(const world *w, size_t a, size_t b)
-{
+static bool same_place(const world *w, size_t a, size_t b) {
   return w->tr[a].place != NONE && w->tr[a].place == w->tr[b].place;
 }
 
-static unsigned usable_modes(const world *w, size_t s, size_t m)
-{
+static unsigned usable_modes(const world *w, size_t s, size_t m) {
   unsigned modes = w->tr[s].modes & w->tr[m].modes;
   if (!same_place(w, s, m))
     modes &= ~(unsigned)WS_MODE_IN_PERSON;
   return modes;
 }
 
-static bool same_team(const world *w, size_t a, size_t b)
-{
+static bool same_team(const world *w, size_t a, size_t b) {
   return w->tr[a].team != NONE && w->tr[a].team == w->tr[b].team;
 }
 
 /* Whether 'm' may mentor 's' as 't' (capacity aside). */
-static bool compatible(const world *w, size_t s, unsigned t, size_t m)
-{
+static bool compatible(const world *w, size_t s, unsigned t, size_t m) {
   const traits *a = &w->tr[s], *b = &w->tr[m];
   if (s == m || !(b->offer & (1u << t)) || !(a->formats & b->formats))
     return false;
@@ -377,8 +407,7 @@ static bool compatible(const world *w, size_t s, unsigned t, size_t m)
 /* Calls 'fn' for each topic 's' wants to learn and 'm' knows. */
 static size_t shared_topics(const world *w, size_t s, size_t m,
                             void (*fn)(const world *, size_t, void *),
-                            void *payload)
-{
+                            void *payload) {
   const size_t *a = w->interest.ids + w->interest.off[s];
   const size_t *b = w->expertise.ids + w->expertise.off[m];
   size_t na = w->interest.len[s], nb = w->expertise.len[m], i = 0, j = 0, n = 0;
@@ -399,20 +428,17 @@ static size_t shared_topics(const world *w, size_t s, size_t m,
 }
 
 /* Minutes between the two zones on the clock face, or -1 if unknown. */
-static int tz_distance(const world *w, size_t a, size_t b)
-{
+static int tz_distance(const world *w, size_t a, size_t b) {
   if (w->tz[a] == INT_MIN || w->tz[b] == INT_MIN)
     return -1;
   int d = abs(w->tz[a] - w->tz[b]);
   return d > 720 ? 1440 - d : d;
 }
 
-static int pair_score(const world *w, size_t s, size_t m)
-{
+static int pair_score(const world *w, size_t s, size_t m) {
   size_t shared = shared_topics(w, s, m, NULL, NULL);
-  int score = WS_MATCH_W_TOPIC * (int)(shared < WS_MATCH_TOPIC_CAP
-                                           ? shared
-                                           : WS_MATCH_TOPIC_CAP);
+  int score = WS_MATCH_W_TOPIC *
+              (int)(shared < WS_MATCH_TOPIC_CAP ? shared : WS_MATCH_TOPIC_CAP);
   if (w->tr[s].team != NONE && w->tr[m].team != NONE && !same_team(w, s, m))
     score += WS_MATCH_W_CROSS_TEAM;
   int d = tz_distance(w, s, m);
@@ -431,17 +457,16 @@ typedef struct {
 
 typedef struct {
   size_t nunits;
-  size_t *seeker;  /* person of each unit */
-  unsigned *type;  /* sought type of each unit */
-  size_t *first;   /* first unit of each person (by person), or NONE */
-  bool *full;      /* unit keeps every candidate, not only the best */
-  bool *redo;      /* unit was widened since its list was made */
-  size_t *assign;  /* mentor person of each unit, or NONE */
-  size_t *load;    /* mentees per person */
+  size_t *seeker; /* person of each unit */
+  unsigned *type; /* sought type of each unit */
+  size_t *first;  /* first unit of each person (by person), or NONE */
+  bool *full;     /* unit keeps every candidate, not only the best */
+  bool *redo;     /* unit was widened since its list was made */
+  size_t *assign; /* mentor person of each unit, or NONE */
+  size_t *load;   /* mentees per person */
 } demand;
 
-static void demand_init(demand *d, const world *w)
-{
+static void demand_init(demand *d, const world *w) {
   size_t n = 0, cap = 16;
   memset(d, 0, sizeof(*d));
   d->seeker = ws_xmalloc(cap * sizeof(size_t));
@@ -471,8 +496,7 @@ static void demand_init(demand *d, const world *w)
   d->load = ws_xcalloc(w->n ? w->n : 1, sizeof(size_t));
 }
 
-static void demand_release(demand *d)
-{
+static void demand_release(demand *d) {
   free(d->seeker);
   free(d->type);
   free(d->first);
@@ -482,8 +506,7 @@ static void demand_release(demand *d)
   free(d->load);
 }
 
-static int cmp_cand(const void *a, const void *b)
-{
+static int cmp_cand(const void *a, const void *b) {
   const cand *x = a, *y = b;
   if (x->score != y->score)
     return x->score > y->score ? -1 : 1;
@@ -496,8 +519,7 @@ typedef struct {
   size_t *off; /* unit u: items[off[u] .. off[u + 1]) */
 } cand_pool;
 
-static void pool_push(cand_pool *p, cand c)
-{
+static void pool_push(cand_pool *p, cand c) {
   if (p->len == p->cap) {
     p->cap = p->cap ? p->cap * 2 : 1024;
     p->items = ws_xreallocarray(p->items, p->cap, sizeof(cand));
@@ -511,8 +533,8 @@ static void pool_push(cand_pool *p, cand c)
  * the flow would have no room to match everyone. A counting pass over the
  * small score range finds the cut; candidates are scanned by slug, so ties
  * at the cut go to the first slugs. */
-static void keep_best(cand_pool *p, size_t start, size_t salt, cand_pool *rest)
-{
+static void keep_best(cand_pool *p, size_t start, size_t salt,
+                      cand_pool *rest) {
   size_t n = p->len - start, hist[SCORE_MAX - SCORE_MIN + 1] = {0};
   if (n <= WS_MATCH_CANDIDATES + WS_MATCH_SPREAD_CANDIDATES)
     return;
@@ -545,8 +567,7 @@ static void keep_best(cand_pool *p, size_t start, size_t salt, cand_pool *rest)
  * only units whose list was widened ('redo') are scanned again; the rest
  * are copied from 'prev'. */
 static void build_candidates(cand_pool *p, const world *w, const demand *d,
-                             const cand_pool *prev, const bool *redo)
-{
+                             const cand_pool *prev, const bool *redo) {
   cand_pool rest = {0};
   p->len = 0;
   p->off = ws_xreallocarray(p->off, d->nunits + 1, sizeof(size_t));
@@ -590,14 +611,13 @@ typedef struct {
   arc *arcs;
   size_t *start; /* CSR: edges of node v are edges[start[v] .. start[v+1]) */
   edge *edges;
-  size_t *pos;   /* forward edge of each arc */
+  size_t *pos;         /* forward edge of each arc */
   size_t *node_person; /* mentor nodes: the person; pair nodes: the mentor */
 } graph;
 
 enum { SRC = 0, SINK = 1 };
 
-static uint32_t node_new(graph *g, size_t person)
-{
+static uint32_t node_new(graph *g, size_t person) {
   g->node_person =
       ws_xreallocarray(g->node_person, g->nnodes + 1, sizeof(size_t));
   g->node_person[g->nnodes] = person;
@@ -605,8 +625,7 @@ static uint32_t node_new(graph *g, size_t person)
   return (uint32_t)g->nnodes++;
 }
 
-static void arc_add(graph *g, uint32_t from, uint32_t to, int cost)
-{
+static void arc_add(graph *g, uint32_t from, uint32_t to, int cost) {
   if (g->narcs == g->arc_cap) {
     g->arc_cap = g->arc_cap ? g->arc_cap * 2 : 1024;
     g->arcs = ws_xreallocarray(g->arcs, g->arc_cap, sizeof(arc));
@@ -616,8 +635,7 @@ static void arc_add(graph *g, uint32_t from, uint32_t to, int cost)
 
 /* Lays the arcs out as adjacency arrays, each node's edges in the order
  * its arcs were added: that order is the tie-break between equal paths. */
-static void graph_finish(graph *g)
-{
+static void graph_finish(graph *g) {
   size_t n = g->nnodes;
   g->start = ws_xcalloc(n + 2, sizeof(size_t));
   g->edges = ws_xcalloc(g->narcs * 2 + 1, sizeof(edge));
@@ -638,8 +656,7 @@ static void graph_finish(graph *g)
   }
 }
 
-static void graph_release(graph *g)
-{
+static void graph_release(graph *g) {
   free(g->arcs);
   free(g->start);
   free(g->edges);
@@ -657,13 +674,11 @@ typedef struct {
   size_t len, cap;
 } heap;
 
-static bool heap_less(heap_item a, heap_item b)
-{
+static bool heap_less(heap_item a, heap_item b) {
   return a.d < b.d || (a.d == b.d && a.v < b.v);
 }
 
-static void heap_push(heap *h, heap_item it)
-{
+static void heap_push(heap *h, heap_item it) {
   if (h->len == h->cap) {
     h->cap = h->cap ? h->cap * 2 : 256;
     h->items = ws_xreallocarray(h->items, h->cap, sizeof(heap_item));
@@ -676,8 +691,7 @@ static void heap_push(heap *h, heap_item it)
   h->items[i] = it;
 }
 
-static heap_item heap_pop(heap *h)
-{
+static heap_item heap_pop(heap *h) {
   heap_item top = h->items[0], last = h->items[--h->len];
   size_t i = 0;
   for (;;) {
@@ -703,18 +717,17 @@ typedef struct {
   long *level;
   size_t *it, *stack;
   size_t *settled, phase; /* settled[v] == phase: v was settled this phase */
+  bool whole; /* ignore the settled region (a phase that found nothing) */
 } flow;
 
-static long long reduced(const flow *f, uint32_t u, const edge *e)
-{
+static long long reduced(const flow *f, uint32_t u, const edge *e) {
   return e->cost + f->pot[u] - f->pot[e->to];
 }
 
 /* Dijkstra on reduced costs, stopped past the sink's distance; then every
  * potential moves by min(dist, dist(sink)), which keeps reduced costs
  * non-negative and makes every shortest path to the sink cost 0. */
-static bool shortest_paths(flow *f)
-{
+static bool shortest_paths(flow *f) {
   graph *g = f->g;
   for (size_t v = 0; v < g->nnodes; v++)
     f->dist[v] = LLONG_MAX;
@@ -751,14 +764,13 @@ static bool shortest_paths(flow *f)
  * region holds the path Dijkstra found; skipping the rest (mostly seekers
  * nobody can take) keeps passes short, and what they miss the next phase
  * finds at the same distance. */
-static bool usable(const flow *f, uint32_t u, const edge *e)
-{
-  return e->cap > 0 && f->settled[e->to] == f->phase && reduced(f, u, e) == 0;
+static bool usable(const flow *f, uint32_t u, const edge *e) {
+  return e->cap > 0 && (f->whole || f->settled[e->to] == f->phase) &&
+         reduced(f, u, e) == 0;
 }
 
 /* Breadth-first levels over the zero-reduced-cost edges (Dinic). */
-static bool levels(flow *f)
-{
+static bool levels(flow *f) {
   graph *g = f->g;
   size_t head = 0, tail = 0;
   for (size_t v = 0; v < g->nnodes; v++)
@@ -784,8 +796,7 @@ static bool levels(flow *f)
 /* Pushes unit flows along admissible level paths until none is left; an
  * explicit stack instead of recursion, since chains of re-assignments can
  * be as long as the team. Every capacity is 1. */
-static size_t blocking_flow(flow *f)
-{
+static size_t blocking_flow(flow *f) {
   graph *g = f->g;
   size_t pushed = 0, depth = 0;
   uint32_t v = SRC;
@@ -824,9 +835,8 @@ static size_t blocking_flow(flow *f)
   }
 }
 
-static void min_cost_flow(graph *g)
-{
-  flow f = {g, NULL, NULL, {NULL, 0, 0}, NULL, NULL, NULL, NULL, 0};
+static void min_cost_flow(graph *g) {
+  flow f = {g, NULL, NULL, {NULL, 0, 0}, NULL, NULL, NULL, NULL, 0, false};
   size_t n = g->nnodes;
   f.pot = ws_xcalloc(n, sizeof(long long));
   f.dist = ws_xcalloc(n, sizeof(long long));
@@ -835,9 +845,23 @@ static void min_cost_flow(graph *g)
   f.stack = ws_xcalloc(n + 1, sizeof(size_t));
   f.settled = ws_xcalloc(n, sizeof(size_t));
   /* Costs start non-negative, so zero potentials are feasible. */
-  for (f.phase = 1; shortest_paths(&f); f.phase++)
-    while (levels(&f))
-      blocking_flow(&f);
+  /* Every phase must push at least one unit, or the loop would never end:
+   * if the settled region hides the path Dijkstra found, the phase is tried
+   * again on the whole graph, and a phase that still pushes nothing ends the
+   * search rather than spinning. */
+  for (f.phase = 1; shortest_paths(&f); f.phase++) {
+    size_t pushed = 0, got;
+    f.whole = false;
+    while (levels(&f) && (got = blocking_flow(&f)) > 0)
+      pushed += got;
+    if (pushed == 0) {
+      f.whole = true;
+      while (levels(&f) && (got = blocking_flow(&f)) > 0)
+        pushed += got;
+    }
+    if (pushed == 0)
+      break;
+  }
   free(f.pot);
   free(f.dist);
   free(f.level);
@@ -852,8 +876,7 @@ static void min_cost_flow(graph *g)
  * of the seeker's types, so that they mentor the seeker at most once. The
  * k-th mentee of a mentor costs WS_MATCH_W_SPREAD * (k - 1) more. */
 static void build_graph(graph *g, const world *w, const demand *d,
-                        const cand_pool *p, size_t *unit_arc)
-{
+                        const cand_pool *p, size_t *unit_arc) {
   size_t *mnode = ws_xcalloc(w->n ? w->n : 1, sizeof(size_t));
   size_t *stamp = ws_xcalloc(w->n ? w->n : 1, sizeof(size_t));
   size_t *count = ws_xcalloc(w->n ? w->n : 1, sizeof(size_t));
@@ -919,8 +942,7 @@ static void build_graph(graph *g, const world *w, const demand *d,
 
 /* --- rounds: candidates, flow, and widening where it falls short --- */
 
-static void run_flow(const world *w, demand *d, cand_pool *p, bool first)
-{
+static void run_flow(const world *w, demand *d, cand_pool *p, bool first) {
   graph g = {0};
   cand_pool prev = *p;
   size_t *unit_arc = ws_xcalloc(2 * d->nunits + 1, sizeof(size_t));
@@ -947,8 +969,7 @@ static void run_flow(const world *w, demand *d, cand_pool *p, bool first)
 }
 
 /* The unit of seeker 's' other than 'u' that has mentor 'm', or NONE. */
-static size_t sibling_with(const demand *d, size_t s, size_t u, size_t m)
-{
+static size_t sibling_with(const demand *d, size_t s, size_t u, size_t m) {
   for (size_t v = d->first[s]; v < d->nunits && d->seeker[v] == s; v++)
     if (v != u && d->assign[v] == m)
       return v;
@@ -960,13 +981,12 @@ typedef struct {
   bool *seen_unit, *seen_mentor;
   size_t *moff, *mlist; /* units of each mentor: mlist[moff[m] ..] */
   size_t *fill;
-  size_t *hits, nhits;  /* last units of paths that end at a free mentor */
+  size_t *hits, nhits; /* last units of paths that end at a free mentor */
   size_t *hit_mentor;
-  size_t *stamp;        /* per seeker: the pass that moved it */
+  size_t *stamp; /* per seeker: the pass that moved it */
 } search;
 
-static void visit(search *q, size_t v, size_t from)
-{
+static void visit(search *q, size_t v, size_t from) {
   if (q->seen_unit[v])
     return;
   q->seen_unit[v] = true;
@@ -974,8 +994,7 @@ static void visit(search *q, size_t v, size_t from)
   q->queue[q->tail++] = v;
 }
 
-static void search_reset(search *q, const world *w, const demand *d)
-{
+static void search_reset(search *q, const world *w, const demand *d) {
   size_t nu = d->nunits;
   memset(q->moff, 0, (w->n + 1) * sizeof(size_t));
   memset(q->seen_unit, 0, (nu ? nu : 1) * sizeof(bool));
@@ -994,8 +1013,7 @@ static void search_reset(search *q, const world *w, const demand *d)
 
 /* One breadth-first search of the whole network (every compatible mentor,
  * not only the candidates kept) from all unmatched units at once. */
-static void search_paths(search *q, const world *w, const demand *d)
-{
+static void search_paths(search *q, const world *w, const demand *d) {
   search_reset(q, w, d);
   for (size_t u = 0; u < d->nunits; u++)
     if (d->assign[u] == NONE)
@@ -1035,8 +1053,7 @@ static void search_paths(search *q, const world *w, const demand *d)
  * one gives up, unless an earlier path of this pass touched one of its
  * seekers or filled its mentor. Marks the units for widening. */
 static bool augment(search *q, const world *w, demand *d, size_t h,
-                    size_t pass)
-{
+                    size_t pass) {
   size_t m = q->hit_mentor[h];
   if (d->load[m] >= w->tr[m].capacity)
     return false;
@@ -1062,8 +1079,7 @@ static bool augment(search *q, const world *w, demand *d, size_t h,
  * flow can match as many units; returns whether any were widened. When a
  * round has no path, no assignment matches more units (Berge's theorem):
  * keeping few candidates never costs anyone a match. */
-static bool widen(const world *w, demand *d)
-{
+static bool widen(const world *w, demand *d) {
   size_t nu = d->nunits ? d->nunits : 1, n = w->n ? w->n : 1;
   search q = {ws_xcalloc(nu, sizeof(size_t)),
               ws_xcalloc(nu, sizeof(size_t)),
@@ -1103,21 +1119,18 @@ static bool widen(const world *w, demand *d)
 
 /* --- explanations --- */
 
-static void push_reason(ws_strlist *l, ws_str *s)
-{
+static void push_reason(ws_strlist *l, ws_str *s) {
   l->items = ws_xreallocarray(l->items, l->len + 1, sizeof(char *));
   l->items[l->len++] = ws_str_detach(s);
 }
 
-static void say_topic(const world *w, size_t id, void *payload)
-{
+static void say_topic(const world *w, size_t id, void *payload) {
   ws_str s = WS_STR_INIT;
   ws_str_printf(&s, "shares '%s'", w->labels[id]);
   push_reason(payload, &s);
 }
 
-static void say_how(ws_strlist *l, const world *w, size_t s, size_t m)
-{
+static void say_how(ws_strlist *l, const world *w, size_t s, size_t m) {
   static const char *const formats[] = {"", "one-on-one", "group",
                                         "one-on-one or group"};
   ws_str r = WS_STR_INIT;
@@ -1135,8 +1148,7 @@ static void say_how(ws_strlist *l, const world *w, size_t s, size_t m)
   push_reason(l, &r);
 }
 
-static void say_distance(ws_strlist *l, int d)
-{
+static void say_distance(ws_strlist *l, int d) {
   ws_str r = WS_STR_INIT;
   if (d < 0)
     return;
@@ -1150,12 +1162,11 @@ static void say_distance(ws_strlist *l, int d)
 }
 
 /* Reverse mentoring: the mentor joined later, or holds a lower level. */
-static bool say_reverse(ws_strlist *l, const world *w, size_t s, size_t m)
-{
+static bool say_reverse(ws_strlist *l, const world *w, size_t s, size_t m) {
   const ws_profile *a = w->people[s], *b = w->people[m];
   bool by_date = a->joined && b->joined && strcmp(b->joined, a->joined) > 0;
-  bool by_level = w->level[s] >= 0 && w->level[m] >= 0 &&
-                  w->level[m] < w->level[s];
+  bool by_level =
+      w->level[s] >= 0 && w->level[m] >= 0 && w->level[m] < w->level[s];
   ws_str r = WS_STR_INIT;
   if (!by_date && !by_level)
     return false;
@@ -1172,16 +1183,14 @@ static bool say_reverse(ws_strlist *l, const world *w, size_t s, size_t m)
   return true;
 }
 
-static void explain(ws_match_pair *p, const world *w)
-{
+static void explain(ws_match_pair *p, const world *w) {
   ws_str r = WS_STR_INIT;
   size_t s = p->mentee, m = p->mentor;
   ws_str_printf(&r, "offers %s", ws_mentor_type_name(p->type));
   push_reason(&p->reasons, &r);
   say_how(&p->reasons, w, s, m);
   shared_topics(w, s, m, say_topic, &p->reasons);
-  if (w->tr[s].team != NONE && w->tr[m].team != NONE &&
-      !same_team(w, s, m)) {
+  if (w->tr[s].team != NONE && w->tr[m].team != NONE && !same_team(w, s, m)) {
     ws_str_puts(&r, "other team");
     push_reason(&p->reasons, &r);
   }
@@ -1190,8 +1199,7 @@ static void explain(ws_match_pair *p, const world *w)
 }
 
 /* " virtually", " in person in Lagos", " virtually or in person in Lagos" */
-static void put_modes(ws_str *r, const ws_profile *a)
-{
+static void put_modes(ws_str *r, const ws_profile *a) {
   if (a->modes & WS_MODE_VIRTUAL)
     ws_str_puts(r, " virtually");
   if ((a->modes & WS_MODE_VIRTUAL) && (a->modes & WS_MODE_IN_PERSON))
@@ -1205,8 +1213,7 @@ static void put_modes(ws_str *r, const ws_profile *a)
 /* Names the first rule, in the order they are checked, that left no one;
  * or says that everyone who fits is taken. */
 static char *unmet_reason(const world *w, const demand *d, size_t s,
-                          unsigned t)
-{
+                          unsigned t) {
   const ws_profile *a = w->people[s];
   const char *tn = ws_mentor_type_name(t);
   size_t offer = 0, outside = 0, format = 0, fit = 0, full = 0;
@@ -1246,31 +1253,29 @@ static char *unmet_reason(const world *w, const demand *d, size_t s,
       put_modes(&r, a);
     ws_str_puts(&r, fit == 1 ? " is at capacity" : " are at capacity");
   } else {
-    ws_str_printf(&r, "everyone who offers '%s' and has room is already "
-                      "your mentor for another type",
+    ws_str_printf(&r,
+                  "everyone who offers '%s' and has room is already "
+                  "your mentor for another type",
                   tn);
   }
   return ws_str_detach(&r);
 }
 
-static int cmp_pair(const void *a, const void *b)
-{
+static int cmp_pair(const void *a, const void *b) {
   const ws_match_pair *x = a, *y = b;
   if (x->mentee != y->mentee)
     return x->mentee < y->mentee ? -1 : 1;
   return (int)x->type - (int)y->type;
 }
 
-static int cmp_unmet(const void *a, const void *b)
-{
+static int cmp_unmet(const void *a, const void *b) {
   const ws_match_unmet *x = a, *y = b;
   if (x->person != y->person)
     return x->person < y->person ? -1 : 1;
   return (int)x->type - (int)y->type;
 }
 
-static void collect(ws_match *out, const world *w, const demand *d)
-{
+static void collect(ws_match *out, const world *w, const demand *d) {
   size_t nu = d->nunits ? d->nunits : 1;
   out->pairs = ws_xcalloc(nu, sizeof(ws_match_pair));
   out->unmet = ws_xcalloc(nu, sizeof(ws_match_unmet));
@@ -1299,8 +1304,7 @@ typedef struct {
   size_t *off, *ids; /* people of topic t: ids[off[t] .. off[t + 1]) */
 } topic_people;
 
-static bool has_id(const id_lists *l, size_t p, size_t id)
-{
+static bool has_id(const id_lists *l, size_t p, size_t id) {
   const size_t *a = l->ids + l->off[p];
   size_t lo = 0, hi = l->len[p];
   while (lo < hi) {
@@ -1317,8 +1321,7 @@ static bool has_id(const id_lists *l, size_t p, size_t id)
 
 /* Who offers (kind 1) or only learns (kind 0) each topic, among the people
  * who chose the group format, in slug order. */
-static void index_topics(topic_people *tp, const world *w, unsigned kind)
-{
+static void index_topics(topic_people *tp, const world *w, unsigned kind) {
   const id_lists *l = kind ? &w->expertise : &w->interest;
   size_t *fill = ws_xcalloc(w->ntopics + 1, sizeof(size_t));
   tp->off = ws_xcalloc(w->ntopics + 2, sizeof(size_t));
@@ -1345,8 +1348,7 @@ static void index_topics(topic_people *tp, const world *w, unsigned kind)
 }
 
 static size_t unseated(const topic_people *tp, size_t t, const bool *seated,
-                       size_t *out)
-{
+                       size_t *out) {
   size_t n = 0;
   for (size_t k = tp->off[t]; k < tp->off[t + 1]; k++)
     if (!seated[tp->ids[k]]) {
@@ -1360,14 +1362,13 @@ static size_t unseated(const topic_people *tp, size_t t, const bool *seated,
 /* Seats the free offerers and learners of topic 't' in k circles, one
  * offerer each at least, dealt round-robin so sizes differ by one at most. */
 static void seat(ws_match *out, const world *w, size_t t, size_t *who,
-                 size_t no, size_t nl, bool *seated)
-{
+                 size_t no, size_t nl, bool *seated) {
   size_t k = (no + nl + WS_CIRCLE_MAX - 1) / WS_CIRCLE_MAX;
   if (k > no)
     k = no;
   size_t total = no + nl < k * WS_CIRCLE_MAX ? no + nl : k * WS_CIRCLE_MAX;
-  out->circles = ws_xreallocarray(out->circles, out->ncircles + k,
-                                  sizeof(ws_circle));
+  out->circles =
+      ws_xreallocarray(out->circles, out->ncircles + k, sizeof(ws_circle));
   ws_circle *c = out->circles + out->ncircles;
   for (size_t i = 0; i < k; i++) {
     c[i].topic = ws_xstrdup(w->labels[t]);
@@ -1389,8 +1390,7 @@ static void seat(ws_match *out, const world *w, size_t t, size_t *who,
  * most free people (ties: the first slug) and seat them. Each person sits
  * in one circle; each topic is chosen once, since it then runs out of free
  * learners or of free offerers. */
-static void form_circles(ws_match *out, const world *w)
-{
+static void form_circles(ws_match *out, const world *w) {
   topic_people off, learn;
   bool *seated = ws_xcalloc(w->n ? w->n : 1, sizeof(bool));
   size_t *who = ws_xcalloc(w->n ? w->n : 1, sizeof(size_t));
@@ -1423,8 +1423,7 @@ static void form_circles(ws_match *out, const world *w)
 /* --- the whole --- */
 
 /* Counting sort of the pairs by mentor, and each person's circle. */
-static void index_people(ws_match *m, size_t n)
-{
+static void index_people(ws_match *m, size_t n) {
   m->npeople = n;
   m->mentor_start = ws_xcalloc(n + 1, sizeof(size_t));
   m->by_mentor = ws_xcalloc(m->npairs ? m->npairs : 1, sizeof(size_t));
@@ -1446,8 +1445,7 @@ static void index_people(ws_match *m, size_t n)
       m->circle_of[m->circles[k].members[j]] = k;
 }
 
-ws_match *ws_match_new(ws_profile *const *people, size_t n)
-{
+ws_match *ws_match_new(ws_profile *const *people, size_t n) {
   ws_match *m = ws_xcalloc(1, sizeof(*m));
   world w;
   demand d;
@@ -1469,8 +1467,7 @@ ws_match *ws_match_new(ws_profile *const *people, size_t n)
   return m;
 }
 
-void ws_match_free(ws_match *m)
-{
+void ws_match_free(ws_match *m) {
   if (!m)
     return;
   for (size_t i = 0; i < m->npairs; i++)

@@ -21,7 +21,7 @@
 #define WS_MATCH_W_CROSS_TEAM 1 /* the two are on different teams */
 #define WS_MATCH_W_TZ 1         /* minus this per WS_MATCH_TZ_HOURS apart */
 #define WS_MATCH_TZ_HOURS 4
-#define WS_MATCH_W_SPREAD 1     /* minus this per mentee the mentor has */
+#define WS_MATCH_W_SPREAD 1 /* minus this per mentee the mentor has */
 /** Candidates per sought type kept before the flow: the best ones and a
  * spread of the others (every one of them when that is needed). */
 #define WS_MATCH_CANDIDATES 8
@@ -34,9 +34,9 @@
 typedef struct {
   size_t mentee, mentor; /* indices into the people given to ws_match_new */
   ws_mentor_type type;
-  int score;             /* before the spreading term */
-  bool reverse;          /* reverse mentoring */
-  ws_strlist reasons;    /* "offers coach", "both virtual", ... */
+  int score;          /* before the spreading term */
+  bool reverse;       /* reverse mentoring */
+  ws_strlist reasons; /* "offers coach", "both virtual", ... */
 } ws_match_pair;
 
 /* A sought type nobody could be suggested for, and why. */
@@ -48,11 +48,11 @@ typedef struct {
 
 /* A mentorship circle around one topic. */
 typedef struct {
-  char *topic;        /* the most common spelling */
-  char *slug;         /* ws_slugify of the topic */
-  size_t *members;    /* offering the topic first, then learning it */
+  char *topic;     /* the most common spelling */
+  char *slug;      /* ws_slugify of the topic */
+  size_t *members; /* offering the topic first, then learning it */
   size_t nmembers;
-  size_t noffering;   /* how many of the first members offer the topic */
+  size_t noffering; /* how many of the first members offer the topic */
 } ws_circle;
 
 typedef struct ws_match {
@@ -60,11 +60,11 @@ typedef struct ws_match {
   size_t npairs;
   ws_match_unmet *unmet; /* by person (input order), then type */
   size_t nunmet;
-  ws_circle *circles;   /* in the order they were formed */
+  ws_circle *circles; /* in the order they were formed */
   size_t ncircles;
-  size_t demand;        /* sought types: (seeker, type) units */
-  long total_score;     /* sum of pair scores */
-  size_t rounds;        /* flow runs (1 unless candidates were widened) */
+  size_t demand;    /* sought types: (seeker, type) units */
+  long total_score; /* sum of pair scores */
+  size_t rounds;    /* flow runs (1 unless candidates were widened) */
   /* Per-person lookups, so pages never scan every pair for every person: */
   size_t npeople;
   size_t *mentor_start; /* npeople + 1 offsets into by_mentor */

@@ -6,8 +6,7 @@
 #include "match.h"
 #include "str.h"
 
-static void set_list(ws_value *map, const char *key, ws_value *list)
-{
+static void set_list(ws_value *map, const char *key, ws_value *list) {
   ws_str has = WS_STR_INIT;
   ws_str_printf(&has, "has_%s", key);
   ws_value_set_bool(map, has.ptr, list->u.list.len > 0);
@@ -16,8 +15,7 @@ static void set_list(ws_value *map, const char *key, ws_value *list)
 }
 
 /* A person as a link: enough for lists of pairs, without the card. */
-static ws_value *person_ref(const ws_site *site, size_t i)
-{
+static ws_value *person_ref(const ws_site *site, size_t i) {
   const ws_profile *p = site->people[i];
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
@@ -31,8 +29,7 @@ static ws_value *person_ref(const ws_site *site, size_t i)
   return v;
 }
 
-static void set_type(ws_value *v, ws_mentor_type t)
-{
+static void set_type(ws_value *v, ws_mentor_type t) {
   ws_str url = WS_STR_INIT;
   ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
   ws_value_set_str(v, "type", ws_mentor_type_name(t));
@@ -40,8 +37,7 @@ static void set_type(ws_value *v, ws_mentor_type t)
   ws_str_release(&url);
 }
 
-static ws_value *pair_value(const ws_site *site, const ws_match_pair *p)
-{
+static ws_value *pair_value(const ws_site *site, const ws_match_pair *p) {
   ws_value *v = ws_value_map(), *why = ws_value_list();
   set_type(v, p->type);
   ws_value_set(v, "mentee", person_ref(site, p->mentee));
@@ -54,8 +50,7 @@ static ws_value *pair_value(const ws_site *site, const ws_match_pair *p)
   return v;
 }
 
-static ws_value *circle_value(const ws_site *site, const ws_circle *c)
-{
+static ws_value *circle_value(const ws_site *site, const ws_circle *c) {
   ws_value *v = ws_value_map(), *members = ws_value_list();
   ws_str url = WS_STR_INIT;
   ws_str_printf(&url, "strengths/%s/", c->slug);
@@ -72,8 +67,7 @@ static ws_value *circle_value(const ws_site *site, const ws_circle *c)
   return v;
 }
 
-static ws_value *unmet_value(const ws_site *site, const ws_match_unmet *u)
-{
+static ws_value *unmet_value(const ws_site *site, const ws_match_unmet *u) {
   ws_value *v = ws_value_map();
   set_type(v, u->type);
   ws_value_set(v, "person", person_ref(site, u->person));
@@ -81,8 +75,7 @@ static ws_value *unmet_value(const ws_site *site, const ws_match_unmet *u)
   return v;
 }
 
-void ws_mentoring_person(ws_value *v, const ws_site *site, size_t i)
-{
+void ws_mentoring_person(ws_value *v, const ws_site *site, size_t i) {
   const ws_match *m = site->matches;
   ws_value *s = ws_value_map(), *mentors = ws_value_list(),
            *mentees = ws_value_list(), *unmet = ws_value_list();
@@ -99,8 +92,8 @@ void ws_mentoring_person(ws_value *v, const ws_site *site, size_t i)
   }
   for (size_t k = lo; m && k < m->npairs && m->pairs[k].mentee == i; k++)
     ws_value_push(mentors, pair_value(site, &m->pairs[k]));
-  for (size_t k = m ? m->mentor_start[i] : 0;
-       m && k < m->mentor_start[i + 1]; k++)
+  for (size_t k = m ? m->mentor_start[i] : 0; m && k < m->mentor_start[i + 1];
+       k++)
     ws_value_push(mentees, pair_value(site, &m->pairs[m->by_mentor[k]]));
   lo = 0, hi = m ? m->nunmet : 0;
   while (lo < hi) {
@@ -129,8 +122,7 @@ typedef struct {
   size_t offerers, supply, seekers, matched;
 } type_stats;
 
-static void count_types(const ws_site *site, type_stats *st)
-{
+static void count_types(const ws_site *site, type_stats *st) {
   memset(st, 0, sizeof(type_stats) * WS_MENTOR__COUNT);
   for (size_t i = 0; i < site->npeople; i++) {
     const ws_profile *p = site->people[i];
@@ -146,8 +138,7 @@ static void count_types(const ws_site *site, type_stats *st)
     st[site->matches->pairs[k].type].matched++;
 }
 
-static ws_value *types_value(const type_stats *st)
-{
+static ws_value *types_value(const type_stats *st) {
   ws_value *l = ws_value_list();
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++) {
     ws_value *v = ws_value_map();
@@ -167,8 +158,7 @@ static ws_value *types_value(const type_stats *st)
   return l;
 }
 
-static int render_hub(ws_renderer *r, const type_stats *st)
-{
+static int render_hub(ws_renderer *r, const type_stats *st) {
   const ws_site *site = ws_renderer_site(r);
   const ws_match *m = site->matches;
   ws_page pg = {"mentoring", "mentoring/index.html", "mentoring", "Mentoring",
@@ -197,9 +187,7 @@ static int render_hub(ws_renderer *r, const type_stats *st)
   return ws_render_page(r, &pg, ctx);
 }
 
-static int render_type(ws_renderer *r, ws_mentor_type t,
-                       const type_stats *st)
-{
+static int render_type(ws_renderer *r, ws_mentor_type t, const type_stats *st) {
   const ws_site *site = ws_renderer_site(r);
   const ws_match *m = site->matches;
   ws_str file = WS_STR_INIT, title = WS_STR_INIT;
@@ -237,8 +225,7 @@ static int render_type(ws_renderer *r, ws_mentor_type t,
   return error;
 }
 
-int ws_mentoring_render(ws_renderer *r)
-{
+int ws_mentoring_render(ws_renderer *r) {
   type_stats st[WS_MENTOR__COUNT];
   count_types(ws_renderer_site(r), st);
   int error = render_hub(r, st);

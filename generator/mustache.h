@@ -49,7 +49,7 @@ int ws_mustache_env_get(const ws_mustache **out, ws_mustache_env *env,
  * from 'env' (NULL: none). On failure (a broken partial, nesting deeper than
  * WS_MUSTACHE_MAX_DEPTH) 'out' is cut back to its length on entry and the
  * message names the template, line and column. Thread-safe. */
-int ws_mustache_render(ws_str *out, const ws_mustache *tpl,
-                       const ws_value *ctx, ws_mustache_env *env);
+int ws_mustache_render(ws_str *out, const ws_mustache *tpl, const ws_value *ctx,
+                       ws_mustache_env *env);
 
 #endif

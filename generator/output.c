@@ -29,21 +29,18 @@ struct ws_output {
 };
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
+                    struct FTW *ftw) {
   (void)st;
   (void)flag;
   (void)ftw;
   return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-static void rm_tree(const char *path)
-{
+static void rm_tree(const char *path) {
   nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
 }
 
-static int take_lock(ws_output *o)
-{
+static int take_lock(ws_output *o) {
   o->lock_fd = open(o->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (o->lock_fd < 0)
     return ws_error(WS_ERROR, "cannot create lock file %s: %s", o->lock_path,
@@ -56,8 +53,7 @@ static int take_lock(ws_output *o)
   return 0;
 }
 
-int ws_output_open(ws_output **out, const char *dir)
-{
+int ws_output_open(ws_output **out, const char *dir) {
   ws_output *o = ws_xcalloc(1, sizeof(*o));
   ws_str s = WS_STR_INIT;
   int error;
@@ -82,8 +78,8 @@ int ws_output_open(ws_output **out, const char *dir)
   if (lstat(o->staging, &st) == 0 && !S_ISDIR(st.st_mode))
     unlink(o->staging);
   if (mkdir(o->staging, 0755) < 0 && errno != EEXIST) {
-    error = ws_error(WS_ERROR, "cannot create %s: %s", o->staging,
-                     strerror(errno));
+    error =
+        ws_error(WS_ERROR, "cannot create %s: %s", o->staging, strerror(errno));
     goto fail;
   }
   *out = o;
@@ -93,8 +89,7 @@ fail:
   return error;
 }
 
-bool ws_output_path_ok(const char *rel)
-{
+bool ws_output_path_ok(const char *rel) {
   if (!rel || !*rel || rel[0] == '/')
     return false;
   const char *seg = rel;
@@ -114,8 +109,7 @@ bool ws_output_path_ok(const char *rel)
 
 /* Makes folder 'p'; a file or link that an older site left there is
  * replaced. */
-static int make_dir(const char *p)
-{
+static int make_dir(const char *p) {
   struct stat st;
   if (mkdir(p, 0755) == 0)
     return 0;
@@ -128,8 +122,7 @@ static int make_dir(const char *p)
   return mkdir(p, 0755);
 }
 
-static int make_parents(ws_output *o, const char *full)
-{
+static int make_parents(ws_output *o, const char *full) {
   char *p = ws_xstrdup(full);
   int error = 0;
   for (char *q = p + strlen(o->staging) + 1; (q = strchr(q, '/')); q++) {
@@ -144,10 +137,9 @@ static int make_parents(ws_output *o, const char *full)
   return error;
 }
 
-static int write_all(const char *path, const char *data, size_t len)
-{
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                0644);
+static int write_all(const char *path, const char *data, size_t len) {
+  int fd =
+      open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0)
     return ws_error(WS_ERROR, "cannot write %s: %s", path, strerror(errno));
   while (len > 0) {
@@ -168,8 +160,7 @@ static int write_all(const char *path, const char *data, size_t len)
 }
 
 /* Tells whether the file at 'path' already holds exactly 'data'. */
-static bool same_content(const char *path, const char *data, size_t len)
-{
+static bool same_content(const char *path, const char *data, size_t len) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   struct stat st;
   bool same = false;
@@ -190,19 +181,16 @@ static bool same_content(const char *path, const char *data, size_t len)
   return same;
 }
 
-static void note_written(ws_output *o, const char *rel)
-{
+static void note_written(ws_output *o, const char *rel) {
   if (o->nwritten == o->capwritten) {
     o->capwritten = o->capwritten ? o->capwritten * 2 : 256;
-    o->written =
-        ws_xreallocarray(o->written, o->capwritten, sizeof(char *));
+    o->written = ws_xreallocarray(o->written, o->capwritten, sizeof(char *));
   }
   o->written[o->nwritten++] = ws_xstrdup(rel);
 }
 
 int ws_output_write(ws_output *o, const char *rel, const char *data,
-                    size_t len)
-{
+                    size_t len) {
   if (!ws_output_path_ok(rel))
     return ws_error(WS_EINVALID, "refusing to write unsafe path '%s'", rel);
   ws_str full = WS_STR_INIT;
@@ -227,20 +215,17 @@ int ws_output_write(ws_output *o, const char *rel, const char *data,
   return error;
 }
 
-static int cmp_path(const void *a, const void *b)
-{
+static int cmp_path(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool was_written(const ws_output *o, const char *rel)
-{
+static bool was_written(const ws_output *o, const char *rel) {
   return bsearch(&rel, o->written, o->nwritten, sizeof(char *), cmp_path);
 }
 
 /* Removes what this build did not write, bottom-up, so the staging folder
  * holds exactly the new site. Never follows links. */
-static void sweep(const ws_output *o, const char *full, const char *rel)
-{
+static void sweep(const ws_output *o, const char *full, const char *rel) {
   DIR *d = opendir(full);
   struct dirent *e;
   while (d && (e = readdir(d))) {
@@ -263,8 +248,7 @@ static void sweep(const ws_output *o, const char *full, const char *rel)
     closedir(d);
 }
 
-static int sync_dir(const char *path)
-{
+static int sync_dir(const char *path) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return -1;
@@ -273,8 +257,7 @@ static int sync_dir(const char *path)
   return rc;
 }
 
-static char *parent_of(const char *path)
-{
+static char *parent_of(const char *path) {
   const char *slash = strrchr(path, '/');
   if (!slash)
     return ws_xstrdup(".");
@@ -283,8 +266,7 @@ static char *parent_of(const char *path)
   return ws_xstrndup(path, (size_t)(slash - path));
 }
 
-int ws_output_commit(ws_output *o)
-{
+int ws_output_commit(ws_output *o) {
   struct stat st;
   qsort(o->written, o->nwritten, sizeof(char *), cmp_path);
   sweep(o, o->staging, "");
@@ -293,8 +275,8 @@ int ws_output_commit(ws_output *o)
       return ws_error(WS_ERROR, "%s exists and is not a folder", o->dir);
     /* One atomic step: the old site and the new one trade places. */
     if (renameat2(AT_FDCWD, o->staging, AT_FDCWD, o->dir, RENAME_EXCHANGE) < 0)
-      return ws_error(WS_ERROR, "cannot put %s in place of %s: %s",
-                      o->staging, o->dir, strerror(errno));
+      return ws_error(WS_ERROR, "cannot put %s in place of %s: %s", o->staging,
+                      o->dir, strerror(errno));
     o->committed = true; /* the old site is the next build's staging */
   } else {
     if (rename(o->staging, o->dir) < 0)
@@ -308,8 +290,7 @@ int ws_output_commit(ws_output *o)
   return 0;
 }
 
-void ws_output_free(ws_output *o)
-{
+void ws_output_free(ws_output *o) {
   if (!o)
     return;
   if (o->lock_fd >= 0)
@@ -324,18 +305,15 @@ void ws_output_free(ws_output *o)
   free(o);
 }
 
-const char *ws_output_staging(const ws_output *o)
-{
+const char *ws_output_staging(const ws_output *o) {
   return o->staging;
 }
 
-size_t ws_output_count(const ws_output *o)
-{
+size_t ws_output_count(const ws_output *o) {
   return o->count;
 }
 
-size_t ws_output_pages(ws_output *o)
-{
+size_t ws_output_pages(ws_output *o) {
   pthread_mutex_lock(&o->mu);
   size_t n = o->pages;
   pthread_mutex_unlock(&o->mu);

@@ -16,8 +16,7 @@ typedef struct {
   pthread_mutex_t mu;
 } work;
 
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
   work *w = arg;
   for (;;) {
     pthread_mutex_lock(&w->mu);
@@ -37,15 +36,13 @@ static void *worker(void *arg)
   }
 }
 
-unsigned ws_pool_default_jobs(void)
-{
+unsigned ws_pool_default_jobs(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 && n < 256 ? (unsigned)n : 1;
 }
 
 int ws_pool_run(unsigned jobs, size_t n, int (*fn)(void *payload, size_t i),
-                void *payload)
-{
+                void *payload) {
   work w = {fn, payload, n, 0, 0, NULL, PTHREAD_MUTEX_INITIALIZER};
   size_t want = jobs ? jobs : ws_pool_default_jobs();
   size_t threads = want > 1 && n > 1 ? (want < n ? want : n) : 1;

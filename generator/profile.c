@@ -13,7 +13,7 @@
 #include "xalloc.h"
 
 static const char *const type_names[WS_MENTOR__COUNT] = {
-    "advisor", "advocate", "affirmer", "challenger",
+    "advisor", "advocate",  "affirmer", "challenger",
     "coach",   "connector", "sponsor"};
 
 static const char *const type_defs[WS_MENTOR__COUNT] = {
@@ -32,13 +32,11 @@ static const char *const type_defs[WS_MENTOR__COUNT] = {
     "Puts their reputation behind you: names you for stretch projects, "
     "promotions and new roles."};
 
-const char *ws_mentor_type_name(ws_mentor_type t)
-{
+const char *ws_mentor_type_name(ws_mentor_type t) {
   return t < WS_MENTOR__COUNT ? type_names[t] : "?";
 }
 
-const char *ws_mentor_type_definition(ws_mentor_type t)
-{
+const char *ws_mentor_type_definition(ws_mentor_type t) {
   return t < WS_MENTOR__COUNT ? type_defs[t] : "";
 }
 
@@ -60,8 +58,7 @@ typedef struct {
 
 static void problem(checker *c, ws_diag_severity sev, const ws_value *at,
                     unsigned line, unsigned col, const char *code,
-                    const char *msg)
-{
+                    const char *msg) {
   if (at) {
     line = at->line;
     col = at->col;
@@ -74,8 +71,7 @@ static void problem(checker *c, ws_diag_severity sev, const ws_value *at,
 static void errorf(checker *c, const ws_value *at, const char *code,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void errorf(checker *c, const ws_value *at, const char *code,
-                   const char *fmt, ...)
-{
+                   const char *fmt, ...) {
   ws_str msg = WS_STR_INIT;
   va_list ap;
   va_start(ap, fmt);
@@ -85,8 +81,7 @@ static void errorf(checker *c, const ws_value *at, const char *code,
   ws_str_release(&msg);
 }
 
-size_t ws_edit_distance(const char *a, const char *b, size_t limit)
-{
+size_t ws_edit_distance(const char *a, const char *b, size_t limit) {
   size_t la = strlen(a), lb = strlen(b);
   if (la > 64 || lb > 64)
     return limit + 1;
@@ -97,8 +92,8 @@ size_t ws_edit_distance(const char *a, const char *b, size_t limit)
     cur[0] = i;
     size_t best = cur[0];
     for (size_t j = 1; j <= lb; j++) {
-      size_t cost = tolower((unsigned char)a[i - 1]) !=
-                    tolower((unsigned char)b[j - 1]);
+      size_t cost =
+          tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
       size_t v = prev[j - 1] + cost;
       if (prev[j] + 1 < v)
         v = prev[j] + 1;
@@ -117,8 +112,7 @@ size_t ws_edit_distance(const char *a, const char *b, size_t limit)
 
 /* Returns the closest of 'names' within two edits, or NULL. */
 static const char *suggest(const char *word, const char *const *names,
-                           size_t n)
-{
+                           size_t n) {
   const char *best = NULL;
   size_t best_d = 3;
   for (size_t i = 0; i < n; i++) {
@@ -131,13 +125,15 @@ static const char *suggest(const char *word, const char *const *names,
   return best;
 }
 
-static bool utf8_valid(const char *s, size_t len)
-{
+static bool utf8_valid(const char *s, size_t len) {
   const unsigned char *u = (const unsigned char *)s;
   for (size_t i = 0; i < len;) {
     unsigned char c = u[i];
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                          : (c >> 3) == 30 ? 4 : 0;
+    size_t n = c < 0x80         ? 1
+               : (c >> 5) == 6  ? 2
+               : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4
+                                : 0;
     if (n == 0 || i + n > len || c == 0)
       return false;
     for (size_t k = 1; k < n; k++)
@@ -148,8 +144,7 @@ static bool utf8_valid(const char *s, size_t len)
   return true;
 }
 
-static bool blank(const char *s)
-{
+static bool blank(const char *s) {
   while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
     s++;
   return *s == '\0';
@@ -158,8 +153,7 @@ static bool blank(const char *s)
 /* Bidi embedding, override and isolate controls (U+202A-202E,
  * U+2066-2069) could make a name reorder the text around it; they are
  * dropped with a warning. Marks (U+200E/F) are harmless and kept. */
-static char *strip_bidi(checker *c, const ws_value *v, const char *key)
-{
+static char *strip_bidi(checker *c, const ws_value *v, const char *key) {
   const char *s = v->u.string.ptr;
   size_t len = v->u.string.len;
   ws_str out = WS_STR_INIT;
@@ -190,8 +184,7 @@ static char *strip_bidi(checker *c, const ws_value *v, const char *key)
 /* Reads a text field: a string (never empty or too long). Numbers and
  * booleans are refused so that "1.10" never silently becomes "1.1". */
 static char *text_field(checker *c, const ws_value *v, const char *key,
-                        size_t max)
-{
+                        size_t max) {
   if (!v || v->type == WS_VALUE_NULL)
     return NULL;
   if (v->type != WS_VALUE_STRING) {
@@ -220,8 +213,7 @@ static char *text_field(checker *c, const ws_value *v, const char *key,
 }
 
 static void list_field(checker *c, ws_strlist *out, const ws_value *v,
-                       const char *key)
-{
+                       const char *key) {
   if (!v || v->type == WS_VALUE_NULL)
     return;
   if (v->type != WS_VALUE_LIST) {
@@ -246,8 +238,7 @@ static void list_field(checker *c, ws_strlist *out, const ws_value *v,
 /* Parses a list of enum values into bits; unknown values get a suggestion. */
 static unsigned enum_field(checker *c, const ws_value *v, const char *key,
                            const char *what, const char *const *names,
-                           size_t n)
-{
+                           size_t n) {
   unsigned bits = 0;
   if (!v || v->type == WS_VALUE_NULL)
     return 0;
@@ -292,8 +283,7 @@ static unsigned enum_field(checker *c, const ws_value *v, const char *key,
 
 /* Says what a number field got instead, so the author sees their value. */
 static void bad_number(checker *c, const ws_value *v, const char *code,
-                       const char *key, const char *want)
-{
+                       const char *key, const char *want) {
   ws_str got = WS_STR_INIT;
   if (v->type == WS_VALUE_NUMBER)
     ws_str_printf(&got, "%g", v->u.number);
@@ -311,9 +301,9 @@ typedef struct {
 } known_key;
 
 static const char *const top_keys[] = {
-    "name",    "pronouns", "pronunciation", "role",      "team",
-    "location", "timezone", "joined",       "photo",     "strengths",
-    "learning", "mentoring", "goals",       "dream_job", "passion_projects",
+    "name",     "pronouns",  "pronunciation", "role",      "team",
+    "location", "timezone",  "joined",        "photo",     "strengths",
+    "learning", "mentoring", "goals",         "dream_job", "passion_projects",
     "links",    "level"};
 static const char *const mentoring_keys[] = {"seeking", "offering", "formats",
                                              "modes"};
@@ -326,8 +316,7 @@ static const char *const goals_keys[] = {"short_term", "long_term"};
 /* Unknown keys are warnings, never silent: a typo in a key would otherwise
  * drop what the person wrote. */
 static void check_keys(checker *c, const ws_value *map, const char *where,
-                       const char *const *known, size_t n)
-{
+                       const char *const *known, size_t n) {
   if (!map || map->type != WS_VALUE_MAP)
     return;
   for (size_t i = 0; i < map->u.map.len; i++) {
@@ -344,33 +333,29 @@ static void check_keys(checker *c, const ws_value *map, const char *where,
       ws_str_printf(&msg, "; did you mean '%s'?", near);
     else
       ws_str_puts(&msg, "; it is not shown on the site");
-    problem(c, WS_DIAG_WARNING, NULL, e->line, e->col, "unknown-key",
-            msg.ptr);
+    problem(c, WS_DIAG_WARNING, NULL, e->line, e->col, "unknown-key", msg.ptr);
     ws_str_release(&msg);
   }
 }
 
 static const ws_value *sub_map(checker *c, const ws_value *parent,
-                               const char *key)
-{
+                               const char *key) {
   const ws_value *v = ws_value_get(parent, key);
   if (!v || v->type == WS_VALUE_NULL)
     return NULL;
   if (v->type != WS_VALUE_MAP) {
-    errorf(c, v, "type", "'%s' must be a map of keys to values, not a %s",
-           key, ws_value_type_name(v->type));
+    errorf(c, v, "type", "'%s' must be a map of keys to values, not a %s", key,
+           ws_value_type_name(v->type));
     return NULL;
   }
   return v;
 }
 
-static bool leap(int y)
-{
+static bool leap(int y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static void check_date(checker *c, const ws_value *v)
-{
+static void check_date(checker *c, const ws_value *v) {
   const char *s = c->p->joined;
   int y, m, d, n = 0;
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -385,11 +370,10 @@ static void check_date(checker *c, const ws_value *v)
 }
 
 static const char *const tz_areas[] = {
-    "Africa", "America", "Antarctica", "Arctic", "Asia",   "Atlantic",
-    "Australia", "Europe", "Indian",   "Pacific", "Etc"};
+    "Africa",    "America", "Antarctica", "Arctic",  "Asia", "Atlantic",
+    "Australia", "Europe",  "Indian",     "Pacific", "Etc"};
 
-static bool tz_valid(const char *s)
-{
+static bool tz_valid(const char *s) {
   if (strcmp(s, "UTC") == 0)
     return true;
   const char *slash = strchr(s, '/');
@@ -408,21 +392,18 @@ static bool tz_valid(const char *s)
   return true;
 }
 
-static bool photo_path_ok(const char *s)
-{
+static bool photo_path_ok(const char *s) {
   if (!*s || s[0] == '/' || strchr(s, '\\') || strstr(s, "..") ||
       strchr(s, ':') || strchr(s, '%'))
     return false;
   const char *dot = strrchr(s, '.');
-  return dot && (strcasecmp(dot, ".jpg") == 0 ||
-                 strcasecmp(dot, ".jpeg") == 0 ||
-                 strcasecmp(dot, ".png") == 0 ||
-                 strcasecmp(dot, ".webp") == 0);
+  return dot &&
+         (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0 ||
+          strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".webp") == 0);
 }
 
 /* Photos are relative to the profile's folder, like a Markdown link. */
-static void check_photo(checker *c, const ws_value *v)
-{
+static void check_photo(checker *c, const ws_value *v) {
   ws_profile *p = c->p;
   char *rel = p->photo;
   p->photo = NULL;
@@ -450,16 +431,13 @@ static void check_photo(checker *c, const ws_value *v)
   free(rel);
 }
 
-static bool url_allowed(const char *u)
-{
+static bool url_allowed(const char *u) {
   return strncasecmp(u, "https://", 8) == 0 ||
-         strncasecmp(u, "http://", 7) == 0 ||
-         strncasecmp(u, "mailto:", 7) == 0;
+         strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "mailto:", 7) == 0;
 }
 
 /* links: [{label: Blog, url: https://...}] — only http(s) and mailto. */
-static void check_links(checker *c, const ws_value *v)
-{
+static void check_links(checker *c, const ws_value *v) {
   if (!v || v->type == WS_VALUE_NULL)
     return;
   if (v->type != WS_VALUE_LIST) {
@@ -497,8 +475,7 @@ static void check_links(checker *c, const ws_value *v)
   c->p->links = out;
 }
 
-static void check_mentoring(checker *c, const ws_value *fm)
-{
+static void check_mentoring(checker *c, const ws_value *fm) {
   ws_profile *p = c->p;
   const ws_value *m = sub_map(c, fm, "mentoring");
   if (!m)
@@ -542,8 +519,7 @@ static void check_mentoring(checker *c, const ws_value *fm)
     p->modes = WS_MODE_VIRTUAL | WS_MODE_IN_PERSON;
 }
 
-static void check_fields(checker *c, const ws_value *fm)
-{
+static void check_fields(checker *c, const ws_value *fm) {
   ws_profile *p = c->p;
   struct {
     const char *key;
@@ -562,12 +538,12 @@ static void check_fields(checker *c, const ws_value *fm)
       {"dream_job", &p->dream_job, LONG_TEXT_MAX},
   };
   for (size_t i = 0; i < COUNT(texts); i++)
-    *texts[i].dst = text_field(c, ws_value_get(fm, texts[i].key),
-                               texts[i].key, texts[i].max);
+    *texts[i].dst = text_field(c, ws_value_get(fm, texts[i].key), texts[i].key,
+                               texts[i].max);
   const ws_value *goals = sub_map(c, fm, "goals");
   check_keys(c, goals, " in 'goals'", goals_keys, COUNT(goals_keys));
-  p->goal_short = text_field(c, ws_value_get(goals, "short_term"),
-                             "short_term", LONG_TEXT_MAX);
+  p->goal_short = text_field(c, ws_value_get(goals, "short_term"), "short_term",
+                             LONG_TEXT_MAX);
   p->goal_long = text_field(c, ws_value_get(goals, "long_term"), "long_term",
                             LONG_TEXT_MAX);
   list_field(c, &p->strengths, ws_value_get(fm, "strengths"), "strengths");
@@ -584,16 +560,15 @@ static void check_fields(checker *c, const ws_value *fm)
     bad_number(c, level, "type", "level", "a whole number from 0 to 20");
 }
 
-static void check_values(checker *c, const ws_value *fm, bool has_fm)
-{
+static void check_values(checker *c, const ws_value *fm, bool has_fm) {
   ws_profile *p = c->p;
   const ws_value_entry *name = ws_value_entry_get(fm, "name");
   const ws_value *nv = name ? name->val : NULL;
   /* A name of the wrong type already has its own error. */
   if (!p->name && (!nv || nv->type == WS_VALUE_NULL ||
                    (nv->type == WS_VALUE_STRING && blank(nv->u.string.ptr))))
-    problem(c, WS_DIAG_ERROR, NULL, name ? name->line : 1,
-            name ? name->col : 1, "missing-name",
+    problem(c, WS_DIAG_ERROR, NULL, name ? name->line : 1, name ? name->col : 1,
+            "missing-name",
             !name && !has_fm
                 ? "a profile needs a 'name' (the only required field): start "
                   "the file with a '---' line, 'name: Your Name' and "
@@ -617,8 +592,7 @@ static void check_values(checker *c, const ws_value *fm, bool has_fm)
             "speaking, SQL], so people can find you");
 }
 
-static void check_body(checker *c, unsigned body_line)
-{
+static void check_body(checker *c, unsigned body_line) {
   ws_profile *p = c->p;
   for (size_t i = 0; i < p->nsections; i++)
     if (strcasecmp(p->sections[i], "Background") == 0)
@@ -630,8 +604,7 @@ static void check_body(checker *c, unsigned body_line)
 }
 
 /* Returns the offset of the first byte that is not UTF-8, or 'len'. */
-static size_t utf8_prefix(const char *s, size_t len)
-{
+static size_t utf8_prefix(const char *s, size_t len) {
   size_t i = 0;
   while (i < len) {
     size_t n = 1;
@@ -647,13 +620,13 @@ static size_t utf8_prefix(const char *s, size_t len)
 /* A Markdown body that is not UTF-8 (a file saved as Latin-1) would come
  * out garbled, so it is an error, at the first bad byte. */
 static void check_body_encoding(checker *c, const char *body, size_t len,
-                                unsigned line)
-{
+                                unsigned line) {
   size_t bad = utf8_prefix(body, len), start = 0;
   if (bad == len)
     return;
   for (size_t i = 0; i < bad; i++)
-    if (body[i] == '\r' || (body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))) {
+    if (body[i] == '\r' ||
+        (body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))) {
       line++;
       start = i + 1;
     } else if (body[i] == '\n') {
@@ -669,8 +642,7 @@ static void check_body_encoding(checker *c, const char *body, size_t len,
 int ws_profile_load(ws_profile **out, const char *path, const char *slug,
                     const char *src, size_t len,
                     bool (*photo_exists)(const char *rel, void *payload),
-                    void *payload, ws_diag *diag)
-{
+                    void *payload, ws_diag *diag) {
   *out = NULL;
   ws_profile *p = ws_xcalloc(1, sizeof(*p));
   checker c = {p, path, diag, 0, photo_exists, payload};
@@ -678,8 +650,8 @@ int ws_profile_load(ws_profile **out, const char *path, const char *slug,
   p->slug = ws_xstrdup(slug);
   p->path = ws_xstrdup(path);
   if (len > WS_PROFILE_MAX_BYTES) {
-    errorf(&c, NULL, "too-large", "profile is %zu bytes; the limit is %d",
-           len, WS_PROFILE_MAX_BYTES);
+    errorf(&c, NULL, "too-large", "profile is %zu bytes; the limit is %d", len,
+           WS_PROFILE_MAX_BYTES);
     goto done;
   }
   if (len >= 2 && ((src[0] == '\xff' && src[1] == '\xfe') ||
@@ -715,8 +687,7 @@ done:
   return 0;
 }
 
-void ws_strlist_release(ws_strlist *l)
-{
+void ws_strlist_release(ws_strlist *l) {
   for (size_t i = 0; i < l->len; i++)
     free(l->items[i]);
   free(l->items);
@@ -724,8 +695,7 @@ void ws_strlist_release(ws_strlist *l)
   l->len = 0;
 }
 
-void ws_history_release(ws_history *h)
-{
+void ws_history_release(ws_history *h) {
   free(h->first_author);
   free(h->last_author);
   free(h->last_subject);
@@ -733,14 +703,13 @@ void ws_history_release(ws_history *h)
   memset(h, 0, sizeof(*h));
 }
 
-void ws_profile_free(ws_profile *p)
-{
+void ws_profile_free(ws_profile *p) {
   if (!p)
     return;
-  char *texts[] = {p->slug,     p->path,     p->name,      p->pronouns,
-                   p->pronunciation, p->role, p->team,     p->location,
-                   p->timezone, p->joined,   p->photo,     p->dream_job,
-                   p->goal_short, p->goal_long, p->body_html, p->summary};
+  char *texts[] = {p->slug,          p->path,      p->name,      p->pronouns,
+                   p->pronunciation, p->role,      p->team,      p->location,
+                   p->timezone,      p->joined,    p->photo,     p->dream_job,
+                   p->goal_short,    p->goal_long, p->body_html, p->summary};
   for (size_t i = 0; i < COUNT(texts); i++)
     free(texts[i]);
   ws_strlist_release(&p->strengths);
@@ -757,8 +726,7 @@ void ws_profile_free(ws_profile *p)
   free(p);
 }
 
-bool ws_slug_valid(const char *slug)
-{
+bool ws_slug_valid(const char *slug) {
   size_t n = strlen(slug);
   if (n == 0 || n > 64 || slug[0] == '-' || slug[n - 1] == '-')
     return false;

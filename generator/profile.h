@@ -42,9 +42,9 @@ typedef struct {
 /* What git history says about one profile (filled by the site from the
  * source's history walk; all zero with --no-history). */
 typedef struct {
-  bool known;       /* the walk found this profile */
-  bool partial;     /* shallow clone: the first commit may not be the real one */
-  long long first_time, last_time; /* commit times, seconds since epoch */
+  bool known;   /* the walk found this profile */
+  bool partial; /* shallow clone: the first commit may not be the real one */
+  long long first_time, last_time;  /* commit times, seconds since epoch */
   char *first_author, *last_author; /* names, .mailmap applied */
   char *last_subject;               /* subject line of the last commit */
   char last_commit[41];             /* full id of the last commit (hex) */
@@ -53,24 +53,24 @@ typedef struct {
 } ws_history;
 
 typedef struct {
-  char *slug;  /* file name stem */
-  char *path;  /* the file, relative to the repository root (for messages) */
+  char *slug; /* file name stem */
+  char *path; /* the file, relative to the repository root (for messages) */
   char *name, *pronouns, *pronunciation, *role, *team, *location, *timezone;
-  char *joined;    /* YYYY-MM-DD or NULL */
-  char *photo;     /* path relative to the content folder, or NULL */
+  char *joined; /* YYYY-MM-DD or NULL */
+  char *photo;  /* path relative to the content folder, or NULL */
   unsigned photo_type, photo_w, photo_h; /* ws_image_type and size */
   char *dream_job, *goal_short, *goal_long;
   ws_strlist strengths, learning, passion_projects;
   ws_strlist seek_topics, offer_topics;
   unsigned seek_types, offer_types; /* bit (1 << ws_mentor_type) */
   unsigned formats, modes;          /* WS_FORMAT_*, WS_MODE_* bits */
-  unsigned capacity;                /* mentees at once (default 1 if offering) */
-  bool cross_team;                  /* mentoring.cross_team: seek outside team */
-  ws_value *links;                  /* list of {label, url}, checked; or NULL */
+  unsigned capacity; /* mentees at once (default 1 if offering) */
+  bool cross_team;   /* mentoring.cross_team: seek outside team */
+  ws_value *links;   /* list of {label, url}, checked; or NULL */
   char *body_html, *summary;
   char **sections; /* level-2 headings of the body */
   size_t nsections;
-  ws_value *data;  /* the whole front matter, for templates */
+  ws_value *data; /* the whole front matter, for templates */
   ws_history history;
 } ws_profile;
 

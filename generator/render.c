@@ -31,23 +31,21 @@ struct ws_renderer {
   char **pages;       /* page.path of every index.html written, for the
                          sitemap */
   size_t npages;
-  unsigned jobs;       /* threads for the per-person work */
-  pthread_mutex_t mu;  /* guards 'pages' when pages render in parallel */
+  unsigned jobs;      /* threads for the per-person work */
+  pthread_mutex_t mu; /* guards 'pages' when pages render in parallel */
 };
 typedef ws_renderer renderer;
 
 /* --- small builders --- */
 
-static ws_value *str_list(const ws_strlist *l)
-{
+static ws_value *str_list(const ws_strlist *l) {
   ws_value *v = ws_value_list();
   for (size_t i = 0; i < l->len; i++)
     ws_value_push(v, ws_value_strz(l->items[i]));
   return v;
 }
 
-static ws_value *tag_links(const ws_strlist *l, const char *section)
-{
+static ws_value *tag_links(const ws_strlist *l, const char *section) {
   ws_value *v = ws_value_list();
   for (size_t i = 0; i < l->len; i++) {
     ws_value *t = ws_value_map();
@@ -64,8 +62,7 @@ static ws_value *tag_links(const ws_strlist *l, const char *section)
   return v;
 }
 
-static ws_value *type_list(unsigned bits)
-{
+static ws_value *type_list(unsigned bits) {
   ws_value *v = ws_value_list();
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++) {
     if (!(bits & (1u << t)))
@@ -82,8 +79,7 @@ static ws_value *type_list(unsigned bits)
   return v;
 }
 
-static ws_value *names_of(unsigned bits, const char *const *names, size_t n)
-{
+static ws_value *names_of(unsigned bits, const char *const *names, size_t n) {
   ws_value *v = ws_value_list();
   for (size_t i = 0; i < n; i++)
     if (bits & (1u << i))
@@ -91,8 +87,7 @@ static ws_value *names_of(unsigned bits, const char *const *names, size_t n)
   return v;
 }
 
-static ws_value *type_names(unsigned bits)
-{
+static ws_value *type_names(unsigned bits) {
   ws_value *v = ws_value_list();
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     if (bits & (1u << t))
@@ -102,8 +97,7 @@ static ws_value *type_names(unsigned bits)
 
 /* Sets 'key' to 'list' and "has_<key>" to whether it has items: Mustache
  * cannot ask a list for its length, and themes wrap lists in <ul>. */
-static void set_list(ws_value *map, const char *key, ws_value *list)
-{
+static void set_list(ws_value *map, const char *key, ws_value *list) {
   ws_str has = WS_STR_INIT;
   ws_str_printf(&has, "has_%s", key);
   ws_value_set_bool(map, has.ptr, list->u.list.len > 0);
@@ -113,16 +107,17 @@ static void set_list(ws_value *map, const char *key, ws_value *list)
 
 /* --- avatars --- */
 
-static size_t utf8_len(unsigned char c)
-{
-  return c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-         : (c >> 3) == 30 ? 4 : 1;
+static size_t utf8_len(unsigned char c) {
+  return c < 0x80         ? 1
+         : (c >> 5) == 6  ? 2
+         : (c >> 4) == 14 ? 3
+         : (c >> 3) == 30 ? 4
+                          : 1;
 }
 
 /* Decodes the character at 's' (at most 'len' bytes) into '*cp'; returns
  * its length. A truncated or stray byte is U+FFFD, length 1. */
-static size_t next_cp(const char *s, size_t len, unsigned *cp)
-{
+static size_t next_cp(const char *s, size_t len, unsigned *cp) {
   const unsigned char *u = (const unsigned char *)s;
   size_t n = utf8_len(u[0]);
   if (n > len)
@@ -142,8 +137,7 @@ static size_t next_cp(const char *s, size_t len, unsigned *cp)
 
 /* Indic scripts (Devanagari to Malayalam) share one layout per 128-code
  * block: vowel signs, nukta and virama sit at the same offsets. */
-static bool is_indic_mark(unsigned cp)
-{
+static bool is_indic_mark(unsigned cp) {
   if (cp < 0x900 || cp > 0xd7f)
     return false;
   unsigned off = cp & 0x7f;
@@ -154,41 +148,36 @@ static bool is_indic_mark(unsigned cp)
 /* Marks that belong to the letter before them: combining diacritics, Indic
  * and Thai vowel signs and viramas, Arabic harakat, Hangul conjoining
  * vowels, variation selectors, skin tones, keycaps and emoji tags. */
-static bool is_mark(unsigned cp)
-{
+static bool is_mark(unsigned cp) {
   return (cp >= 0x300 && cp <= 0x36f) || is_indic_mark(cp) ||
-         (cp >= 0x64b && cp <= 0x65f) || cp == 0x670 ||
-         cp == 0xe31 || (cp >= 0xe34 && cp <= 0xe3a) ||
-         (cp >= 0xe47 && cp <= 0xe4e) || (cp >= 0x1160 && cp <= 0x11ff) ||
-         (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
-         (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
-         (cp >= 0xfe20 && cp <= 0xfe2f) || (cp >= 0x1f3fb && cp <= 0x1f3ff) ||
-         (cp >= 0xe0020 && cp <= 0xe007f) || (cp >= 0xe0100 && cp <= 0xe01ef);
+         (cp >= 0x64b && cp <= 0x65f) || cp == 0x670 || cp == 0xe31 ||
+         (cp >= 0xe34 && cp <= 0xe3a) || (cp >= 0xe47 && cp <= 0xe4e) ||
+         (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+         (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x20d0 && cp <= 0x20ff) ||
+         (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xfe20 && cp <= 0xfe2f) ||
+         (cp >= 0x1f3fb && cp <= 0x1f3ff) || (cp >= 0xe0020 && cp <= 0xe007f) ||
+         (cp >= 0xe0100 && cp <= 0xe01ef);
 }
 
 /* A virama or a zero-width joiner glues the next character to this one:
  * "प्रि" and a family emoji are one letter each. */
-static bool is_joiner(unsigned cp)
-{
+static bool is_joiner(unsigned cp) {
   return cp == 0x200d || (is_indic_mark(cp) && (cp & 0x7f) == 0x4d);
 }
 
-static bool is_regional(unsigned cp)
-{
+static bool is_regional(unsigned cp) {
   return cp >= 0x1f1e6 && cp <= 0x1f1ff;
 }
 
 /* Scripts whose letters join: two initials side by side would read as a
  * word, so a zero-width non-joiner keeps them apart. */
-static bool is_joining_script(unsigned cp)
-{
+static bool is_joining_script(unsigned cp) {
   return (cp >= 0x600 && cp <= 0x8ff) || (cp >= 0xfb50 && cp <= 0xfeff);
 }
 
 /* The capital of a lowercase letter in Latin-1, Latin Extended-A, Greek,
  * Cyrillic and Vietnamese; other characters are returned as they are. */
-static unsigned to_upper(unsigned cp)
-{
+static unsigned to_upper(unsigned cp) {
   if ((cp >= 'a' && cp <= 'z') || (cp >= 0xe0 && cp <= 0xfe && cp != 0xf7) ||
       (cp >= 0x3b1 && cp <= 0x3c9 && cp != 0x3c2) ||
       (cp >= 0x430 && cp <= 0x44f))
@@ -205,8 +194,7 @@ static unsigned to_upper(unsigned cp)
   return cp;
 }
 
-static void put_cp(ws_str *out, unsigned cp)
-{
+static void put_cp(ws_str *out, unsigned cp) {
   if (cp < 0x80) {
     ws_str_putc(out, (char)cp);
   } else if (cp < 0x800) {
@@ -227,8 +215,7 @@ static void put_cp(ws_str *out, unsigned cp)
 /* Appends the first letter of 's' with everything that belongs to it: its
  * marks, what a joiner glues on, the second half of a flag. Returns the
  * letter's first code point. */
-static unsigned put_first_letter(ws_str *out, const char *s, size_t len)
-{
+static unsigned put_first_letter(ws_str *out, const char *s, size_t len) {
   unsigned first, cp;
   size_t i = next_cp(s, len, &first);
   put_cp(out, to_upper(first));
@@ -251,18 +238,15 @@ static unsigned put_first_letter(ws_str *out, const char *s, size_t len)
   return first;
 }
 
-static bool is_space(const char *s, size_t len, size_t *skip)
-{
+static bool is_space(const char *s, size_t len, size_t *skip) {
   unsigned cp;
   *skip = next_cp(s, len, &cp);
-  return cp == ' ' || cp == '\t' || cp == '\n' || cp == 0xa0 ||
-         cp == 0x3000;
+  return cp == ' ' || cp == '\t' || cp == '\n' || cp == 0xa0 || cp == 0x3000;
 }
 
 /* Letters, digits and anything beyond ASCII (except spaces) can start a
  * word; ASCII punctuation such as quotes and parentheses cannot. */
-static bool starts_word(unsigned char c)
-{
+static bool starts_word(unsigned char c) {
   return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
          (c >= 'A' && c <= 'Z');
 }
@@ -270,8 +254,7 @@ static bool starts_word(unsigned char c)
 /* The part of the name before a parenthesised transliteration, as in
  * "中村 葵 (Aoi Nakamura)", so initials never mix two scripts; the whole
  * name when nothing comes before the parenthesis. */
-static size_t main_part(const char *name)
-{
+static size_t main_part(const char *name) {
   size_t len = strlen(name);
   const char *paren = strchr(name, '(');
   const char *wide = strstr(name, "\xef\xbc\x88"); /* U+FF08 */
@@ -285,8 +268,7 @@ static size_t main_part(const char *name)
   return len;
 }
 
-char *ws_render_initials(const char *name)
-{
+char *ws_render_initials(const char *name) {
   const char *words[2] = {NULL, NULL};
   size_t lens[2] = {0, 0}, len = main_part(name), i = 0, skip;
   /* Words are separated by spaces only: "Ellison-Hayes" and "O'Brien" are
@@ -324,8 +306,7 @@ char *ws_render_initials(const char *name)
   return ws_str_detach(&out);
 }
 
-unsigned ws_render_hue(const char *slug)
-{
+unsigned ws_render_hue(const char *slug) {
   uint32_t h = 2166136261u;
   for (const unsigned char *p = (const unsigned char *)slug; *p; p++)
     h = (h ^ *p) * 16777619u;
@@ -334,8 +315,7 @@ unsigned ws_render_hue(const char *slug)
 
 /* --- the person context --- */
 
-static void set_photo(ws_value *v, const ws_profile *p)
-{
+static void set_photo(ws_value *v, const ws_profile *p) {
   if (!p->photo || p->photo_type == WS_IMAGE_UNKNOWN)
     return;
   ws_value *ph = ws_value_map();
@@ -349,8 +329,7 @@ static void set_photo(ws_value *v, const ws_profile *p)
   ws_value_set(v, "photo", ph);
 }
 
-static ws_value *mentoring_value(const ws_profile *p)
-{
+static ws_value *mentoring_value(const ws_profile *p) {
   static const char *const formats[] = {"one-on-one", "group"};
   static const char *const modes[] = {"virtual", "in-person"};
   ws_value *m = ws_value_map();
@@ -374,8 +353,7 @@ static const char *const month_names[] = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
 
-void ws_render_date(ws_str *out, long long t)
-{
+void ws_render_date(ws_str *out, long long t) {
   time_t tt = (time_t)t;
   struct tm tm;
   if (!gmtime_r(&tt, &tm))
@@ -384,8 +362,7 @@ void ws_render_date(ws_str *out, long long t)
                 tm.tm_year + 1900);
 }
 
-void ws_render_iso(ws_str *out, long long t, bool date_only)
-{
+void ws_render_iso(ws_str *out, long long t, bool date_only) {
   time_t tt = (time_t)t;
   struct tm tm;
   if (!gmtime_r(&tt, &tm))
@@ -396,8 +373,7 @@ void ws_render_iso(ws_str *out, long long t, bool date_only)
     ws_str_printf(out, "T%02d:%02d:%02dZ", tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static void set_date(ws_value *map, const char *key, long long t)
-{
+static void set_date(ws_value *map, const char *key, long long t) {
   ws_str s = WS_STR_INIT, iso = WS_STR_INIT, k = WS_STR_INIT;
   ws_render_date(&s, t);
   ws_render_iso(&iso, t, true);
@@ -409,8 +385,7 @@ static void set_date(ws_value *map, const char *key, long long t)
   ws_str_release(&k);
 }
 
-static ws_value *history_value(const ws_history *h)
-{
+static ws_value *history_value(const ws_history *h) {
   ws_value *v = ws_value_map();
   ws_str s = WS_STR_INIT;
   set_date(v, "since", h->first_time);
@@ -433,8 +408,7 @@ static ws_value *history_value(const ws_history *h)
   return v;
 }
 
-ws_value *ws_render_person(const ws_site *site, size_t i)
-{
+ws_value *ws_render_person(const ws_site *site, size_t i) {
   const ws_profile *p = site->people[i];
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
@@ -444,11 +418,16 @@ ws_value *ws_render_person(const ws_site *site, size_t i)
   ws_str_release(&url);
   struct {
     const char *key, *val;
-  } texts[] = {{"name", p->name},           {"pronouns", p->pronouns},
-               {"pronunciation", p->pronunciation}, {"role", p->role},
-               {"team", p->team},           {"location", p->location},
-               {"timezone", p->timezone},   {"joined", p->joined},
-               {"dream_job", p->dream_job}, {"summary", p->summary},
+  } texts[] = {{"name", p->name},
+               {"pronouns", p->pronouns},
+               {"pronunciation", p->pronunciation},
+               {"role", p->role},
+               {"team", p->team},
+               {"location", p->location},
+               {"timezone", p->timezone},
+               {"joined", p->joined},
+               {"dream_job", p->dream_job},
+               {"summary", p->summary},
                {"body", p->body_html}};
   for (size_t k = 0; k < COUNT(texts); k++)
     if (texts[k].val && *texts[k].val)
@@ -499,15 +478,13 @@ static const struct {
                  {"Contributions", "contributions/", "contributions"},
                  {"Report", "report/", "report"}};
 
-static ws_value *nav_value(const char *section)
-{
+static ws_value *nav_value(const char *section) {
   ws_value *nav = ws_value_list();
   for (size_t i = 0; i < COUNT(nav_items); i++) {
     ws_value *n = ws_value_map();
     ws_value_set_str(n, "label", nav_items[i].label);
     ws_value_set_str(n, "href", nav_items[i].path);
-    ws_value_set_bool(n, "current",
-                      strcmp(section, nav_items[i].section) == 0);
+    ws_value_set_bool(n, "current", strcmp(section, nav_items[i].section) == 0);
     ws_value_push(nav, n);
   }
   return nav;
@@ -515,8 +492,7 @@ static ws_value *nav_value(const char *section)
 
 /* Every page links relative to itself, so the site works from any folder,
  * from file:// and under any base URL. */
-static char *root_for(const char *path)
-{
+static char *root_for(const char *path) {
   ws_str root = WS_STR_INIT;
   for (const char *p = path; *p; p++)
     if (*p == '/')
@@ -526,8 +502,7 @@ static char *root_for(const char *path)
 
 typedef ws_page page_info;
 
-ws_value *ws_render_context(ws_renderer *r, const ws_page *pg)
-{
+ws_value *ws_render_context(ws_renderer *r, const ws_page *pg) {
   ws_value *ctx = ws_value_map();
   ws_value *page = ws_value_map();
   char *root = root_for(pg->file);
@@ -556,8 +531,7 @@ ws_value *ws_render_context(ws_renderer *r, const ws_page *pg)
 
 /* Every family's pages reach the sitemap without the family listing them
  * again: a page is an index.html; 404.html and fragments are not. */
-static void record_page(renderer *r, const char *file)
-{
+static void record_page(renderer *r, const char *file) {
   size_t n = strlen(file);
   if (n < 10 || strcmp(file + n - 10, "index.html") != 0)
     return;
@@ -568,8 +542,7 @@ static void record_page(renderer *r, const char *file)
   pthread_mutex_unlock(&r->mu);
 }
 
-int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx)
-{
+int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx) {
   const ws_mustache *tpl;
   ws_str html = WS_STR_INIT;
   int error = ws_theme_template(&tpl, r->theme, pg->template);
@@ -584,19 +557,16 @@ int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx)
   return error;
 }
 
-static ws_value *people_list(renderer *r)
-{
+static ws_value *people_list(renderer *r) {
   ws_value *l = ws_value_list();
   for (size_t i = 0; i < r->site->npeople; i++)
     ws_value_push(l, ws_value_ref(r->people[i]));
   return l;
 }
 
-static int render_index(renderer *r)
-{
+static int render_index(renderer *r) {
   const char *title = ws_value_cstr(ws_value_get(r->site_ctx, "title"));
-  const char *desc =
-      ws_value_cstr(ws_value_get(r->site_ctx, "description"));
+  const char *desc = ws_value_cstr(ws_value_get(r->site_ctx, "description"));
   page_info pg = {"index", "index.html", "people", title, desc};
   ws_value *ctx = ws_render_context(r, &pg);
   ws_value_set(ctx, "people", people_list(r));
@@ -605,8 +575,7 @@ static int render_index(renderer *r)
   return ws_render_page(r, &pg, ctx);
 }
 
-static int copy_photo(renderer *r, const ws_profile *p)
-{
+static int copy_photo(renderer *r, const ws_profile *p) {
   ws_str data = WS_STR_INIT, rel = WS_STR_INIT;
   int error = ws_source_read(&data, r->src, p->photo);
   ws_str_printf(&rel, "people/%s/photo.%s", p->slug,
@@ -618,8 +587,7 @@ static int copy_photo(renderer *r, const ws_profile *p)
   return error;
 }
 
-static int render_person(renderer *r, size_t i)
-{
+static int render_person(renderer *r, size_t i) {
   const ws_profile *p = r->site->people[i];
   ws_str file = WS_STR_INIT, desc = WS_STR_INIT;
   int error;
@@ -640,8 +608,7 @@ static int render_person(renderer *r, size_t i)
   return error;
 }
 
-static int render_404(renderer *r)
-{
+static int render_404(renderer *r) {
   page_info pg = {"404", "404.html", "", "Page not found",
                   "This page does not exist."};
   ws_value *ctx = ws_render_context(r, &pg);
@@ -650,16 +617,15 @@ static int render_404(renderer *r)
    * a preview on another host never loads the live site's files. */
   const char *base = ws_value_cstr(ws_value_get(r->site_ctx, "base_url"));
   const char *scheme = base ? strstr(base, "://") : NULL;
-  const char *path = scheme ? strchr(scheme + 3, '/')
+  const char *path = scheme                   ? strchr(scheme + 3, '/')
                      : base && base[0] == '/' ? base
-                                             : NULL;
+                                              : NULL;
   ws_value_set_str(ctx, "root", path ? path : "/");
   return ws_render_page(r, &pg, ctx);
 }
 
 static int write_asset(const char *rel, const char *data, size_t len,
-                       void *payload)
-{
+                       void *payload) {
   renderer *r = payload;
   ws_str path = WS_STR_INIT;
   ws_str_printf(&path, "assets/%s", rel);
@@ -669,28 +635,23 @@ static int write_asset(const char *rel, const char *data, size_t len,
 }
 
 int ws_render_write(ws_renderer *r, const char *file, const char *data,
-                    size_t len)
-{
+                    size_t len) {
   return ws_output_write(r->out, file, data, len);
 }
 
-const ws_site *ws_renderer_site(const ws_renderer *r)
-{
+const ws_site *ws_renderer_site(const ws_renderer *r) {
   return r->site;
 }
 
-ws_source *ws_renderer_source(ws_renderer *r)
-{
+ws_source *ws_renderer_source(ws_renderer *r) {
   return r->src;
 }
 
-const ws_value *ws_renderer_person(const ws_renderer *r, size_t i)
-{
+const ws_value *ws_renderer_person(const ws_renderer *r, size_t i) {
   return r->people[i];
 }
 
-const ws_value *ws_renderer_site_value(const ws_renderer *r)
-{
+const ws_value *ws_renderer_site_value(const ws_renderer *r) {
   return r->site_ctx;
 }
 
@@ -700,8 +661,7 @@ static int (*const families[])(ws_renderer *) = {
     ws_browse_render, ws_report_render, ws_contributions_render,
     ws_mentoring_render};
 
-static int render_families(renderer *r)
-{
+static int render_families(renderer *r) {
   int error = 0;
   for (size_t i = 0; i < COUNT(families) && error == 0; i++)
     if (families[i])
@@ -709,8 +669,7 @@ static int render_families(renderer *r)
   return error;
 }
 
-static int render_search(renderer *r)
-{
+static int render_search(renderer *r) {
   ws_value *list = ws_value_list();
   for (size_t i = 0; i < r->site->npeople; i++) {
     const ws_profile *p = r->site->people[i];
@@ -723,12 +682,12 @@ static int render_search(renderer *r)
     ws_value_set(e, "learning", str_list(&p->learning));
     ws_value_set(e, "offers", type_names(p->offer_types));
     ws_value_set(e, "seeks", type_names(p->seek_types));
-    ws_value_set(e, "formats",
-                 names_of(p->formats,
-                          (const char *const[]){"one-on-one", "group"}, 2));
-    ws_value_set(e, "modes",
-                 names_of(p->modes,
-                          (const char *const[]){"virtual", "in-person"}, 2));
+    ws_value_set(
+        e, "formats",
+        names_of(p->formats, (const char *const[]){"one-on-one", "group"}, 2));
+    ws_value_set(
+        e, "modes",
+        names_of(p->modes, (const char *const[]){"virtual", "in-person"}, 2));
     ws_value_push(list, e);
   }
   ws_str json = WS_STR_INIT;
@@ -740,14 +699,12 @@ static int render_search(renderer *r)
   return error;
 }
 
-static void put_xml(ws_str *out, const char *s)
-{
+static void put_xml(ws_str *out, const char *s) {
   ws_str_put_html(out, s, strlen(s));
 }
 
 /* A sitemap holds URLs, so the UTF-8 of a tag slug is percent-encoded. */
-static void put_url_path(ws_str *out, const char *s)
-{
+static void put_url_path(ws_str *out, const char *s) {
   for (const unsigned char *p = (const unsigned char *)s; *p; p++)
     if (*p >= 0x80 || *p <= ' ' || strchr("\"#%&'<>?", *p))
       ws_str_printf(out, "%%%02X", *p);
@@ -755,13 +712,11 @@ static void put_url_path(ws_str *out, const char *s)
       ws_str_putc(out, (char)*p);
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
+static int cmp_cstr(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int render_sitemap(renderer *r)
-{
+static int render_sitemap(renderer *r) {
   const char *base = ws_value_cstr(ws_value_get(r->site_ctx, "base_url"));
   ws_str xml = WS_STR_INIT;
   ws_str_puts(&xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -783,19 +738,17 @@ static int render_sitemap(renderer *r)
   return error;
 }
 
-static ws_value *site_value(const ws_site *site, const ws_render_opts *opts)
-{
+static ws_value *site_value(const ws_site *site, const ws_render_opts *opts) {
   ws_value *s = ws_value_map();
-  const char *base = opts->base_url
-                         ? opts->base_url
-                         : ws_site_config(site, "base_url", "");
+  const char *base =
+      opts->base_url ? opts->base_url : ws_site_config(site, "base_url", "");
   ws_str b = WS_STR_INIT;
   ws_str_puts(&b, base);
   if (b.len && b.ptr[b.len - 1] != '/')
     ws_str_putc(&b, '/');
-  ws_value_set_str(s, "title", opts->title ? opts->title
-                                           : ws_site_config(site, "title",
-                                                            "Our team"));
+  ws_value_set_str(s, "title",
+                   opts->title ? opts->title
+                               : ws_site_config(site, "title", "Our team"));
   ws_value_set_str(s, "description",
                    ws_site_config(site, "description",
                                   "Who we are, what we are good at, and how "
@@ -822,28 +775,31 @@ typedef struct {
   int (*fn)(renderer *, size_t);
 } person_work;
 
-static int person_step(void *payload, size_t i)
-{
+static int person_step(void *payload, size_t i) {
   person_work *w = payload;
   return w->fn(w->r, i);
 }
 
-static int parallel_for(renderer *r, size_t n, int (*fn)(renderer *, size_t))
-{
+static int parallel_for(renderer *r, size_t n, int (*fn)(renderer *, size_t)) {
   person_work w = {r, fn};
   return ws_pool_run(r->jobs, n, person_step, &w);
 }
 
-static int make_person(renderer *r, size_t i)
-{
+static int make_person(renderer *r, size_t i) {
   r->people[i] = ws_render_person(r->site, i);
   return 0;
 }
 
 int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
-                   ws_output *out, const ws_render_opts *opts)
-{
-  renderer r = {site, theme, src, out, site_value(site, opts), NULL, NULL, 0,
+                   ws_output *out, const ws_render_opts *opts) {
+  renderer r = {site,
+                theme,
+                src,
+                out,
+                site_value(site, opts),
+                NULL,
+                NULL,
+                0,
                 opts->jobs ? opts->jobs : ws_pool_default_jobs(),
                 PTHREAD_MUTEX_INITIALIZER};
   int error = 0;

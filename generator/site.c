@@ -18,8 +18,7 @@
 /* Lowercases one UTF-8 character at 's' into 'out'; returns its length.
  * Covers Latin-1, Greek and Cyrillic capitals: enough for tags to merge
  * "Ärger" and "ärger" without a Unicode library. */
-static size_t fold_char(ws_str *out, const unsigned char *s)
-{
+static size_t fold_char(ws_str *out, const unsigned char *s) {
   if (s[0] < 0x80) {
     ws_str_putc(out, (char)tolower(s[0]));
     return 1;
@@ -47,8 +46,7 @@ static size_t fold_char(ws_str *out, const unsigned char *s)
   return n;
 }
 
-char *ws_slugify(const char *label)
-{
+char *ws_slugify(const char *label) {
   ws_str out = WS_STR_INIT;
   const unsigned char *s = (const unsigned char *)label;
   while (*s) {
@@ -84,8 +82,7 @@ char *ws_slugify(const char *label)
   return ws_str_detach(&out);
 }
 
-static int cmp_people(const void *a, const void *b)
-{
+static int cmp_people(const void *a, const void *b) {
   const ws_profile *x = *(ws_profile *const *)a, *y = *(ws_profile *const *)b;
   int c = strcasecmp(x->name, y->name);
   if (!c)
@@ -107,8 +104,7 @@ typedef struct {
   size_t len, cap;
 } tag_set;
 
-static tag_acc *tag_get(tag_set *set, const char *label)
-{
+static tag_acc *tag_get(tag_set *set, const char *label) {
   char *slug = ws_slugify(label);
   for (size_t i = 0; i < set->len; i++)
     if (strcmp(set->items[i].slug, slug) == 0) {
@@ -125,8 +121,7 @@ static tag_acc *tag_get(tag_set *set, const char *label)
   return t;
 }
 
-static void push_index(size_t **arr, size_t *n, size_t v)
-{
+static void push_index(size_t **arr, size_t *n, size_t v) {
   if (*n && (*arr)[*n - 1] == v)
     return; /* the same person listing a tag twice counts once */
   *arr = ws_xreallocarray(*arr, *n + 1, sizeof(size_t));
@@ -134,8 +129,7 @@ static void push_index(size_t **arr, size_t *n, size_t v)
 }
 
 static void tag_add(tag_set *set, const char *label, size_t person,
-                    bool learner)
-{
+                    bool learner) {
   tag_acc *t = tag_get(set, label);
   t->spellings = ws_xreallocarray(t->spellings, t->nspell + 1, sizeof(char *));
   t->spellings[t->nspell++] = ws_xstrdup(label);
@@ -145,15 +139,13 @@ static void tag_add(tag_set *set, const char *label, size_t person,
     push_index(&t->people, &t->npeople, person);
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
+static int cmp_cstr(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The most common spelling wins; ties go to the smallest byte-wise, so the
  * choice never depends on file order. */
-static char *common_spelling(char **sp, size_t n)
-{
+static char *common_spelling(char **sp, size_t n) {
   qsort(sp, n, sizeof(char *), cmp_cstr);
   size_t best = 0, best_n = 0;
   for (size_t i = 0; i < n;) {
@@ -169,21 +161,18 @@ static char *common_spelling(char **sp, size_t n)
   return ws_xstrdup(sp[best]);
 }
 
-static int cmp_tag_count(const void *a, const void *b)
-{
+static int cmp_tag_count(const void *a, const void *b) {
   const ws_tag *x = a, *y = b;
   if (x->npeople != y->npeople)
     return x->npeople > y->npeople ? -1 : 1;
   return strcmp(x->slug, y->slug);
 }
 
-static int cmp_tag_slug(const void *a, const void *b)
-{
+static int cmp_tag_slug(const void *a, const void *b) {
   return strcmp(((const ws_tag *)a)->slug, ((const ws_tag *)b)->slug);
 }
 
-static void tags_finish(ws_tag **out, size_t *n, tag_set *set, bool by_count)
-{
+static void tags_finish(ws_tag **out, size_t *n, tag_set *set, bool by_count) {
   *out = ws_xcalloc(set->len, sizeof(ws_tag));
   *n = 0;
   for (size_t i = 0; i < set->len; i++) {
@@ -200,12 +189,10 @@ static void tags_finish(ws_tag **out, size_t *n, tag_set *set, bool by_count)
     free(t->spellings);
   }
   free(set->items);
-  qsort(*out, *n, sizeof(ws_tag),
-        by_count ? cmp_tag_count : cmp_tag_slug);
+  qsort(*out, *n, sizeof(ws_tag), by_count ? cmp_tag_count : cmp_tag_slug);
 }
 
-static void build_indexes(ws_site *site)
-{
+static void build_indexes(ws_site *site) {
   tag_set strengths = {0}, teams = {0};
   for (size_t i = 0; i < site->npeople; i++) {
     const ws_profile *p = site->people[i];
@@ -235,8 +222,7 @@ typedef struct {
 } lookup;
 
 static void note_name(lookup *lk, const char *name, const char *path,
-                      const ws_value *at)
-{
+                      const ws_value *at) {
   lk->names = ws_xreallocarray(lk->names, lk->nnames + 1, sizeof(name_at));
   name_at *n = &lk->names[lk->nnames++];
   n->name = ws_xstrdup(name);
@@ -248,8 +234,7 @@ static void note_name(lookup *lk, const char *name, const char *path,
 /* A profile with errors is not loaded, but its name still counts: a
  * duplicate must not hide until the other problem is fixed. */
 static void note_invalid_name(lookup *lk, const char *path, const char *text,
-                              size_t len)
-{
+                              size_t len) {
   ws_diag scratch = WS_DIAG_INIT;
   ws_frontmatter fm = WS_FRONTMATTER_INIT;
   if (len <= WS_PROFILE_MAX_BYTES &&
@@ -263,8 +248,7 @@ static void note_invalid_name(lookup *lk, const char *path, const char *text,
   ws_diag_release(&scratch);
 }
 
-static bool file_exists(const char *rel, void *payload)
-{
+static bool file_exists(const char *rel, void *payload) {
   const ws_source_list *files = ((lookup *)payload)->files;
   size_t lo = 0, hi = files->len;
   while (lo < hi) {
@@ -280,8 +264,7 @@ static bool file_exists(const char *rel, void *payload)
   return false;
 }
 
-static char *repo_path(const ws_source *src, const char *rel)
-{
+static char *repo_path(const ws_source *src, const char *rel) {
   ws_str s = WS_STR_INIT;
   const char *content = ws_source_content(src);
   if (content && *content)
@@ -290,8 +273,7 @@ static char *repo_path(const ws_source *src, const char *rel)
   return ws_str_detach(&s);
 }
 
-static int load_config(ws_site *site, ws_source *src, ws_diag *diag)
-{
+static int load_config(ws_site *site, ws_source *src, ws_diag *diag) {
   ws_str text = WS_STR_INIT;
   int error = ws_source_read(&text, src, "site.yml");
   char *path = repo_path(src, "site.yml");
@@ -313,16 +295,14 @@ static int load_config(ws_site *site, ws_source *src, ws_diag *diag)
   return error;
 }
 
-static bool is_image(const char *name)
-{
+static bool is_image(const char *name) {
   const char *dot = strrchr(name, '.');
-  return dot && (strcasecmp(dot, ".jpg") == 0 ||
-                 strcasecmp(dot, ".jpeg") == 0 ||
-                 strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".webp") == 0);
+  return dot &&
+         (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0 ||
+          strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".webp") == 0);
 }
 
-static void add_person(ws_site *site, ws_profile *p)
-{
+static void add_person(ws_site *site, ws_profile *p) {
   site->people =
       ws_xreallocarray(site->people, site->npeople + 1, sizeof(ws_profile *));
   site->people[site->npeople++] = p;
@@ -330,8 +310,7 @@ static void add_person(ws_site *site, ws_profile *p)
 
 /* The extension of a photo can lie; its first bytes cannot. SVG is never
  * accepted because it can carry script. */
-static int check_photo(ws_profile *p, ws_source *src, ws_diag *diag)
-{
+static int check_photo(ws_profile *p, ws_source *src, ws_diag *diag) {
   ws_str data = WS_STR_INIT;
   int error = ws_source_read(&data, src, p->photo);
   if (error < 0) {
@@ -358,16 +337,14 @@ static int check_photo(ws_profile *p, ws_source *src, ws_diag *diag)
   return 0;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
+static bool ends_with(const char *s, const char *suffix) {
   size_t a = strlen(s), b = strlen(suffix);
   return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
 /* Also amara.MD and amara.markdown: a profile with an odd extension must
  * get an error, not be skipped as an unused file. */
-static bool is_profile_name(const char *name)
-{
+static bool is_profile_name(const char *name) {
   size_t n = strlen(name);
   return (n > 3 && strcasecmp(name + n - 3, ".md") == 0) ||
          (n > 9 && strcasecmp(name + n - 9, ".markdown") == 0);
@@ -375,8 +352,7 @@ static bool is_profile_name(const char *name)
 
 /* Turns a file stem into the slug it was probably meant to be ("Amara
  * Okafor" -> "amara-okafor"); NULL when there is no good guess. */
-static char *guess_slug(const char *stem)
-{
+static char *guess_slug(const char *stem) {
   ws_str out = WS_STR_INIT;
   for (const char *q = stem; *q; q++) {
     unsigned char ch = (unsigned char)*q;
@@ -402,20 +378,21 @@ static char *guess_slug(const char *stem)
  * what to rename it to, or which profile it collides with after
  * lowercasing (People/Amara.md next to people/amara.md is one page). */
 static void bad_file_name(const ws_source *src, lookup *lk, const char *path,
-                          const char *stem, ws_diag *diag)
-{
+                          const char *stem, ws_diag *diag) {
   char *guess = guess_slug(stem);
   ws_str want = WS_STR_INIT, msg = WS_STR_INIT;
   const char *file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  ws_str_printf(&msg, "file name '%s' must be lowercase letters, digits and "
-                      "'-', then '.md' (it becomes the page address)",
+  ws_str_printf(&msg,
+                "file name '%s' must be lowercase letters, digits and "
+                "'-', then '.md' (it becomes the page address)",
                 file);
   if (guess) {
     ws_str_printf(&want, "people/%s.md", guess);
     char *full = repo_path(src, want.ptr);
     if (strcmp(want.ptr + 7, file) != 0 && file_exists(want.ptr, lk))
-      ws_str_printf(&msg, "; %s already exists, so this is a second profile "
-                          "for the same page: merge the two and delete %s",
+      ws_str_printf(&msg,
+                    "; %s already exists, so this is a second profile "
+                    "for the same page: merge the two and delete %s",
                     full, path);
     else
       ws_str_printf(&msg, "; rename it: git mv '%s' %s", path, full);
@@ -445,8 +422,7 @@ typedef struct {
   loaded *items;
 } load_job;
 
-static int load_one(void *payload, size_t i)
-{
+static int load_one(void *payload, size_t i) {
   load_job *job = payload;
   loaded *l = &job->items[i];
   int error = ws_source_read_entry(&l->text, job->src, l->e);
@@ -463,8 +439,7 @@ static int load_one(void *payload, size_t i)
 /* Checks what can be told from the entry alone; returns true when the file
  * is a profile to read. */
 static bool profile_entry(ws_source *src, lookup *lk, const ws_source_entry *e,
-                          ws_diag *diag)
-{
+                          ws_diag *diag) {
   char *path = repo_path(src, e->path);
   const char *file = e->path + strlen("people/");
   size_t stem = (size_t)(strrchr(file, '.') - file);
@@ -485,8 +460,7 @@ static bool profile_entry(ws_source *src, lookup *lk, const ws_source_entry *e,
 
 static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
                          const ws_source_entry **wanted, size_t n,
-                         unsigned jobs, ws_diag *diag)
-{
+                         unsigned jobs, ws_diag *diag) {
   load_job job = {src, lk, ws_xcalloc(n ? n : 1, sizeof(loaded))};
   for (size_t i = 0; i < n; i++) {
     loaded *l = &job.items[i];
@@ -514,8 +488,7 @@ static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
   return error;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
+static int cmp_names(const void *a, const void *b) {
   const name_at *x = a, *y = b;
   int c = strcasecmp(x->name, y->name);
   if (!c)
@@ -525,8 +498,7 @@ static int cmp_names(const void *a, const void *b)
 
 /* Sorted by name (case-insensitively first), the same name in any case is
  * adjacent; each repeat points back to the first one. */
-static void check_unique_names(lookup *lk, ws_diag *diag)
-{
+static void check_unique_names(lookup *lk, ws_diag *diag) {
   if (lk->nnames > 1)
     qsort(lk->names, lk->nnames, sizeof(name_at), cmp_names);
   size_t first = 0;
@@ -536,8 +508,7 @@ static void check_unique_names(lookup *lk, ws_diag *diag)
       first = i;
       continue;
     }
-    ws_diag_add(diag, WS_DIAG_ERROR, b->path, b->line, b->col,
-                "duplicate-name",
+    ws_diag_add(diag, WS_DIAG_ERROR, b->path, b->line, b->col, "duplicate-name",
                 "'%s' is also the name in %s; two people cannot share a "
                 "name on the directory: add a middle name, initial or "
                 "nickname to one of them",
@@ -551,8 +522,7 @@ static void check_unique_names(lookup *lk, ws_diag *diag)
 }
 
 static int load_people(ws_site *site, ws_source *src, unsigned jobs,
-                       ws_diag *diag)
-{
+                       ws_diag *diag) {
   ws_source_list files = {0};
   lookup lk = {&files, NULL, 0};
   const ws_source_entry **wanted = NULL;
@@ -597,14 +567,12 @@ static int load_people(ws_site *site, ws_source *src, unsigned jobs,
   return error;
 }
 
-int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag)
-{
+int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag) {
   return ws_site_load_jobs(out, src, 0, diag);
 }
 
 int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
-                      ws_diag *diag)
-{
+                      ws_diag *diag) {
   ws_site *site = ws_xcalloc(1, sizeof(*site));
   int error;
   *out = NULL;
@@ -622,8 +590,7 @@ int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
   return 0;
 }
 
-static void tags_free(ws_tag *tags, size_t n)
-{
+static void tags_free(ws_tag *tags, size_t n) {
   for (size_t i = 0; i < n; i++) {
     free(tags[i].slug);
     free(tags[i].label);
@@ -633,8 +600,7 @@ static void tags_free(ws_tag *tags, size_t n)
   free(tags);
 }
 
-void ws_site_free(ws_site *site)
-{
+void ws_site_free(ws_site *site) {
   if (!site)
     return;
   for (size_t i = 0; i < site->npeople; i++)
@@ -655,16 +621,14 @@ void ws_site_free(ws_site *site)
   free(site);
 }
 
-size_t ws_site_find(const ws_site *site, const char *slug)
-{
+size_t ws_site_find(const ws_site *site, const char *slug) {
   for (size_t i = 0; i < site->npeople; i++)
     if (strcmp(site->people[i]->slug, slug) == 0)
       return i;
   return (size_t)-1;
 }
 
-const ws_tag *ws_site_tag(const ws_tag *tags, size_t n, const char *label)
-{
+const ws_tag *ws_site_tag(const ws_tag *tags, size_t n, const char *label) {
   char *slug = ws_slugify(label);
   const ws_tag *found = NULL;
   for (size_t i = 0; i < n && !found; i++)
@@ -675,8 +639,7 @@ const ws_tag *ws_site_tag(const ws_tag *tags, size_t n, const char *label)
 }
 
 const char *ws_site_config(const ws_site *site, const char *key,
-                           const char *fallback)
-{
+                           const char *fallback) {
   const char *s = ws_value_cstr(ws_value_get(site->config, key));
   return s ? s : fallback;
 }
@@ -688,15 +651,13 @@ typedef struct {
   size_t person;
 } slug_ref;
 
-static int cmp_slug_ref(const void *a, const void *b)
-{
+static int cmp_slug_ref(const void *a, const void *b) {
   return strcmp(((const slug_ref *)a)->slug, ((const slug_ref *)b)->slug);
 }
 
 /* The slug of "people/<slug>.md" (caller frees), or NULL for any other
  * path: photos and nested files are not profiles. */
-static char *profile_slug(const char *path)
-{
+static char *profile_slug(const char *path) {
   if (!path || strncmp(path, "people/", 7) != 0)
     return NULL;
   const char *file = path + 7;
@@ -711,8 +672,7 @@ static char *profile_slug(const char *path)
 }
 
 static void fill_history(ws_history *out, const ws_source_history *h,
-                         const ws_source_file *f)
-{
+                         const ws_source_file *f) {
   const ws_source_rev *first = &h->revs[f->first], *last = &h->revs[f->last];
   ws_history_release(out);
   out->known = true;
@@ -724,27 +684,25 @@ static void fill_history(ws_history *out, const ws_source_history *h,
   out->last_subject = ws_xstrdup(last->subject);
   memcpy(out->last_commit, last->id, sizeof(out->last_commit));
   out->revisions = f->revisions;
-  out->authors.items = ws_xcalloc(f->nauthors ? f->nauthors : 1,
-                                  sizeof(char *));
+  out->authors.items =
+      ws_xcalloc(f->nauthors ? f->nauthors : 1, sizeof(char *));
   for (size_t k = 0; k < f->nauthors; k++)
     out->authors.items[k] = ws_xstrdup(f->authors[k]);
   out->authors.len = f->nauthors;
 }
 
-static void map_people(ws_site *site, const ws_source_history *h)
-{
-  slug_ref *index = ws_xcalloc(site->npeople ? site->npeople : 1,
-                               sizeof(slug_ref));
+static void map_people(ws_site *site, const ws_source_history *h) {
+  slug_ref *index =
+      ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(slug_ref));
   for (size_t i = 0; i < site->npeople; i++)
     index[i] = (slug_ref){site->people[i]->slug, i};
   qsort(index, site->npeople, sizeof(slug_ref), cmp_slug_ref);
   for (size_t i = 0; i < h->nfiles; i++) {
     char *slug = profile_slug(h->files[i].path);
     slug_ref key = {slug, 0};
-    const slug_ref *hit =
-        slug ? bsearch(&key, index, site->npeople, sizeof(slug_ref),
-                       cmp_slug_ref)
-             : NULL;
+    const slug_ref *hit = slug ? bsearch(&key, index, site->npeople,
+                                         sizeof(slug_ref), cmp_slug_ref)
+                               : NULL;
     if (hit)
       fill_history(&site->people[hit->person]->history, h, &h->files[i]);
     free(slug);
@@ -753,17 +711,24 @@ static void map_people(ws_site *site, const ws_source_history *h)
 }
 
 /* A rename into or out of people/<slug>.md is an arrival or a departure. */
-static bool event_of(ws_event *e, const ws_source_change *c)
-{
+static bool event_of(ws_event *e, const ws_source_change *c) {
   char *slug = profile_slug(c->path);
   char *old = profile_slug(c->old_path);
   switch (c->kind) {
-  case WS_CHANGE_ADDED: e->kind = WS_EVENT_ADDED; break;
-  case WS_CHANGE_MODIFIED: e->kind = WS_EVENT_UPDATED; break;
-  case WS_CHANGE_DELETED: e->kind = WS_EVENT_REMOVED; break;
+  case WS_CHANGE_ADDED:
+    e->kind = WS_EVENT_ADDED;
+    break;
+  case WS_CHANGE_MODIFIED:
+    e->kind = WS_EVENT_UPDATED;
+    break;
+  case WS_CHANGE_DELETED:
+    e->kind = WS_EVENT_REMOVED;
+    break;
   case WS_CHANGE_RENAMED:
-    e->kind = !old ? WS_EVENT_ADDED : !slug ? WS_EVENT_REMOVED
-              : strcmp(old, slug) ? WS_EVENT_RENAMED : WS_EVENT_UPDATED;
+    e->kind = !old                ? WS_EVENT_ADDED
+              : !slug             ? WS_EVENT_REMOVED
+              : strcmp(old, slug) ? WS_EVENT_RENAMED
+                                  : WS_EVENT_UPDATED;
     break;
   }
   if (e->kind == WS_EVENT_REMOVED && c->kind == WS_CHANGE_RENAMED) {
@@ -780,8 +745,7 @@ static bool event_of(ws_event *e, const ws_source_change *c)
   return slug != NULL;
 }
 
-static int cmp_event(const void *a, const void *b)
-{
+static int cmp_event(const void *a, const void *b) {
   const ws_event *x = a, *y = b;
   if (x->time != y->time)
     return x->time > y->time ? -1 : 1;
@@ -789,8 +753,7 @@ static int cmp_event(const void *a, const void *b)
   return c ? c : strcmp(x->slug, y->slug);
 }
 
-static void build_events(ws_site *site, const ws_source_history *h)
-{
+static void build_events(ws_site *site, const ws_source_history *h) {
   site->events = ws_xcalloc(h->nchanges ? h->nchanges : 1, sizeof(ws_event));
   for (size_t i = 0; i < h->nchanges; i++) {
     const ws_source_change *c = &h->changes[i];
@@ -809,8 +772,7 @@ static void build_events(ws_site *site, const ws_source_history *h)
     qsort(site->events, site->nevents, sizeof(ws_event), cmp_event);
 }
 
-int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag)
-{
+int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag) {
   ws_source_history *h = NULL;
   int error = ws_source_history_load_cached(&h, src, "people");
   if (error < 0)

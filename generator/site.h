@@ -16,9 +16,9 @@
 #include "value.h"
 
 typedef struct {
-  char *slug;       /* safe for a path segment and a URL */
-  char *label;      /* the most common spelling */
-  size_t *people;   /* indices into ws_site.people, in people order */
+  char *slug;     /* safe for a path segment and a URL */
+  char *label;    /* the most common spelling */
+  size_t *people; /* indices into ws_site.people, in people order */
   size_t npeople;
   size_t *learners; /* people learning it (strengths only) */
   size_t nlearners;
@@ -34,30 +34,30 @@ typedef enum {
 /* One change to one profile, from the history walk. */
 typedef struct {
   ws_event_kind kind;
-  long long time;       /* commit time, seconds since epoch */
-  char *author;         /* .mailmap applied */
-  char *subject;        /* commit subject line */
-  char commit[41];      /* full commit id */
-  char *slug;           /* the profile's slug after the commit */
-  char *old_slug;       /* renames: the slug before; else NULL */
+  long long time;  /* commit time, seconds since epoch */
+  char *author;    /* .mailmap applied */
+  char *subject;   /* commit subject line */
+  char commit[41]; /* full commit id */
+  char *slug;      /* the profile's slug after the commit */
+  char *old_slug;  /* renames: the slug before; else NULL */
 } ws_event;
 
 typedef struct {
   ws_profile **people; /* sorted, owned */
   size_t npeople;
-  size_t nchecked;     /* profile files read, including invalid ones */
-  ws_tag *strengths;   /* most people first, then by slug */
+  size_t nchecked;   /* profile files read, including invalid ones */
+  ws_tag *strengths; /* most people first, then by slug */
   size_t nstrengths;
-  ws_tag *teams;       /* by slug */
+  ws_tag *teams; /* by slug */
   size_t nteams;
-  ws_value *config;    /* site.yml (a map, possibly empty), owned */
-  ws_event *events;    /* profile history, newest first; empty without it */
+  ws_value *config; /* site.yml (a map, possibly empty), owned */
+  ws_event *events; /* profile history, newest first; empty without it */
   size_t nevents;
-  bool history_partial; /* the repository is a shallow clone */
-  size_t history_walked; /* commits walked; the rest came from the cache */
+  bool history_partial;      /* the repository is a shallow clone */
+  size_t history_walked;     /* commits walked; the rest came from the cache */
   const char *history_cache; /* static: see ws_source_history.cache */
   const char *history_cache_ignored; /* static: why the cache was not used */
-  char *content;       /* content folder prefix, "" or "content/" */
+  char *content;            /* content folder prefix, "" or "content/" */
   struct ws_match *matches; /* mentoring suggestions and circles (match.h) */
 } ws_site;
 

@@ -31,8 +31,8 @@ struct ws_source {
   git_tree *tree; /* the content folder at the ref; NULL in work-tree mode */
   int root_fd;    /* work-tree mode: the content folder; -1 otherwise */
   bool worktree;
-  char *content;  /* normalized: "" or "a/b" */
-  char *workdir;  /* without trailing '/', NULL when bare */
+  char *content; /* normalized: "" or "a/b" */
+  char *workdir; /* without trailing '/', NULL when bare */
   char *describe;
   char commit[GIT_OID_HEXSZ + 1];
   long long commit_time;
@@ -44,8 +44,7 @@ struct ws_source {
 static int error_git(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static int error_git(int code, const char *fmt, ...)
-{
+static int error_git(int code, const char *fmt, ...) {
   ws_str msg = WS_STR_INIT;
   va_list ap;
   va_start(ap, fmt);
@@ -61,8 +60,7 @@ static int error_git(int code, const char *fmt, ...)
 
 /* Accepts a relative, '/'-separated path without empty, "." or ".."
  * components, so that nothing can name a place outside the content folder. */
-static bool path_is_safe(const char *path)
-{
+static bool path_is_safe(const char *path) {
   if (!path[0] || path[0] == '/')
     return false;
   const char *p = path;
@@ -79,8 +77,7 @@ static bool path_is_safe(const char *path)
 }
 
 /* "./content/" -> "content"; "" and "." -> "". */
-static char *normalize_content(const char *content)
-{
+static char *normalize_content(const char *content) {
   if (!content)
     return ws_xstrdup("");
   while (content[0] == '.' && content[1] == '/')
@@ -93,13 +90,11 @@ static char *normalize_content(const char *content)
   return ws_xstrndup(content, len);
 }
 
-static void oid_hex(char out[GIT_OID_HEXSZ + 1], const git_oid *oid)
-{
+static void oid_hex(char out[GIT_OID_HEXSZ + 1], const git_oid *oid) {
   git_oid_tostr(out, GIT_OID_HEXSZ + 1, oid);
 }
 
-static int open_repo(ws_source *src, const char *path)
-{
+static int open_repo(ws_source *src, const char *path) {
   struct stat st;
   if (stat(path, &st) < 0)
     return ws_error(WS_ENOTFOUND, "not a git repository: %s: %s", path,
@@ -122,8 +117,7 @@ static int open_repo(ws_source *src, const char *path)
   return 0;
 }
 
-static int open_ref(ws_source *src, const char *repo_path, const char *ref)
-{
+static int open_ref(ws_source *src, const char *repo_path, const char *ref) {
   int error = 0;
   git_object *obj = NULL;
   git_commit *commit = NULL;
@@ -143,8 +137,8 @@ static int open_ref(ws_source *src, const char *repo_path, const char *ref)
     goto cleanup;
   }
   if (git_object_peel((git_object **)&commit, obj, GIT_OBJECT_COMMIT) < 0) {
-    error = ws_error(WS_ENOTFOUND, "ref '%s' in %s does not name a commit",
-                     ref, repo_path);
+    error = ws_error(WS_ENOTFOUND, "ref '%s' in %s does not name a commit", ref,
+                     repo_path);
     goto cleanup;
   }
   oid_hex(src->commit, git_commit_id(commit));
@@ -169,9 +163,8 @@ static int open_ref(ws_source *src, const char *repo_path, const char *ref)
                      src->content, src->describe);
     goto cleanup;
   }
-  if (rc < 0 ||
-      (rc = git_tree_lookup(&src->tree, src->repo, git_tree_entry_id(entry))) <
-          0) {
+  if (rc < 0 || (rc = git_tree_lookup(&src->tree, src->repo,
+                                      git_tree_entry_id(entry))) < 0) {
     error = error_git(WS_ERROR, "cannot read content folder '%s' at %s",
                       src->content, src->describe);
     goto cleanup;
@@ -188,14 +181,14 @@ cleanup:
 /* Opens 'rel' below 'dirfd' one component at a time, refusing symlinks, so
  * that the result is a real folder inside the tree. Returns the descriptor
  * or -1 with errno set (ELOOP for a link). */
-static int open_dir_nofollow(int dirfd, const char *rel)
-{
+static int open_dir_nofollow(int dirfd, const char *rel) {
   int fd = dup(dirfd);
   if (fd < 0 || !rel[0])
     return fd;
   char *copy = ws_xstrdup(rel);
   char *save = NULL;
-  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+  for (char *c = strtok_r(copy, "/", &save); c;
+       c = strtok_r(NULL, "/", &save)) {
     int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     int saved = errno;
     struct stat st;
@@ -214,8 +207,7 @@ static int open_dir_nofollow(int dirfd, const char *rel)
   return fd;
 }
 
-static int open_worktree(ws_source *src, const char *repo_path)
-{
+static int open_worktree(ws_source *src, const char *repo_path) {
   if (!src->workdir)
     return ws_error(WS_ENOTFOUND,
                     "%s is a bare repository: it has no work tree to read "
@@ -249,8 +241,7 @@ static int open_worktree(ws_source *src, const char *repo_path)
   return 0;
 }
 
-int ws_source_open(ws_source **out, const ws_source_opts *opts)
-{
+int ws_source_open(ws_source **out, const ws_source_opts *opts) {
   assert(out && opts);
   *out = NULL;
   const char *repo_path = opts->repo ? opts->repo : ".";
@@ -284,8 +275,7 @@ cleanup:
   return error;
 }
 
-void ws_source_free(ws_source *src)
-{
+void ws_source_free(ws_source *src) {
   if (!src)
     return;
   git_tree_free(src->tree);
@@ -308,8 +298,7 @@ typedef struct {
 } entry_vec;
 
 static ws_source_entry *push_entry(entry_vec *v, const ws_str *path,
-                                   ws_entry_kind kind)
-{
+                                   ws_entry_kind kind) {
   if (v->len == v->cap) {
     v->cap = v->cap ? v->cap * 2 : 32;
     v->items = ws_xreallocarray(v->items, v->cap, sizeof(*v->items));
@@ -321,8 +310,7 @@ static ws_source_entry *push_entry(entry_vec *v, const ws_str *path,
   return e;
 }
 
-static void free_entries(ws_source_entry *items, size_t len)
-{
+static void free_entries(ws_source_entry *items, size_t len) {
   for (size_t i = 0; i < len; i++)
     free(items[i].path);
   free(items);
@@ -330,22 +318,19 @@ static void free_entries(ws_source_entry *items, size_t len)
 
 /* Git itself refuses these names; a crafted tree could still hold them, and
  * they must never turn into paths. */
-static bool name_is_safe(const char *name)
-{
+static bool name_is_safe(const char *name) {
   return name[0] && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
          strcmp(name, ".git") != 0 && !strchr(name, '/');
 }
 
-static void path_push(ws_str *path, const char *name)
-{
+static void path_push(ws_str *path, const char *name) {
   if (path->len)
     ws_str_putc(path, '/');
   ws_str_puts(path, name);
 }
 
 static int list_tree(entry_vec *v, ws_source *src, git_odb *odb,
-                     const git_tree *tree, ws_str *path)
-{
+                     const git_tree *tree, ws_str *path) {
   int error = 0;
   size_t n = git_tree_entrycount(tree);
   for (size_t i = 0; i < n && error == 0; i++) {
@@ -398,8 +383,7 @@ static int list_tree(entry_vec *v, ws_source *src, git_odb *odb,
 }
 
 /* Reads all of 'fd' into 'out', appended. */
-static int read_fd(ws_str *out, int fd)
-{
+static int read_fd(ws_str *out, int fd) {
   for (;;) {
     ws_str_grow(out, 65536);
     ssize_t n = read(fd, out->ptr + out->len, out->cap - out->len - 1);
@@ -416,8 +400,7 @@ static int read_fd(ws_str *out, int fd)
 
 /* Opens a regular file below 'dirfd' without following a symlink and
  * without blocking on a FIFO that replaced it since it was looked at. */
-static int open_regular(int dirfd, const char *name)
-{
+static int open_regular(int dirfd, const char *name) {
   int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return -1;
@@ -433,8 +416,7 @@ static int open_regular(int dirfd, const char *name)
 /* Work-tree mode lists what `git add -A` would see: files git ignores are
  * skipped unless they are tracked anyway. */
 static bool wt_skip(ws_source *src, git_index *index, const char *rel,
-                    bool is_dir)
-{
+                    bool is_dir) {
   ws_str full = WS_STR_INIT;
   ws_str_puts(&full, src->content);
   path_push(&full, rel);
@@ -456,8 +438,7 @@ static bool wt_skip(ws_source *src, git_index *index, const char *rel,
 
 /* A nested repository is listed as a submodule with the commit it has
  * checked out (left empty when that cannot be told). */
-static void wt_submodule_oid(ws_source_entry *e, ws_source *src)
-{
+static void wt_submodule_oid(ws_source_entry *e, ws_source *src) {
   ws_str full = WS_STR_INIT;
   ws_str_puts(&full, src->workdir);
   path_push(&full, src->content);
@@ -473,8 +454,7 @@ static void wt_submodule_oid(ws_source_entry *e, ws_source *src)
 }
 
 static int list_dir(entry_vec *v, ws_source *src, git_index *index, int fd,
-                    ws_str *path)
-{
+                    ws_str *path) {
   DIR *dir = fdopendir(fd);
   if (!dir) {
     int saved = errno;
@@ -501,8 +481,8 @@ static int list_dir(entry_vec *v, ws_source *src, git_index *index, int fd,
       ws_str dotgit = WS_STR_INIT;
       ws_str_printf(&dotgit, "%s/.git", name);
       struct stat git_st;
-      bool nested = fstatat(dirfd(dir), dotgit.ptr, &git_st,
-                            AT_SYMLINK_NOFOLLOW) == 0;
+      bool nested =
+          fstatat(dirfd(dir), dotgit.ptr, &git_st, AT_SYMLINK_NOFOLLOW) == 0;
       ws_str_release(&dotgit);
       if (nested) {
         wt_submodule_oid(push_entry(v, path, WS_ENTRY_SUBMODULE), src);
@@ -522,7 +502,8 @@ static int list_dir(entry_vec *v, ws_source *src, git_index *index, int fd,
       ssize_t n = readlinkat(dirfd(dir), name, data.ptr, data.cap - 1);
       ws_source_entry *e = push_entry(v, path, WS_ENTRY_SYMLINK);
       git_oid id;
-      if (n >= 0 && git_odb_hash(&id, data.ptr, (size_t)n, GIT_OBJECT_BLOB) == 0)
+      if (n >= 0 &&
+          git_odb_hash(&id, data.ptr, (size_t)n, GIT_OBJECT_BLOB) == 0)
         oid_hex(e->oid, &id);
     } else if (S_ISREG(st.st_mode)) {
       ws_str_clear(&data);
@@ -553,15 +534,13 @@ static int list_dir(entry_vec *v, ws_source *src, git_index *index, int fd,
   return error;
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
+static int cmp_entry(const void *a, const void *b) {
   const ws_source_entry *x = a;
   const ws_source_entry *y = b;
   return strcmp(x->path, y->path);
 }
 
-int ws_source_list_all(ws_source_list *out, ws_source *src)
-{
+int ws_source_list_all(ws_source_list *out, ws_source *src) {
   assert(out && src);
   out->items = NULL;
   out->len = 0;
@@ -577,8 +556,8 @@ int ws_source_list_all(ws_source_list *out, ws_source *src)
      * share with root_fd. */
     int fd = openat(src->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-      error = ws_error(WS_ERROR, "cannot list the work tree: %s",
-                       strerror(errno));
+      error =
+          ws_error(WS_ERROR, "cannot list the work tree: %s", strerror(errno));
       goto cleanup;
     }
     /* Without an index every ignored file is skipped, which is harmless. */
@@ -609,8 +588,7 @@ cleanup:
   return 0;
 }
 
-void ws_source_list_release(ws_source_list *list)
-{
+void ws_source_list_release(ws_source_list *list) {
   if (!list)
     return;
   free_entries(list->items, list->len);
@@ -621,8 +599,7 @@ void ws_source_list_release(ws_source_list *list)
 /* --- reading --- */
 
 static int read_tree(ws_str *out, ws_source *src, const char *path,
-                     const char *shown)
-{
+                     const char *shown) {
   int error = 0;
   git_tree_entry *te = NULL;
   git_blob *blob = NULL;
@@ -630,13 +607,13 @@ static int read_tree(ws_str *out, ws_source *src, const char *path,
   pthread_mutex_lock(&src->lock);
   int rc = git_tree_entry_bypath(&te, src->tree, path);
   if (rc == GIT_ENOTFOUND) {
-    error = ws_error(WS_ENOTFOUND, "'%s' not found at %s", shown,
-                     src->describe);
+    error =
+        ws_error(WS_ENOTFOUND, "'%s' not found at %s", shown, src->describe);
     goto cleanup;
   }
   if (rc < 0) {
-    error = error_git(WS_ERROR, "cannot look up '%s' at %s", shown,
-                      src->describe);
+    error =
+        error_git(WS_ERROR, "cannot look up '%s' at %s", shown, src->describe);
     goto cleanup;
   }
   switch (git_tree_entry_filemode(te)) {
@@ -648,8 +625,7 @@ static int read_tree(ws_str *out, ws_source *src, const char *path,
                      shown);
     goto cleanup;
   case GIT_FILEMODE_COMMIT:
-    error = ws_error(WS_EINVALID, "'%s' is a submodule: it is not read",
-                     shown);
+    error = ws_error(WS_EINVALID, "'%s' is a submodule: it is not read", shown);
     goto cleanup;
   case GIT_FILEMODE_TREE:
     error = ws_error(WS_EINVALID, "'%s' is a folder, not a file", shown);
@@ -659,8 +635,7 @@ static int read_tree(ws_str *out, ws_source *src, const char *path,
     goto cleanup;
   }
   if (git_blob_lookup(&blob, src->repo, git_tree_entry_id(te)) < 0) {
-    error = error_git(WS_ERROR, "cannot read '%s' at %s", shown,
-                      src->describe);
+    error = error_git(WS_ERROR, "cannot read '%s' at %s", shown, src->describe);
     goto cleanup;
   }
   git_object_size_t size = git_blob_rawsize(blob);
@@ -678,8 +653,7 @@ cleanup:
 }
 
 static int read_worktree(ws_str *out, ws_source *src, const char *path,
-                         const char *shown)
-{
+                         const char *shown) {
   int error = 0;
   int dirfd = -1;
   int fd = -1;
@@ -690,22 +664,22 @@ static int read_worktree(ws_str *out, ws_source *src, const char *path,
 
   if ((dirfd = open_dir_nofollow(src->root_fd, dir)) < 0) {
     if (errno == ELOOP)
-      error = ws_error(WS_EINVALID,
-                       "'%s' is below a symlink: links are not followed",
-                       shown);
+      error =
+          ws_error(WS_EINVALID,
+                   "'%s' is below a symlink: links are not followed", shown);
     else if (errno == ENOENT || errno == ENOTDIR)
       error = ws_error(WS_ENOTFOUND, "'%s' not found in the work tree", shown);
     else
-      error = ws_error(WS_ERROR, "cannot open '%s' in the work tree: %s",
-                       shown, strerror(errno));
+      error = ws_error(WS_ERROR, "cannot open '%s' in the work tree: %s", shown,
+                       strerror(errno));
     goto cleanup;
   }
   if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
     if (errno == ENOENT)
       error = ws_error(WS_ENOTFOUND, "'%s' not found in the work tree", shown);
     else
-      error = ws_error(WS_ERROR, "cannot stat '%s' in the work tree: %s",
-                       shown, strerror(errno));
+      error = ws_error(WS_ERROR, "cannot stat '%s' in the work tree: %s", shown,
+                       strerror(errno));
     goto cleanup;
   }
   if (S_ISLNK(st.st_mode)) {
@@ -741,8 +715,7 @@ cleanup:
 /* Reads a listed blob by its id: no tree lookup, and no lock, because
  * libgit2 reads objects from several threads safely; the lock only guards
  * the shared tree objects. */
-static int read_blob_id(ws_str *out, ws_source *src, const ws_source_entry *e)
-{
+static int read_blob_id(ws_str *out, ws_source *src, const ws_source_entry *e) {
   git_oid id;
   git_blob *blob = NULL;
   int error = 0;
@@ -760,15 +733,13 @@ static int read_blob_id(ws_str *out, ws_source *src, const ws_source_entry *e)
 }
 
 int ws_source_read_entry(ws_str *out, ws_source *src,
-                         const ws_source_entry *e)
-{
+                         const ws_source_entry *e) {
   if (e->kind != WS_ENTRY_FILE || src->worktree)
     return ws_source_read(out, src, e->path);
   return read_blob_id(out, src, e);
 }
 
-int ws_source_read(ws_str *out, ws_source *src, const char *path)
-{
+int ws_source_read(ws_str *out, ws_source *src, const char *path) {
   assert(out && src && path);
   ws_str shown = WS_STR_INIT;
   ws_str_puts(&shown, src->content);
@@ -784,33 +755,27 @@ int ws_source_read(ws_str *out, ws_source *src, const char *path)
   return error;
 }
 
-const char *ws_source_describe(const ws_source *src)
-{
+const char *ws_source_describe(const ws_source *src) {
   return src->describe;
 }
 
-const char *ws_source_commit(const ws_source *src)
-{
+const char *ws_source_commit(const ws_source *src) {
   return src->commit;
 }
 
-long long ws_source_commit_time(const ws_source *src)
-{
+long long ws_source_commit_time(const ws_source *src) {
   return src->commit_time;
 }
 
-const char *ws_source_workdir(const ws_source *src)
-{
+const char *ws_source_workdir(const ws_source *src) {
   return src->workdir;
 }
 
-const char *ws_source_content(const ws_source *src)
-{
+const char *ws_source_content(const ws_source *src) {
   return src->content;
 }
 
-void ws_source_global_init(void)
-{
+void ws_source_global_init(void) {
   git_libgit2_init();
   /* libgit2 hashes every object it reads again (SHA-1 with collision
    * detection, ~200 MB/s), which made the history walk six times slower on
@@ -825,8 +790,7 @@ void ws_source_global_init(void)
   git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)64 << 20);
 }
 
-void ws_source_global_shutdown(void)
-{
+void ws_source_global_shutdown(void) {
   git_libgit2_shutdown();
 }
 
@@ -862,14 +826,13 @@ typedef struct {
   size_t cap_revs, cap_changes;
   ws_source_change *pending; /* the changes of the commit being compared */
   size_t npending, cap_pending;
-  const char *prefix; /* "people/" or "": prepended to folder-relative paths */
+  const char *prefix;  /* "people/" or "": prepended to folder-relative paths */
   const git_oid *stop; /* the cached tip: its log is known, stop there */
   bool met_stop;
   git_oid root; /* the oldest commit walked: a root or a shallow boundary */
 } walker;
 
-static size_t path_hash(const char *s)
-{
+static size_t path_hash(const char *s) {
   size_t h = 1469598103934665603u;
   for (; *s; s++)
     h = (h ^ (unsigned char)*s) * 1099511628211u;
@@ -878,8 +841,7 @@ static size_t path_hash(const char *s)
 
 static size_t *map_slot(path_map *m, const char *key, bool create);
 
-static void map_grow(path_map *m)
-{
+static void map_grow(path_map *m) {
   path_map old = *m;
   m->cap = old.cap ? old.cap * 2 : 256;
   m->len = 0;
@@ -896,8 +858,7 @@ static void map_grow(path_map *m)
 
 /* Returns the value slot of 'key', adding it (as DEAD) when 'create'; NULL
  * when absent and not created. */
-static size_t *map_slot(path_map *m, const char *key, bool create)
-{
+static size_t *map_slot(path_map *m, const char *key, bool create) {
   if (create && (m->len + 1) * 2 > m->cap)
     map_grow(m);
   if (!m->cap)
@@ -916,23 +877,20 @@ static size_t *map_slot(path_map *m, const char *key, bool create)
   return &m->vals[i];
 }
 
-static void map_release(path_map *m)
-{
+static void map_release(path_map *m) {
   for (size_t i = 0; i < m->cap; i++)
     free(m->keys[i]);
   free(m->keys);
   free(m->vals);
 }
 
-static int cmp_oid(const void *a, const void *b)
-{
+static int cmp_oid(const void *a, const void *b) {
   return git_oid_cmp(a, b);
 }
 
 /* libgit2 1.5 does not read .git/shallow when walking, so the boundary
  * commits are read here and treated as having no parent, as git does. */
-static void read_shallow(walker *w)
-{
+static void read_shallow(walker *w) {
   if (git_repository_is_shallow(w->src->repo) != 1)
     return;
   ws_str path = WS_STR_INIT, text = WS_STR_INIT;
@@ -943,9 +901,10 @@ static void read_shallow(walker *w)
       char *end = strchr(line, '\n');
       size_t n = end ? (size_t)(end - line) : strlen(line);
       git_oid id;
-      if (n >= GIT_OID_HEXSZ && git_oid_fromstrn(&id, line, GIT_OID_HEXSZ) == 0) {
-        w->shallow = ws_xreallocarray(w->shallow, w->nshallow + 1,
-                                      sizeof(git_oid));
+      if (n >= GIT_OID_HEXSZ &&
+          git_oid_fromstrn(&id, line, GIT_OID_HEXSZ) == 0) {
+        w->shallow =
+            ws_xreallocarray(w->shallow, w->nshallow + 1, sizeof(git_oid));
         w->shallow[w->nshallow++] = id;
       }
       line += n + (end ? 1 : 0);
@@ -958,8 +917,7 @@ static void read_shallow(walker *w)
   ws_str_release(&text);
 }
 
-static bool is_boundary(const walker *w, const git_oid *id)
-{
+static bool is_boundary(const walker *w, const git_oid *id) {
   return w->nshallow &&
          bsearch(id, w->shallow, w->nshallow, sizeof(git_oid), cmp_oid);
 }
@@ -967,8 +925,7 @@ static bool is_boundary(const walker *w, const git_oid *id)
 /* The build reads .mailmap from the walked commit, so the same commit gives
  * the same names whatever the work tree holds; a preview reads the work
  * tree's, like git. */
-static int load_mailmap(walker *w, const git_commit *start)
-{
+static int load_mailmap(walker *w, const git_commit *start) {
   ws_source *src = w->src;
   if (src->worktree)
     return git_mailmap_from_repository(&w->mailmap, src->repo) < 0
@@ -994,12 +951,11 @@ static int load_mailmap(walker *w, const git_commit *start)
 
 /* --- comparing two folders --- */
 
-static void pend(walker *w, ws_change_kind kind, const ws_str *path)
-{
+static void pend(walker *w, ws_change_kind kind, const ws_str *path) {
   if (w->npending == w->cap_pending) {
     w->cap_pending = w->cap_pending ? w->cap_pending * 2 : 16;
-    w->pending = ws_xreallocarray(w->pending, w->cap_pending,
-                                  sizeof(*w->pending));
+    w->pending =
+        ws_xreallocarray(w->pending, w->cap_pending, sizeof(*w->pending));
   }
   ws_source_change *c = &w->pending[w->npending++];
   c->kind = kind;
@@ -1008,16 +964,14 @@ static void pend(walker *w, ws_change_kind kind, const ws_str *path)
   c->old_path = NULL;
 }
 
-static bool entry_is_file(const git_tree_entry *e)
-{
+static bool entry_is_file(const git_tree_entry *e) {
   git_filemode_t m = git_tree_entry_filemode(e);
   return m == GIT_FILEMODE_BLOB || m == GIT_FILEMODE_BLOB_EXECUTABLE ||
          m == GIT_FILEMODE_LINK;
 }
 
 /* Git's tree order: a folder sorts as if its name ended with '/'. */
-static int cmp_tree_entries(const git_tree_entry *a, const git_tree_entry *b)
-{
+static int cmp_tree_entries(const git_tree_entry *a, const git_tree_entry *b) {
   const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
   size_t i = 0;
   while (x[i] && x[i] == y[i])
@@ -1036,8 +990,7 @@ static int diff_trees(walker *w, const git_tree *a, const git_tree *b,
 /* One side of a comparison: a file is added or deleted, a folder's files
  * all are. */
 static int diff_side(walker *w, const git_tree_entry *e, bool added,
-                     ws_str *path)
-{
+                     ws_str *path) {
   int error = 0;
   if (entry_is_file(e)) {
     pend(w, added ? WS_CHANGE_ADDED : WS_CHANGE_DELETED, path);
@@ -1045,15 +998,15 @@ static int diff_side(walker *w, const git_tree_entry *e, bool added,
     git_tree *sub = NULL;
     if (git_tree_lookup(&sub, w->src->repo, git_tree_entry_id(e)) < 0)
       return error_git(WS_ERROR, "cannot read folder '%s'", path->ptr);
-    error = added ? diff_trees(w, NULL, sub, path) : diff_trees(w, sub, NULL, path);
+    error =
+        added ? diff_trees(w, NULL, sub, path) : diff_trees(w, sub, NULL, path);
     git_tree_free(sub);
   }
   return error;
 }
 
 static int diff_pair(walker *w, const git_tree_entry *a,
-                     const git_tree_entry *b, ws_str *path)
-{
+                     const git_tree_entry *b, ws_str *path) {
   if (git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)) &&
       git_tree_entry_filemode(a) == git_tree_entry_filemode(b))
     return 0;
@@ -1080,8 +1033,7 @@ static int diff_pair(walker *w, const git_tree_entry *a,
 
 /* Walks both folders in tree order at once; NULL is an empty folder. */
 static int diff_trees(walker *w, const git_tree *a, const git_tree *b,
-                      ws_str *path)
-{
+                      ws_str *path) {
   size_t na = a ? git_tree_entrycount(a) : 0;
   size_t nb = b ? git_tree_entrycount(b) : 0;
   size_t i = 0, j = 0;
@@ -1120,8 +1072,7 @@ static int diff_trees(walker *w, const git_tree *a, const git_tree *b,
 }
 
 static ws_source_change *find_pending(walker *w, ws_change_kind kind,
-                                      const char *path)
-{
+                                      const char *path) {
   for (size_t i = 0; i < w->npending; i++)
     if (w->pending[i].kind == kind && strcmp(w->pending[i].path, path) == 0)
       return &w->pending[i];
@@ -1130,8 +1081,7 @@ static ws_source_change *find_pending(walker *w, ws_change_kind kind,
 
 /* Pairs deleted and added files by content similarity (libgit2's rename
  * detection, 50% by default), limited to the files that came and went. */
-static int find_renames(walker *w, git_tree *a, git_tree *b)
-{
+static int find_renames(walker *w, git_tree *a, git_tree *b) {
   size_t nadd = 0, ndel = 0;
   for (size_t i = 0; i < w->npending; i++) {
     nadd += w->pending[i].kind == WS_CHANGE_ADDED;
@@ -1163,7 +1113,8 @@ static int find_renames(walker *w, git_tree *a, git_tree *b)
     const git_diff_delta *d = git_diff_get_delta(diff, i);
     if (d->status != GIT_DELTA_RENAMED)
       continue;
-    ws_source_change *del = find_pending(w, WS_CHANGE_DELETED, d->old_file.path);
+    ws_source_change *del =
+        find_pending(w, WS_CHANGE_DELETED, d->old_file.path);
     ws_source_change *add = find_pending(w, WS_CHANGE_ADDED, d->new_file.path);
     if (!del || !add)
       continue;
@@ -1178,14 +1129,12 @@ cleanup:
   return error;
 }
 
-static int cmp_change(const void *a, const void *b)
-{
+static int cmp_change(const void *a, const void *b) {
   return strcmp(((const ws_source_change *)a)->path,
                 ((const ws_source_change *)b)->path);
 }
 
-static void push_rev(walker *w, git_commit *c, bool cut)
-{
+static void push_rev(walker *w, git_commit *c, bool cut) {
   ws_source_history *h = w->h;
   if (h->nrevs == w->cap_revs) {
     w->cap_revs = w->cap_revs ? w->cap_revs * 2 : 64;
@@ -1206,8 +1155,7 @@ static void push_rev(walker *w, git_commit *c, bool cut)
 
 /* Records the pending changes of commit 'c', with their paths made
  * content-relative. */
-static void take_pending(walker *w, git_commit *c, bool cut)
-{
+static void take_pending(walker *w, git_commit *c, bool cut) {
   if (!w->npending)
     return;
   push_rev(w, c, cut);
@@ -1217,8 +1165,8 @@ static void take_pending(walker *w, git_commit *c, bool cut)
     ws_source_change *p = &w->pending[i];
     if (h->nchanges == w->cap_changes) {
       w->cap_changes = w->cap_changes ? w->cap_changes * 2 : 64;
-      h->changes = ws_xreallocarray(h->changes, w->cap_changes,
-                                    sizeof(*h->changes));
+      h->changes =
+          ws_xreallocarray(h->changes, w->cap_changes, sizeof(*h->changes));
     }
     ws_source_change *out = &h->changes[h->nchanges++];
     ws_str s = WS_STR_INIT;
@@ -1242,8 +1190,7 @@ static void take_pending(walker *w, git_commit *c, bool cut)
 /* Looks up the folder of commit 'c'; '*out' stays NULL when the commit has
  * no such folder. */
 static int folder_of(git_tree **out, walker *w, git_commit *c,
-                     const char *folder)
-{
+                     const char *folder) {
   git_tree *root = NULL;
   git_tree_entry *te = NULL;
   int error = 0;
@@ -1265,8 +1212,7 @@ static int folder_of(git_tree **out, walker *w, git_commit *c,
 }
 
 /* The first parent, or NULL at a root or a shallow boundary ('*cut'). */
-static int parent_of(git_commit **out, walker *w, git_commit *c, bool *cut)
-{
+static int parent_of(git_commit **out, walker *w, git_commit *c, bool *cut) {
   *out = NULL;
   if (git_commit_parentcount(c) == 0)
     return 0;
@@ -1285,15 +1231,13 @@ static int parent_of(git_commit **out, walker *w, git_commit *c, bool *cut)
                 : 0;
 }
 
-static bool same_tree(const git_tree *a, const git_tree *b)
-{
+static bool same_tree(const git_tree *a, const git_tree *b) {
   if (!a || !b)
     return a == b;
   return git_oid_equal(git_tree_id(a), git_tree_id(b));
 }
 
-static int walk(walker *w, git_commit *start, const char *folder)
-{
+static int walk(walker *w, git_commit *start, const char *folder) {
   git_commit *c = start, *p = NULL;
   git_tree *ct = NULL, *pt = NULL;
   ws_str path = WS_STR_INIT;
@@ -1339,13 +1283,11 @@ static int walk(walker *w, git_commit *start, const char *folder)
   return error;
 }
 
-static int cmp_cstr_ptr(const void *a, const void *b)
-{
+static int cmp_cstr_ptr(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int cmp_file(const void *a, const void *b)
-{
+static int cmp_file(const void *a, const void *b) {
   return strcmp(((const ws_source_file *)a)->path,
                 ((const ws_source_file *)b)->path);
 }
@@ -1372,8 +1314,7 @@ typedef struct {
   path_map paths; /* path -> the record living there, or DEAD */
 } replay;
 
-static size_t replay_new(replay *rp, const char *path, size_t rev)
-{
+static size_t replay_new(replay *rp, const char *path, size_t rev) {
   if (rp->n == rp->cap) {
     rp->cap = rp->cap ? rp->cap * 2 : 64;
     rp->recs = ws_xreallocarray(rp->recs, rp->cap, sizeof(replay_rec));
@@ -1386,8 +1327,7 @@ static size_t replay_new(replay *rp, const char *path, size_t rev)
   return rp->n++;
 }
 
-static void replay_touch(replay_rec *r, size_t rev)
-{
+static void replay_touch(replay_rec *r, size_t rev) {
   r->last = rev;
   r->revisions++;
   if (r->nrevs == r->cap) {
@@ -1398,15 +1338,13 @@ static void replay_touch(replay_rec *r, size_t rev)
 }
 
 /* Ends the life of the record at 'slot' and leaves the slot empty. */
-static void replay_end(replay *rp, size_t *slot)
-{
+static void replay_end(replay *rp, size_t *slot) {
   if (*slot != DEAD)
     rp->recs[*slot].alive = false;
   *slot = DEAD;
 }
 
-static void replay_change(replay *rp, const ws_source_change *c)
-{
+static void replay_change(replay *rp, const ws_source_change *c) {
   size_t r = DEAD;
   if (c->kind == WS_CHANGE_RENAMED) {
     size_t *old = map_slot(&rp->paths, c->old_path, false);
@@ -1433,8 +1371,7 @@ static void replay_change(replay *rp, const ws_source_change *c)
 }
 
 static void replay_file(ws_source_file *f, replay_rec *r,
-                        const ws_source_history *h)
-{
+                        const ws_source_history *h) {
   f->path = r->path;
   r->path = NULL;
   f->first = r->first;
@@ -1452,8 +1389,7 @@ static void replay_file(ws_source_file *f, replay_rec *r,
 }
 
 /* Fills h->files from h->revs and h->changes. */
-static void replay_files(ws_source_history *h)
-{
+static void replay_files(ws_source_history *h) {
   replay rp = {0};
   size_t alive = 0;
   for (size_t i = h->nchanges; i-- > 0;)
@@ -1474,8 +1410,7 @@ static void replay_files(ws_source_history *h)
     qsort(h->files, h->nfiles, sizeof(*h->files), cmp_file);
 }
 
-static int start_commit(git_commit **out, ws_source *src)
-{
+static int start_commit(git_commit **out, ws_source *src) {
   git_oid id;
   *out = NULL;
   if (!src->worktree) {
@@ -1485,7 +1420,8 @@ static int start_commit(git_commit **out, ws_source *src)
     return 0; /* no commits yet: no history */
   }
   return git_commit_lookup(out, src->repo, &id) < 0
-             ? error_git(WS_ERROR, "cannot read commit %s", git_oid_tostr_s(&id))
+             ? error_git(WS_ERROR, "cannot read commit %s",
+                         git_oid_tostr_s(&id))
              : 0;
 }
 
@@ -1525,8 +1461,7 @@ typedef struct {
   ws_source_history *h; /* revs, changes and partial; no files */
 } cache_data;
 
-static uint64_t fnv64(uint64_t h, const void *data, size_t len)
-{
+static uint64_t fnv64(uint64_t h, const void *data, size_t len) {
   const unsigned char *p = data;
   for (size_t i = 0; i < len; i++)
     h = (h ^ p[i]) * 1099511628211u;
@@ -1537,8 +1472,7 @@ static uint64_t fnv64(uint64_t h, const void *data, size_t len)
 
 /* The .mailmap a walk applies: at the walked commit, its blob id; in a
  * preview, the work tree's file and the mailmap.* settings. */
-static uint64_t mailmap_key(ws_source *src, git_commit *start)
-{
+static uint64_t mailmap_key(ws_source *src, git_commit *start) {
   uint64_t h = FNV64_INIT;
   if (!src->worktree) {
     git_tree *root = NULL;
@@ -1584,8 +1518,7 @@ static uint64_t mailmap_key(ws_source *src, git_commit *start)
   return h;
 }
 
-static uint64_t shallow_key(const walker *w)
-{
+static uint64_t shallow_key(const walker *w) {
   return w->nshallow
              ? fnv64(FNV64_INIT, w->shallow, w->nshallow * sizeof(git_oid))
              : 0;
@@ -1593,29 +1526,25 @@ static uint64_t shallow_key(const walker *w)
 
 /* --- writing --- */
 
-static void put_u64(ws_str *b, uint64_t v)
-{
+static void put_u64(ws_str *b, uint64_t v) {
   char x[8];
   for (size_t i = 0; i < 8; i++)
     x[i] = (char)(unsigned char)(v >> (8 * i));
   ws_str_put(b, x, 8);
 }
 
-static void put_u8(ws_str *b, unsigned v)
-{
+static void put_u8(ws_str *b, unsigned v) {
   ws_str_putc(b, (char)(unsigned char)v);
 }
 
-static void put_cstr(ws_str *b, const char *s)
-{
+static void put_cstr(ws_str *b, const char *s) {
   size_t n = s ? strlen(s) : 0;
   put_u64(b, n);
   ws_str_put(b, s ? s : "", n);
 }
 
 static void cache_encode(ws_str *b, const cache_keys *k, const git_oid *root,
-                         const git_oid *tip, const ws_source_history *h)
-{
+                         const git_oid *tip, const ws_source_history *h) {
   char hex[GIT_OID_HEXSZ + 1];
   ws_str_puts(b, CACHE_MAGIC);
   put_u64(b, CACHE_VERSION);
@@ -1651,8 +1580,7 @@ static void cache_encode(ws_str *b, const cache_keys *k, const git_oid *root,
 /* Writes the cache through a temporary file and a rename, so that a reader
  * sees the old file or the new one. Failing is not an error: the next build
  * walks again. Returns false when nothing was written. */
-static bool cache_write(const char *path, const char *dir, const ws_str *data)
-{
+static bool cache_write(const char *path, const char *dir, const ws_str *data) {
   ws_str tmp = WS_STR_INIT;
   ws_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
   bool ok = false;
@@ -1684,8 +1612,7 @@ typedef struct {
   bool bad;
 } reader;
 
-static uint64_t get_u64(reader *r)
-{
+static uint64_t get_u64(reader *r) {
   if (r->bad || r->len - r->pos < 8) {
     r->bad = true;
     return 0;
@@ -1697,8 +1624,7 @@ static uint64_t get_u64(reader *r)
   return v;
 }
 
-static unsigned get_u8(reader *r)
-{
+static unsigned get_u8(reader *r) {
   if (r->bad || r->pos >= r->len) {
     r->bad = true;
     return 0;
@@ -1707,8 +1633,7 @@ static unsigned get_u8(reader *r)
 }
 
 /* A string without NUL bytes (caller frees), or NULL when the file is bad. */
-static char *get_str(reader *r)
-{
+static char *get_str(reader *r) {
   uint64_t n = get_u64(r);
   if (r->bad || n > r->len - r->pos || memchr(r->p + r->pos, 0, (size_t)n)) {
     r->bad = true;
@@ -1720,24 +1645,21 @@ static char *get_str(reader *r)
 }
 
 /* Reads a string and tells whether it equals 'want'. */
-static bool get_is(reader *r, const char *want)
-{
+static bool get_is(reader *r, const char *want) {
   char *s = get_str(r);
   bool same = s && strcmp(s, want) == 0;
   free(s);
   return same;
 }
 
-static bool get_oid(reader *r, git_oid *out)
-{
+static bool get_oid(reader *r, git_oid *out) {
   char *s = get_str(r);
   bool ok = s && strlen(s) == GIT_OID_HEXSZ && git_oid_fromstr(out, s) == 0;
   free(s);
   return ok;
 }
 
-static bool decode_rev(reader *r, ws_source_rev *rev)
-{
+static bool decode_rev(reader *r, ws_source_rev *rev) {
   char *id = get_str(r);
   rev->time = (long long)get_u64(r);
   rev->author = get_str(r);
@@ -1755,8 +1677,7 @@ static bool decode_rev(reader *r, ws_source_rev *rev)
 
 /* Changes are newest first: their revs never decrease. */
 static bool decode_change(reader *r, ws_source_change *c, size_t nrevs,
-                          size_t min_rev)
-{
+                          size_t min_rev) {
   unsigned kind = get_u8(r);
   uint64_t rev = get_u64(r);
   c->path = get_str(r);
@@ -1775,8 +1696,7 @@ static bool decode_change(reader *r, ws_source_change *c, size_t nrevs,
   return true;
 }
 
-static const char *decode_log(reader *r, ws_source_history *h)
-{
+static const char *decode_log(reader *r, ws_source_history *h) {
   uint64_t nrevs = get_u64(r), nchanges = get_u64(r);
   size_t left = r->len - r->pos;
   if (r->bad || nrevs > left / CACHE_MIN_REV ||
@@ -1788,8 +1708,7 @@ static const char *decode_log(reader *r, ws_source_history *h)
       h->nrevs++; /* freed with the rest */
       return "corrupt";
     }
-  h->changes = ws_xcalloc(nchanges ? (size_t)nchanges : 1,
-                          sizeof(*h->changes));
+  h->changes = ws_xcalloc(nchanges ? (size_t)nchanges : 1, sizeof(*h->changes));
   size_t min_rev = 0;
   for (; h->nchanges < nchanges; h->nchanges++) {
     ws_source_change *c = &h->changes[h->nchanges];
@@ -1805,8 +1724,7 @@ static const char *decode_log(reader *r, ws_source_history *h)
 /* Checks the frame and the keys; returns why the file cannot be used, or
  * NULL. */
 static const char *decode(cache_data *out, const ws_str *file,
-                          const cache_keys *k, git_odb *odb)
-{
+                          const cache_keys *k, git_odb *odb) {
   size_t magic = strlen(CACHE_MAGIC);
   if (file->len < magic + 16 || memcmp(file->ptr, CACHE_MAGIC, magic) != 0)
     return "not a history cache";
@@ -1837,8 +1755,7 @@ static const char *decode(cache_data *out, const ws_str *file,
 /* Loads the cache at 'path' into 'out'; returns why it cannot be used
  * ("missing" when there is none), or NULL. */
 static const char *cache_read(cache_data *out, const char *path,
-                              const cache_keys *k, git_odb *odb)
-{
+                              const cache_keys *k, git_odb *odb) {
   ws_str file = WS_STR_INIT;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -1856,11 +1773,10 @@ static const char *cache_read(cache_data *out, const char *path,
 }
 
 /* Appends the cached log 'c' (older) to the walked one 'h' (newer). */
-static void append_log(ws_source_history *h, ws_source_history *c)
-{
+static void append_log(ws_source_history *h, ws_source_history *c) {
   size_t base = h->nrevs;
-  h->revs = ws_xreallocarray(h->revs, h->nrevs + c->nrevs + 1,
-                             sizeof(*h->revs));
+  h->revs =
+      ws_xreallocarray(h->revs, h->nrevs + c->nrevs + 1, sizeof(*h->revs));
   memcpy(h->revs + h->nrevs, c->revs, c->nrevs * sizeof(*c->revs));
   h->nrevs += c->nrevs;
   h->changes = ws_xreallocarray(h->changes, h->nchanges + c->nchanges + 1,
@@ -1879,8 +1795,7 @@ static void append_log(ws_source_history *h, ws_source_history *c)
 /* <git dir>/wholeself/history-<hash of content and subdir>: one file per
  * folder walked, shared by every ref built from this repository. */
 static void cache_paths(ws_str *dir, ws_str *file, ws_source *src,
-                        const cache_keys *k)
-{
+                        const cache_keys *k) {
   uint64_t id = fnv64(FNV64_INIT, k->content, strlen(k->content) + 1);
   id = fnv64(id, k->subdir, strlen(k->subdir) + 1);
   ws_str_printf(dir, "%swholeself", git_repository_path(src->repo));
@@ -1898,8 +1813,7 @@ typedef struct {
 
 /* Reads the cache and tells the walk where to stop. */
 static void cache_begin(cache_use *cu, walker *w, git_commit *start,
-                        const char *subdir)
-{
+                        const char *subdir) {
   ws_source *src = w->src;
   cu->keys.content = src->content;
   cu->keys.subdir = subdir ? subdir : "";
@@ -1908,15 +1822,13 @@ static void cache_begin(cache_use *cu, walker *w, git_commit *start,
   cache_paths(&cu->dir, &cu->file, src, &cu->keys);
   if (git_repository_odb(&cu->odb, src->repo) < 0)
     cu->why = "unreadable";
-  else if (!(cu->why = cache_read(&cu->data, cu->file.ptr, &cu->keys,
-                                  cu->odb)))
+  else if (!(cu->why = cache_read(&cu->data, cu->file.ptr, &cu->keys, cu->odb)))
     w->stop = &cu->data.tip;
 }
 
 /* Appends the cached log when the walk met the cached commit, and writes
  * the cache back when it changed. */
-static void cache_end(cache_use *cu, walker *w, git_commit *start)
-{
+static void cache_end(cache_use *cu, walker *w, git_commit *start) {
   ws_source_history *h = w->h;
   if (w->met_stop) {
     append_log(h, cu->data.h);
@@ -1925,7 +1837,7 @@ static void cache_end(cache_use *cu, walker *w, git_commit *start)
     cu->why = "its commit is not on the first-parent chain";
   }
   bool missing = cu->why && strcmp(cu->why, "missing") == 0;
-  h->cache = !cu->why ? (h->walked ? "updated" : "up to date")
+  h->cache = !cu->why  ? (h->walked ? "updated" : "up to date")
              : missing ? "created"
                        : "rebuilt";
   h->cache_ignored = missing ? NULL : cu->why;
@@ -1938,8 +1850,7 @@ static void cache_end(cache_use *cu, walker *w, git_commit *start)
   ws_str_release(&data);
 }
 
-static void cache_release(cache_use *cu)
-{
+static void cache_release(cache_use *cu) {
   ws_source_history_free(cu->data.h);
   git_odb_free(cu->odb);
   ws_str_release(&cu->dir);
@@ -1947,8 +1858,7 @@ static void cache_release(cache_use *cu)
 }
 
 static int history_load(ws_source_history **out, ws_source *src,
-                        const char *subdir, bool use_cache)
-{
+                        const char *subdir, bool use_cache) {
   assert(out && src);
   ws_source_history *h = ws_xcalloc(1, sizeof(*h));
   walker w = {.src = src, .h = h};
@@ -1996,19 +1906,16 @@ cleanup:
 }
 
 int ws_source_history_load(ws_source_history **out, ws_source *src,
-                           const char *subdir)
-{
+                           const char *subdir) {
   return history_load(out, src, subdir, false);
 }
 
 int ws_source_history_load_cached(ws_source_history **out, ws_source *src,
-                                  const char *subdir)
-{
+                                  const char *subdir) {
   return history_load(out, src, subdir, true);
 }
 
-void ws_source_history_free(ws_source_history *h)
-{
+void ws_source_history_free(ws_source_history *h) {
   if (!h)
     return;
   for (size_t i = 0; i < h->nrevs; i++) {
@@ -2033,8 +1940,7 @@ void ws_source_history_free(ws_source_history *h)
 
 /* --- a new repository (wholeself init) --- */
 
-int ws_source_init_commit(const char *dir, const char *message)
-{
+int ws_source_init_commit(const char *dir, const char *message) {
   git_repository *repo = NULL;
   git_index *index = NULL;
   git_tree *tree = NULL;
@@ -2057,8 +1963,8 @@ int ws_source_init_commit(const char *dir, const char *message)
   /* A machine without user.name still gets its first commit; the person
    * can amend the author later. */
   if (git_signature_default(&sig, repo) < 0 &&
-      (error = git_signature_now(&sig, "wholeself",
-                                 "wholeself@localhost")) < 0) {
+      (error = git_signature_now(&sig, "wholeself", "wholeself@localhost")) <
+          0) {
     error = error_git(WS_ERROR, "cannot make a commit signature");
     goto cleanup;
   }

@@ -38,10 +38,10 @@ typedef enum {
 } ws_entry_kind;
 
 typedef struct {
-  char *path;         /* relative to the content folder, '/'-separated */
+  char *path; /* relative to the content folder, '/'-separated */
   ws_entry_kind kind;
-  char oid[41];       /* blob id in hex (work tree: hash of the file) */
-  size_t size;        /* bytes (files only) */
+  char oid[41]; /* blob id in hex (work tree: hash of the file) */
+  size_t size;  /* bytes (files only) */
 } ws_source_entry;
 
 typedef struct {
@@ -74,8 +74,7 @@ int ws_source_read(ws_str *out, ws_source *src, const char *path);
 /** Reads the listed file 'e' (from ws_source_list_all of this source) into
  * 'out' like ws_source_read, but by its blob id, without looking up the
  * path: the fast way to read many files, safe from several threads. */
-int ws_source_read_entry(ws_str *out, ws_source *src,
-                         const ws_source_entry *e);
+int ws_source_read_entry(ws_str *out, ws_source *src, const ws_source_entry *e);
 /** Returns a short description for messages: "HEAD (1a2b3c4)" or
  * "work tree". Borrowed. */
 const char *ws_source_describe(const ws_source *src);
@@ -94,11 +93,11 @@ const char *ws_source_content(const ws_source *src);
 
 /* One commit of the history walk. */
 typedef struct {
-  char id[41];      /* full commit id (hex) */
-  long long time;   /* committer time, seconds since epoch */
-  char *author;     /* author name, .mailmap applied */
-  char *subject;    /* first line of the message */
-  bool cut;         /* a shallow boundary: compared with an empty folder */
+  char id[41];    /* full commit id (hex) */
+  long long time; /* committer time, seconds since epoch */
+  char *author;   /* author name, .mailmap applied */
+  char *subject;  /* first line of the message */
+  bool cut;       /* a shallow boundary: compared with an empty folder */
 } ws_source_rev;
 
 typedef enum {
@@ -127,11 +126,11 @@ typedef struct {
 } ws_source_file;
 
 typedef struct {
-  ws_source_rev *revs;       /* revs that changed a file, newest first */
+  ws_source_rev *revs; /* revs that changed a file, newest first */
   size_t nrevs;
   ws_source_change *changes; /* newest first; within a rev, by path */
   size_t nchanges;
-  ws_source_file *files;     /* sorted by path */
+  ws_source_file *files; /* sorted by path */
   size_t nfiles;
   bool partial;              /* shallow clone: older history is missing */
   size_t walked;             /* commits compared by this load; the others

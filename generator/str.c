@@ -8,8 +8,7 @@
 
 char ws_str__empty[1];
 
-void ws_str_grow(ws_str *s, size_t extra)
-{
+void ws_str_grow(ws_str *s, size_t extra) {
   size_t need = s->len + extra + 1;
   if (need <= s->cap)
     return;
@@ -26,8 +25,7 @@ void ws_str_grow(ws_str *s, size_t extra)
   s->cap = cap;
 }
 
-void ws_str_put(ws_str *s, const char *data, size_t len)
-{
+void ws_str_put(ws_str *s, const char *data, size_t len) {
   if (len == 0)
     return;
   ws_str_grow(s, len);
@@ -36,20 +34,17 @@ void ws_str_put(ws_str *s, const char *data, size_t len)
   s->ptr[s->len] = '\0';
 }
 
-void ws_str_puts(ws_str *s, const char *cstr)
-{
+void ws_str_puts(ws_str *s, const char *cstr) {
   ws_str_put(s, cstr, strlen(cstr));
 }
 
-void ws_str_putc(ws_str *s, char c)
-{
+void ws_str_putc(ws_str *s, char c) {
   ws_str_grow(s, 1);
   s->ptr[s->len++] = c;
   s->ptr[s->len] = '\0';
 }
 
-void ws_str_vprintf(ws_str *s, const char *fmt, va_list ap)
-{
+void ws_str_vprintf(ws_str *s, const char *fmt, va_list ap) {
   va_list copy;
   va_copy(copy, ap);
   int n = vsnprintf(NULL, 0, fmt, copy);
@@ -61,26 +56,35 @@ void ws_str_vprintf(ws_str *s, const char *fmt, va_list ap)
   s->len += (size_t)n;
 }
 
-void ws_str_printf(ws_str *s, const char *fmt, ...)
-{
+void ws_str_printf(ws_str *s, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   ws_str_vprintf(s, fmt, ap);
   va_end(ap);
 }
 
-void ws_str_put_html(ws_str *s, const char *data, size_t len)
-{
+void ws_str_put_html(ws_str *s, const char *data, size_t len) {
   size_t start = 0;
   for (size_t i = 0; i < len; i++) {
     const char *rep;
     switch (data[i]) {
-    case '&': rep = "&amp;"; break;
-    case '<': rep = "&lt;"; break;
-    case '>': rep = "&gt;"; break;
-    case '"': rep = "&quot;"; break;
-    case '\'': rep = "&#39;"; break;
-    default: continue;
+    case '&':
+      rep = "&amp;";
+      break;
+    case '<':
+      rep = "&lt;";
+      break;
+    case '>':
+      rep = "&gt;";
+      break;
+    case '"':
+      rep = "&quot;";
+      break;
+    case '\'':
+      rep = "&#39;";
+      break;
+    default:
+      continue;
     }
     ws_str_put(s, data + start, i - start);
     ws_str_puts(s, rep);
@@ -89,61 +93,66 @@ void ws_str_put_html(ws_str *s, const char *data, size_t len)
   ws_str_put(s, data + start, len - start);
 }
 
-void ws_str_put_json(ws_str *s, const char *data, size_t len)
-{
+void ws_str_put_json(ws_str *s, const char *data, size_t len) {
   size_t start = 0;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)data[i];
     /* '<' and '>' are escaped too, so JSON inlined in a page cannot close a
      * script element. */
-    if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' &&
-        c != '&')
+    if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&')
       continue;
     ws_str_put(s, data + start, i - start);
     switch (c) {
-    case '"': ws_str_puts(s, "\\\""); break;
-    case '\\': ws_str_puts(s, "\\\\"); break;
-    case '\n': ws_str_puts(s, "\\n"); break;
-    case '\r': ws_str_puts(s, "\\r"); break;
-    case '\t': ws_str_puts(s, "\\t"); break;
-    default: ws_str_printf(s, "\\u%04x", c); break;
+    case '"':
+      ws_str_puts(s, "\\\"");
+      break;
+    case '\\':
+      ws_str_puts(s, "\\\\");
+      break;
+    case '\n':
+      ws_str_puts(s, "\\n");
+      break;
+    case '\r':
+      ws_str_puts(s, "\\r");
+      break;
+    case '\t':
+      ws_str_puts(s, "\\t");
+      break;
+    default:
+      ws_str_printf(s, "\\u%04x", c);
+      break;
     }
     start = i + 1;
   }
   ws_str_put(s, data + start, len - start);
 }
 
-void ws_str_clear(ws_str *s)
-{
+void ws_str_clear(ws_str *s) {
   ws_str_truncate(s, 0);
 }
 
-void ws_str_truncate(ws_str *s, size_t len)
-{
+void ws_str_truncate(ws_str *s, size_t len) {
   if (len >= s->len)
     return;
   s->len = len;
   s->ptr[len] = '\0';
 }
 
-void ws_str_release(ws_str *s)
-{
+void ws_str_release(ws_str *s) {
   if (s->cap)
     free(s->ptr);
   s->ptr = ws_str__empty;
   s->len = s->cap = 0;
 }
 
-char *ws_str_detach(ws_str *s)
-{
+char *ws_str_detach(ws_str *s) {
   char *p = s->cap ? s->ptr : ws_xstrdup("");
   s->ptr = ws_str__empty;
   s->len = s->cap = 0;
   return p;
 }
 
-bool ws_str_eq(const ws_str *s, const char *cstr)
-{
+bool ws_str_eq(const ws_str *s, const char *cstr) {
   size_t n = strlen(cstr);
   return n == s->len && memcmp(s->ptr, cstr, n) == 0;
 }

@@ -16,7 +16,8 @@ typedef struct {
 } ws_str;
 
 extern char ws_str__empty[1];
-#define WS_STR_INIT {ws_str__empty, 0, 0}
+#define WS_STR_INIT                                                            \
+  { ws_str__empty, 0, 0 }
 
 /** Makes room for 'extra' more bytes after the current contents. */
 void ws_str_grow(ws_str *s, size_t extra);

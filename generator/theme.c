@@ -31,8 +31,7 @@ struct ws_theme {
  * also stops a cycle. */
 #define MAX_INHERIT 4
 
-static int read_file(ws_str *out, const char *path)
-{
+static int read_file(ws_str *out, const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return errno == ENOENT ? WS_ENOTFOUND
@@ -49,20 +48,17 @@ static int read_file(ws_str *out, const char *path)
 
 /* Template names come from templates (and dynamic names from data), so they
  * must never become a path that leaves the theme. */
-static bool name_ok(const char *name)
-{
+static bool name_ok(const char *name) {
   if (!*name || name[0] == '.')
     return false;
   for (const char *p = name; *p; p++)
-    if (!(*p == '-' || *p == '_' || *p == '.' ||
-          (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-          (*p >= '0' && *p <= '9')))
+    if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= 'a' && *p <= 'z') ||
+          (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
       return false;
   return strstr(name, "..") == NULL;
 }
 
-static int load_template(ws_str *out, const char *name, void *payload)
-{
+static int load_template(ws_str *out, const char *name, void *payload) {
   ws_theme *t = payload;
   ws_str path = WS_STR_INIT;
   int error;
@@ -85,8 +81,7 @@ static int load_template(ws_str *out, const char *name, void *payload)
   return error;
 }
 
-static char *exe_dir(void)
-{
+static char *exe_dir(void) {
   char buf[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   if (n <= 0)
@@ -98,14 +93,12 @@ static char *exe_dir(void)
   return ws_xstrdup(buf);
 }
 
-static bool is_dir(const char *path)
-{
+static bool is_dir(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static char *find_dir(const char *name, ws_str *tried)
-{
+static char *find_dir(const char *name, ws_str *tried) {
   const char *env = getenv("WHOLESELF_THEMES");
   char *exe = exe_dir();
   const char *bases[4] = {env, NULL, NULL, WS_PREFIX "/share/wholeself/themes"};
@@ -134,8 +127,7 @@ static char *find_dir(const char *name, ws_str *tried)
 }
 
 /* Reads the 'inherits' key of 'dir'/theme.yml into 'out' (NULL: none). */
-static int read_parent(char **out, const char *dir)
-{
+static int read_parent(char **out, const char *dir) {
   ws_str path = WS_STR_INIT, text = WS_STR_INIT;
   ws_value *yml = NULL;
   ws_diag diag = WS_DIAG_INIT;
@@ -171,17 +163,18 @@ cleanup:
   return error;
 }
 
-static int open_theme(ws_theme **out, const char *name_or_path,
-                      ws_source *src, unsigned depth);
+static int open_theme(ws_theme **out, const char *name_or_path, ws_source *src,
+                      unsigned depth);
 
-static int open_parent(ws_theme *t, unsigned depth)
-{
+static int open_parent(ws_theme *t, unsigned depth) {
   char *parent = NULL;
   int error = read_parent(&parent, t->dir);
   if (error == 0 && parent) {
     if (depth >= MAX_INHERIT)
-      error = ws_error(WS_EINVALID, "theme '%s' inherits too deeply (a "
-                       "cycle in theme.yml?)", t->name);
+      error = ws_error(WS_EINVALID,
+                       "theme '%s' inherits too deeply (a "
+                       "cycle in theme.yml?)",
+                       t->name);
     else
       error = open_theme(&t->parent, parent, t->src, depth + 1);
   }
@@ -189,14 +182,12 @@ static int open_parent(ws_theme *t, unsigned depth)
   return error;
 }
 
-int ws_theme_open(ws_theme **out, const char *name_or_path, ws_source *src)
-{
+int ws_theme_open(ws_theme **out, const char *name_or_path, ws_source *src) {
   return open_theme(out, name_or_path, src, 0);
 }
 
-static int open_theme(ws_theme **out, const char *name_or_path,
-                      ws_source *src, unsigned depth)
-{
+static int open_theme(ws_theme **out, const char *name_or_path, ws_source *src,
+                      unsigned depth) {
   const char *spec = name_or_path && *name_or_path ? name_or_path : "default";
   ws_str tried = WS_STR_INIT;
   char *dir;
@@ -211,8 +202,8 @@ static int open_theme(ws_theme **out, const char *name_or_path,
     dir = find_dir(spec, &tried);
   }
   if (!dir) {
-    int e = ws_error(WS_ENOTFOUND, "theme '%s' not found (looked in %s)",
-                     spec, tried.ptr);
+    int e = ws_error(WS_ENOTFOUND, "theme '%s' not found (looked in %s)", spec,
+                     tried.ptr);
     ws_str_release(&tried);
     return e;
   }
@@ -232,8 +223,7 @@ static int open_theme(ws_theme **out, const char *name_or_path,
   return 0;
 }
 
-void ws_theme_free(ws_theme *t)
-{
+void ws_theme_free(ws_theme *t) {
   if (!t)
     return;
   ws_theme_free(t->parent);
@@ -243,8 +233,7 @@ void ws_theme_free(ws_theme *t)
   free(t);
 }
 
-int ws_theme_template(const ws_mustache **out, ws_theme *t, const char *name)
-{
+int ws_theme_template(const ws_mustache **out, ws_theme *t, const char *name) {
   int error = ws_mustache_env_get(out, t->env, name);
   if (error == WS_ENOTFOUND)
     return ws_error(WS_ENOTFOUND, "theme '%s' has no template %s.mustache",
@@ -252,18 +241,15 @@ int ws_theme_template(const ws_mustache **out, ws_theme *t, const char *name)
   return error;
 }
 
-ws_mustache_env *ws_theme_env(ws_theme *t)
-{
+ws_mustache_env *ws_theme_env(ws_theme *t) {
   return t->env;
 }
 
-const char *ws_theme_dir(const ws_theme *t)
-{
+const char *ws_theme_dir(const ws_theme *t) {
   return t->dir;
 }
 
-const ws_theme *ws_theme_parent(const ws_theme *t)
-{
+const ws_theme *ws_theme_parent(const ws_theme *t) {
   return t->parent;
 }
 
@@ -281,8 +267,7 @@ typedef struct {
 } asset_list;
 
 static void asset_add(asset_list *l, const char *rel, const char *disk,
-                      const char *src_path)
-{
+                      const char *src_path) {
   for (size_t i = 0; i < l->len; i++)
     if (strcmp(l->items[i].rel, rel) == 0) {
       /* A site's own file overrides the theme's. */
@@ -302,8 +287,7 @@ static void asset_add(asset_list *l, const char *rel, const char *disk,
   a->src_path = src_path ? ws_xstrdup(src_path) : NULL;
 }
 
-static void scan_disk(asset_list *l, const char *root, const char *sub)
-{
+static void scan_disk(asset_list *l, const char *root, const char *sub) {
   ws_str dir = WS_STR_INIT;
   ws_str_printf(&dir, "%s%s%s", root, *sub ? "/" : "", sub);
   DIR *d = opendir(dir.ptr);
@@ -327,8 +311,7 @@ static void scan_disk(asset_list *l, const char *root, const char *sub)
   ws_str_release(&dir);
 }
 
-static int scan_source(asset_list *l, ws_theme *t)
-{
+static int scan_source(asset_list *l, ws_theme *t) {
   ws_source_list files = {0};
   ws_str prefix = WS_STR_INIT;
   int error = ws_source_list_all(&files, t->src);
@@ -344,15 +327,13 @@ static int scan_source(asset_list *l, ws_theme *t)
   return error;
 }
 
-static int cmp_asset(const void *a, const void *b)
-{
+static int cmp_asset(const void *a, const void *b) {
   return strcmp(((const asset *)a)->rel, ((const asset *)b)->rel);
 }
 
 /* Parents first, so a theme's own files (and then a site's overrides of
  * them) replace what it inherits. */
-static int collect_assets(asset_list *l, ws_theme *t)
-{
+static int collect_assets(asset_list *l, ws_theme *t) {
   ws_str root = WS_STR_INIT;
   int error = t->parent ? collect_assets(l, t->parent) : 0;
   ws_str_printf(&root, "%s/assets", t->dir);
@@ -363,8 +344,7 @@ static int collect_assets(asset_list *l, ws_theme *t)
   return error;
 }
 
-int ws_theme_assets(ws_theme *t, ws_theme_asset_fn fn, void *payload)
-{
+int ws_theme_assets(ws_theme *t, ws_theme_asset_fn fn, void *payload) {
   asset_list l = {0};
   ws_str data = WS_STR_INIT;
   int error = collect_assets(&l, t);
@@ -372,8 +352,9 @@ int ws_theme_assets(ws_theme *t, ws_theme_asset_fn fn, void *payload)
     qsort(l.items, l.len, sizeof(asset), cmp_asset);
   for (size_t i = 0; error == 0 && i < l.len; i++) {
     ws_str_clear(&data);
-    error = l.items[i].disk ? read_file(&data, l.items[i].disk)
-                            : ws_source_read(&data, t->src, l.items[i].src_path);
+    error = l.items[i].disk
+                ? read_file(&data, l.items[i].disk)
+                : ws_source_read(&data, t->src, l.items[i].src_path);
     if (error == 0)
       error = fn(l.items[i].rel, data.ptr, data.len, payload);
   }

@@ -39,8 +39,8 @@ const char *ws_theme_dir(const ws_theme *t);
  * Borrowed from 't'. */
 const ws_theme *ws_theme_parent(const ws_theme *t);
 
-typedef int (*ws_theme_asset_fn)(const char *rel, const char *data,
-                                 size_t len, void *payload);
+typedef int (*ws_theme_asset_fn)(const char *rel, const char *data, size_t len,
+                                 void *payload);
 /** Calls 'fn' for every asset (rel is relative to assets/), overrides
  * applied, in path order; stops at the first negative return. */
 int ws_theme_assets(ws_theme *t, ws_theme_asset_fn fn, void *payload);

@@ -7,74 +7,62 @@
 
 #include "xalloc.h"
 
-static ws_value *make(ws_value_type type)
-{
+static ws_value *make(ws_value_type type) {
   ws_value *v = ws_xcalloc(1, sizeof(*v));
   v->type = type;
   return v;
 }
 
-ws_value *ws_value_null(void)
-{
+ws_value *ws_value_null(void) {
   return make(WS_VALUE_NULL);
 }
 
-ws_value *ws_value_bool(bool b)
-{
+ws_value *ws_value_bool(bool b) {
   ws_value *v = make(WS_VALUE_BOOL);
   v->u.boolean = b;
   return v;
 }
 
-ws_value *ws_value_number(double n)
-{
+ws_value *ws_value_number(double n) {
   ws_value *v = make(WS_VALUE_NUMBER);
   v->u.number = n;
   return v;
 }
 
-ws_value *ws_value_string(const char *s, size_t len)
-{
+ws_value *ws_value_string(const char *s, size_t len) {
   return ws_value_string_own(ws_xstrndup(s, len), len);
 }
 
-ws_value *ws_value_strz(const char *s)
-{
+ws_value *ws_value_strz(const char *s) {
   return ws_value_string(s, strlen(s));
 }
 
-ws_value *ws_value_string_own(char *s, size_t len)
-{
+ws_value *ws_value_string_own(char *s, size_t len) {
   ws_value *v = make(WS_VALUE_STRING);
   v->u.string.ptr = s;
   v->u.string.len = len;
   return v;
 }
 
-ws_value *ws_value_ref(const ws_value *target)
-{
+ws_value *ws_value_ref(const ws_value *target) {
   ws_value *v = make(WS_VALUE_REF);
   v->u.ref = ws_value_deref(target);
   return v;
 }
 
-const ws_value *ws_value_deref(const ws_value *v)
-{
+const ws_value *ws_value_deref(const ws_value *v) {
   return v && v->type == WS_VALUE_REF ? v->u.ref : v;
 }
 
-ws_value *ws_value_list(void)
-{
+ws_value *ws_value_list(void) {
   return make(WS_VALUE_LIST);
 }
 
-ws_value *ws_value_map(void)
-{
+ws_value *ws_value_map(void) {
   return make(WS_VALUE_MAP);
 }
 
-void ws_value_free(ws_value *v)
-{
+void ws_value_free(ws_value *v) {
   if (!v)
     return;
   switch (v->type) {
@@ -99,8 +87,7 @@ void ws_value_free(ws_value *v)
   free(v);
 }
 
-ws_value *ws_value_copy(const ws_value *v)
-{
+ws_value *ws_value_copy(const ws_value *v) {
   ws_value *c;
   switch (v->type) {
   case WS_VALUE_STRING:
@@ -130,18 +117,16 @@ ws_value *ws_value_copy(const ws_value *v)
   return c;
 }
 
-void ws_value_push(ws_value *list, ws_value *item)
-{
+void ws_value_push(ws_value *list, ws_value *item) {
   if (list->u.list.len == list->u.list.cap) {
     list->u.list.cap = list->u.list.cap ? list->u.list.cap * 2 : 4;
-    list->u.list.items = ws_xreallocarray(
-        list->u.list.items, list->u.list.cap, sizeof(ws_value *));
+    list->u.list.items = ws_xreallocarray(list->u.list.items, list->u.list.cap,
+                                          sizeof(ws_value *));
   }
   list->u.list.items[list->u.list.len++] = item;
 }
 
-static ws_value_entry *find(const ws_value *map, const char *key)
-{
+static ws_value_entry *find(const ws_value *map, const char *key) {
   map = ws_value_deref(map);
   if (!map || map->type != WS_VALUE_MAP)
     return NULL;
@@ -155,8 +140,7 @@ static ws_value_entry *find(const ws_value *map, const char *key)
   return NULL;
 }
 
-void ws_value_set(ws_value *map, const char *key, ws_value *val)
-{
+void ws_value_set(ws_value *map, const char *key, ws_value *val) {
   ws_value_entry *e = find(map, key);
   if (e) {
     ws_value_free(e->val);
@@ -174,41 +158,34 @@ void ws_value_set(ws_value *map, const char *key, ws_value *val)
   e->val = val;
 }
 
-void ws_value_set_str(ws_value *map, const char *key, const char *s)
-{
+void ws_value_set_str(ws_value *map, const char *key, const char *s) {
   if (s)
     ws_value_set(map, key, ws_value_strz(s));
 }
 
-void ws_value_set_num(ws_value *map, const char *key, double n)
-{
+void ws_value_set_num(ws_value *map, const char *key, double n) {
   ws_value_set(map, key, ws_value_number(n));
 }
 
-void ws_value_set_bool(ws_value *map, const char *key, bool b)
-{
+void ws_value_set_bool(ws_value *map, const char *key, bool b) {
   ws_value_set(map, key, ws_value_bool(b));
 }
 
-const ws_value *ws_value_get(const ws_value *map, const char *key)
-{
+const ws_value *ws_value_get(const ws_value *map, const char *key) {
   const ws_value_entry *e = find(map, key);
   return e ? ws_value_deref(e->val) : NULL;
 }
 
-const ws_value_entry *ws_value_entry_get(const ws_value *map, const char *key)
-{
+const ws_value_entry *ws_value_entry_get(const ws_value *map, const char *key) {
   return find(map, key);
 }
 
-const char *ws_value_cstr(const ws_value *v)
-{
+const char *ws_value_cstr(const ws_value *v) {
   v = ws_value_deref(v);
   return v && v->type == WS_VALUE_STRING ? v->u.string.ptr : NULL;
 }
 
-bool ws_value_truthy(const ws_value *v)
-{
+bool ws_value_truthy(const ws_value *v) {
   v = ws_value_deref(v);
   if (!v)
     return false;
@@ -224,8 +201,7 @@ bool ws_value_truthy(const ws_value *v)
   }
 }
 
-void ws_value_put_text(ws_str *out, const ws_value *v)
-{
+void ws_value_put_text(ws_str *out, const ws_value *v) {
   v = ws_value_deref(v);
   if (!v)
     return;
@@ -245,8 +221,7 @@ void ws_value_put_text(ws_str *out, const ws_value *v)
   }
 }
 
-void ws_value_put_json(ws_str *out, const ws_value *v)
-{
+void ws_value_put_json(ws_str *out, const ws_value *v) {
   v = ws_value_deref(v);
   switch (v->type) {
   case WS_VALUE_NULL:
@@ -291,8 +266,7 @@ void ws_value_put_json(ws_str *out, const ws_value *v)
   }
 }
 
-const char *ws_value_type_name(ws_value_type t)
-{
+const char *ws_value_type_name(ws_value_type t) {
   switch (t) {
   case WS_VALUE_NULL:
     return "null";

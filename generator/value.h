@@ -84,7 +84,8 @@ ws_value *ws_value_copy(const ws_value *v);
 void ws_value_push(ws_value *list, ws_value *item);
 /** Sets 'key' of 'map' to 'val' (owned), replacing and freeing an old value. */
 void ws_value_set(ws_value *map, const char *key, ws_value *val);
-/** Sets 'key' of 'map' to a copy of the string 's' (nothing when 's' is NULL). */
+/** Sets 'key' of 'map' to a copy of the string 's' (nothing when 's' is NULL).
+ */
 void ws_value_set_str(ws_value *map, const char *key, const char *s);
 /** Sets 'key' of 'map' to the number 'n'. */
 void ws_value_set_num(ws_value *map, const char *key, double n);
@@ -97,7 +98,8 @@ const ws_value *ws_value_get(const ws_value *map, const char *key);
 const ws_value_entry *ws_value_entry_get(const ws_value *map, const char *key);
 /** Returns the string of 'v' when it is a string, else NULL. */
 const char *ws_value_cstr(const ws_value *v);
-/** Tells whether 'v' is truthy in Mustache's sense (false, null, [] are not). */
+/** Tells whether 'v' is truthy in Mustache's sense (false, null, [] are not).
+ */
 bool ws_value_truthy(const ws_value *v);
 /** Appends the text of a scalar 'v' (numbers as %.15g; null as nothing). */
 void ws_value_put_text(ws_str *out, const ws_value *v);

@@ -18,8 +18,7 @@
 
 #include "xalloc.h"
 
-static char *join(const char *dir, const char *rel)
-{
+static char *join(const char *dir, const char *rel) {
   ws_str s = WS_STR_INIT;
   ws_str_puts(&s, dir);
   if (rel && rel[0]) {
@@ -30,8 +29,7 @@ static char *join(const char *dir, const char *rel)
   return ws_str_detach(&s);
 }
 
-char *th_tmpdir(void)
-{
+char *th_tmpdir(void) {
   const char *base = getenv("TMPDIR");
   if (!base || !base[0])
     base = "/tmp";
@@ -41,8 +39,7 @@ char *th_tmpdir(void)
   return path;
 }
 
-void th_rm_rf(const char *path)
-{
+void th_rm_rf(const char *path) {
   struct stat st;
   if (lstat(path, &st) < 0)
     return;
@@ -66,8 +63,7 @@ void th_rm_rf(const char *path)
 }
 
 /* mkdir -p for the folders above 'path'. */
-static void mkdir_parents(const char *path)
-{
+static void mkdir_parents(const char *path) {
   char *copy = ws_xstrdup(path);
   for (char *p = copy + 1; *p; p++) {
     if (*p != '/')
@@ -81,8 +77,7 @@ static void mkdir_parents(const char *path)
 }
 
 void th_write_len(const char *dir, const char *rel, const char *data,
-                  size_t len)
-{
+                  size_t len) {
   char *path = join(dir, rel);
   mkdir_parents(path);
   FILE *f = fopen(path, "wb");
@@ -92,13 +87,11 @@ void th_write_len(const char *dir, const char *rel, const char *data,
   free(path);
 }
 
-void th_write(const char *dir, const char *rel, const char *data)
-{
+void th_write(const char *dir, const char *rel, const char *data) {
   th_write_len(dir, rel, data, strlen(data));
 }
 
-char *th_read(const char *dir, const char *rel)
-{
+char *th_read(const char *dir, const char *rel) {
   char *path = join(dir, rel);
   FILE *f = fopen(path, "rb");
   free(path);
@@ -115,8 +108,7 @@ char *th_read(const char *dir, const char *rel)
   return ws_str_detach(&s);
 }
 
-bool th_exists(const char *dir, const char *rel)
-{
+bool th_exists(const char *dir, const char *rel) {
   char *path = join(dir, rel);
   struct stat st;
   bool ok = lstat(path, &st) == 0;
@@ -124,22 +116,19 @@ bool th_exists(const char *dir, const char *rel)
   return ok;
 }
 
-const char *th_bin(void)
-{
+const char *th_bin(void) {
   const char *bin = getenv("WS_BIN");
   return bin && bin[0] ? bin : "build/wholeself";
 }
 
-const char *th_root(void)
-{
+const char *th_root(void) {
   const char *root = getenv("WS_ROOT");
   return root && root[0] ? root : ".";
 }
 
 /* The child changes folder before exec, so a relative binary path is made
  * absolute first. */
-static char *absolute_bin(void)
-{
+static char *absolute_bin(void) {
   const char *bin = th_bin();
   if (bin[0] == '/' || !strchr(bin, '/'))
     return ws_xstrdup(bin);
@@ -150,8 +139,7 @@ static char *absolute_bin(void)
   return path;
 }
 
-int th_run(const char *cwd, ws_str *out, ws_str *err, const char *const *argv)
-{
+int th_run(const char *cwd, ws_str *out, ws_str *err, const char *const *argv) {
   size_t argc = 0;
   while (argv[argc])
     argc++;
@@ -222,14 +210,12 @@ int th_run(const char *cwd, ws_str *out, ws_str *err, const char *const *argv)
 
 /* --- tree comparison --- */
 
-static int cmp_name(const void *a, const void *b)
-{
+static int cmp_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Sorted entry names of 'dir' (without . and ..); an absent dir has none. */
-static char **list_names(const char *dir, size_t *len)
-{
+static char **list_names(const char *dir, size_t *len) {
   char **names = NULL;
   size_t n = 0;
   size_t cap = 0;
@@ -253,16 +239,14 @@ static char **list_names(const char *dir, size_t *len)
   return names;
 }
 
-static void free_names(char **names, size_t len)
-{
+static void free_names(char **names, size_t len) {
   for (size_t i = 0; i < len; i++)
     free(names[i]);
   free(names);
 }
 
 static bool same_file(const char *a, const char *b, const struct stat *sa,
-                      const struct stat *sb)
-{
+                      const struct stat *sb) {
   if ((sa->st_mode & S_IFMT) != (sb->st_mode & S_IFMT))
     return false;
   if (S_ISLNK(sa->st_mode)) {
@@ -283,8 +267,7 @@ static bool same_file(const char *a, const char *b, const struct stat *sa,
   return same;
 }
 
-static char *diff_rel(const char *a, const char *b, const char *rel)
-{
+static char *diff_rel(const char *a, const char *b, const char *rel) {
   char *da = join(a, rel);
   char *db = join(b, rel);
   size_t na;
@@ -329,8 +312,7 @@ static char *diff_rel(const char *a, const char *b, const char *rel)
   return found;
 }
 
-char *th_tree_diff(const char *a, const char *b)
-{
+char *th_tree_diff(const char *a, const char *b) {
   return diff_rel(a, b, "");
 }
 
@@ -340,19 +322,19 @@ char *th_tree_diff(const char *a, const char *b)
   do {                                                                         \
     if ((call) < 0) {                                                          \
       const git_error *e_ = git_error_last();                                  \
-      cr_assert_fail("%s: %s", #call, e_ && e_->message ? e_->message : "?"); \
+      cr_assert_fail("%s: %s", #call, e_ && e_->message ? e_->message : "?");  \
     }                                                                          \
   } while (0)
 
-char *th_repo_new(bool bare)
-{
+char *th_repo_new(bool bare) {
   char *dir = th_tmpdir();
   git_libgit2_init();
   git_repository *repo = NULL;
   git_repository_init_options opts;
   TH_GIT(git_repository_init_options_init(&opts,
                                           GIT_REPOSITORY_INIT_OPTIONS_VERSION));
-  opts.flags = GIT_REPOSITORY_INIT_MKPATH | (bare ? GIT_REPOSITORY_INIT_BARE : 0);
+  opts.flags =
+      GIT_REPOSITORY_INIT_MKPATH | (bare ? GIT_REPOSITORY_INIT_BARE : 0);
   opts.initial_head = "main";
   TH_GIT(git_repository_init_ext(&repo, dir, &opts));
   git_repository_free(repo);
@@ -361,8 +343,7 @@ char *th_repo_new(bool bare)
 }
 
 void th_repo_commit_all(const char *path, const char *message,
-                        const char *author, long when)
-{
+                        const char *author, long when) {
   git_libgit2_init();
   git_repository *repo = NULL;
   git_index *index = NULL;
@@ -411,8 +392,7 @@ typedef struct {
   git_odb *to;
 } odb_pair;
 
-static int copy_object(const git_oid *id, void *payload)
-{
+static int copy_object(const git_oid *id, void *payload) {
   odb_pair *p = payload;
   git_odb_object *obj = NULL;
   git_oid out;
@@ -428,8 +408,7 @@ static int copy_object(const git_oid *id, void *payload)
  * for every config entry (url.*.insteadof lookup), which LeakSanitizer
  * reports. Copying every object and ref into a new bare repository gives the
  * same result as `git clone --bare --mirror` of a local repository. */
-char *th_repo_clone_bare(const char *path)
-{
+char *th_repo_clone_bare(const char *path) {
   char *dir = th_tmpdir();
   git_libgit2_init();
   git_repository *src = NULL;
@@ -471,8 +450,7 @@ char *th_repo_clone_bare(const char *path)
  * parent and, for a merge, 'merge_ref' as the second. */
 static void commit_tree(const char *path, const char *ref,
                         const char *merge_ref, const char *message,
-                        const char *author, long when)
-{
+                        const char *author, long when) {
   git_libgit2_init();
   git_repository *repo = NULL;
   git_index *index = NULL;
@@ -505,8 +483,8 @@ static void commit_tree(const char *path, const char *ref,
     TH_GIT(git_reference_name_to_id(&id, repo, merge_ref));
     TH_GIT(git_commit_lookup(&parents[nparents++], repo, &id));
   }
-  TH_GIT(git_commit_create(&commit_id, repo, ref, sig, sig, NULL, message,
-                           tree, nparents, (const git_commit **)parents));
+  TH_GIT(git_commit_create(&commit_id, repo, ref, sig, sig, NULL, message, tree,
+                           nparents, (const git_commit **)parents));
 
   git_commit_free(parents[0]);
   git_commit_free(parents[1]);
@@ -520,19 +498,16 @@ static void commit_tree(const char *path, const char *ref,
 }
 
 void th_repo_commit_to(const char *repo, const char *ref, const char *message,
-                       const char *author, long when)
-{
+                       const char *author, long when) {
   commit_tree(repo, ref, NULL, message, author, when);
 }
 
 void th_repo_merge(const char *repo, const char *ref, const char *message,
-                   const char *author, long when)
-{
+                   const char *author, long when) {
   commit_tree(repo, "HEAD", ref, message, author, when);
 }
 
-void th_repo_branch(const char *path, const char *name)
-{
+void th_repo_branch(const char *path, const char *name) {
   git_libgit2_init();
   git_repository *repo = NULL;
   git_commit *head = NULL;
@@ -548,8 +523,7 @@ void th_repo_branch(const char *path, const char *name)
   git_libgit2_shutdown();
 }
 
-char *th_repo_head(const char *path)
-{
+char *th_repo_head(const char *path) {
   git_libgit2_init();
   git_repository *repo = NULL;
   git_oid id;
@@ -562,8 +536,7 @@ char *th_repo_head(const char *path)
   return ws_xstrdup(hex);
 }
 
-void th_repo_make_shallow(const char *repo, const char *hex)
-{
+void th_repo_make_shallow(const char *repo, const char *hex) {
   ws_str line = WS_STR_INIT;
   ws_str_printf(&line, "%s\n", hex);
   th_write(repo, ".git/shallow", line.ptr);

@@ -34,29 +34,26 @@ static const char bo[] = "---\nname: Bo Lindqvist\nteam: Data\n"
                          "strengths: [SQL]\n---\n## Background\n\nHello.\n";
 
 /* A work-tree repository with the two profiles under content/, committed. */
-static char *demo_repo(void)
-{
+static char *demo_repo(void) {
   char *repo = th_repo_new(false);
-  th_write(repo, "content/site.yml", "title: Test Team\nbase_url: "
-                                     "https://team.example.org/\n");
+  th_write(repo, "content/site.yml",
+           "title: Test Team\nbase_url: "
+           "https://team.example.org/\n");
   th_write(repo, "content/people/amara-okafor.md", amara);
   th_write(repo, "content/people/bo-lindqvist.md", bo);
-  th_repo_commit_all(repo, "Add profiles", "Ada <ada@example.org>",
-                     1700000000);
+  th_repo_commit_all(repo, "Add profiles", "Ada <ada@example.org>", 1700000000);
   return repo;
 }
 
 static int build(const char *repo, const char *out, ws_str *err,
-                 const char *extra1, const char *extra2)
-{
-  const char *argv[] = {"build", "-C",    repo,   "--content", "content",
-                        "--out", out,     "--quiet", extra1,   extra2,
-                        NULL};
+                 const char *extra1, const char *extra2) {
+  const char *argv[] = {"build",   "-C",    repo, "--content",
+                        "content", "--out", out,  "--quiet",
+                        extra1,    extra2,  NULL};
   return th_run(NULL, NULL, err, argv);
 }
 
-Test(build, writes_index_and_person_pages)
-{
+Test(build, writes_index_and_person_pages) {
   char *repo = demo_repo(), *tmp = th_tmpdir();
   char out[4096];
   snprintf(out, sizeof(out), "%s/public", tmp);
@@ -90,22 +87,21 @@ Test(build, writes_index_and_person_pages)
 
 /* Builds 'repo' with extra options into a fresh folder; returns the folder. */
 static char *build_into(const char *repo, const char *content,
-                        const char *opt)
-{
+                        const char *opt) {
   char *tmp = th_tmpdir();
   char out[4096];
   snprintf(out, sizeof(out), "%s/site", tmp);
   ws_str err = WS_STR_INIT;
-  const char *argv[] = {"build", "-C",   repo, "--out", out, "--quiet",
-                        content ? "--content" : opt, content, opt, NULL};
+  const char *argv[] = {
+      "build", "-C", repo, "--out", out, "--quiet", content ? "--content" : opt,
+      content, opt,  NULL};
   int rc = th_run(NULL, NULL, &err, argv);
   cr_assert_eq(rc, 0, "build of %s failed: %s", repo, err.ptr);
   ws_str_release(&err);
   return tmp;
 }
 
-static void expect_same_site(const char *a, const char *b, const char *what)
-{
+static void expect_same_site(const char *a, const char *b, const char *what) {
   char pa[4096], pb[4096];
   snprintf(pa, sizeof(pa), "%s/site", a);
   snprintf(pb, sizeof(pb), "%s/site", b);
@@ -114,8 +110,7 @@ static void expect_same_site(const char *a, const char *b, const char *what)
   free(diff);
 }
 
-Test(build, bare_subfolder_and_worktree_give_the_same_site)
-{
+Test(build, bare_subfolder_and_worktree_give_the_same_site) {
   char *repo = demo_repo();
   char *bare = th_repo_clone_bare(repo);
   char sub[4096];
@@ -134,8 +129,7 @@ Test(build, bare_subfolder_and_worktree_give_the_same_site)
   }
 }
 
-Test(build, uncommitted_edit_shows_only_with_worktree)
-{
+Test(build, uncommitted_edit_shows_only_with_worktree) {
   char *repo = demo_repo();
   th_write(repo, "content/people/bo-lindqvist.md",
            "---\nname: Bo Uncommitted\n---\nHi\n");
@@ -154,8 +148,7 @@ Test(build, uncommitted_edit_shows_only_with_worktree)
   }
 }
 
-Test(build, ref_selects_the_commit)
-{
+Test(build, ref_selects_the_commit) {
   char *repo = demo_repo();
   ws_str err = WS_STR_INIT;
   /* Tag the first commit through a second commit and --ref HEAD~1. */
@@ -165,14 +158,14 @@ Test(build, ref_selects_the_commit)
   char *tmp = th_tmpdir();
   char out[4096];
   snprintf(out, sizeof(out), "%s/site", tmp);
-  const char *argv[] = {"build",   "-C",      repo,    "--ref", "HEAD~1",
+  const char *argv[] = {"build",     "-C",      repo,    "--ref", "HEAD~1",
                         "--content", "content", "--out", out,     NULL};
   cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "%s", err.ptr);
   char *a = th_read(now, "site/index.html"), *b = th_read(out, "index.html");
   cr_expect(strstr(a, "Cy Newcomer"));
   cr_expect(!strstr(b, "Cy Newcomer"));
-  const char *bad[] = {"build", "-C", repo, "--ref", "no-such-branch",
-                       "--out", out,  NULL};
+  const char *bad[] = {"build",          "-C",    repo, "--ref",
+                       "no-such-branch", "--out", out,  NULL};
   ws_str_clear(&err);
   cr_expect_eq(th_run(NULL, NULL, &err, bad), 3);
   cr_expect(strstr(err.ptr, "no-such-branch"), "%s", err.ptr);
@@ -186,8 +179,7 @@ Test(build, ref_selects_the_commit)
   }
 }
 
-Test(build, yaml_error_names_file_line_and_column_and_writes_nothing)
-{
+Test(build, yaml_error_names_file_line_and_column_and_writes_nothing) {
   char *repo = demo_repo(), *tmp = th_tmpdir();
   th_write(repo, "content/people/bo-lindqvist.md",
            "---\nname: Bo\nteam: [Data\n---\nbody\n");
@@ -196,8 +188,7 @@ Test(build, yaml_error_names_file_line_and_column_and_writes_nothing)
   snprintf(out, sizeof(out), "%s/public", tmp);
   ws_str err = WS_STR_INIT;
   cr_assert_eq(build(repo, out, &err, NULL, NULL), 1, "%s", err.ptr);
-  cr_expect(strstr(err.ptr, "content/people/bo-lindqvist.md:"), "%s",
-            err.ptr);
+  cr_expect(strstr(err.ptr, "content/people/bo-lindqvist.md:"), "%s", err.ptr);
   cr_expect(strstr(err.ptr, ": error: "), "%s", err.ptr);
   cr_expect(!th_exists(out, NULL), "nothing may be written");
   ws_str_release(&err);
@@ -207,8 +198,7 @@ Test(build, yaml_error_names_file_line_and_column_and_writes_nothing)
   free(tmp);
 }
 
-Test(build, missing_name_is_an_error)
-{
+Test(build, missing_name_is_an_error) {
   char *repo = demo_repo(), *tmp = th_tmpdir();
   th_write(repo, "content/people/bo-lindqvist.md", "---\nteam: Data\n---\n");
   th_repo_commit_all(repo, "No name", "Ada <ada@example.org>", 1700000200);
@@ -226,8 +216,7 @@ Test(build, missing_name_is_an_error)
   free(tmp);
 }
 
-Test(build, script_in_name_and_body_is_inert)
-{
+Test(build, script_in_name_and_body_is_inert) {
   char *repo = demo_repo(), *tmp = th_tmpdir();
   th_write(repo, "content/people/bo-lindqvist.md",
            "---\nname: \"<script>alert(1)</script>\"\n"
@@ -253,7 +242,7 @@ Test(build, script_in_name_and_body_is_inert)
   }
   char *page = th_read(out, "people/bo-lindqvist/index.html");
   cr_expect(strstr(page, "{{name}} {{&gt;base}}"), "mustache in a body is "
-                                                    "shown, not evaluated");
+                                                   "shown, not evaluated");
   free(page);
   ws_str_release(&err);
   th_rm_rf(repo);
@@ -262,8 +251,7 @@ Test(build, script_in_name_and_body_is_inert)
   free(tmp);
 }
 
-Test(build, rebuilds_are_byte_identical)
-{
+Test(build, rebuilds_are_byte_identical) {
   char *repo = demo_repo();
   char *a = build_into(repo, "content", NULL);
   char *b = build_into(repo, "content", NULL);
@@ -275,8 +263,7 @@ Test(build, rebuilds_are_byte_identical)
   }
 }
 
-Test(build, failed_build_leaves_the_old_site)
-{
+Test(build, failed_build_leaves_the_old_site) {
   char *repo = demo_repo(), *tmp = th_tmpdir();
   char out[4096];
   snprintf(out, sizeof(out), "%s/public", tmp);
@@ -303,8 +290,7 @@ Test(build, failed_build_leaves_the_old_site)
   free(tmp);
 }
 
-Test(build, help_version_and_usage_errors)
-{
+Test(build, help_version_and_usage_errors) {
   ws_str out = WS_STR_INIT, err = WS_STR_INIT;
   const char *help[] = {"--help", NULL};
   cr_expect_eq(th_run(NULL, &out, &err, help), 0);
@@ -335,8 +321,7 @@ Test(build, help_version_and_usage_errors)
   ws_str_release(&err);
 }
 
-Test(build, output_is_the_same_for_any_jobs)
-{
+Test(build, output_is_the_same_for_any_jobs) {
   char *repo = th_repo_new(false);
   for (int i = 0; i < 60; i++) {
     char rel[64], text[256];
@@ -356,8 +341,8 @@ Test(build, output_is_the_same_for_any_jobs)
     char out[4096];
     snprintf(out, sizeof(out), "%s/site", dirs[k]);
     ws_str err = WS_STR_INIT;
-    const char *argv[] = {"build", "-C",      repo,    "--out",
-                          out,     "--jobs", jobs[k], "--quiet", NULL};
+    const char *argv[] = {"build",  "-C",    repo,      "--out", out,
+                          "--jobs", jobs[k], "--quiet", NULL};
     cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "%s", err.ptr);
     ws_str_release(&err);
   }
@@ -376,8 +361,7 @@ Test(build, output_is_the_same_for_any_jobs)
   free(repo);
 }
 
-Test(build, rebuild_sweeps_what_is_no_longer_made)
-{
+Test(build, rebuild_sweeps_what_is_no_longer_made) {
   char *repo = demo_repo(), *tmp = th_tmpdir();
   char out[4096], fresh[4096];
   snprintf(out, sizeof(out), "%s/public", tmp);
@@ -395,8 +379,7 @@ Test(build, rebuild_sweeps_what_is_no_longer_made)
   cr_expect(!th_exists(out, "people/bo-lindqvist"), "empty folder swept");
   cr_assert_eq(build(repo, fresh, &err, NULL, NULL), 0, "%s", err.ptr);
   char *diff = th_tree_diff(out, fresh);
-  cr_expect_null(diff, "reused staging differs from a fresh build at %s",
-                 diff);
+  cr_expect_null(diff, "reused staging differs from a fresh build at %s", diff);
   free(diff);
   ws_str_release(&err);
   th_rm_rf(repo);

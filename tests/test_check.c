@@ -24,21 +24,30 @@ static const char svg[] = "<svg xmlns=\"http://www.w3.org/2000/svg\">"
                           "<script>alert(1)</script></svg>\n";
 
 static const fixture_file fixture[] = {
-    {"people/wrong-type.md", "---\nname: Wrong Type\nrole: 42\n"
-                             "strengths: [a]\n---\n" BG, 0},
-    {"people/enum-suggest.md", "---\nname: Enum Suggest\nstrengths: [a]\n"
-                               "mentoring:\n  seeking:\n"
-                               "    types: [sponsor, coah]\n---\n" BG, 0},
-    {"people/enum-plain.md", "---\nname: Enum Plain\nstrengths: [a]\n"
-                             "mentoring:\n  formats:\n    - group\n"
-                             "    - zoom\n---\n" BG, 0},
+    {"people/wrong-type.md",
+     "---\nname: Wrong Type\nrole: 42\n"
+     "strengths: [a]\n---\n" BG,
+     0},
+    {"people/enum-suggest.md",
+     "---\nname: Enum Suggest\nstrengths: [a]\n"
+     "mentoring:\n  seeking:\n"
+     "    types: [sponsor, coah]\n---\n" BG,
+     0},
+    {"people/enum-plain.md",
+     "---\nname: Enum Plain\nstrengths: [a]\n"
+     "mentoring:\n  formats:\n    - group\n"
+     "    - zoom\n---\n" BG,
+     0},
     {"people/missing-name.md", "---\nrole: Engineer\nstrengths: [a]\n---\n" BG,
      0},
-    {"people/photo-missing.md", "---\nname: Photo Missing\n"
-                                "photo: nobody.jpg\nstrengths: [a]\n---\n" BG,
+    {"people/photo-missing.md",
+     "---\nname: Photo Missing\n"
+     "photo: nobody.jpg\nstrengths: [a]\n---\n" BG,
      0},
-    {"people/photo-svg.md", "---\nname: Photo Svg\nphoto: fake.png\n"
-                            "strengths: [a]\n---\n" BG, 0},
+    {"people/photo-svg.md",
+     "---\nname: Photo Svg\nphoto: fake.png\n"
+     "strengths: [a]\n---\n" BG,
+     0},
     {"people/fake.png", svg, 0},
     {"people/dup-a.md", "---\nname: Sam Lee\nstrengths: [a]\n---\n" BG, 0},
     {"people/dup-b.md", "---\nname: sam lee\nstrengths: [a]\n---\n" BG, 0},
@@ -46,26 +55,40 @@ static const fixture_file fixture[] = {
      0},
     {"people/bad-utf8.md", "---\nname: Bad \xff Utf\nstrengths: [a]\n---\n" BG,
      0},
-    {"people/bad-date.md", "---\nname: Bad Date\njoined: 2023-02-30\n"
-                           "strengths: [a]\n---\n" BG, 0},
-    {"people/bad-tz.md", "---\nname: Bad Tz\ntimezone: Berlin\n"
-                         "strengths: [a]\n---\n" BG, 0},
-    {"people/bad-cap.md", "---\nname: Bad Cap\nstrengths: [a]\nmentoring:\n"
-                          "  offering:\n    types: [coach]\n"
-                          "    capacity: 99\n---\n" BG, 0},
-    {"people/bad-link.md", "---\nname: Bad Link\nstrengths: [a]\nlinks:\n"
-                           "  - label: Blog\n"
-                           "    url: javascript:alert(1)\n---\n" BG, 0},
+    {"people/bad-date.md",
+     "---\nname: Bad Date\njoined: 2023-02-30\n"
+     "strengths: [a]\n---\n" BG,
+     0},
+    {"people/bad-tz.md",
+     "---\nname: Bad Tz\ntimezone: Berlin\n"
+     "strengths: [a]\n---\n" BG,
+     0},
+    {"people/bad-cap.md",
+     "---\nname: Bad Cap\nstrengths: [a]\nmentoring:\n"
+     "  offering:\n    types: [coach]\n"
+     "    capacity: 99\n---\n" BG,
+     0},
+    {"people/bad-link.md",
+     "---\nname: Bad Link\nstrengths: [a]\nlinks:\n"
+     "  - label: Blog\n"
+     "    url: javascript:alert(1)\n---\n" BG,
+     0},
     {"people/Amara.md", "---\nname: Amara\nstrengths: [a]\n---\n" BG, 0},
     {"people/Bo Lind.md", "---\nname: Bo Lind\nstrengths: [a]\n---\n" BG, 0},
     {"people/ok.md", "---\nname: Oke Ok\nstrengths: [a]\n---\n" BG, 0},
     {"people/OK.md", "---\nname: Oke Upper\nstrengths: [a]\n---\n" BG, 0},
-    {"people/unknown-key.md", "---\nname: Unknown Key\nstrengths: [a]\n"
-                              "locaton: Berlin\n---\n" BG, 0},
-    {"people/no-background.md", "---\nname: No Background\nstrengths: [a]\n"
-                                "---\nJust text.\n", 0},
-    {"people/no-strengths.md", "---\nname: No Strengths\nstrengths: []\n"
-                               "---\n" BG, 0},
+    {"people/unknown-key.md",
+     "---\nname: Unknown Key\nstrengths: [a]\n"
+     "locaton: Berlin\n---\n" BG,
+     0},
+    {"people/no-background.md",
+     "---\nname: No Background\nstrengths: [a]\n"
+     "---\nJust text.\n",
+     0},
+    {"people/no-strengths.md",
+     "---\nname: No Strengths\nstrengths: []\n"
+     "---\n" BG,
+     0},
     {"people/notes.txt", "hello\n", 0},
 };
 
@@ -88,8 +111,7 @@ static const expected cases[] = {
     {"missing_name", "people/missing-name.md", 1, 1, "error", "missing-name",
      "a profile needs a 'name' (the only required field); add 'name: Your "
      "Name' to the front matter"},
-    {"photo_missing", "people/photo-missing.md", 3, 8, "error",
-     "photo-missing",
+    {"photo_missing", "people/photo-missing.md", 3, 8, "error", "photo-missing",
      "photo 'nobody.jpg' not found: there is no file people/nobody.jpg "
      "(names are case-sensitive, and the image must be committed next to the "
      "profile)"},
@@ -123,8 +145,7 @@ static const expected cases[] = {
     {"invalid_slug_with_space", "people/Bo Lind.md", 0, 0, "error", "slug",
      "file name 'Bo Lind.md' must be lowercase letters, digits and '-', "
      "then '.md' (it becomes the page address); rename it: git mv 'people/Bo Lind.md' people/bo-lind.md"},
-    {"duplicate_slug_after_case_folding", "people/OK.md", 0, 0, "error",
-     "slug",
+    {"duplicate_slug_after_case_folding", "people/OK.md", 0, 0, "error", "slug",
      "file name 'OK.md' must be lowercase letters, digits and '-', then "
      "'.md' (it becomes the page address); "
      "people/ok.md already exists, so this is a second profile for the same "
@@ -147,8 +168,7 @@ static const expected cases[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static char *fixture_repo(void)
-{
+static char *fixture_repo(void) {
   char *repo = th_repo_new(false);
   for (size_t i = 0; i < COUNT(fixture); i++)
     th_write(repo, fixture[i].path, fixture[i].text);
@@ -159,14 +179,12 @@ static char *fixture_repo(void)
 
 /* Runs `check -C repo --format FORMAT [extra]`; returns the exit code. */
 static int check(const char *repo, const char *format, const char *extra,
-                 ws_str *out, ws_str *err)
-{
+                 ws_str *out, ws_str *err) {
   const char *argv[] = {"check", "-C", repo, "--format", format, extra, NULL};
   return th_run(NULL, out, err, argv);
 }
 
-static void json_escape(ws_str *out, const char *s)
-{
+static void json_escape(ws_str *out, const char *s) {
   for (; *s; s++) {
     if (*s == '<' || *s == '>' || *s == '&') {
       ws_str_printf(out, "\\u%04x", (unsigned)*s);
@@ -179,8 +197,7 @@ static void json_escape(ws_str *out, const char *s)
 }
 
 /* Tells whether 'text' holds 'line' as a whole line. */
-static bool has_line(const char *text, const char *line)
-{
+static bool has_line(const char *text, const char *line) {
   size_t n = strlen(line);
   for (const char *p = text; (p = strstr(p, line)); p++)
     if ((p == text || p[-1] == '\n') && p[n] == '\n')
@@ -189,8 +206,7 @@ static bool has_line(const char *text, const char *line)
 }
 
 /* Asserts the exact diagnostic 'e' in the text, GitHub and JSON output. */
-static void expect_diag(const expected *e)
-{
+static void expect_diag(const expected *e) {
   char *repo = fixture_repo();
   ws_str out = WS_STR_INIT, want = WS_STR_INIT;
 
@@ -230,8 +246,7 @@ static void expect_diag(const expected *e)
   free(repo);
 }
 
-static const expected *find_case(const char *name)
-{
+static const expected *find_case(const char *name) {
   for (size_t i = 0; i < COUNT(cases); i++)
     if (strcmp(cases[i].name, name) == 0)
       return &cases[i];
@@ -240,8 +255,7 @@ static const expected *find_case(const char *name)
 }
 
 #define KIND(n)                                                                \
-  Test(check, n)                                                               \
-  {                                                                            \
+  Test(check, n) {                                                             \
     expect_diag(find_case(#n));                                                \
   }
 
@@ -267,8 +281,7 @@ KIND(empty_strengths)
 KIND(unused_file)
 
 /* Exactly the expected problems, no more, sorted by file, line, column. */
-Test(check, reports_everything_sorted_in_one_run)
-{
+Test(check, reports_everything_sorted_in_one_run) {
   char *repo = fixture_repo();
   ws_str out = WS_STR_INIT, err = WS_STR_INIT;
   cr_assert_eq(check(repo, "text", NULL, &out, &err), 1, "%s", err.ptr);
@@ -297,8 +310,8 @@ Test(check, reports_everything_sorted_in_one_run)
               out.ptr);
     at = strchr(at, '\n') + 1;
   }
-  cr_expect(strstr(err.ptr, "checked 21 profiles: 16 errors, 4 warnings"),
-            "%s", err.ptr);
+  cr_expect(strstr(err.ptr, "checked 21 profiles: 16 errors, 4 warnings"), "%s",
+            err.ptr);
   ws_str_release(&out);
   ws_str_release(&err);
   th_rm_rf(repo);
@@ -307,8 +320,7 @@ Test(check, reports_everything_sorted_in_one_run)
 
 /* The JSON output parses (through our YAML loader, a JSON superset for
  * this) into one list with one map per diagnostic. */
-Test(check, json_is_one_array_of_diagnostics)
-{
+Test(check, json_is_one_array_of_diagnostics) {
   char *repo = fixture_repo();
   ws_str out = WS_STR_INIT;
   ws_diag diag = WS_DIAG_INIT;
@@ -334,8 +346,7 @@ Test(check, json_is_one_array_of_diagnostics)
   free(repo);
 }
 
-static char *warnings_only_repo(void)
-{
+static char *warnings_only_repo(void) {
   char *repo = th_repo_new(false);
   th_write(repo, "people/amara.md",
            "---\nname: Amara\nstrengths: [a]\nhobby: chess\n---\n" BG);
@@ -344,8 +355,7 @@ static char *warnings_only_repo(void)
   return repo;
 }
 
-Test(check, exit_codes)
-{
+Test(check, exit_codes) {
   char *bad = fixture_repo(), *warn = warnings_only_repo();
   ws_str out = WS_STR_INIT, err = WS_STR_INIT;
   cr_expect_eq(check(bad, "text", NULL, NULL, NULL), 1);
@@ -358,8 +368,8 @@ Test(check, exit_codes)
                               "listed; add a few, e.g. strengths: [public "
                               "speaking, SQL], so people can find you"),
             "%s", out.ptr);
-  cr_expect(strstr(err.ptr, "checked 2 profiles: 0 errors, 3 warnings\n"),
-            "%s", err.ptr);
+  cr_expect(strstr(err.ptr, "checked 2 profiles: 0 errors, 3 warnings\n"), "%s",
+            err.ptr);
   ws_str_clear(&err);
   cr_expect_eq(check(warn, "text", "--strict", NULL, &err), 1);
   cr_expect(strstr(err.ptr, "(--strict: warnings fail the check)"), "%s",
@@ -376,8 +386,7 @@ Test(check, exit_codes)
 
 /* Runs check on one committed profile 'text' (length 'len'); returns the
  * text output. */
-static char *check_one(const char *text, size_t len)
-{
+static char *check_one(const char *text, size_t len) {
   char *repo = th_repo_new(false);
   ws_str out = WS_STR_INIT;
   th_write_len(repo, "people/x.md", text, len);
@@ -390,8 +399,7 @@ static char *check_one(const char *text, size_t len)
 
 /* The same problems at the same places whatever the line ends, with a
  * byte-order mark, and with tabs and non-ASCII text before the value. */
-Test(check, crlf_bom_and_tabs_keep_positions)
-{
+Test(check, crlf_bom_and_tabs_keep_positions) {
   static const char *const variants[][2] = {
       {"LF", "---\nname: X\nrole:\t42\nmentoring:\n  seeking:\n"
              "    types: [\"conseill\xc3\xa8re\",\tcoah]\nstrengths: [a]\n"
@@ -427,23 +435,24 @@ Test(check, crlf_bom_and_tabs_keep_positions)
 }
 
 /* Syntax errors and invalid UTF-8 in the body are placed right too. */
-Test(check, crlf_bom_and_tabs_in_errors)
-{
+Test(check, crlf_bom_and_tabs_in_errors) {
   static const struct {
     const char *name, *text, *want;
   } rows[] = {
-      {"tab indent CRLF", "\xef\xbb\xbf---\r\nname: X\r\nmentoring:\r\n"
-                          "\tseeking: {}\r\n---\r\n" BG,
+      {"tab indent CRLF",
+       "\xef\xbb\xbf---\r\nname: X\r\nmentoring:\r\n"
+       "\tseeking: {}\r\n---\r\n" BG,
        "people/x.md:4:1: error: invalid YAML: found character that cannot "
        "start any token while scanning for the next token; indent with "
        "spaces, not tabs\n"},
-      {"colon in value", "---\r\nname: X\r\nrole:\tLead: Platform\r\n---\r\n"
-                         BG,
+      {"colon in value",
+       "---\r\nname: X\r\nrole:\tLead: Platform\r\n---\r\n" BG,
        "people/x.md:3:11: error: invalid YAML: mapping values are not "
        "allowed in this context; a value that contains ': ' must be in "
        "quotes\n"},
-      {"latin-1 body CRLF", "\xef\xbb\xbf---\r\nname: X\r\nstrengths: [a]\r\n"
-                            "---\r\n## Background\r\n\r\n\tCaf\xe9\r\n",
+      {"latin-1 body CRLF",
+       "\xef\xbb\xbf---\r\nname: X\r\nstrengths: [a]\r\n"
+       "---\r\n## Background\r\n\r\n\tCaf\xe9\r\n",
        "people/x.md:7:5: error: invalid UTF-8 text; save the file as UTF-8\n"},
       {"utf-16", "\xff\xfe-\0-\0-\0\n\0",
        "people/x.md:1:1: error: the file is UTF-16; save it as UTF-8 (without "
@@ -461,8 +470,7 @@ Test(check, crlf_bom_and_tabs_in_errors)
 
 /* An empty 'name' points at the key; no front matter at all says how to
  * start one. */
-Test(check, missing_name_variants)
-{
+Test(check, missing_name_variants) {
   static const struct {
     const char *name, *text, *want;
   } rows[] = {
@@ -487,8 +495,7 @@ Test(check, missing_name_variants)
 }
 
 /* A duplicate must not hide behind another error in one of the files. */
-Test(check, duplicate_name_found_when_one_profile_has_errors)
-{
+Test(check, duplicate_name_found_when_one_profile_has_errors) {
   char *repo = th_repo_new(false);
   ws_str out = WS_STR_INIT;
   th_write(repo, "people/a.md", "---\nname: Kai\nstrengths: [a]\n---\n" BG);
@@ -509,8 +516,7 @@ Test(check, duplicate_name_found_when_one_profile_has_errors)
 }
 
 /* A folder named People/ would otherwise be skipped without a word. */
-Test(check, wrong_case_people_folder_is_an_error)
-{
+Test(check, wrong_case_people_folder_is_an_error) {
   char *repo = th_repo_new(false);
   ws_str out = WS_STR_INIT;
   th_write(repo, "content/People/zed.md", "---\nname: Zed\n---\n" BG);
@@ -532,8 +538,7 @@ Test(check, wrong_case_people_folder_is_an_error)
   free(repo);
 }
 
-static int build(const char *repo, const char *out, ws_str *err)
-{
+static int build(const char *repo, const char *out, ws_str *err) {
   const char *argv[] = {"build", "-C", repo, "--out", out, NULL};
   return th_run(NULL, NULL, err, argv);
 }
@@ -545,8 +550,7 @@ static const char fixed[] = "---\nname: Amara Okafor\nstrengths: [a]\n"
                             "mentoring:\n  seeking:\n    types: [coach]\n"
                             "---\n" BG;
 
-Test(check, fixed_profile_builds_cleanly)
-{
+Test(check, fixed_profile_builds_cleanly) {
   char *repo = th_repo_new(false), *tmp = th_tmpdir();
   ws_str out = WS_STR_INIT, err = WS_STR_INIT;
   char site[4096];
@@ -560,8 +564,7 @@ Test(check, fixed_profile_builds_cleanly)
   th_write(repo, "people/amara-okafor.md", fixed);
   th_repo_commit_all(repo, "Fix Amara", "Ada <ada@example.org>", 1700000100);
   ws_str_clear(&out);
-  cr_expect_eq(check(repo, "text", "--strict", &out, NULL), 0, "%s",
-               out.ptr);
+  cr_expect_eq(check(repo, "text", "--strict", &out, NULL), 0, "%s", out.ptr);
   cr_expect_str_eq(out.ptr, "");
   cr_expect_eq(build(repo, site, &err), 0, "%s", err.ptr);
   char *page = th_read(site, "people/amara-okafor/index.html");
@@ -577,8 +580,7 @@ Test(check, fixed_profile_builds_cleanly)
 
 /* build refuses on errors with the same diagnostics as check, and leaves
  * the previous site exactly as it was. */
-Test(check, build_refuses_and_keeps_previous_site)
-{
+Test(check, build_refuses_and_keeps_previous_site) {
   char *repo = th_repo_new(false), *tmp = th_tmpdir();
   ws_str out = WS_STR_INIT, err = WS_STR_INIT;
   char site[4096], ref[4096];
@@ -611,8 +613,7 @@ Test(check, build_refuses_and_keeps_previous_site)
   free(repo);
 }
 
-Test(check, build_strict_refuses_on_warnings)
-{
+Test(check, build_strict_refuses_on_warnings) {
   char *repo = warnings_only_repo(), *tmp = th_tmpdir();
   ws_str err = WS_STR_INIT;
   char site[4096];
@@ -629,22 +630,20 @@ Test(check, build_strict_refuses_on_warnings)
 }
 
 static int run_new(const char *repo, const char *slug, const char *name,
-                   ws_str *err)
-{
+                   ws_str *err) {
   const char *argv[] = {"new", "-C", repo, "--name", name, "--", slug, NULL};
   return th_run(NULL, NULL, err, argv);
 }
 
 /* The scaffold is clean before and after committing, and builds. */
-Test(check, new_output_passes_check)
-{
+Test(check, new_output_passes_check) {
   char *repo = th_repo_new(false), *tmp = th_tmpdir();
   ws_str out = WS_STR_INIT, err = WS_STR_INIT;
   char site[4096];
   snprintf(site, sizeof(site), "%s/public", tmp);
-  cr_assert_eq(run_new(repo, "zoe-muller", "Zo\xc3\xab \"Z\" M\xc3\xbcller",
-                       &err),
-               0, "%s", err.ptr);
+  cr_assert_eq(
+      run_new(repo, "zoe-muller", "Zo\xc3\xab \"Z\" M\xc3\xbcller", &err), 0,
+      "%s", err.ptr);
   char *text = th_read(repo, "people/zoe-muller.md");
   cr_assert(text);
   cr_expect(strstr(text, "name: \"Zo\xc3\xab \\\"Z\\\" M\xc3\xbcller\"\n"),
@@ -654,8 +653,7 @@ Test(check, new_output_passes_check)
   cr_expect_str_eq(out.ptr, "");
   th_repo_commit_all(repo, "Add Zoe", "Ada <ada@example.org>", 1700000000);
   ws_str_clear(&out);
-  cr_expect_eq(check(repo, "text", "--strict", &out, NULL), 0, "%s",
-               out.ptr);
+  cr_expect_eq(check(repo, "text", "--strict", &out, NULL), 0, "%s", out.ptr);
   cr_expect_str_eq(out.ptr, "");
   ws_str_clear(&err);
   cr_expect_eq(build(repo, site, &err), 0, "%s", err.ptr);
@@ -672,8 +670,7 @@ Test(check, new_output_passes_check)
   free(repo);
 }
 
-Test(check, new_refuses_to_overwrite)
-{
+Test(check, new_refuses_to_overwrite) {
   char *repo = th_repo_new(false);
   ws_str err = WS_STR_INIT;
   th_write(repo, "people/amara.md", "mine\n");
@@ -689,10 +686,9 @@ Test(check, new_refuses_to_overwrite)
   free(repo);
 }
 
-Test(check, new_rejects_invalid_slugs)
-{
-  static const char *const bad[] = {"Amara", "amara_okafor", "-amara",
-                                    "amara-",  "../x",         "a/b",
+Test(check, new_rejects_invalid_slugs) {
+  static const char *const bad[] = {"Amara",      "amara_okafor", "-amara",
+                                    "amara-",     "../x",         "a/b",
                                     "zo\xc3\xab", "a.md"};
   char *repo = th_repo_new(false);
   for (size_t i = 0; i < COUNT(bad); i++) {

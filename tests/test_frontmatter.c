@@ -9,23 +9,20 @@
 #include "str.h"
 #include "value.h"
 
-static const ws_value *get(const ws_value *map, const char *key)
-{
+static const ws_value *get(const ws_value *map, const char *key) {
   const ws_value *v = ws_value_get(map, key);
   cr_assert_not_null(v, "key '%s' is missing", key);
   return v;
 }
 
 static void expect_at(const ws_value *v, unsigned line, unsigned col,
-                      const char *what)
-{
+                      const char *what) {
   cr_expect_eq(v->line, line, "%s: line %u, expected %u", what, v->line, line);
   cr_expect_eq(v->col, col, "%s: col %u, expected %u", what, v->col, col);
 }
 
 static void expect_key_at(const ws_value *map, const char *key, unsigned line,
-                          unsigned col)
-{
+                          unsigned col) {
   const ws_value_entry *e = ws_value_entry_get(map, key);
   cr_assert_not_null(e, "key '%s' is missing", key);
   cr_expect_eq(e->line, line, "key %s: line %u, expected %u", key, e->line,
@@ -33,16 +30,14 @@ static void expect_key_at(const ws_value *map, const char *key, unsigned line,
   cr_expect_eq(e->col, col, "key %s: col %u, expected %u", key, e->col, col);
 }
 
-static void expect_str(const ws_value *v, const char *s, const char *what)
-{
+static void expect_str(const ws_value *v, const char *s, const char *what) {
   cr_assert_eq(v->type, WS_VALUE_STRING, "%s: type %s", what,
                ws_value_type_name(v->type));
   cr_expect_str_eq(v->u.string.ptr, s, "%s", what);
 }
 
 /* Parses front matter that must be valid. */
-static void parse_ok(ws_frontmatter *fm, const char *src, size_t len)
-{
+static void parse_ok(ws_frontmatter *fm, const char *src, size_t len) {
   ws_diag diag = WS_DIAG_INIT;
   int rc = ws_frontmatter_parse(fm, "people/a.md", src, len, &diag);
   cr_assert_eq(rc, 0, "parse failed: %s",
@@ -56,8 +51,7 @@ static void parse_ok(ws_frontmatter *fm, const char *src, size_t len)
 /* Parses front matter that must be refused with exactly one diagnostic at
  * 'line':'col' with 'code' and a message containing 'needle'. */
 static void parse_bad(const char *src, size_t len, unsigned line, unsigned col,
-                      const char *code, const char *needle)
-{
+                      const char *code, const char *needle) {
   ws_frontmatter fm = WS_FRONTMATTER_INIT;
   ws_diag diag = WS_DIAG_INIT;
   int rc = ws_frontmatter_parse(&fm, "people/a.md", src, len, &diag);
@@ -79,8 +73,7 @@ static void parse_bad(const char *src, size_t len, unsigned line, unsigned col,
 }
 
 static void load_bad(const char *src, unsigned line, unsigned col,
-                     const char *code, const char *needle)
-{
+                     const char *code, const char *needle) {
   ws_value *v = (ws_value *)1;
   ws_diag diag = WS_DIAG_INIT;
   int rc = ws_yaml_load(&v, "site.yml", src, strlen(src), 1, &diag);
@@ -101,8 +94,7 @@ static void load_bad(const char *src, unsigned line, unsigned col,
   "---" NL "name: Amara Okafor" NL "mentoring:" NL "  seeking:" NL             \
   "    types: [sponsor, challenger]" NL "---" NL "Body" NL
 
-static void expect_profile(const ws_frontmatter *fm, const char *nl)
-{
+static void expect_profile(const ws_frontmatter *fm, const char *nl) {
   const ws_value *d = fm->data;
   expect_key_at(d, "name", 2, 1);
   expect_at(get(d, "name"), 2, 7, "name");
@@ -129,8 +121,7 @@ static void expect_profile(const ws_frontmatter *fm, const char *nl)
   ws_str_release(&body);
 }
 
-Test(frontmatter, typed_scalars)
-{
+Test(frontmatter, typed_scalars) {
   static const char src[] = "n1: null\n"
                             "n2: ~\n"
                             "n3:\n"
@@ -200,8 +191,7 @@ Test(frontmatter, typed_scalars)
   ws_diag_release(&diag);
 }
 
-Test(frontmatter, positions_of_values_and_keys)
-{
+Test(frontmatter, positions_of_values_and_keys) {
 #define NL "\n"
   static const char src[] = PROFILE;
 #undef NL
@@ -212,8 +202,7 @@ Test(frontmatter, positions_of_values_and_keys)
   cr_expect_null(fm.data);
 }
 
-Test(frontmatter, crlf_file)
-{
+Test(frontmatter, crlf_file) {
 #define NL "\r\n"
   static const char src[] = PROFILE;
 #undef NL
@@ -223,8 +212,7 @@ Test(frontmatter, crlf_file)
   ws_frontmatter_release(&fm);
 }
 
-Test(frontmatter, lone_cr_file)
-{
+Test(frontmatter, lone_cr_file) {
 #define NL "\r"
   static const char src[] = PROFILE;
 #undef NL
@@ -234,8 +222,7 @@ Test(frontmatter, lone_cr_file)
   ws_frontmatter_release(&fm);
 }
 
-Test(frontmatter, bom_file)
-{
+Test(frontmatter, bom_file) {
 #define NL "\n"
   static const char src[] = "\xEF\xBB\xBF" PROFILE;
 #undef NL
@@ -246,8 +233,7 @@ Test(frontmatter, bom_file)
 }
 
 /* Columns count code points, a tab is one column. */
-Test(frontmatter, tabs_and_multibyte_columns)
-{
+Test(frontmatter, tabs_and_multibyte_columns) {
   static const char src[] = "---\n"
                             "t:\tvalue\n"
                             "k: [\xC3\xA9, \xC3\xBC, z]\n"
@@ -269,8 +255,7 @@ Test(frontmatter, tabs_and_multibyte_columns)
 }
 
 /* libyaml counts U+2028 as a line break; git and editors do not. */
-Test(frontmatter, line_separator_is_not_a_line_break)
-{
+Test(frontmatter, line_separator_is_not_a_line_break) {
   static const char src[] = "---\n"
                             "a: \"x\xE2\x80\xA8y\"\n"
                             "b: 1\n"
@@ -283,8 +268,7 @@ Test(frontmatter, line_separator_is_not_a_line_break)
   ws_frontmatter_release(&fm);
 }
 
-Test(frontmatter, unclosed_fence_reports_line)
-{
+Test(frontmatter, unclosed_fence_reports_line) {
   const char *src = "---\nname: A\nteam: B\n";
   parse_bad(src, strlen(src), 1, 1, "frontmatter-unclosed", "never closed");
   parse_bad("---", 3, 1, 1, "frontmatter-unclosed", "never closed");
@@ -292,8 +276,7 @@ Test(frontmatter, unclosed_fence_reports_line)
             "never closed");
 }
 
-Test(frontmatter, syntax_error_reports_line_col)
-{
+Test(frontmatter, syntax_error_reports_line_col) {
   const char *src = "---\nname: A\nteam: b: c\n---\nBody\n";
   parse_bad(src, strlen(src), 3, 8, "yaml-syntax",
             "invalid YAML: mapping values are not allowed in this context");
@@ -304,8 +287,7 @@ Test(frontmatter, syntax_error_reports_line_col)
             "while scanning a quoted scalar (started on line 2, column 7)");
 }
 
-Test(frontmatter, duplicate_key)
-{
+Test(frontmatter, duplicate_key) {
   const char *src = "---\nname: A\nteam: X\nname: B\n---\n";
   parse_bad(src, strlen(src), 4, 1, "yaml-duplicate-key",
             "duplicate key 'name' (first on line 2)");
@@ -335,8 +317,7 @@ Test(frontmatter, duplicate_key)
 }
 
 /* Enough keys to go through the key index's growth. */
-Test(frontmatter, duplicate_key_in_large_map)
-{
+Test(frontmatter, duplicate_key_in_large_map) {
   ws_str src = WS_STR_INIT;
   ws_str_puts(&src, "---\n");
   for (int i = 0; i < 500; i++)
@@ -356,8 +337,7 @@ Test(frontmatter, duplicate_key_in_large_map)
   ws_str_release(&src);
 }
 
-Test(frontmatter, alias_refused)
-{
+Test(frontmatter, alias_refused) {
   const char *src = "---\na: &x 1\nb: *x\n---\n";
   parse_bad(src, strlen(src), 2, 4, "yaml-alias", "anchors are not supported");
   src = "---\nb: *x\n---\n";
@@ -367,8 +347,7 @@ Test(frontmatter, alias_refused)
   parse_bad(src, strlen(src), 2, 4, "yaml-alias", "anchors are not supported");
 }
 
-Test(frontmatter, billion_laughs_returns_quickly, .timeout = 5)
-{
+Test(frontmatter, billion_laughs_returns_quickly, .timeout = 5) {
   ws_str src = WS_STR_INIT;
   ws_str_puts(&src, "---\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
   for (char c = 'b'; c <= 'z'; c++)
@@ -380,8 +359,7 @@ Test(frontmatter, billion_laughs_returns_quickly, .timeout = 5)
   ws_str_release(&src);
 }
 
-static void nested(ws_str *s, size_t depth)
-{
+static void nested(ws_str *s, size_t depth) {
   ws_str_clear(s);
   for (size_t i = 0; i < depth; i++)
     ws_str_putc(s, '[');
@@ -389,8 +367,7 @@ static void nested(ws_str *s, size_t depth)
     ws_str_putc(s, ']');
 }
 
-Test(frontmatter, depth_limit, .timeout = 5)
-{
+Test(frontmatter, depth_limit, .timeout = 5) {
   ws_str s = WS_STR_INIT;
   ws_diag diag = WS_DIAG_INIT;
   ws_value *v = NULL;
@@ -418,8 +395,7 @@ Test(frontmatter, depth_limit, .timeout = 5)
   ws_diag_release(&diag);
 }
 
-Test(frontmatter, non_scalar_key)
-{
+Test(frontmatter, non_scalar_key) {
   const char *src = "---\n? [a, b]\n: c\n---\n";
   parse_bad(src, strlen(src), 2, 3, "yaml-key", "not a list");
   src = "---\n{x: 1}: c\n---\n";
@@ -428,8 +404,7 @@ Test(frontmatter, non_scalar_key)
   parse_bad(src, strlen(src), 2, 1, "yaml-key", "NUL");
 }
 
-Test(frontmatter, no_front_matter)
-{
+Test(frontmatter, no_front_matter) {
   static const char *const cases[] = {
       "# Hello\n\nText\n", "", "--- title\nx\n---\n", "\n---\na: 1\n---\n",
       "----\na: 1\n----\n"};
@@ -452,8 +427,7 @@ Test(frontmatter, no_front_matter)
   ws_frontmatter_release(&fm);
 }
 
-Test(frontmatter, body_and_body_line)
-{
+Test(frontmatter, body_and_body_line) {
   static const struct {
     const char *src, *body;
     unsigned line;
@@ -477,8 +451,7 @@ Test(frontmatter, body_and_body_line)
   }
 }
 
-Test(frontmatter, empty_front_matter)
-{
+Test(frontmatter, empty_front_matter) {
   static const char *const cases[] = {"---\n---\nBody\n",
                                       "---\n# just a comment\n\n---\nBody\n",
                                       "---\n...\nBody\n"};
@@ -497,8 +470,7 @@ Test(frontmatter, empty_front_matter)
   ws_value_free(v);
 }
 
-Test(frontmatter, not_a_mapping)
-{
+Test(frontmatter, not_a_mapping) {
   const char *src = "---\n- a\n- b\n---\n";
   parse_bad(src, strlen(src), 2, 1, "frontmatter-not-map",
             "front matter must be a mapping of keys to values, not a list");
@@ -517,15 +489,13 @@ Test(frontmatter, not_a_mapping)
   ws_value_free(v);
 }
 
-Test(frontmatter, multiple_documents)
-{
+Test(frontmatter, multiple_documents) {
   const char *src = "---\na: 1\n--- x\n---\n";
   parse_bad(src, strlen(src), 3, 1, "yaml-syntax", "more than one document");
   load_bad("a: 1\n---\nb: 2\n", 2, 1, "yaml-syntax", "more than one document");
 }
 
-Test(frontmatter, invalid_utf8)
-{
+Test(frontmatter, invalid_utf8) {
   const char *src = "---\nname: A\nbio: caf\xE9\n---\n";
   parse_bad(src, strlen(src), 3, 9, "encoding", "invalid UTF-8");
   src = "---\nname: \xC3\n---\n";
@@ -534,8 +504,7 @@ Test(frontmatter, invalid_utf8)
   load_bad("\xFF\xFE", 1, 1, "encoding", "invalid UTF-8");
 }
 
-Test(frontmatter, nul_byte)
-{
+Test(frontmatter, nul_byte) {
   static const char src[] = "---\nname: A\0B\nteam: C\n---\n";
   parse_bad(src, sizeof(src) - 1, 2, 8, "yaml-syntax", "NUL byte");
   static const char ctl[] = "---\nname: A\x01\n---\n";
@@ -543,8 +512,7 @@ Test(frontmatter, nul_byte)
 }
 
 /* site.yml: a whole file, positions from line 1, BOM skipped. */
-Test(frontmatter, yaml_load_whole_file)
-{
+Test(frontmatter, yaml_load_whole_file) {
   static const char src[] = "\xEF\xBB\xBFtitle: Team\nbase_url: /x/\n";
   ws_value *v = NULL;
   ws_diag diag = WS_DIAG_INIT;

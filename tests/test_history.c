@@ -29,20 +29,17 @@
 #define T4 1700300000L
 #define T5 1700400000L
 
-static void setup(void)
-{
+static void setup(void) {
   git_libgit2_init();
 }
 
-static void teardown(void)
-{
+static void teardown(void) {
   git_libgit2_shutdown();
 }
 
 TestSuite(history, .init = setup, .fini = teardown);
 
-static char *profile(const char *name, const char *extra)
-{
+static char *profile(const char *name, const char *extra) {
   ws_str s = WS_STR_INIT;
   ws_str_printf(&s,
                 "---\nname: %s\nrole: Engineer\n---\n## Background\n\n"
@@ -54,8 +51,7 @@ static char *profile(const char *name, const char *extra)
 }
 
 static void write_person(const char *repo, const char *slug, const char *name,
-                         const char *extra)
-{
+                         const char *extra) {
   char *text = profile(name, extra);
   ws_str rel = WS_STR_INIT;
   ws_str_printf(&rel, "content/people/%s.md", slug);
@@ -64,8 +60,7 @@ static void write_person(const char *repo, const char *slug, const char *name,
   free(text);
 }
 
-static void remove_file(const char *repo, const char *rel)
-{
+static void remove_file(const char *repo, const char *rel) {
   ws_str path = WS_STR_INIT;
   ws_str_printf(&path, "%s/%s", repo, rel);
   th_rm_rf(path.ptr);
@@ -73,8 +68,7 @@ static void remove_file(const char *repo, const char *rel)
 }
 
 /* The walk of 'repo' (content/, people/), at HEAD or the work tree. */
-static ws_source_history *walk(const char *repo, bool worktree)
-{
+static ws_source_history *walk(const char *repo, bool worktree) {
   ws_source_opts o = {repo, NULL, "content", worktree};
   ws_source *src = NULL;
   ws_source_history *h = NULL;
@@ -86,8 +80,7 @@ static ws_source_history *walk(const char *repo, bool worktree)
 }
 
 static const ws_source_file *file_of(const ws_source_history *h,
-                                     const char *path)
-{
+                                     const char *path) {
   for (size_t i = 0; i < h->nfiles; i++)
     if (strcmp(h->files[i].path, path) == 0)
       return &h->files[i];
@@ -98,12 +91,11 @@ static const ws_source_file *file_of(const ws_source_history *h,
  * (sorted, NULL-terminated) of 'path'. */
 static void expect_file(const ws_source_history *h, const char *path,
                         long first, long last, size_t revisions,
-                        const char *const *authors)
-{
+                        const char *const *authors) {
   const ws_source_file *f = file_of(h, path);
   cr_assert(f, "no history for %s", path);
-  cr_expect_eq(h->revs[f->first].time, first, "%s: first %lld, want %ld",
-               path, h->revs[f->first].time, first);
+  cr_expect_eq(h->revs[f->first].time, first, "%s: first %lld, want %ld", path,
+               h->revs[f->first].time, first);
   cr_expect_eq(h->revs[f->last].time, last, "%s: last %lld, want %ld", path,
                h->revs[f->last].time, last);
   cr_expect_eq(f->revisions, revisions, "%s: %zu revisions, want %zu", path,
@@ -117,8 +109,7 @@ static void expect_file(const ws_source_history *h, const char *path,
     cr_expect_str_eq(f->authors[i], authors[i], "%s: author %zu", path, i);
 }
 
-Test(history, add_then_edit_by_another_author)
-{
+Test(history, add_then_edit_by_another_author) {
   char *repo = th_repo_new(false);
   write_person(repo, "amara", "Amara Okafor", NULL);
   th_repo_commit_all(repo, "Add Amara", ADA, T1);
@@ -145,8 +136,7 @@ Test(history, add_then_edit_by_another_author)
   free(repo);
 }
 
-Test(history, rename_keeps_history)
-{
+Test(history, rename_keeps_history) {
   char *repo = th_repo_new(false);
   write_person(repo, "amara-o", "Amara Okafor", NULL);
   th_repo_commit_all(repo, "Add Amara", ADA, T1);
@@ -158,9 +148,9 @@ Test(history, rename_keeps_history)
 
   ws_source_history *h = walk(repo, false);
   cr_assert_eq(h->nfiles, 1, "only the file at HEAD has a record");
-  expect_file(h, "people/amara-okafor.md", T1, T3, 3,
-              (const char *const[]){"Ada Lovelace", "Bo Lindqvist",
-                                    "Cy Mensah", NULL});
+  expect_file(
+      h, "people/amara-okafor.md", T1, T3, 3,
+      (const char *const[]){"Ada Lovelace", "Bo Lindqvist", "Cy Mensah", NULL});
   cr_assert_eq(h->changes[0].kind, WS_CHANGE_RENAMED);
   cr_expect_str_eq(h->changes[0].path, "people/amara-okafor.md");
   cr_expect_str_eq(h->changes[0].old_path, "people/amara-o.md");
@@ -171,8 +161,7 @@ Test(history, rename_keeps_history)
 
 /* A profile deleted and added again starts a new life: the slug may now
  * belong to someone else, so 'first' is the re-adding commit. */
-Test(history, delete_and_readd_starts_over)
-{
+Test(history, delete_and_readd_starts_over) {
   char *repo = th_repo_new(false);
   write_person(repo, "bo", "Bo Lindqvist", NULL);
   write_person(repo, "amara", "Amara Okafor", NULL);
@@ -200,8 +189,7 @@ Test(history, delete_and_readd_starts_over)
 
 /* First parent only: a profile added on a side branch counts from the merge
  * that brought it in, by the merge's author. */
-Test(history, merge_follows_first_parent)
-{
+Test(history, merge_follows_first_parent) {
   char *repo = th_repo_new(false);
   write_person(repo, "amara", "Amara Okafor", NULL);
   th_repo_commit_all(repo, "Add Amara", ADA, T1);
@@ -228,8 +216,7 @@ Test(history, merge_follows_first_parent)
 }
 
 /* .mailmap is read from the walked commit (outside the content folder). */
-Test(history, mailmap_merges_author_names)
-{
+Test(history, mailmap_merges_author_names) {
   char *repo = th_repo_new(false);
   th_write(repo, ".mailmap",
            "Ada Lovelace <ada@example.org> <ada@old.example>\n"
@@ -254,8 +241,7 @@ Test(history, mailmap_merges_author_names)
 
 /* Cut at the second commit: what existed there counts as added there, and
  * is marked; what came later is exact. */
-Test(history, shallow_clone_is_partial)
-{
+Test(history, shallow_clone_is_partial) {
   char *repo = th_repo_new(false);
   write_person(repo, "amara", "Amara Okafor", NULL);
   th_repo_commit_all(repo, "Add Amara", ADA, T1);
@@ -311,8 +297,8 @@ Test(history, shallow_clone_is_partial)
   char *tmp = th_tmpdir();
   ws_str out = WS_STR_INIT, err = WS_STR_INIT;
   ws_str_printf(&out, "%s/public", tmp);
-  const char *argv[] = {"build", "-C", repo, "--content", "content", "--out",
-                        out.ptr, NULL};
+  const char *argv[] = {"build",   "-C",    repo,    "--content",
+                        "content", "--out", out.ptr, NULL};
   cr_expect_eq(th_run(NULL, NULL, &err, argv), 0, "%s", err.ptr);
   cr_expect(strstr(err.ptr, "history is incomplete (shallow clone)"), "%s",
             err.ptr);
@@ -329,8 +315,7 @@ Test(history, shallow_clone_is_partial)
   free(repo);
 }
 
-Test(history, worktree_walks_head)
-{
+Test(history, worktree_walks_head) {
   char *repo = th_repo_new(false);
   th_write(repo, "content/site.yml", "title: T\n");
   ws_source_history *h = walk(repo, true);
@@ -353,8 +338,7 @@ Test(history, worktree_walks_head)
 
 /* --- the site: profiles and events --- */
 
-static ws_site *site_of(const char *repo, ws_source **src)
-{
+static ws_site *site_of(const char *repo, ws_source **src) {
   ws_source_opts o = {repo, NULL, "content", false};
   ws_site *site = NULL;
   ws_diag diag = WS_DIAG_INIT;
@@ -370,8 +354,7 @@ static ws_site *site_of(const char *repo, ws_source **src)
 static char amara_commit[41];
 
 /* Two people added in one commit, one updated, one renamed, one removed. */
-static char *team_repo(void)
-{
+static char *team_repo(void) {
   char *repo = th_repo_new(false);
   th_write(repo, "content/site.yml", "title: Test <Team> & Co\n");
   write_person(repo, "amara", "Amara Okafor", NULL);
@@ -392,8 +375,7 @@ static char *team_repo(void)
   return repo;
 }
 
-Test(history, site_fills_profiles_and_events)
-{
+Test(history, site_fills_profiles_and_events) {
   char *repo = team_repo();
   char *head = th_repo_head(repo);
   ws_source *src = NULL;
@@ -452,16 +434,14 @@ Test(history, site_fills_profiles_and_events)
 /* --- pages --- */
 
 static int build(const char *repo, const char *out, ws_str *err,
-                 const char *extra1, const char *extra2)
-{
-  const char *argv[] = {"build", "-C",    repo,    "--content", "content",
-                        "--out", out,     "--quiet", extra1,    extra2,
-                        NULL};
+                 const char *extra1, const char *extra2) {
+  const char *argv[] = {"build",   "-C",    repo, "--content",
+                        "content", "--out", out,  "--quiet",
+                        extra1,    extra2,  NULL};
   return th_run(NULL, NULL, err, argv);
 }
 
-Test(history, person_page_shows_history)
-{
+Test(history, person_page_shows_history) {
   char *repo = team_repo();
   char *head = th_repo_head(repo);
   char *tmp = th_tmpdir();
@@ -512,8 +492,7 @@ Test(history, person_page_shows_history)
   free(repo);
 }
 
-Test(history, contributions_page_groups_by_month)
-{
+Test(history, contributions_page_groups_by_month) {
   char *repo = th_repo_new(false);
   write_person(repo, "amara", "Amara Okafor", NULL);
   th_repo_commit_all(repo, "Add Amara", ADA, 1709251200L); /* 1 Mar 2024 */
@@ -559,8 +538,7 @@ Test(history, contributions_page_groups_by_month)
   free(repo);
 }
 
-Test(history, contributions_are_paged, .timeout = 60)
-{
+Test(history, contributions_are_paged, .timeout = 60) {
   char *repo = th_repo_new(false);
   ws_str extra = WS_STR_INIT;
   for (int i = 0; i < 205; i++) {
@@ -607,8 +585,7 @@ Test(history, contributions_are_paged, .timeout = 60)
 
 /* --- feed.xml --- */
 
-static size_t count_nodes(xmlXPathContextPtr xp, const char *expr)
-{
+static size_t count_nodes(xmlXPathContextPtr xp, const char *expr) {
   xmlXPathObjectPtr r = xmlXPathEvalExpression((const xmlChar *)expr, xp);
   cr_assert(r, "xpath %s", expr);
   size_t n = r->nodesetval ? (size_t)r->nodesetval->nodeNr : 0;
@@ -616,11 +593,9 @@ static size_t count_nodes(xmlXPathContextPtr xp, const char *expr)
   return n;
 }
 
-static char *xpath_text(xmlXPathContextPtr xp, const char *expr)
-{
+static char *xpath_text(xmlXPathContextPtr xp, const char *expr) {
   xmlXPathObjectPtr r = xmlXPathEvalExpression((const xmlChar *)expr, xp);
-  cr_assert(r && r->nodesetval && r->nodesetval->nodeNr >= 1, "xpath %s",
-            expr);
+  cr_assert(r && r->nodesetval && r->nodesetval->nodeNr >= 1, "xpath %s", expr);
   xmlChar *s = xmlNodeGetContent(r->nodesetval->nodeTab[0]);
   char *out = ws_xstrdup((const char *)s);
   xmlFree(s);
@@ -663,8 +638,7 @@ static const char atom_rng[] =
     "</interleave></element></zeroOrMore>"
     "</interleave></element></start></grammar>";
 
-static void expect_valid_atom(xmlDocPtr doc)
-{
+static void expect_valid_atom(xmlDocPtr doc) {
   xmlRelaxNGParserCtxtPtr pc =
       xmlRelaxNGNewMemParserCtxt(atom_rng, (int)strlen(atom_rng));
   xmlRelaxNGPtr schema = xmlRelaxNGParse(pc);
@@ -678,10 +652,9 @@ static void expect_valid_atom(xmlDocPtr doc)
 
 /* Parses 'xml', checks it against the grammar and the structure RFC 4287
  * asks for, and returns the XPath context (free with free_feed). */
-static xmlXPathContextPtr parse_feed(const char *xml, xmlDocPtr *doc)
-{
-  *doc = xmlReadMemory(xml, (int)strlen(xml), "feed.xml", NULL,
-                       XML_PARSE_NONET);
+static xmlXPathContextPtr parse_feed(const char *xml, xmlDocPtr *doc) {
+  *doc =
+      xmlReadMemory(xml, (int)strlen(xml), "feed.xml", NULL, XML_PARSE_NONET);
   cr_assert(*doc, "feed.xml is well-formed XML:\n%s", xml);
   xmlXPathContextPtr xp = xmlXPathNewContext(*doc);
   xmlXPathRegisterNs(xp, (const xmlChar *)"a",
@@ -700,14 +673,12 @@ static xmlXPathContextPtr parse_feed(const char *xml, xmlDocPtr *doc)
   return xp;
 }
 
-static void free_feed(xmlXPathContextPtr xp, xmlDocPtr doc)
-{
+static void free_feed(xmlXPathContextPtr xp, xmlDocPtr doc) {
   xmlXPathFreeContext(xp);
   xmlFreeDoc(doc);
 }
 
-Test(history, feed_is_valid_atom)
-{
+Test(history, feed_is_valid_atom) {
   char *repo = team_repo();
   char *head = th_repo_head(repo);
   char *tmp = th_tmpdir();
@@ -754,9 +725,8 @@ Test(history, feed_is_valid_atom)
   /* The same commit gives the same feed. */
   ws_str again = WS_STR_INIT;
   ws_str_printf(&again, "%s/again", tmp);
-  cr_assert_eq(build(repo, again.ptr, &err, "--base-url",
-                     "https://t.example/team"),
-               0);
+  cr_assert_eq(
+      build(repo, again.ptr, &err, "--base-url", "https://t.example/team"), 0);
   char *a = th_read(tmp, "feed.xml"), *b = th_read(again.ptr, "feed.xml");
   cr_expect_str_eq(a, b);
   free(a);
@@ -774,8 +744,7 @@ Test(history, feed_is_valid_atom)
 
 /* Without base_url the feed stays valid: relative links, a URN id. Hostile
  * text (control characters, invalid UTF-8) never breaks the XML. */
-Test(history, feed_without_base_url_and_hostile_text)
-{
+Test(history, feed_without_base_url_and_hostile_text) {
   ws_site site;
   memset(&site, 0, sizeof(site));
   ws_event events[2];

@@ -21,13 +21,11 @@
 #define CY "Cy Mensah <cy@example.org>"
 #define T0 1700000000L
 
-static void setup(void)
-{
+static void setup(void) {
   git_libgit2_init();
 }
 
-static void teardown(void)
-{
+static void teardown(void) {
   git_libgit2_shutdown();
 }
 
@@ -36,8 +34,7 @@ TestSuite(history_cache, .init = setup, .fini = teardown);
 /* Long enough for rename detection to pair a moved file with its old self
  * after a small edit. */
 static void write_person(const char *repo, const char *slug, const char *name,
-                         const char *extra)
-{
+                         const char *extra) {
   ws_str text = WS_STR_INIT, rel = WS_STR_INIT;
   ws_str_printf(&text,
                 "---\nname: %s\nrole: Engineer\n---\n## Background\n\n"
@@ -52,24 +49,21 @@ static void write_person(const char *repo, const char *slug, const char *name,
   ws_str_release(&text);
 }
 
-static void remove_person(const char *repo, const char *slug)
-{
+static void remove_person(const char *repo, const char *slug) {
   ws_str path = WS_STR_INIT;
   ws_str_printf(&path, "%s/content/people/%s.md", repo, slug);
   th_rm_rf(path.ptr);
   ws_str_release(&path);
 }
 
-static void remove_file_at(const char *repo, const char *rel)
-{
+static void remove_file_at(const char *repo, const char *rel) {
   ws_str path = WS_STR_INIT;
   ws_str_printf(&path, "%s/%s", repo, rel);
   th_rm_rf(path.ptr);
   ws_str_release(&path);
 }
 
-static ws_source_history *load(const char *repo, bool worktree, bool cached)
-{
+static ws_source_history *load(const char *repo, bool worktree, bool cached) {
   ws_source_opts o = {repo, NULL, "content", worktree};
   ws_source *src = NULL;
   ws_source_history *h = NULL;
@@ -82,8 +76,7 @@ static ws_source_history *load(const char *repo, bool worktree, bool cached)
 }
 
 /* The one cache file of 'repo' (a work tree), or NULL (caller frees). */
-static char *cache_file(const char *repo)
-{
+static char *cache_file(const char *repo) {
   ws_str dir = WS_STR_INIT;
   ws_str_printf(&dir, "%s/.git/wholeself", repo);
   DIR *d = opendir(dir.ptr);
@@ -105,8 +98,7 @@ static char *cache_file(const char *repo)
 }
 
 /* Reads a whole (binary) file; '*len' gets its size. */
-static char *slurp(const char *path, size_t *len)
-{
+static char *slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   cr_assert(f, "cannot open %s", path);
   ws_str s = WS_STR_INIT;
@@ -119,8 +111,7 @@ static char *slurp(const char *path, size_t *len)
   return ws_str_detach(&s);
 }
 
-static void spill(const char *path, const char *data, size_t len)
-{
+static void spill(const char *path, const char *data, size_t len) {
   FILE *f = fopen(path, "wb");
   cr_assert(f, "cannot write %s", path);
   cr_assert_eq(fwrite(data, 1, len, f), len);
@@ -129,8 +120,7 @@ static void spill(const char *path, const char *data, size_t len)
 
 /* Expects 'got' to equal 'want' field by field: revs, changes, files. */
 static void expect_same(const ws_source_history *got,
-                        const ws_source_history *want, const char *what)
-{
+                        const ws_source_history *want, const char *what) {
   cr_assert_eq(got->nrevs, want->nrevs, "%s: revs %zu, want %zu", what,
                got->nrevs, want->nrevs);
   cr_assert_eq(got->nchanges, want->nchanges, "%s: changes", what);
@@ -159,8 +149,7 @@ static void expect_same(const ws_source_history *got,
     cr_assert_str_eq(a->path, b->path, "%s: file %zu", what, i);
     cr_expect_eq(a->first, b->first, "%s: %s first", what, a->path);
     cr_expect_eq(a->last, b->last, "%s: %s last", what, a->path);
-    cr_expect_eq(a->revisions, b->revisions, "%s: %s revisions", what,
-                 a->path);
+    cr_expect_eq(a->revisions, b->revisions, "%s: %s revisions", what, a->path);
     cr_assert_eq(a->nauthors, b->nauthors, "%s: %s authors", what, a->path);
     for (size_t k = 0; k < a->nauthors; k++)
       cr_expect_str_eq(a->authors[k], b->authors[k], "%s: %s", what, a->path);
@@ -170,15 +159,13 @@ static void expect_same(const ws_source_history *got,
 /* Loads through the cache and expects the cold walk's result, 'status' and
  * 'walked' commits; returns the cached result's ignore reason (static). */
 static const char *expect_cached(const char *repo, const char *status,
-                                 size_t walked, const char *what)
-{
+                                 size_t walked, const char *what) {
   ws_source_history *cold = load(repo, false, false);
   ws_source_history *h = load(repo, false, true);
   expect_same(h, cold, what);
   cr_assert(h->cache, "%s: the cache was used", what);
   cr_expect_str_eq(h->cache, status, "%s: cache %s (%s), want %s", what,
-                   h->cache, h->cache_ignored ? h->cache_ignored : "",
-                   status);
+                   h->cache, h->cache_ignored ? h->cache_ignored : "", status);
   cr_expect_eq(h->walked, walked, "%s: walked %zu, want %zu", what, h->walked,
                walked);
   const char *why = h->cache_ignored;
@@ -193,8 +180,7 @@ static const char *expect_cached(const char *repo, const char *status,
  * path whose newest mention adds, changes or renames to it; its life goes
  * back through renames to the addition. */
 static void expect_files_follow_log(const ws_source_history *h,
-                                    const char *what)
-{
+                                    const char *what) {
   size_t alive = 0;
   for (size_t i = 0; i < h->nchanges; i++) {
     const ws_source_change *c = &h->changes[i];
@@ -245,8 +231,7 @@ static void expect_files_follow_log(const ws_source_history *h,
 /* Six commits on the first-parent chain: additions, edits, a rename, a
  * deletion and re-adding, a merge of a side branch, and .mailmap at work.
  * 'mid' (may be NULL) gets the merge, the fourth (caller frees). */
-static char *mixed_repo(char **mid)
-{
+static char *mixed_repo(char **mid) {
   char *repo = th_repo_new(false);
   th_write(repo, ".mailmap", "Ada Lovelace <ada@example.org> <ada@old>\n");
   write_person(repo, "amara", "Amara Okafor", NULL);
@@ -272,8 +257,7 @@ static char *mixed_repo(char **mid)
   return repo;
 }
 
-Test(history_cache, files_follow_the_log)
-{
+Test(history_cache, files_follow_the_log) {
   char *repo = mixed_repo(NULL);
   ws_source_history *h = load(repo, false, false);
   cr_assert_eq(h->nfiles, 3);
@@ -305,10 +289,9 @@ Test(history_cache, files_follow_the_log)
 /* A deterministic random walk of additions, edits, deletions and renames,
  * a few per commit; after each commit the files follow from the log and a
  * cached load (incremental from the previous commit) equals a cold one. */
-Test(history_cache, random_edits_match_cold_walks, .timeout = 60)
-{
-  static const char *const slugs[] = {"amara", "bo", "cy", "dana", "eli",
-                                      "fen"};
+Test(history_cache, random_edits_match_cold_walks, .timeout = 60) {
+  static const char *const slugs[] = {"amara", "bo",  "cy",
+                                      "dana",  "eli", "fen"};
   static const char *const authors[] = {ADA, BO, CY};
   enum { NSLUGS = 6 };
   bool here[NSLUGS] = {false};
@@ -355,8 +338,7 @@ Test(history_cache, random_edits_match_cold_walks, .timeout = 60)
 
 /* --- using the cache --- */
 
-Test(history_cache, second_load_walks_nothing)
-{
+Test(history_cache, second_load_walks_nothing) {
   char *repo = mixed_repo(NULL);
   char *none = cache_file(repo);
   cr_expect_null(none, "no cache before the first cached load");
@@ -386,8 +368,7 @@ Test(history_cache, second_load_walks_nothing)
 /* An edit, a rename of a file added before the cached commit, a deletion
  * and a re-adding: only the new commits are walked, the result is a cold
  * walk's. */
-Test(history_cache, new_commits_are_walked_incrementally)
-{
+Test(history_cache, new_commits_are_walked_incrementally) {
   char *repo = mixed_repo(NULL);
   expect_cached(repo, "created", 6, "cold");
   write_person(repo, "cy", "Cy Mensah", "Edit.");
@@ -423,8 +404,7 @@ Test(history_cache, new_commits_are_walked_incrementally)
 
 /* --- caches that must not be trusted --- */
 
-Test(history_cache, corrupt_cache_is_rebuilt)
-{
+Test(history_cache, corrupt_cache_is_rebuilt) {
   char *repo = mixed_repo(NULL);
   expect_cached(repo, "created", 6, "cold");
   char *path = cache_file(repo);
@@ -459,8 +439,7 @@ Test(history_cache, corrupt_cache_is_rebuilt)
   free(repo);
 }
 
-Test(history_cache, cache_from_another_repository_is_ignored)
-{
+Test(history_cache, cache_from_another_repository_is_ignored) {
   char *one = mixed_repo(NULL);
   char *two = th_repo_new(false);
   write_person(two, "amara", "Amara Okafor", "Somewhere else.");
@@ -492,8 +471,7 @@ Test(history_cache, cache_from_another_repository_is_ignored)
 
 /* Moves the current branch to 'hex', like `git reset --hard`, minus the
  * work tree. */
-static void reset_branch(const char *path, const char *hex)
-{
+static void reset_branch(const char *path, const char *hex) {
   git_repository *repo = NULL;
   git_reference *head = NULL, *moved = NULL;
   git_oid id;
@@ -508,8 +486,7 @@ static void reset_branch(const char *path, const char *hex)
 
 /* The cached commit is no longer on the chain (amended, reset, force
  * pushed): the walk goes to the root and the cache is rewritten. */
-Test(history_cache, rewritten_history_is_rebuilt)
-{
+Test(history_cache, rewritten_history_is_rebuilt) {
   char *mid = NULL;
   char *repo = mixed_repo(&mid);
   expect_cached(repo, "created", 6, "cold");
@@ -531,8 +508,7 @@ Test(history_cache, rewritten_history_is_rebuilt)
 
 /* Authors are resolved at walk time, so a new .mailmap invalidates every
  * cached name. */
-Test(history_cache, changed_mailmap_invalidates)
-{
+Test(history_cache, changed_mailmap_invalidates) {
   char *repo = mixed_repo(NULL);
   expect_cached(repo, "created", 6, "cold");
   th_write(repo, ".mailmap",
@@ -550,8 +526,7 @@ Test(history_cache, changed_mailmap_invalidates)
 }
 
 /* Deepening or unshallowing a clone changes what the oldest commits mean. */
-Test(history_cache, shallow_boundary_change_invalidates)
-{
+Test(history_cache, shallow_boundary_change_invalidates) {
   char *cut = NULL;
   char *repo = mixed_repo(&cut);
   th_repo_make_shallow(repo, cut);
@@ -574,8 +549,7 @@ Test(history_cache, shallow_boundary_change_invalidates)
 }
 
 /* A preview walks HEAD and uses the work tree's .mailmap. */
-Test(history_cache, worktree_caches_head)
-{
+Test(history_cache, worktree_caches_head) {
   char *repo = mixed_repo(NULL);
   write_person(repo, "eli", "Eli Stone", NULL); /* not committed */
   ws_source_history *cold = load(repo, true, false);
@@ -589,8 +563,9 @@ Test(history_cache, worktree_caches_head)
   ws_source_history_free(h);
   ws_source_history_free(cold);
 
-  th_write(repo, ".mailmap", "Ada Lovelace <ada@example.org> <ada@old>\n"
-                             "Cyrus <cy@example.org>\n");
+  th_write(repo, ".mailmap",
+           "Ada Lovelace <ada@example.org> <ada@old>\n"
+           "Cyrus <cy@example.org>\n");
   cold = load(repo, true, false);
   h = load(repo, true, true);
   expect_same(h, cold, "worktree .mailmap edited");
@@ -604,12 +579,11 @@ Test(history_cache, worktree_caches_head)
 }
 
 /* A git directory the cache cannot be written to still builds. */
-Test(history_cache, unwritable_cache_is_not_an_error)
-{
+Test(history_cache, unwritable_cache_is_not_an_error) {
   char *repo = mixed_repo(NULL);
   th_write(repo, ".git/wholeself", "a file where the folder would go\n");
-  const char *why = expect_cached(repo, "not saved (cannot write it)", 6,
-                                  "unwritable");
+  const char *why =
+      expect_cached(repo, "not saved (cannot write it)", 6, "unwritable");
   cr_expect_str_eq(why, "unreadable");
   th_rm_rf(repo);
   free(repo);
@@ -617,16 +591,14 @@ Test(history_cache, unwritable_cache_is_not_an_error)
 
 /* --- the build --- */
 
-static int build(const char *repo, const char *out, ws_str *err)
-{
-  const char *argv[] = {"build", "-C", repo, "--content", "content", "--out",
-                        out, "--verbose", NULL};
+static int build(const char *repo, const char *out, ws_str *err) {
+  const char *argv[] = {"build", "-C", repo,        "--content", "content",
+                        "--out", out,  "--verbose", NULL};
   ws_str_clear(err);
   return th_run(NULL, NULL, err, argv);
 }
 
-Test(history_cache, cached_build_is_byte_identical)
-{
+Test(history_cache, cached_build_is_byte_identical) {
   char *repo = mixed_repo(NULL);
   th_write(repo, "content/site.yml", "title: Cache test\n");
   th_repo_commit_all(repo, "Site settings", ADA, T0 + 65);
@@ -650,8 +622,7 @@ Test(history_cache, cached_build_is_byte_identical)
   write_person(repo, "bo", "Bo Andersson", "Another Bo, edited.");
   th_repo_commit_all(repo, "Bo A: edit", ADA, T0 + 200);
   cr_assert_eq(build(repo, warm.ptr, &err), 0, "%s", err.ptr);
-  cr_expect(strstr(err.ptr, "1 commits walked, cache updated"), "%s",
-            err.ptr);
+  cr_expect(strstr(err.ptr, "1 commits walked, cache updated"), "%s", err.ptr);
   th_rm_rf(gitdir.ptr);
   cr_assert_eq(build(repo, cold.ptr, &err), 0, "%s", err.ptr);
   diff = th_tree_diff(cold.ptr, warm.ptr);
@@ -662,8 +633,8 @@ Test(history_cache, cached_build_is_byte_identical)
   char *path = cache_file(repo);
   th_write(repo, strstr(path, ".git/wholeself/"), "garbage");
   cr_assert_eq(build(repo, warm.ptr, &err), 0, "%s", err.ptr);
-  cr_expect(strstr(err.ptr, "history cache ignored: not a history cache"),
-            "%s", err.ptr);
+  cr_expect(strstr(err.ptr, "history cache ignored: not a history cache"), "%s",
+            err.ptr);
   diff = th_tree_diff(cold.ptr, warm.ptr);
   cr_expect_null(diff, "differs with a corrupt cache: %s", diff);
   free(diff);

@@ -19,9 +19,7 @@
 
 #define AUTHOR "Mallory <m@example.org>"
 
-
-static char *repo_with(const char *const *files)
-{
+static char *repo_with(const char *const *files) {
   char *repo = th_repo_new(false);
   th_write(repo, "site.yml", "title: Hostile\nbase_url: https://x.test/\n");
   for (size_t i = 0; files[i]; i += 2)
@@ -31,8 +29,7 @@ static char *repo_with(const char *const *files)
 }
 
 /* Runs check and returns its JSON output (caller frees). */
-static char *check_json(const char *repo, int *rc)
-{
+static char *check_json(const char *repo, int *rc) {
   ws_str out = WS_STR_INIT, err = WS_STR_INIT;
   const char *argv[] = {"check", "-C", repo, "--format", "json", NULL};
   *rc = th_run(NULL, &out, &err, argv);
@@ -66,8 +63,7 @@ static const error_case errors[] = {
      "photo 'g.svg'"},
     {"people/photo-fake.md", "---\nname: H\nphoto: fake.png\n---\n",
      "photo-type", "photo 'fake.png' is not a JPEG, PNG or WebP image"},
-    {"people/Upper.md", "---\nname: I\n---\n", "slug",
-     "'Upper.md'"},
+    {"people/Upper.md", "---\nname: I\n---\n", "slug", "'Upper.md'"},
     {"people/under_score.md", "---\nname: J\n---\n", "slug",
      "file name 'under_score.md'"},
     {"people/alias.md", "---\nname: K\nanchor: &a [1]\nother: *a\n---\n",
@@ -99,8 +95,7 @@ static const error_case errors[] = {
      "capacity", "from 0 to 20"},
 };
 
-static char *big_list(void)
-{
+static char *big_list(void) {
   ws_str s = WS_STR_INIT;
   ws_str_puts(&s, "---\nname: Lister\nstrengths:\n");
   for (int i = 0; i < 101; i++)
@@ -109,8 +104,7 @@ static char *big_list(void)
   return ws_str_detach(&s);
 }
 
-static char *deep_yaml(void)
-{
+static char *deep_yaml(void) {
   ws_str s = WS_STR_INIT;
   ws_str_puts(&s, "---\nname: Deep\nx: ");
   for (int i = 0; i < 200; i++)
@@ -121,8 +115,7 @@ static char *deep_yaml(void)
   return ws_str_detach(&s);
 }
 
-static char *huge_profile(void)
-{
+static char *huge_profile(void) {
   ws_str s = WS_STR_INIT;
   ws_str_puts(&s, "---\nname: Huge\n---\n");
   while (s.len < 1100000)
@@ -130,8 +123,7 @@ static char *huge_profile(void)
   return ws_str_detach(&s);
 }
 
-Test(hostile, every_bad_profile_gets_its_own_error, .timeout = 30)
-{
+Test(hostile, every_bad_profile_gets_its_own_error, .timeout = 30) {
   char *repo = th_repo_new(false);
   size_t n = sizeof(errors) / sizeof(errors[0]);
   for (size_t i = 0; i < n; i++) {
@@ -169,8 +161,7 @@ Test(hostile, every_bad_profile_gets_its_own_error, .timeout = 30)
       ws_str code = WS_STR_INIT;
       ws_str_printf(&code, "\"code\":\"%s", errors[i].code);
       found = strstr(one.ptr, "\"severity\":\"error\"") &&
-              strstr(one.ptr, code.ptr) &&
-              strstr(one.ptr, errors[i].message);
+              strstr(one.ptr, code.ptr) && strstr(one.ptr, errors[i].message);
       ws_str_release(&code);
       ws_str_release(&one);
     }
@@ -183,8 +174,7 @@ Test(hostile, every_bad_profile_gets_its_own_error, .timeout = 30)
   free(repo);
 }
 
-Test(hostile, symlinks_are_refused_never_followed)
-{
+Test(hostile, symlinks_are_refused_never_followed) {
   char *repo = th_repo_new(false);
   th_write(repo, "people/ok.md", "---\nname: Ok\n---\n");
   char link[4096];
@@ -195,8 +185,7 @@ Test(hostile, symlinks_are_refused_never_followed)
   th_repo_commit_all(repo, "links", AUTHOR, 1700000000);
   for (int wt = 0; wt < 2; wt++) {
     ws_str out = WS_STR_INIT, err = WS_STR_INIT;
-    const char *argv[] = {"check", "-C", repo, wt ? "--worktree" : NULL,
-                          NULL};
+    const char *argv[] = {"check", "-C", repo, wt ? "--worktree" : NULL, NULL};
     cr_expect_eq(th_run(NULL, &out, &err, argv), 1);
     cr_expect(strstr(out.ptr, "people/evil.md: error: people/evil.md is a "
                               "symbolic link"),
@@ -238,15 +227,14 @@ static const char *const inert[] = {
     "---\rname: Lone CR\r---\r## Background\r\rHi.\r",
     NULL};
 
-static void scan_file(const char *path, const char *rel)
-{
+static void scan_file(const char *path, const char *rel) {
   char *text = th_read(path, NULL);
   cr_assert(text, "%s", rel);
   const char *p = text;
   while ((p = strstr(p, "<script"))) {
     /* Only the theme's own script tags, loading from assets/. */
-    cr_expect(strncmp(p, "<script src=\"", 13) == 0 &&
-                  strstr(p, "assets/") && strstr(p, "assets/") < p + 80,
+    cr_expect(strncmp(p, "<script src=\"", 13) == 0 && strstr(p, "assets/") &&
+                  strstr(p, "assets/") < p + 80,
               "%s: foreign <script> at %.60s", rel, p);
     p++;
   }
@@ -273,8 +261,8 @@ static void scan_file(const char *path, const char *rel)
       const char *r = q + 3;
       while (r < end && ((*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z')))
         r++;
-      cr_expect(!(r > q + 3 && *r == '='), "%s: event attribute at %.40s",
-                rel, q);
+      cr_expect(!(r > q + 3 && *r == '='), "%s: event attribute at %.40s", rel,
+                q);
     }
     t = end;
   }
@@ -286,8 +274,7 @@ static void scan_file(const char *path, const char *rel)
   free(text);
 }
 
-static size_t scan_tree(const char *dir, const char *rel)
-{
+static size_t scan_tree(const char *dir, const char *rel) {
   size_t files = 0;
   DIR *d = opendir(dir);
   cr_assert(d, "%s", dir);
@@ -315,8 +302,7 @@ static size_t scan_tree(const char *dir, const char *rel)
   return files;
 }
 
-Test(hostile, odd_profiles_build_and_render_inert, .timeout = 30)
-{
+Test(hostile, odd_profiles_build_and_render_inert, .timeout = 30) {
   char *repo = repo_with(inert);
   char *tmp = th_tmpdir();
   char out[4096];
@@ -360,13 +346,11 @@ Test(hostile, odd_profiles_build_and_render_inert, .timeout = 30)
   free(tmp);
 }
 
-Test(hostile, unsafe_output_paths_are_refused)
-{
+Test(hostile, unsafe_output_paths_are_refused) {
   /* The writer is the last line of defence for every page family. */
-  const char *bad[] = {"",        "/etc/passwd", "../x",    "a/../b",
-                       "a//b",    "./a",         ".hidden", "a\\b",
-                       "c:/x",    "a/\x01",      "a/",      "..",
-                       "people/.."};
+  const char *bad[] = {"",    "/etc/passwd", "../x",     "a/../b", "a//b",
+                       "./a", ".hidden",     "a\\b",     "c:/x",   "a/\x01",
+                       "a/",  "..",          "people/.."};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     cr_expect(!ws_output_path_ok(bad[i]), "accepted '%s'", bad[i]);
   const char *good[] = {"index.html", "people/amara/index.html",
@@ -375,8 +359,7 @@ Test(hostile, unsafe_output_paths_are_refused)
     cr_expect(ws_output_path_ok(good[i]), "refused '%s'", good[i]);
 }
 
-Test(hostile, concurrent_build_is_refused_with_a_clear_message)
-{
+Test(hostile, concurrent_build_is_refused_with_a_clear_message) {
   char *repo = repo_with((const char *const[]){
       "people/a.md", "---\nname: A\n---\n## Background\n\nHi.\n", NULL});
   char *tmp = th_tmpdir();
@@ -403,8 +386,7 @@ Test(hostile, concurrent_build_is_refused_with_a_clear_message)
 }
 
 /* A site big enough that a build takes a while to write. */
-static char *many_people_repo(const char *team)
-{
+static char *many_people_repo(const char *team) {
   char *repo = th_repo_new(false);
   for (int i = 0; i < 400; i++) {
     char rel[64], text[256];
@@ -419,16 +401,14 @@ static char *many_people_repo(const char *team)
   return repo;
 }
 
-static void build_to(const char *repo, const char *out)
-{
+static void build_to(const char *repo, const char *out) {
   ws_str err = WS_STR_INIT;
   const char *argv[] = {"build", "-C", repo, "--out", out, "--quiet", NULL};
   cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "%s", err.ptr);
   ws_str_release(&err);
 }
 
-Test(hostile, killed_build_leaves_old_or_new_site, .timeout = 120)
-{
+Test(hostile, killed_build_leaves_old_or_new_site, .timeout = 120) {
   char *old_repo = many_people_repo("Old");
   char *new_repo = many_people_repo("New");
   char *tmp = th_tmpdir();
@@ -443,8 +423,8 @@ Test(hostile, killed_build_leaves_old_or_new_site, .timeout = 120)
   clock_gettime(CLOCK_MONOTONIC, &t0);
   build_to(old_repo, out);
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  long span_us = (t1.tv_sec - t0.tv_sec) * 1000000L +
-                 (t1.tv_nsec - t0.tv_nsec) / 1000L;
+  long span_us =
+      (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
   span_us = span_us * 3 / 2 + 1;
   srand(12345);
   const char *wants[2] = {want_old, want_new};
@@ -456,9 +436,8 @@ Test(hostile, killed_build_leaves_old_or_new_site, .timeout = 120)
     if (pid == 0) {
       int null = open("/dev/null", O_WRONLY);
       dup2(null, 2);
-      execl(th_bin(), "wholeself", "build", "-C",
-            target ? new_repo : old_repo, "--out", out, "--quiet",
-            (char *)NULL);
+      execl(th_bin(), "wholeself", "build", "-C", target ? new_repo : old_repo,
+            "--out", out, "--quiet", (char *)NULL);
       _exit(127);
     }
     long us = (long)rand() % span_us;

@@ -15,8 +15,7 @@ typedef struct {
   bool cross_team;
 } who;
 
-static ws_profile *mk(who w)
-{
+static ws_profile *mk(who w) {
   ws_str src = WS_STR_INIT, path = WS_STR_INIT;
   ws_diag diag = WS_DIAG_INIT;
   ws_profile *p = NULL;
@@ -39,8 +38,7 @@ static ws_profile *mk(who w)
   ws_str_printf(&path, "people/%s.md", w.slug);
   int rc = ws_profile_load(&p, path.ptr, w.slug, src.ptr, src.len, NULL, NULL,
                            &diag);
-  cr_assert_eq(rc, 0, "%s: %s", w.slug,
-               diag.len ? diag.items[0].message : "?");
+  cr_assert_eq(rc, 0, "%s: %s", w.slug, diag.len ? diag.items[0].message : "?");
   ws_diag_release(&diag);
   ws_str_release(&src);
   ws_str_release(&path);
@@ -52,34 +50,29 @@ typedef struct {
   size_t n;
 } team;
 
-static team mk_team(const who *ws, size_t n)
-{
+static team mk_team(const who *ws, size_t n) {
   team t = {calloc(n ? n : 1, sizeof(ws_profile *)), n};
   for (size_t i = 0; i < n; i++)
     t.p[i] = mk(ws[i]);
   return t;
 }
 
-static void team_free(team *t)
-{
+static void team_free(team *t) {
   for (size_t i = 0; i < t->n; i++)
     ws_profile_free(t->p[i]);
   free(t->p);
 }
 
 #define TEAM(...)                                                              \
-  ((const who[]){__VA_ARGS__}),                                                \
-      sizeof((const who[]){__VA_ARGS__}) / sizeof(who)
+  ((const who[]){__VA_ARGS__}), sizeof((const who[]){__VA_ARGS__}) / sizeof(who)
 
-static const char *slug(const team *t, size_t i)
-{
+static const char *slug(const team *t, size_t i) {
   return t->p[i]->slug;
 }
 
 /* The mentor of 'mentee' for 'type', or NULL. */
 static const char *mentor_of(const team *t, const ws_match *m,
-                             const char *mentee, ws_mentor_type type)
-{
+                             const char *mentee, ws_mentor_type type) {
   for (size_t i = 0; i < m->npairs; i++)
     if (strcmp(slug(t, m->pairs[i].mentee), mentee) == 0 &&
         m->pairs[i].type == type)
@@ -88,8 +81,7 @@ static const char *mentor_of(const team *t, const ws_match *m,
 }
 
 static const char *unmet_of(const team *t, const ws_match *m,
-                            const char *person, ws_mentor_type type)
-{
+                            const char *person, ws_mentor_type type) {
   for (size_t i = 0; i < m->nunmet; i++)
     if (strcmp(slug(t, m->unmet[i].person), person) == 0 &&
         m->unmet[i].type == type)
@@ -97,8 +89,7 @@ static const char *unmet_of(const team *t, const ws_match *m,
   return NULL;
 }
 
-static char *reasons(const ws_match_pair *p)
-{
+static char *reasons(const ws_match_pair *p) {
   ws_str s = WS_STR_INIT;
   for (size_t i = 0; i < p->reasons.len; i++)
     ws_str_printf(&s, "%s%s", i ? "; " : "", p->reasons.items[i]);
@@ -109,16 +100,21 @@ static char *reasons(const ws_match_pair *p)
 
 /* A greedy pass in slug order gives ann her favourite (xena) and leaves
  * bob, who can only have xena, with nobody. The flow matches both. */
-Test(match, matches_everyone_where_greedy_strands_someone)
-{
-  team t = mk_team(TEAM(
-      {.slug = "ann", .seek = "[coach]", .modes = "[virtual, in-person]",
-       .extra = "location: Oslo\nlearning: [rust]\n"},
-      {.slug = "bob", .seek = "[coach]", .modes = "[virtual]"},
-      {.slug = "xena", .offer = "[coach]", .modes = "[virtual]",
-       .extra = "strengths: [rust]\n"},
-      {.slug = "yuri", .offer = "[coach]", .modes = "[in-person]",
-       .extra = "location: oslo\n"}));
+Test(match, matches_everyone_where_greedy_strands_someone) {
+  team t =
+      mk_team(TEAM({.slug = "ann",
+                    .seek = "[coach]",
+                    .modes = "[virtual, in-person]",
+                    .extra = "location: Oslo\nlearning: [rust]\n"},
+                   {.slug = "bob", .seek = "[coach]", .modes = "[virtual]"},
+                   {.slug = "xena",
+                    .offer = "[coach]",
+                    .modes = "[virtual]",
+                    .extra = "strengths: [rust]\n"},
+                   {.slug = "yuri",
+                    .offer = "[coach]",
+                    .modes = "[in-person]",
+                    .extra = "location: oslo\n"}));
   ws_match *m = ws_match_new(t.p, t.n);
   cr_expect_eq(m->npairs, 2);
   cr_expect_eq(m->nunmet, 0);
@@ -130,12 +126,12 @@ Test(match, matches_everyone_where_greedy_strands_someone)
 
 /* Greedy in slug order: a takes x (2 topics), b gets y (none): 4 points
  * in total. The best is a with y (1 topic) and b with x (3 topics): 8. */
-Test(match, maximises_total_score_where_greedy_does_not)
-{
+Test(match, maximises_total_score_where_greedy_does_not) {
   team t = mk_team(TEAM(
       {.slug = "a", .seek = "[coach]", .extra = "learning: [t1, t2]\n"},
       {.slug = "b", .seek = "[coach]", .extra = "learning: [t2, t3, t4]\n"},
-      {.slug = "x", .offer = "[coach]",
+      {.slug = "x",
+       .offer = "[coach]",
        .extra = "strengths: [t1, t2, t3, t4]\n"},
       {.slug = "y", .offer = "[coach]", .extra = "strengths: [T1]\n"}));
   ws_match *m = ws_match_new(t.p, t.n);
@@ -146,14 +142,12 @@ Test(match, maximises_total_score_where_greedy_does_not)
   team_free(&t);
 }
 
-Test(match, respects_capacity_and_says_who_is_full)
-{
-  team t = mk_team(TEAM({.slug = "m", .offer = "[coach]", .capacity = 2},
-                        {.slug = "s1", .seek = "[coach]"},
-                        {.slug = "s2", .seek = "[coach]"},
-                        {.slug = "s3", .seek = "[coach]"},
-                        {.slug = "s4", .seek = "[coach]",
-                         .modes = "[virtual]"}));
+Test(match, respects_capacity_and_says_who_is_full) {
+  team t = mk_team(
+      TEAM({.slug = "m", .offer = "[coach]", .capacity = 2},
+           {.slug = "s1", .seek = "[coach]"}, {.slug = "s2", .seek = "[coach]"},
+           {.slug = "s3", .seek = "[coach]"},
+           {.slug = "s4", .seek = "[coach]", .modes = "[virtual]"}));
   ws_match *m = ws_match_new(t.p, t.n);
   cr_expect_eq(m->npairs, 2);
   cr_expect_eq(m->nunmet, 2);
@@ -170,8 +164,7 @@ Test(match, respects_capacity_and_says_who_is_full)
   team_free(&t);
 }
 
-Test(match, capacity_zero_offers_nothing)
-{
+Test(match, capacity_zero_offers_nothing) {
   team t = mk_team(TEAM({.slug = "m1", .offer = "[coach]", .capacity = 0},
                         {.slug = "m2", .offer = "[coach]", .capacity = 0},
                         {.slug = "s", .seek = "[coach]"}));
@@ -194,14 +187,15 @@ typedef struct {
   const char *why;
 } rule_case;
 
-Test(match, every_rule_both_ways)
-{
+Test(match, every_rule_both_ways) {
   static const rule_case cases[] = {
-      {"type", {.slug = "s", .seek = "[coach]"},
+      {"type",
+       {.slug = "s", .seek = "[coach]"},
        {.slug = "m", .offer = "[coach, sponsor]"},
        {.slug = "m", .offer = "[advisor]"},
        "no one offers 'coach'"},
-      {"format", {.slug = "s", .seek = "[coach]", .formats = "[group]"},
+      {"format",
+       {.slug = "s", .seek = "[coach]", .formats = "[group]"},
        {.slug = "m", .offer = "[coach]", .formats = "[group, one-on-one]"},
        {.slug = "m", .offer = "[coach]", .formats = "[one-on-one]"},
        "no one offers 'coach' in a group"},
@@ -210,28 +204,39 @@ Test(match, every_rule_both_ways)
        {.slug = "m", .offer = "[coach]", .formats = "[one-on-one]"},
        {.slug = "m", .offer = "[coach]", .formats = "[group]"},
        "no one offers 'coach' one-on-one"},
-      {"mode", {.slug = "s", .seek = "[coach]", .modes = "[virtual]"},
+      {"mode",
+       {.slug = "s", .seek = "[coach]", .modes = "[virtual]"},
        {.slug = "m", .offer = "[coach]", .modes = "[virtual]"},
        {.slug = "m", .offer = "[coach]", .modes = "[in-person]"},
        "no one offers 'coach' virtually"},
       {"in person, place",
-       {.slug = "s", .seek = "[sponsor]", .modes = "[in-person]",
+       {.slug = "s",
+        .seek = "[sponsor]",
+        .modes = "[in-person]",
         .extra = "location: Lagos\n"},
        {.slug = "m", .offer = "[sponsor]", .extra = "location: LAGOS\n"},
        {.slug = "m", .offer = "[sponsor]", .extra = "location: Accra\n"},
        "no one offers 'sponsor' in person in Lagos"},
       {"in person, no place",
-       {.slug = "s", .seek = "[sponsor]", .modes = "[in-person]",
+       {.slug = "s",
+        .seek = "[sponsor]",
+        .modes = "[in-person]",
         .extra = "location: Lagos\n"},
-       {.slug = "m", .offer = "[sponsor]", .modes = "[in-person]",
+       {.slug = "m",
+        .offer = "[sponsor]",
+        .modes = "[in-person]",
         .extra = "location: lagos\n"},
        {.slug = "m", .offer = "[sponsor]", .modes = "[in-person]"},
        "no one offers 'sponsor' in person in Lagos"},
       {"both modes, place",
        {.slug = "s", .seek = "[coach]", .extra = "location: Lagos\n"},
-       {.slug = "m", .offer = "[coach]", .modes = "[virtual]",
+       {.slug = "m",
+        .offer = "[coach]",
+        .modes = "[virtual]",
         .extra = "location: Accra\n"},
-       {.slug = "m", .offer = "[coach]", .modes = "[in-person]",
+       {.slug = "m",
+        .offer = "[coach]",
+        .modes = "[in-person]",
         .extra = "location: Accra\n"},
        "no one offers 'coach' virtually or in person in Lagos"},
       {"same person",
@@ -240,7 +245,9 @@ Test(match, every_rule_both_ways)
        {.slug = "m", .seek = "[advisor]"},
        "no one offers 'coach'"},
       {"cross team",
-       {.slug = "s", .seek = "[coach]", .cross_team = true,
+       {.slug = "s",
+        .seek = "[coach]",
+        .cross_team = true,
         .extra = "team: Platform\n"},
        {.slug = "m", .offer = "[coach]", .extra = "team: Data\n"},
        {.slug = "m", .offer = "[coach]", .extra = "team: platform\n"},
@@ -260,8 +267,8 @@ Test(match, every_rule_both_ways)
       } else {
         cr_expect_null(got, "%s: should not match", c->name);
         const char *why = unmet_of(&t, m, "s", type);
-        cr_expect(why && strcmp(why, c->why) == 0, "%s: reason '%s'",
-                  c->name, why ? why : "(none)");
+        cr_expect(why && strcmp(why, c->why) == 0, "%s: reason '%s'", c->name,
+                  why ? why : "(none)");
       }
       ws_match_free(m);
       team_free(&t);
@@ -269,11 +276,10 @@ Test(match, every_rule_both_ways)
   }
 }
 
-Test(match, same_team_is_fine_without_cross_team)
-{
-  team t = mk_team(TEAM(
-      {.slug = "s", .seek = "[coach]", .extra = "team: Platform\n"},
-      {.slug = "m", .offer = "[coach]", .extra = "team: Platform\n"}));
+Test(match, same_team_is_fine_without_cross_team) {
+  team t = mk_team(
+      TEAM({.slug = "s", .seek = "[coach]", .extra = "team: Platform\n"},
+           {.slug = "m", .offer = "[coach]", .extra = "team: Platform\n"}));
   ws_match *m = ws_match_new(t.p, t.n);
   cr_expect_str_eq(mentor_of(&t, m, "s", WS_MENTOR_COACH), "m");
   ws_match_free(m);
@@ -282,13 +288,13 @@ Test(match, same_team_is_fine_without_cross_team)
 
 /* A mentor offering two of the seeker's types mentors them once; the
  * other type goes to someone else, or stays open with its reason. */
-Test(match, one_mentor_per_seeker_and_mentor)
-{
-  team t = mk_team(TEAM(
-      {.slug = "s", .seek = "[coach, advisor]"},
-      {.slug = "x", .offer = "[coach, advisor]", .capacity = 2,
-       .extra = "strengths: [go]\n"},
-      {.slug = "y", .offer = "[advisor]"}));
+Test(match, one_mentor_per_seeker_and_mentor) {
+  team t = mk_team(TEAM({.slug = "s", .seek = "[coach, advisor]"},
+                        {.slug = "x",
+                         .offer = "[coach, advisor]",
+                         .capacity = 2,
+                         .extra = "strengths: [go]\n"},
+                        {.slug = "y", .offer = "[advisor]"}));
   ws_match *m = ws_match_new(t.p, t.n);
   cr_expect_eq(m->npairs, 2);
   cr_expect_str_eq(mentor_of(&t, m, "s", WS_MENTOR_COACH), "x");
@@ -307,8 +313,7 @@ Test(match, one_mentor_per_seeker_and_mentor)
 
 /* Two equal mentors with room for three: the second mentee costs the first
  * mentor WS_MATCH_W_SPREAD, so each gets one. */
-Test(match, spreads_mentees)
-{
+Test(match, spreads_mentees) {
   team t = mk_team(TEAM({.slug = "a", .seek = "[coach]"},
                         {.slug = "b", .seek = "[coach]"},
                         {.slug = "x", .offer = "[coach]", .capacity = 3},
@@ -323,21 +328,20 @@ Test(match, spreads_mentees)
 /* 18 seekers, 17 stars who share their topic and one plain mentor: with
  * few candidates each, some stars or the plain mentor are nobody's until
  * the search for augmenting paths widens the lists. */
-Test(match, widens_candidates_instead_of_stranding_people)
-{
+Test(match, widens_candidates_instead_of_stranding_people) {
   who ws[18 + 17 + 1];
   char names[36][16];
   size_t n = 0;
   for (int i = 0; i < 18; i++) {
     snprintf(names[n], sizeof(names[n]), "s%02d", i);
-    ws[n] = (who){.slug = names[n], .seek = "[coach]",
-                  .extra = "learning: [rust]\n"};
+    ws[n] = (who){
+        .slug = names[n], .seek = "[coach]", .extra = "learning: [rust]\n"};
     n++;
   }
   for (int i = 0; i < 17; i++) {
     snprintf(names[n], sizeof(names[n]), "star%02d", i);
-    ws[n] = (who){.slug = names[n], .offer = "[coach]",
-                  .extra = "strengths: [rust]\n"};
+    ws[n] = (who){
+        .slug = names[n], .offer = "[coach]", .extra = "strengths: [rust]\n"};
     n++;
   }
   ws[n++] = (who){.slug = "plain", .offer = "[coach]"};
@@ -352,14 +356,16 @@ Test(match, widens_candidates_instead_of_stranding_people)
 
 /* --- explanations --- */
 
-Test(match, explains_each_suggestion)
-{
+Test(match, explains_each_suggestion) {
   team t = mk_team(TEAM(
-      {.slug = "amara", .seek = "[coach]", .formats = "[one-on-one]",
+      {.slug = "amara",
+       .seek = "[coach]",
+       .formats = "[one-on-one]",
        .modes = "[virtual]",
        .extra = "team: Data\ntimezone: Europe/Berlin\njoined: 2016-02-01\n"
                 "learning: [Distributed Systems, cooking]\n"},
-      {.slug = "kai", .offer = "[coach]",
+      {.slug = "kai",
+       .offer = "[coach]",
        .extra = "team: Platform\ntimezone: America/New_York\n"
                 "joined: 2025-03-10\nstrengths: [distributed systems]\n"}));
   ws_match *m = ws_match_new(t.p, t.n);
@@ -378,15 +384,18 @@ Test(match, explains_each_suggestion)
   team_free(&t);
 }
 
-Test(match, explains_place_and_half_hour_zones)
-{
-  team t = mk_team(TEAM(
-      {.slug = "a", .seek = "[advisor]", .formats = "[group, one-on-one]",
-       .extra = "location: Pune\ntimezone: Asia/Kolkata\nlevel: 5\n"
-                "joined: 2020-01-01\n"},
-      {.slug = "b", .offer = "[advisor]", .formats = "[group, one-on-one]",
-       .extra = "location: pune\ntimezone: Europe/Berlin\nlevel: 2\n"
-                "joined: 2019-01-01\n"}));
+Test(match, explains_place_and_half_hour_zones) {
+  team t = mk_team(
+      TEAM({.slug = "a",
+            .seek = "[advisor]",
+            .formats = "[group, one-on-one]",
+            .extra = "location: Pune\ntimezone: Asia/Kolkata\nlevel: 5\n"
+                     "joined: 2020-01-01\n"},
+           {.slug = "b",
+            .offer = "[advisor]",
+            .formats = "[group, one-on-one]",
+            .extra = "location: pune\ntimezone: Europe/Berlin\nlevel: 2\n"
+                     "joined: 2019-01-01\n"}));
   ws_match *m = ws_match_new(t.p, t.n);
   cr_assert_eq(m->npairs, 1);
   char *why = reasons(&m->pairs[0]);
@@ -399,8 +408,7 @@ Test(match, explains_place_and_half_hour_zones)
   team_free(&t);
 }
 
-Test(match, reverse_mentoring_by_date_and_level)
-{
+Test(match, reverse_mentoring_by_date_and_level) {
   static const struct {
     const char *mentee, *mentor, *text; /* text NULL: not reverse */
   } cases[] = {
@@ -416,10 +424,9 @@ Test(match, reverse_mentoring_by_date_and_level)
       {"level: 3\n", "joined: 2020-01-01\n", NULL},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    team t = mk_team(TEAM({.slug = "e", .seek = "[coach]",
-                           .extra = cases[i].mentee},
-                          {.slug = "r", .offer = "[coach]",
-                           .extra = cases[i].mentor}));
+    team t = mk_team(
+        TEAM({.slug = "e", .seek = "[coach]", .extra = cases[i].mentee},
+             {.slug = "r", .offer = "[coach]", .extra = cases[i].mentor}));
     ws_match *m = ws_match_new(t.p, t.n);
     cr_assert_eq(m->npairs, 1);
     const ws_match_pair *p = &m->pairs[0];
@@ -436,39 +443,55 @@ Test(match, reverse_mentoring_by_date_and_level)
 
 /* --- circles --- */
 
-static size_t circle_count(const ws_match *m, const char *topic_slug)
-{
+static size_t circle_count(const ws_match *m, const char *topic_slug) {
   size_t n = 0;
   for (size_t i = 0; i < m->ncircles; i++)
     n += strcmp(m->circles[i].slug, topic_slug) == 0;
   return n;
 }
 
-Test(match, circles_around_shared_topics)
-{
+Test(match, circles_around_shared_topics) {
   team t = mk_team(TEAM(
       /* rust: one offerer, three learners */
-      {.slug = "r0", .offer = "[coach]", .formats = "[group]",
+      {.slug = "r0",
+       .offer = "[coach]",
+       .formats = "[group]",
        .extra = "strengths: [Rust]\n"},
-      {.slug = "r1", .seek = "[coach]", .formats = "[group]",
+      {.slug = "r1",
+       .seek = "[coach]",
+       .formats = "[group]",
        .extra = "learning: [rust]\n"},
       {.slug = "r2", .seek = "[coach]", .extra = "learning: [rust]\n"},
-      {.slug = "r3", .seek = "[coach]", .formats = "[one-on-one, group]",
+      {.slug = "r3",
+       .seek = "[coach]",
+       .formats = "[one-on-one, group]",
        .extra = "learning: [Rust]\n"},
       /* one-on-one only: never in a circle */
-      {.slug = "r4", .seek = "[coach]", .formats = "[one-on-one]",
+      {.slug = "r4",
+       .seek = "[coach]",
+       .formats = "[one-on-one]",
        .extra = "learning: [rust]\n"},
       /* go: learners but nobody offers it */
-      {.slug = "g1", .seek = "[coach]", .formats = "[group]",
+      {.slug = "g1",
+       .seek = "[coach]",
+       .formats = "[group]",
        .extra = "learning: [go]\n"},
-      {.slug = "g2", .seek = "[coach]", .formats = "[group]",
+      {.slug = "g2",
+       .seek = "[coach]",
+       .formats = "[group]",
        .extra = "learning: [go]\n"},
-      {.slug = "g3", .seek = "[coach]", .formats = "[group]",
+      {.slug = "g3",
+       .seek = "[coach]",
+       .formats = "[group]",
        .extra = "learning: [go]\n"},
       /* sql: an offerer and one learner: too small */
-      {.slug = "q0", .offer = "[coach]", .formats = "[group]",
+      {.slug = "q0",
+       .offer = "[coach]",
+       .formats = "[group]",
        .extra = "strengths: [sql]\n"},
-      {.slug = "q1", .seek = "[coach]", .formats = "[group]",
+      {.slug = "q1",
+       .seek = "[coach]",
+       .formats = "[group]",
        .extra = "learning: [sql]\n"}));
   ws_match *m = ws_match_new(t.p, t.n);
   cr_assert_eq(m->ncircles, 1);
@@ -488,21 +511,24 @@ Test(match, circles_around_shared_topics)
 
 /* 2 offerers and 12 learners: two circles of 7, an offerer in each. One
  * offerer and 12 learners: one circle of 8; the rest wait. */
-Test(match, circles_split_and_stay_within_sizes)
-{
+Test(match, circles_split_and_stay_within_sizes) {
   for (int offerers = 2; offerers >= 1; offerers--) {
     who ws[14];
     char names[14][16];
     size_t n = 0;
     for (int i = 0; i < offerers; i++, n++) {
       snprintf(names[n], sizeof(names[n]), "o%d", i);
-      ws[n] = (who){.slug = names[n], .offer = "[coach]",
-                    .formats = "[group]", .extra = "strengths: [ml]\n"};
+      ws[n] = (who){.slug = names[n],
+                    .offer = "[coach]",
+                    .formats = "[group]",
+                    .extra = "strengths: [ml]\n"};
     }
     for (int i = 0; i < 12; i++, n++) {
       snprintf(names[n], sizeof(names[n]), "l%02d", i);
-      ws[n] = (who){.slug = names[n], .seek = "[coach]",
-                    .formats = "[group]", .extra = "learning: [ml]\n"};
+      ws[n] = (who){.slug = names[n],
+                    .seek = "[coach]",
+                    .formats = "[group]",
+                    .extra = "learning: [ml]\n"};
     }
     team t = mk_team(ws, n);
     ws_match *m = ws_match_new(t.p, t.n);
@@ -522,20 +548,17 @@ Test(match, circles_split_and_stay_within_sizes)
 
 /* --- determinism --- */
 
-static unsigned long next(unsigned long *s)
-{
+static unsigned long next(unsigned long *s) {
   *s = *s * 6364136223846793005ul + 1442695040888963407ul;
   return *s >> 33;
 }
 
-static int cmp_line(const void *a, const void *b)
-{
+static int cmp_line(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Everything the result says, by slug, in a canonical text. */
-static char *canonical(const team *t, const ws_match *m)
-{
+static char *canonical(const team *t, const ws_match *m) {
   ws_str s = WS_STR_INIT;
   char **lines = calloc(m->npairs + m->nunmet + 1, sizeof(char *));
   size_t n = 0;
@@ -569,12 +592,11 @@ static char *canonical(const team *t, const ws_match *m)
   return ws_str_detach(&s);
 }
 
-Test(match, same_people_in_any_order_same_result)
-{
+Test(match, same_people_in_any_order_same_result) {
   static const char *const types[] = {"advisor", "coach", "sponsor",
                                       "challenger", "connector"};
-  static const char *const topics[] = {"rust", "go", "sql", "design",
-                                       "writing", "ml"};
+  static const char *const topics[] = {"rust",   "go",      "sql",
+                                       "design", "writing", "ml"};
   static const char *const places[] = {"Lagos", "Oslo", "Pune"};
   static const char *const teams[] = {"Data", "Platform", "Design"};
   static const char *const modes[] = {"[virtual]", "[in-person]",
@@ -594,9 +616,11 @@ Test(match, same_people_in_any_order_same_result)
              topics[next(&seed) % 6], topics[next(&seed) % 6],
              topics[next(&seed) % 6]);
     bool seeks = next(&seed) % 3 != 0, offers = next(&seed) % 2;
-    ws[i] = (who){.slug = names[i], .seek = seeks ? seek[i] : NULL,
+    ws[i] = (who){.slug = names[i],
+                  .seek = seeks ? seek[i] : NULL,
                   .offer = offers ? offer[i] : NULL,
-                  .modes = modes[next(&seed) % 3], .extra = extra[i],
+                  .modes = modes[next(&seed) % 3],
+                  .extra = extra[i],
                   .capacity = (int)(next(&seed) % 3) + 1,
                   .cross_team = next(&seed) % 4 == 0};
   }
@@ -622,8 +646,7 @@ Test(match, same_people_in_any_order_same_result)
   team_free(&t);
 }
 
-Test(match, knows_time_zones)
-{
+Test(match, knows_time_zones) {
   int off = 0;
   cr_expect(ws_match_tz_offset("Asia/Kolkata", &off));
   cr_expect_eq(off, 330);
@@ -635,8 +658,7 @@ Test(match, knows_time_zones)
 
 /* --- the pages --- */
 
-Test(match, pages_show_pairs_reasons_and_types)
-{
+Test(match, pages_show_pairs_reasons_and_types) {
   char *repo = th_repo_new(false), *tmp = th_tmpdir();
   th_write(repo, "people/amara.md",
            "---\nname: Amara\nteam: Data\njoined: 2016-02-01\n"
@@ -649,8 +671,7 @@ Test(match, pages_show_pairs_reasons_and_types)
   th_repo_commit_all(repo, "Add", "Ada <ada@example.org>", 1700000000);
   ws_str out = WS_STR_INIT;
   ws_str_printf(&out, "%s/pub", tmp);
-  const char *argv[] = {"build", "-C", repo, "--out", out.ptr, "--quiet",
-                        NULL};
+  const char *argv[] = {"build", "-C", repo, "--out", out.ptr, "--quiet", NULL};
   cr_assert_eq(th_run(NULL, NULL, NULL, argv), 0);
   char *hub = th_read(out.ptr, "mentoring/index.html");
   char *kai = th_read(out.ptr, "people/kai/index.html");

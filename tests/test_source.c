@@ -18,13 +18,11 @@
 #define T1 1700000000L
 #define T2 1700000100L
 
-static void setup(void)
-{
+static void setup(void) {
   git_libgit2_init();
 }
 
-static void teardown(void)
-{
+static void teardown(void) {
   git_libgit2_shutdown();
 }
 
@@ -39,8 +37,7 @@ typedef struct {
   char second[GIT_OID_HEXSZ + 1];
 } fixture;
 
-static void head_hex(const char *dir, char out[GIT_OID_HEXSZ + 1])
-{
+static void head_hex(const char *dir, char out[GIT_OID_HEXSZ + 1]) {
   git_repository *repo = NULL;
   git_oid id;
   cr_assert(git_repository_open(&repo, dir) == 0);
@@ -49,8 +46,7 @@ static void head_hex(const char *dir, char out[GIT_OID_HEXSZ + 1])
   git_repository_free(repo);
 }
 
-static void fixture_make(fixture *f)
-{
+static void fixture_make(fixture *f) {
   f->dir = th_repo_new(false);
   th_write(f->dir, "README.md", "outside the content folder\n");
   th_write(f->dir, "content/site.yml", "title: Team\n");
@@ -66,11 +62,10 @@ static void fixture_make(fixture *f)
   git_oid tag_id;
   cr_assert(git_repository_open(&repo, f->dir) == 0);
   cr_assert(git_revparse_single(&obj, repo, "HEAD") == 0);
-  cr_assert(git_branch_create(&branch, repo, "old", (git_commit *)obj, 0) ==
-            0);
+  cr_assert(git_branch_create(&branch, repo, "old", (git_commit *)obj, 0) == 0);
   cr_assert(git_tag_create_lightweight(&tag_id, repo, "v1", obj, 0) == 0);
-  cr_assert(git_signature_new(&sig, "Amara Okafor", "amara@example.com", T1,
-                              0) == 0);
+  cr_assert(
+      git_signature_new(&sig, "Amara Okafor", "amara@example.com", T1, 0) == 0);
   cr_assert(git_tag_create(&tag_id, repo, "v1-annotated", obj, sig,
                            "release 1\n", 0) == 0);
   git_signature_free(sig);
@@ -84,15 +79,13 @@ static void fixture_make(fixture *f)
   head_hex(f->dir, f->second);
 }
 
-static void fixture_free(fixture *f)
-{
+static void fixture_free(fixture *f) {
   th_rm_rf(f->dir);
   free(f->dir);
 }
 
 static ws_source *open_ok(const char *repo, const char *ref,
-                          const char *content, bool worktree)
-{
+                          const char *content, bool worktree) {
   ws_source_opts opts = {repo, ref, content, worktree};
   ws_source *src = NULL;
   int rc = ws_source_open(&src, &opts);
@@ -102,8 +95,7 @@ static ws_source *open_ok(const char *repo, const char *ref,
 }
 
 static int open_fail(const char *repo, const char *ref, const char *content,
-                     bool worktree)
-{
+                     bool worktree) {
   ws_source_opts opts = {repo, ref, content, worktree};
   ws_source *src = NULL;
   int rc = ws_source_open(&src, &opts);
@@ -112,16 +104,14 @@ static int open_fail(const char *repo, const char *ref, const char *content,
   return rc;
 }
 
-static char *read_ok(ws_source *src, const char *path)
-{
+static char *read_ok(ws_source *src, const char *path) {
   ws_str s = WS_STR_INIT;
   int rc = ws_source_read(&s, src, path);
   cr_assert(rc == 0, "read %s: %d %s", path, rc, ws_error_last());
   return ws_str_detach(&s);
 }
 
-static int read_fail(ws_source *src, const char *path)
-{
+static int read_fail(ws_source *src, const char *path) {
   ws_str s = WS_STR_INIT;
   int rc = ws_source_read(&s, src, path);
   cr_expect(rc < 0, "read %s unexpectedly succeeded", path);
@@ -129,31 +119,27 @@ static int read_fail(ws_source *src, const char *path)
   return rc;
 }
 
-static const ws_source_entry *find(const ws_source_list *l, const char *path)
-{
+static const ws_source_entry *find(const ws_source_list *l, const char *path) {
   for (size_t i = 0; i < l->len; i++)
     if (strcmp(l->items[i].path, path) == 0)
       return &l->items[i];
   return NULL;
 }
 
-static void blob_hex(const char *data, char out[GIT_OID_HEXSZ + 1])
-{
+static void blob_hex(const char *data, char out[GIT_OID_HEXSZ + 1]) {
   git_oid id;
   cr_assert(git_odb_hash(&id, data, strlen(data), GIT_OBJECT_BLOB) == 0);
   git_oid_tostr(out, GIT_OID_HEXSZ + 1, &id);
 }
 
-static void expect_sorted(const ws_source_list *l)
-{
+static void expect_sorted(const ws_source_list *l) {
   for (size_t i = 1; i < l->len; i++)
     cr_expect(strcmp(l->items[i - 1].path, l->items[i].path) < 0,
               "not sorted: %s before %s", l->items[i - 1].path,
               l->items[i].path);
 }
 
-Test(source, lists_and_reads_head)
-{
+Test(source, lists_and_reads_head) {
   fixture f;
   fixture_make(&f);
   ws_source *src = open_ok(f.dir, NULL, "content", false);
@@ -203,8 +189,7 @@ Test(source, lists_and_reads_head)
   fixture_free(&f);
 }
 
-Test(source, whole_tree_when_no_content_folder)
-{
+Test(source, whole_tree_when_no_content_folder) {
   fixture f;
   fixture_make(&f);
   const char *contents[] = {NULL, "", ".", "./", "content/"};
@@ -227,8 +212,7 @@ Test(source, whole_tree_when_no_content_folder)
   fixture_free(&f);
 }
 
-Test(source, refs_select_content)
-{
+Test(source, refs_select_content) {
   fixture f;
   fixture_make(&f);
   char short_first[8];
@@ -272,15 +256,13 @@ Test(source, refs_select_content)
 }
 
 /* Lists 'src' and reads every file into one comparable text. */
-static char *snapshot(ws_source *src)
-{
+static char *snapshot(ws_source *src) {
   ws_source_list l;
   cr_assert(ws_source_list_all(&l, src) == 0, "%s", ws_error_last());
   ws_str s = WS_STR_INIT;
   for (size_t i = 0; i < l.len; i++) {
     const ws_source_entry *e = &l.items[i];
-    ws_str_printf(&s, "%s %d %s %zu\n", e->path, (int)e->kind, e->oid,
-                  e->size);
+    ws_str_printf(&s, "%s %d %s %zu\n", e->path, (int)e->kind, e->oid, e->size);
     if (e->kind == WS_ENTRY_FILE) {
       cr_assert(ws_source_read(&s, src, e->path) == 0, "%s", ws_error_last());
       ws_str_putc(&s, '\n');
@@ -290,8 +272,7 @@ static char *snapshot(ws_source *src)
   return ws_str_detach(&s);
 }
 
-Test(source, bare_clone_subfolder_and_worktree_agree)
-{
+Test(source, bare_clone_subfolder_and_worktree_agree) {
   fixture f;
   fixture_make(&f);
   char *bare = th_repo_clone_bare(f.dir);
@@ -329,8 +310,7 @@ Test(source, bare_clone_subfolder_and_worktree_agree)
   fixture_free(&f);
 }
 
-Test(source, uncommitted_edit_only_in_worktree)
-{
+Test(source, uncommitted_edit_only_in_worktree) {
   fixture f;
   fixture_make(&f);
   th_write(f.dir, "content/people/amara.md", "amara, not committed\n");
@@ -389,8 +369,7 @@ Test(source, uncommitted_edit_only_in_worktree)
   fixture_free(&f);
 }
 
-Test(source, worktree_keeps_tracked_files_that_are_ignored)
-{
+Test(source, worktree_keeps_tracked_files_that_are_ignored) {
   char *dir = th_repo_new(false);
   th_write(dir, "keep.log", "tracked\n");
   th_repo_commit_all(dir, "first", AUTHOR, T1);
@@ -410,8 +389,7 @@ Test(source, worktree_keeps_tracked_files_that_are_ignored)
   free(dir);
 }
 
-Test(source, errors_name_what_was_asked)
-{
+Test(source, errors_name_what_was_asked) {
   fixture f;
   fixture_make(&f);
   char *empty_dir = th_tmpdir();
@@ -421,8 +399,7 @@ Test(source, errors_name_what_was_asked)
   cr_expect_eq(open_fail(empty_dir, NULL, NULL, false), WS_ENOTFOUND);
   cr_expect(strstr(ws_error_last(), "not a git repository") != NULL, "%s",
             ws_error_last());
-  cr_expect(strstr(ws_error_last(), empty_dir) != NULL, "%s",
-            ws_error_last());
+  cr_expect(strstr(ws_error_last(), empty_dir) != NULL, "%s", ws_error_last());
   cr_expect_eq(open_fail(empty_dir, NULL, NULL, true), WS_ENOTFOUND);
 
   ws_str missing = WS_STR_INIT;
@@ -451,8 +428,7 @@ Test(source, errors_name_what_was_asked)
   snprintf(want, sizeof(want), "content folder 'nope' not found at v1 (%.7s)",
            f.first);
   cr_expect_str_eq(ws_error_last(), want);
-  cr_expect_eq(open_fail(f.dir, NULL, "content/site.yml", false),
-               WS_ENOTFOUND);
+  cr_expect_eq(open_fail(f.dir, NULL, "content/site.yml", false), WS_ENOTFOUND);
   cr_expect(strstr(ws_error_last(), "content folder 'content/site.yml'") !=
                 NULL,
             "%s", ws_error_last());
@@ -475,8 +451,9 @@ Test(source, errors_name_what_was_asked)
             ws_error_last());
   cr_expect_eq(read_fail(src, "people"), WS_EINVALID);
   cr_expect_eq(read_fail(src, "people/amara.md/x"), WS_ENOTFOUND);
-  const char *unsafe[] = {"", "/etc/passwd", "../README.md", "people/../site.yml",
-                          "./site.yml", "people//bo.md"};
+  const char *unsafe[] = {
+      "",           "/etc/passwd",  "../README.md", "people/../site.yml",
+      "./site.yml", "people//bo.md"};
   for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++)
     cr_expect_eq(read_fail(src, unsafe[i]), WS_EINVALID, "path '%s'",
                  unsafe[i]);
@@ -499,8 +476,7 @@ Test(source, errors_name_what_was_asked)
 
 /* Adds a gitlink 'path' pointing at 'commit' to the index and commits. */
 static void commit_gitlink(const char *dir, const char *path,
-                           const char *commit)
-{
+                           const char *commit) {
   git_repository *repo = NULL;
   git_index *index = NULL;
   git_tree *tree = NULL;
@@ -533,16 +509,14 @@ static void commit_gitlink(const char *dir, const char *path,
   git_repository_free(repo);
 }
 
-static void make_symlink(const char *dir, const char *rel, const char *target)
-{
+static void make_symlink(const char *dir, const char *rel, const char *target) {
   ws_str path = WS_STR_INIT;
   ws_str_printf(&path, "%s/%s", dir, rel);
   cr_assert(symlink(target, path.ptr) == 0, "symlink %s", path.ptr);
   ws_str_release(&path);
 }
 
-Test(source, symlinks_and_submodules_are_listed_not_read)
-{
+Test(source, symlinks_and_submodules_are_listed_not_read) {
   fixture f;
   fixture_make(&f);
   make_symlink(f.dir, "content/people/alias.md", "amara.md");
@@ -603,12 +577,12 @@ Test(source, symlinks_and_submodules_are_listed_not_read)
     }
     ws_source_list_release(&l);
 
-    const char *refused[] = {"people/alias.md", "people/passwd.md", "linked",
-                             "linked/amara.md", "vendor/lib",
-                             "vendor/lib/inside.md"};
-    int codes[] = {WS_EINVALID, WS_EINVALID, WS_EINVALID,
-                   worktree ? WS_EINVALID : WS_ENOTFOUND, WS_EINVALID,
-                   worktree ? 0 : WS_ENOTFOUND};
+    const char *refused[] = {"people/alias.md", "people/passwd.md",
+                             "linked",          "linked/amara.md",
+                             "vendor/lib",      "vendor/lib/inside.md"};
+    int codes[] = {WS_EINVALID, WS_EINVALID,
+                   WS_EINVALID, worktree ? WS_EINVALID : WS_ENOTFOUND,
+                   WS_EINVALID, worktree ? 0 : WS_ENOTFOUND};
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
       if (codes[i] == 0)
         continue;
@@ -623,11 +597,10 @@ Test(source, symlinks_and_submodules_are_listed_not_read)
   fixture_free(&f);
 }
 
-Test(source, entries_sorted_by_path)
-{
+Test(source, entries_sorted_by_path) {
   char *dir = th_repo_new(false);
-  const char *files[] = {"z.md", "a0", "a/b.md", "a.md", "a-b.md", "B.md",
-                         "a/a/z", "ab", "a/c"};
+  const char *files[] = {"z.md", "a0",    "a/b.md", "a.md", "a-b.md",
+                         "B.md", "a/a/z", "ab",     "a/c"};
   for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
     th_write(dir, files[i], files[i]);
   th_repo_commit_all(dir, "sorting", AUTHOR, T1);
@@ -654,8 +627,7 @@ typedef struct {
   bool ok;
 } reader;
 
-static void *read_many(void *payload)
-{
+static void *read_many(void *payload) {
   reader *r = payload;
   r->ok = true;
   for (int i = 0; i < 50 && r->ok; i++) {
@@ -667,8 +639,7 @@ static void *read_many(void *payload)
   return NULL;
 }
 
-Test(source, reads_from_several_threads)
-{
+Test(source, reads_from_several_threads) {
   fixture f;
   fixture_make(&f);
   for (int worktree = 0; worktree < 2; worktree++) {

@@ -13,8 +13,7 @@ int ws_fuzz_mustache(const uint8_t *data, size_t size);
 int ws_fuzz_frontmatter(const uint8_t *data, size_t size);
 int ws_fuzz_profile(const uint8_t *data, size_t size);
 
-static size_t replay(const char *target, int (*fn)(const uint8_t *, size_t))
-{
+static size_t replay(const char *target, int (*fn)(const uint8_t *, size_t)) {
   char dir[4096];
   snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/%s", th_root(), target);
   DIR *d = opendir(dir);
@@ -42,17 +41,14 @@ static size_t replay(const char *target, int (*fn)(const uint8_t *, size_t))
   return n;
 }
 
-Test(fuzz, replay_mustache_corpus)
-{
+Test(fuzz, replay_mustache_corpus) {
   cr_expect_gt(replay("mustache", ws_fuzz_mustache), 5);
 }
 
-Test(fuzz, replay_frontmatter_corpus)
-{
+Test(fuzz, replay_frontmatter_corpus) {
   cr_expect_gt(replay("frontmatter", ws_fuzz_frontmatter), 5);
 }
 
-Test(fuzz, replay_profile_corpus)
-{
+Test(fuzz, replay_profile_corpus) {
   cr_expect_gt(replay("profile", ws_fuzz_profile), 5);
 }

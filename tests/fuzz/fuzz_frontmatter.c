@@ -16,8 +16,7 @@
 int ws_fuzz_frontmatter(const uint8_t *data, size_t size);
 
 /* Every parsed value has a position at or after 'first_line'. */
-static void check_value(const ws_value *v, unsigned first_line)
-{
+static void check_value(const ws_value *v, unsigned first_line) {
   if (v->line < first_line || v->col < 1)
     abort();
   if (v->type == WS_VALUE_LIST) {
@@ -34,8 +33,7 @@ static void check_value(const ws_value *v, unsigned first_line)
 }
 
 /* A failure leaves exactly one error; success leaves none. */
-static void check_diag(int rc, const ws_diag *diag)
-{
+static void check_diag(int rc, const ws_diag *diag) {
   if (rc == 0 ? diag->len != 0 : rc != WS_EINVALID || diag->len != 1)
     abort();
   for (size_t i = 0; i < diag->len; i++)
@@ -44,8 +42,7 @@ static void check_diag(int rc, const ws_diag *diag)
       abort();
 }
 
-int ws_fuzz_frontmatter(const uint8_t *data, size_t size)
-{
+int ws_fuzz_frontmatter(const uint8_t *data, size_t size) {
   const char *src = (const char *)data;
   ws_frontmatter fm = WS_FRONTMATTER_INIT;
   ws_diag diag = WS_DIAG_INIT;
@@ -80,8 +77,7 @@ int ws_fuzz_frontmatter(const uint8_t *data, size_t size)
 #ifdef WS_LIBFUZZER
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return ws_fuzz_frontmatter(data, size);
 }
 #endif

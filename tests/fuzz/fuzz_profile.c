@@ -24,8 +24,7 @@
 
 int ws_fuzz_profile(const uint8_t *data, size_t size);
 
-static ws_theme *theme(void)
-{
+static ws_theme *theme(void) {
   static ws_theme *t;
   if (!t) {
     const char *root = getenv("WS_ROOT");
@@ -40,8 +39,7 @@ static ws_theme *theme(void)
 
 /* Appends the attribute value [v, end) to 'out' as a browser reads it as a
  * URL: character references decoded, ASCII whitespace dropped, lowercase. */
-static void url_as_read(ws_str *out, const char *v, const char *end)
-{
+static void url_as_read(ws_str *out, const char *v, const char *end) {
   static const char *const named[][2] = {
       {"amp;", "&"}, {"colon;", ":"}, {"tab;", ""}, {"newline;", ""}};
   while (v < end) {
@@ -67,10 +65,9 @@ static void url_as_read(ws_str *out, const char *v, const char *end)
   }
 }
 
-static bool is_url_attr(const char *name, size_t n)
-{
-  static const char *const urls[] = {"href", "src", "action", "formaction",
-                                     "xlink:href", "poster", "srcset"};
+static bool is_url_attr(const char *name, size_t n) {
+  static const char *const urls[] = {
+      "href", "src", "action", "formaction", "xlink:href", "poster", "srcset"};
   for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
     if (strlen(urls[i]) == n && strncasecmp(name, urls[i], n) == 0)
       return true;
@@ -80,8 +77,7 @@ static bool is_url_attr(const char *name, size_t n)
 /* Checks the attributes of the tag whose name ends at 'p'; returns the
  * end of the tag. Text between tags is data: "javascript:" or "onclick="
  * written there by a person is shown, never run. */
-static const char *check_tag(const char *p)
-{
+static const char *check_tag(const char *p) {
   for (;;) {
     while (*p && (isspace((unsigned char)*p) || *p == '/'))
       p++;
@@ -121,8 +117,7 @@ static const char *check_tag(const char *p)
 /* No script can come out of a profile: no script, iframe, object or embed
  * element (the person page has no script of its own), no on* attribute,
  * no javascript: URL in a URL attribute. */
-static void check_html(const char *html)
-{
+static void check_html(const char *html) {
   static const char *const banned[] = {"script", "iframe", "object", "embed"};
   for (const char *p = html; (p = strchr(p, '<')); p++) {
     if (strncmp(p, "<!--", 4) == 0) {
@@ -148,8 +143,7 @@ static void check_html(const char *html)
   }
 }
 
-static void render_page(const ws_site *site)
-{
+static void render_page(const ws_site *site) {
   const ws_mustache *tpl;
   if (ws_theme_template(&tpl, theme(), "person") < 0)
     abort();
@@ -164,8 +158,7 @@ static void render_page(const ws_site *site)
   ws_value_free(ctx);
 }
 
-int ws_fuzz_profile(const uint8_t *data, size_t size)
-{
+int ws_fuzz_profile(const uint8_t *data, size_t size) {
   ws_diag diag = WS_DIAG_INIT;
   ws_profile *p = NULL;
   if (ws_profile_load(&p, "people/fuzz.md", "fuzz", (const char *)data, size,
@@ -181,8 +174,7 @@ int ws_fuzz_profile(const uint8_t *data, size_t size)
 }
 
 #ifdef WS_LIBFUZZER
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return ws_fuzz_profile(data, size);
 }
 #endif
