@@ -387,3 +387,55 @@ Test(build, rebuild_sweeps_what_is_no_longer_made) {
   free(repo);
   free(tmp);
 }
+
+/* The reused staging folder must never make a build differ from a clean
+ * one: random edits, additions and removals, checked after every build. */
+Test(build, incremental_output_equals_a_clean_build, .timeout = 120)
+{
+  char *repo = th_repo_new(false), *tmp = th_tmpdir();
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  unsigned seed = 2026;
+  bool alive[12] = {false};
+  for (int step = 0; step < 12; step++) {
+    for (int k = 0; k < 3; k++) {
+      seed = seed * 1103515245u + 12345u;
+      int who = (int)((seed >> 16) % 12);
+      char rel[64], path[4200], text[256];
+      snprintf(rel, sizeof(rel), "people/p%02d.md", who);
+      snprintf(path, sizeof(path), "%s/%s", repo, rel);
+      if (alive[who] && (seed >> 8) % 4 == 0) {
+        cr_assert(unlink(path) == 0);
+        alive[who] = false;
+        continue;
+      }
+      snprintf(text, sizeof(text),
+               "---\nname: Person %02d\nteam: T%u\nstrengths: [s%u, t%u]\n"
+               "---\n## Background\n\nStep %d.\n",
+               who, (seed >> 4) % 3, (seed >> 6) % 5, (seed >> 9) % 4, step);
+      th_write(repo, rel, text);
+      alive[who] = true;
+    }
+    th_write(repo, "people/anchor.md", "---\nname: Anchor\n---\nHi\n");
+    th_repo_commit_all(repo, "step", "Ada <ada@example.org>",
+                       1700000000 + step * 100);
+    ws_str err = WS_STR_INIT;
+    cr_assert_eq(build(repo, out, &err, "--content", "."), 0, "%s", err.ptr);
+    char *fresh = th_tmpdir();
+    char clean[4200];
+    snprintf(clean, sizeof(clean), "%s/site", fresh);
+    cr_assert_eq(build(repo, clean, &err, "--content", "."), 0, "%s",
+                 err.ptr);
+    char *diff = th_tree_diff(out, clean);
+    cr_expect_null(diff, "step %d: incremental output differs at %s", step,
+                   diff);
+    free(diff);
+    ws_str_release(&err);
+    th_rm_rf(fresh);
+    free(fresh);
+  }
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
