@@ -289,16 +289,8 @@ void ws_browse_directory(ws_renderer *r, ws_value *ctx) {
     if (site->strengths[i].npeople)
       ws_value_push(top, tag_value(&site->strengths[i], "strengths"));
   ws_value *types = ws_value_list();
-  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++) {
-    ws_value *v = ws_value_map();
-    ws_str url = WS_STR_INIT;
-    ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
-    ws_value_set_str(v, "name", ws_mentor_type_name(t));
-    ws_value_set_str(v, "definition", ws_mentor_type_definition(t));
-    ws_value_set_str(v, "url", url.ptr);
-    ws_str_release(&url);
-    ws_value_push(types, v);
-  }
+  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
+    ws_value_push(types, ws_render_mentor_type(t));
   set_list(ctx, "teams", teams);
   set_list(ctx, "strengths", strength_choices(site));
   set_list(ctx, "top_strengths", top);

@@ -141,18 +141,12 @@ static void count_types(const ws_site *site, type_stats *st) {
 static ws_value *types_value(const type_stats *st) {
   ws_value *l = ws_value_list();
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++) {
-    ws_value *v = ws_value_map();
-    ws_str url = WS_STR_INIT;
-    ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
-    ws_value_set_str(v, "name", ws_mentor_type_name(t));
-    ws_value_set_str(v, "definition", ws_mentor_type_definition(t));
-    ws_value_set_str(v, "url", url.ptr);
+    ws_value *v = ws_render_mentor_type(t);
     ws_value_set_num(v, "offerers", (double)st[t].offerers);
     ws_value_set_num(v, "supply", (double)st[t].supply);
     ws_value_set_num(v, "seekers", (double)st[t].seekers);
     ws_value_set_num(v, "matched", (double)st[t].matched);
     ws_value_set_bool(v, "short", st[t].seekers > st[t].supply);
-    ws_str_release(&url);
     ws_value_push(l, v);
   }
   return l;

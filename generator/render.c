@@ -62,20 +62,22 @@ static ws_value *tag_links(const ws_strlist *l, const char *section) {
   return v;
 }
 
+ws_value *ws_render_mentor_type(ws_mentor_type t) {
+  ws_value *m = ws_value_map();
+  ws_str url = WS_STR_INIT;
+  ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
+  ws_value_set_str(m, "name", ws_mentor_type_name(t));
+  ws_value_set_str(m, "definition", ws_mentor_type_definition(t));
+  ws_value_set_str(m, "url", url.ptr);
+  ws_str_release(&url);
+  return m;
+}
+
 static ws_value *type_list(unsigned bits) {
   ws_value *v = ws_value_list();
-  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++) {
-    if (!(bits & (1u << t)))
-      continue;
-    ws_value *m = ws_value_map();
-    ws_value_set_str(m, "name", ws_mentor_type_name(t));
-    ws_value_set_str(m, "definition", ws_mentor_type_definition(t));
-    ws_str url = WS_STR_INIT;
-    ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
-    ws_value_set_str(m, "url", url.ptr);
-    ws_str_release(&url);
-    ws_value_push(v, m);
-  }
+  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
+    if (bits & (1u << t))
+      ws_value_push(v, ws_render_mentor_type(t));
   return v;
 }
 

@@ -55,6 +55,8 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                    ws_output *out, const ws_render_opts *opts);
 /** Builds the template context of person 'i' of 'site' (caller frees). */
 ws_value *ws_render_person(const ws_site *site, size_t i);
+/** Builds {name, definition, url} for mentor type 't' (caller frees). */
+ws_value *ws_render_mentor_type(ws_mentor_type t);
 /** Returns the initials of 'name' for an avatar (caller frees): the first
  * letter (with its marks and conjuncts) of the first and of the last
  * space-separated word, uppercased where the script has case; a trailing
