@@ -305,10 +305,6 @@ void ws_output_free(ws_output *o) {
   free(o);
 }
 
-const char *ws_output_staging(const ws_output *o) {
-  return o->staging;
-}
-
 size_t ws_output_count(const ws_output *o) {
   return o->count;
 }

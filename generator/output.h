@@ -35,8 +35,6 @@ int ws_output_commit(ws_output *o);
 /** Frees 'o' and releases the lock; when not committed the old site is as
  * it was (the staging folder stays, to be reused). NULL does nothing. */
 void ws_output_free(ws_output *o);
-/** Returns the staging folder's path (borrowed). */
-const char *ws_output_staging(const ws_output *o);
 /** Returns how many files were written. */
 size_t ws_output_count(const ws_output *o);
 /** Returns how many HTML pages were written so far. Thread-safe: a progress

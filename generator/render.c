@@ -645,10 +645,6 @@ const ws_site *ws_renderer_site(const ws_renderer *r) {
   return r->site;
 }
 
-ws_source *ws_renderer_source(ws_renderer *r) {
-  return r->src;
-}
-
 const ws_value *ws_renderer_person(const ws_renderer *r, size_t i) {
   return r->people[i];
 }

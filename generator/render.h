@@ -40,8 +40,6 @@ int ws_render_write(ws_renderer *r, const char *file, const char *data,
                     size_t len);
 /** Returns the site being rendered. Borrowed. */
 const ws_site *ws_renderer_site(const ws_renderer *r);
-/** Returns the source photos and overrides are read from. Borrowed. */
-ws_source *ws_renderer_source(ws_renderer *r);
 /** Returns the template context of person 'i' (see ws_render_person).
  * Borrowed; copy it with ws_value_copy to put it into a page context. */
 const ws_value *ws_renderer_person(const ws_renderer *r, size_t i);
