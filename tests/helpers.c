@@ -342,49 +342,13 @@ char *th_repo_new(bool bare) {
   return dir;
 }
 
+static void commit_tree(const char *path, const char *ref,
+                        const char *merge_ref, const char *message,
+                        const char *author, long when);
+
 void th_repo_commit_all(const char *path, const char *message,
                         const char *author, long when) {
-  git_libgit2_init();
-  git_repository *repo = NULL;
-  git_index *index = NULL;
-  git_signature *sig = NULL;
-  git_tree *tree = NULL;
-  git_commit *parent = NULL;
-  git_oid tree_id;
-  git_oid commit_id;
-  git_oid head_id;
-
-  const char *lt = strchr(author, '<');
-  const char *gt = lt ? strchr(lt, '>') : NULL;
-  cr_assert(lt && gt, "author must be \"Name <email>\": %s", author);
-  size_t name_len = (size_t)(lt - author);
-  while (name_len > 0 && author[name_len - 1] == ' ')
-    name_len--;
-  char *name = ws_xstrndup(author, name_len);
-  char *email = ws_xstrndup(lt + 1, (size_t)(gt - lt - 1));
-
-  TH_GIT(git_repository_open(&repo, path));
-  TH_GIT(git_repository_index(&index, repo));
-  TH_GIT(git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL));
-  TH_GIT(git_index_update_all(index, NULL, NULL, NULL));
-  TH_GIT(git_index_write(index));
-  TH_GIT(git_index_write_tree(&tree_id, index));
-  TH_GIT(git_tree_lookup(&tree, repo, &tree_id));
-  TH_GIT(git_signature_new(&sig, name, email, (git_time_t)when, 0));
-  if (git_reference_name_to_id(&head_id, repo, "HEAD") == 0)
-    TH_GIT(git_commit_lookup(&parent, repo, &head_id));
-  const git_commit *parents[1] = {parent};
-  TH_GIT(git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL, message,
-                           tree, parent ? 1 : 0, parents));
-
-  git_commit_free(parent);
-  git_tree_free(tree);
-  git_signature_free(sig);
-  git_index_free(index);
-  git_repository_free(repo);
-  free(name);
-  free(email);
-  git_libgit2_shutdown();
+  commit_tree(path, "HEAD", NULL, message, author, when);
 }
 
 typedef struct {
