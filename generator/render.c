@@ -521,7 +521,7 @@ ws_value *ws_render_context(ws_renderer *r, const ws_page *pg) {
   if (canon.len)
     ws_value_set_str(page, "canonical", canon.ptr);
   ws_value_set_str(page, "section", pg->section);
-  ws_value_set(ctx, "site", ws_value_copy(r->site_ctx));
+  ws_value_set(ctx, "site", ws_value_ref(r->site_ctx));
   ws_value_set(ctx, "page", page);
   ws_value_set_str(ctx, "root", root);
   ws_value_set(ctx, "nav", nav_value(pg->section));
