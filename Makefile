@@ -1,6 +1,6 @@
 # wholeself - plain make. See README.md and STYLE.md.
 CC      ?= gcc
-PKGS    := libgit2 libcmark yaml-0.1 libmicrohttpd
+PKGS    := libgit2 libcmark yaml-0.1 libmicrohttpd libxxhash
 TPKGS   := $(PKGS) criterion libxml-2.0
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
            -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition \

@@ -113,7 +113,7 @@ static ws_value *learn_from(ws_renderer *r, const ws_tag *t, size_t learner) {
 static ws_value *learner_list(ws_renderer *r, const ws_tag *t) {
   ws_value *l = ws_value_list();
   for (size_t i = 0; i < t->nlearners; i++) {
-    ws_value *v = ws_value_copy(ws_renderer_person(r, t->learners[i]));
+    ws_value *v = ws_value_borrow_map(ws_renderer_person(r, t->learners[i]));
     set_list(v, "learn_from", learn_from(r, t, t->learners[i]));
     ws_value_push(l, v);
   }

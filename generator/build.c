@@ -141,7 +141,9 @@ static int render(ws_build_stats *st, const ws_build_opts *o, timer *tm,
     goto cleanup;
   st->files = ws_output_count(out);
   st->pages = ws_output_pages(out);
-  stage_done(tm, "rendered %zu pages, %zu files", st->pages, st->files);
+  st->reused = ws_output_reused(out);
+  stage_done(tm, "rendered %zu pages, kept %zu unchanged; %zu files",
+             st->pages - st->reused, st->reused, st->files);
   if ((error = ws_output_commit(out)) < 0)
     goto cleanup;
   stage_done(tm, "published %s/", o->out);

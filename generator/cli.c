@@ -76,6 +76,9 @@ static const char usage_build[] =
     "      --no-history    skip reading git history: no 'on the team page\n"
     "                      since' dates, contributions timeline or feed\n"
     "                      entries (faster on very long histories)\n"
+    "      --no-incremental  render every page; by default a page whose\n"
+    "                      inputs are unchanged since the last build into\n"
+    "                      OUT is kept as it was (docs/incremental.md)\n"
     "      --format F      diagnostics as text (default), github or json\n"
     "      --strict        refuse to build on warnings too\n"
     "  -j, --jobs N        threads for parsing and rendering (default: one\n"
@@ -156,7 +159,8 @@ enum {
   OPT_STRICT,
   OPT_NAME,
   OPT_REPORT_JSON,
-  OPT_NO_HISTORY
+  OPT_NO_HISTORY,
+  OPT_NO_INCREMENTAL
 };
 
 typedef struct {
@@ -166,6 +170,7 @@ typedef struct {
   ws_diag_style format;
   bool strict, quiet;
   bool no_history; /* --no-history */
+  bool full;       /* --no-incremental */
   unsigned jobs;   /* --jobs N; 0: one per core */
   const char *host, *port;
   bool verbose;
@@ -214,6 +219,7 @@ static int parse(options *o, const char *cmd, const char *help, int argc,
       {"name", required_argument, NULL, OPT_NAME},
       {"report-json", required_argument, NULL, OPT_REPORT_JSON},
       {"no-history", no_argument, NULL, OPT_NO_HISTORY},
+      {"no-incremental", no_argument, NULL, OPT_NO_INCREMENTAL},
       {"jobs", required_argument, NULL, 'j'},
       {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},
@@ -261,6 +267,9 @@ static int parse(options *o, const char *cmd, const char *help, int argc,
       break;
     case OPT_NO_HISTORY:
       o->no_history = true;
+      break;
+    case OPT_NO_INCREMENTAL:
+      o->full = true;
       break;
     case 'j': {
       char *end;
@@ -353,6 +362,7 @@ static ws_build_opts build_opts(const options *o) {
   bo.render.base_url = o->base_url;
   bo.render.title = o->title;
   bo.render.jobs = o->jobs;
+  bo.render.full = o->full;
   bo.log = o->quiet ? NULL : stderr;
   bo.verbose = o->verbose;
   bo.progress = !o->quiet && isatty(STDERR_FILENO);

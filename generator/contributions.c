@@ -325,9 +325,9 @@ void ws_contributions_feed(ws_str *out, const ws_site *site,
 }
 
 /* The feed of a site without events is dated by the build (the render
- * options only reach pages as site.build_date, YYYY-MM-DD). */
-static long long build_time_of(const ws_value *site_ctx) {
-  const char *d = ws_value_cstr(ws_value_get(site_ctx, "build_date"));
+ * options only reach pages as the build date, YYYY-MM-DD). */
+static long long build_time_of(const ws_renderer *r) {
+  const char *d = ws_renderer_build_date(r);
   if (!d || strlen(d) != 10)
     return 0;
   long long y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
@@ -360,7 +360,7 @@ int ws_contributions_render(ws_renderer *r) {
   const char *title = ws_value_cstr(ws_value_get(sv, "title"));
   ws_str xml = WS_STR_INIT;
   ws_contributions_feed(&xml, site, base ? base : "", title ? title : "",
-                        build_time_of(sv));
+                        build_time_of(r));
   error = ws_render_write(r, "feed.xml", xml.ptr, xml.len);
   ws_str_release(&xml);
   return error;

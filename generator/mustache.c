@@ -51,6 +51,31 @@ struct ws_mustache {
   size_t ntoks;
 };
 
+static void names_of(const tok *toks, size_t n, ws_mustache_name_fn key,
+                     ws_mustache_name_fn include, void *payload) {
+  for (size_t i = 0; i < n; i++) {
+    const tok *t = &toks[i];
+    const char *part = t->text;
+    if (t->kind == T_TEXT || t->kind == T_BLOCK) {
+      /* text shows nothing from the context; a block is a slot */
+    } else if (t->kind == T_PARTIAL || t->kind == T_PARENT) {
+      include(t->dynamic ? NULL : t->text, payload);
+    } else {
+      for (unsigned k = 0; k < t->nparts; k++, part += strlen(part) + 1)
+        key(part, payload);
+    }
+    if (t->dynamic) /* the name of a dynamic partial is looked up too */
+      for (unsigned k = 0; k < t->nparts; k++, part += strlen(part) + 1)
+        key(part, payload);
+    names_of(t->kids, t->nkids, key, include, payload);
+  }
+}
+
+void ws_mustache_names(const ws_mustache *tpl, ws_mustache_name_fn key,
+                       ws_mustache_name_fn include, void *payload) {
+  names_of(tpl->toks, tpl->ntoks, key, include, payload);
+}
+
 /* ------------------------------------------------------------------ */
 /* Parsing                                                            */
 

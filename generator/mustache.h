@@ -35,6 +35,17 @@ void ws_mustache_free(ws_mustache *tpl);
 /** Returns the name 'tpl' was compiled with. Borrowed. */
 const char *ws_mustache_name(const ws_mustache *tpl);
 
+/** Called with a name found in a template. */
+typedef void (*ws_mustache_name_fn)(const char *name, void *payload);
+/** Calls 'key' with every key the template 'tpl' can look up in a context
+ * (each part of a dotted name) and 'include' with the name of every partial
+ * and parent it includes; a dynamic name ({{>*x}}) calls 'include' with
+ * NULL, which means "any template". Names may repeat. What a template can
+ * show is reached only through these keys, which is what lets a page's
+ * fingerprint leave out the rest. */
+void ws_mustache_names(const ws_mustache *tpl, ws_mustache_name_fn key,
+                       ws_mustache_name_fn include, void *payload);
+
 /** Creates an environment that finds partials and parents through 'load'
  * and caches them compiled. Safe to share between threads. */
 ws_mustache_env *ws_mustache_env_new(ws_mustache_load_fn load, void *payload);

@@ -14,18 +14,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "error.h"
 #include "str.h"
 #include "xalloc.h"
 
+/* What a folder holds: each page's path and the fingerprint of the inputs
+ * it was rendered from, sorted by path. */
+typedef struct {
+  char *path;
+  ws_digest fp;
+} made;
+
+typedef struct {
+  made *items;
+  size_t len, cap;
+} manifest;
+
 struct ws_output {
-  char *dir, *staging, *lock_path;
+  char *dir, *staging, *lock_path, *manifest_path;
   int lock_fd;
   bool committed;
-  size_t count, pages;
+  size_t count, pages, reused;
   char **written; /* every path written, for the sweep of stale files */
   size_t nwritten, capwritten;
-  pthread_mutex_t mu; /* guards folder creation, 'written' and the counts */
+  manifest old_out;     /* what the published folder holds (may be empty) */
+  manifest old_staging; /* what the staging folder holds (may be empty) */
+  manifest now;         /* pages of this build with their fingerprints */
+  struct stat out_st;   /* the published folder when opened (st_ino 0: none) */
+  pthread_mutex_t mu; /* guards folder creation, 'written', 'now' and counts */
 };
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -38,6 +55,142 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 
 static void rm_tree(const char *path) {
   nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+/* --- the manifest: what each folder was rendered from --- */
+
+/* <out>.manifest lists, for the published folder and for the staging
+ * folder, each page's fingerprint. A section names its folder by device and
+ * inode, which follow the folder through the swap, so a folder that was
+ * deleted, replaced or swapped by hand is simply not recognised. */
+#define MANIFEST_MAGIC "wholeself manifest 1"
+
+static void manifest_add(manifest *m, const char *path, const ws_digest *fp) {
+  if (m->len == m->cap) {
+    m->cap = m->cap ? m->cap * 2 : 256;
+    m->items = ws_xreallocarray(m->items, m->cap, sizeof(made));
+  }
+  m->items[m->len].path = ws_xstrdup(path);
+  m->items[m->len++].fp = *fp;
+}
+
+static void manifest_release(manifest *m) {
+  for (size_t i = 0; i < m->len; i++)
+    free(m->items[i].path);
+  free(m->items);
+  *m = (manifest){0};
+}
+
+static int cmp_made(const void *a, const void *b) {
+  return strcmp(((const made *)a)->path, ((const made *)b)->path);
+}
+
+static void manifest_sort(manifest *m) {
+  if (m->len > 1)
+    qsort(m->items, m->len, sizeof(made), cmp_made);
+}
+
+static const made *manifest_find(const manifest *m, const char *path) {
+  made key = {(char *)path, {0, 0}};
+  return m->len ? bsearch(&key, m->items, m->len, sizeof(made), cmp_made)
+                : NULL;
+}
+
+/* A folder is known by device, inode and change time: the inode follows it
+ * through the swap, and the change time tells it from a new folder that got
+ * a freed inode number, or one whose entries were changed by hand. */
+typedef struct {
+  unsigned long long dev, ino, sec, nsec;
+} folder_id;
+
+static folder_id folder_of(const struct stat *st) {
+  return (folder_id){(unsigned long long)st->st_dev,
+                     (unsigned long long)st->st_ino,
+                     (unsigned long long)st->st_ctim.tv_sec,
+                     (unsigned long long)st->st_ctim.tv_nsec};
+}
+
+static bool same_folder(const struct stat *st, const folder_id *id) {
+  folder_id f = folder_of(st);
+  return st->st_ino != 0 && f.dev == id->dev && f.ino == id->ino &&
+         f.sec == id->sec && f.nsec == id->nsec;
+}
+
+/* Reads the sections of the two folders as they are now; anything that
+ * does not parse is dropped, which only costs rendering. */
+static void manifest_load(ws_output *o, const struct stat *staging) {
+  FILE *f = fopen(o->manifest_path, "r");
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  manifest *into = NULL;
+  if (!f)
+    return;
+  if ((n = getline(&line, &cap, f)) < 0 ||
+      strcmp(line, MANIFEST_MAGIC "\n") != 0)
+    goto done;
+  while ((n = getline(&line, &cap, f)) > 0) {
+    folder_id id;
+    ws_digest fp;
+    if (line[n - 1] != '\n')
+      break;
+    line[n - 1] = '\0';
+    if (sscanf(line, "folder %llu %llu %llu %llu", &id.dev, &id.ino, &id.sec,
+               &id.nsec) == 4)
+      into = same_folder(&o->out_st, &id) ? &o->old_out
+             : same_folder(staging, &id)  ? &o->old_staging
+                                          : NULL;
+    else if (into && n > 34 && line[32] == ' ' && ws_digest_parse(&fp, line) &&
+             ws_output_path_ok(line + 33))
+      manifest_add(into, line + 33, &fp);
+  }
+done:
+  free(line);
+  fclose(f);
+  manifest_sort(&o->old_out);
+  manifest_sort(&o->old_staging);
+}
+
+static void put_section(ws_str *s, const char *folder, const manifest *m) {
+  struct stat st;
+  if (!m || lstat(folder, &st) < 0)
+    return;
+  folder_id id = folder_of(&st);
+  ws_str_printf(s, "folder %llu %llu %llu %llu\n", id.dev, id.ino, id.sec,
+                id.nsec);
+  for (size_t i = 0; i < m->len; i++) {
+    char hex[33];
+    ws_digest_hex(&m->items[i].fp, hex);
+    ws_str_printf(s, "%s %s\n", hex, m->items[i].path);
+  }
+}
+
+/* Replaces the manifest with sections for 'a' and 'b' (either may be NULL);
+ * when it cannot be written it is removed, so it is never wrong. */
+static void manifest_save(const ws_output *o, const char *dir_a,
+                          const manifest *a, const char *dir_b,
+                          const manifest *b) {
+  ws_str s = WS_STR_INIT, tmp = WS_STR_INIT;
+  ws_str_puts(&s, MANIFEST_MAGIC "\n");
+  put_section(&s, dir_a, a);
+  put_section(&s, dir_b, b);
+  ws_str_printf(&tmp, "%s.tmp", o->manifest_path);
+  int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                0644);
+  bool ok = fd >= 0;
+  for (size_t off = 0; ok && off < s.len;) {
+    ssize_t n = write(fd, s.ptr + off, s.len - off);
+    ok = n > 0 || (n < 0 && errno == EINTR);
+    off += n > 0 ? (size_t)n : 0;
+  }
+  if (fd >= 0 && close(fd) < 0)
+    ok = false;
+  if (!ok || rename(tmp.ptr, o->manifest_path) < 0) {
+    unlink(tmp.ptr);
+    unlink(o->manifest_path);
+  }
+  ws_str_release(&s);
+  ws_str_release(&tmp);
 }
 
 static int take_lock(ws_output *o) {
@@ -65,6 +218,8 @@ int ws_output_open(ws_output **out, const char *dir) {
     o->dir[strlen(o->dir) - 1] = '\0';
   ws_str_printf(&s, "%s.lock", o->dir);
   o->lock_path = ws_str_detach(&s);
+  ws_str_printf(&s, "%s.manifest", o->dir);
+  o->manifest_path = ws_str_detach(&s);
   if ((error = take_lock(o)) < 0)
     goto fail;
   /* The staging folder holds the site before last (or what a failed or
@@ -82,6 +237,13 @@ int ws_output_open(ws_output **out, const char *dir) {
         ws_error(WS_ERROR, "cannot create %s: %s", o->staging, strerror(errno));
     goto fail;
   }
+  if (lstat(o->dir, &o->out_st) < 0 || !S_ISDIR(o->out_st.st_mode))
+    o->out_st.st_ino = 0;
+  if (lstat(o->staging, &st) == 0)
+    manifest_load(o, &st);
+  /* This build is about to change the staging folder: until it commits,
+   * only the published folder's record can be trusted. */
+  manifest_save(o, o->dir, o->old_out.len ? &o->old_out : NULL, NULL, NULL);
   *out = o;
   return 0;
 fail:
@@ -159,6 +321,19 @@ static int write_all(const char *path, const char *data, size_t len) {
   return 0;
 }
 
+/* Makes room for a new file at 'path': a folder an older site left there
+ * goes, and so does a file, which may be a second name of a published one
+ * (see link_published) and must not be written through. */
+static void clear_spot(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return;
+  if (S_ISDIR(st.st_mode))
+    rm_tree(path);
+  else
+    unlink(path);
+}
+
 /* Tells whether the file at 'path' already holds exactly 'data'. */
 static bool same_content(const char *path, const char *data, size_t len) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -205,14 +380,74 @@ int ws_output_write(ws_output *o, const char *rel, const char *data,
   }
   pthread_mutex_unlock(&o->mu);
   if (error == 0 && !same_content(full.ptr, data, len)) {
-    struct stat st;
-    /* A folder where a file now goes is left from an older site. */
-    if (lstat(full.ptr, &st) == 0 && S_ISDIR(st.st_mode))
-      rm_tree(full.ptr);
+    clear_spot(full.ptr);
     error = write_all(full.ptr, data, len);
   }
   ws_str_release(&full);
   return error;
+}
+
+int ws_output_write_made(ws_output *o, const char *rel, const char *data,
+                         size_t len, const ws_digest *fp) {
+  int error = ws_output_write(o, rel, data, len);
+  if (error == 0) {
+    pthread_mutex_lock(&o->mu);
+    manifest_add(&o->now, rel, fp);
+    pthread_mutex_unlock(&o->mu);
+  }
+  return error;
+}
+
+static bool is_file(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Puts the published copy of 'rel' into the staging folder as a second
+ * name for the same file: no bytes are copied, and since every write
+ * replaces a file rather than changing it, the published one stays as it
+ * is. */
+static bool link_published(ws_output *o, const char *rel, const char *full) {
+  ws_str from = WS_STR_INIT;
+  ws_str_printf(&from, "%s/%s", o->dir, rel);
+  bool ok = is_file(from.ptr);
+  if (ok) {
+    clear_spot(full);
+    ok = link(from.ptr, full) == 0;
+  }
+  ws_str_release(&from);
+  return ok;
+}
+
+bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp) {
+  const made *m;
+  bool ok = false;
+  ws_str full = WS_STR_INIT;
+  if (!ws_output_path_ok(rel))
+    return false;
+  ws_str_printf(&full, "%s/%s", o->staging, rel);
+  if ((m = manifest_find(&o->old_staging, rel)) &&
+      ws_digest_equal(&m->fp, fp) && is_file(full.ptr)) {
+    ok = true;
+  } else if ((m = manifest_find(&o->old_out, rel)) &&
+             ws_digest_equal(&m->fp, fp)) {
+    pthread_mutex_lock(&o->mu);
+    ok = make_parents(o, full.ptr) == 0;
+    pthread_mutex_unlock(&o->mu);
+    ok = ok && link_published(o, rel, full.ptr);
+  }
+  if (ok) {
+    size_t n = strlen(rel);
+    pthread_mutex_lock(&o->mu);
+    o->count++;
+    o->reused++;
+    o->pages += n >= 5 && strcmp(rel + n - 5, ".html") == 0;
+    note_written(o, rel);
+    manifest_add(&o->now, rel, fp);
+    pthread_mutex_unlock(&o->mu);
+  }
+  ws_str_release(&full);
+  return ok;
 }
 
 static int cmp_path(const void *a, const void *b) {
@@ -284,6 +519,9 @@ int ws_output_commit(ws_output *o) {
                       o->dir, strerror(errno));
     o->committed = true;
   }
+  manifest_sort(&o->now);
+  manifest_save(o, o->dir, &o->now, o->staging,
+                o->out_st.st_ino ? &o->old_out : NULL);
   char *parent = parent_of(o->dir);
   sync_dir(parent);
   free(parent);
@@ -299,6 +537,10 @@ void ws_output_free(ws_output *o) {
   free(o->dir);
   free(o->staging);
   free(o->lock_path);
+  free(o->manifest_path);
+  manifest_release(&o->old_out);
+  manifest_release(&o->old_staging);
+  manifest_release(&o->now);
   for (size_t i = 0; i < o->nwritten; i++)
     free(o->written[i]);
   free(o->written);
@@ -312,6 +554,13 @@ size_t ws_output_count(const ws_output *o) {
 size_t ws_output_pages(ws_output *o) {
   pthread_mutex_lock(&o->mu);
   size_t n = o->pages;
+  pthread_mutex_unlock(&o->mu);
+  return n;
+}
+
+size_t ws_output_reused(ws_output *o) {
+  pthread_mutex_lock(&o->mu);
+  size_t n = o->reused;
   pthread_mutex_unlock(&o->mu);
   return n;
 }

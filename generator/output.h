@@ -7,13 +7,17 @@
  * serialises concurrent builds. The staging folder ('dir'.staging) is kept
  * between builds and reused: it holds the site before last, files that come
  * out the same are not rewritten, and files no longer made are swept before
- * the swap.
+ * the swap. 'dir'.manifest records the fingerprint of each page's inputs in
+ * both folders, so a page whose inputs did not change is not even rendered
+ * (docs/incremental.md).
  */
 #ifndef WS_OUTPUT_H
 #define WS_OUTPUT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "digest.h"
 
 typedef struct ws_output ws_output;
 
@@ -27,6 +31,16 @@ int ws_output_open(ws_output **out, const char *dir);
  * WS_EINVALID otherwise. Thread-safe. */
 int ws_output_write(ws_output *o, const char *rel, const char *data,
                     size_t len);
+/** Writes a page like ws_output_write and records 'fp', the fingerprint of
+ * everything it was made from, for later builds' ws_output_reuse. */
+int ws_output_write_made(ws_output *o, const char *rel, const char *data,
+                         size_t len, const ws_digest *fp);
+/** Tells whether page 'rel' can be kept as an earlier build made it from
+ * the same inputs (fingerprint 'fp'): the staging folder already holds it,
+ * or the published folder does and it is linked into the staging folder.
+ * Then it counts as written and nothing needs rendering; false means render
+ * and write it. Thread-safe. */
+bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp);
 /** Tells whether 'rel' is a path ws_output_write accepts. */
 bool ws_output_path_ok(const char *rel);
 /** Puts the staging folder in place of the output folder and removes the
@@ -40,5 +54,7 @@ size_t ws_output_count(const ws_output *o);
 /** Returns how many HTML pages were written so far. Thread-safe: a progress
  * display may call it while pages are being written. */
 size_t ws_output_pages(ws_output *o);
+/** Returns how many pages were kept by ws_output_reuse. Thread-safe. */
+size_t ws_output_reused(ws_output *o);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "browse.h"
 #include "contributions.h"
+#include "digest.h"
 #include "error.h"
 #include "image.h"
 #include "mentoring.h"
@@ -31,8 +32,13 @@ struct ws_renderer {
   char **pages;       /* page.path of every index.html written, for the
                          sitemap */
   size_t npages;
-  unsigned jobs;      /* threads for the per-person work */
-  pthread_mutex_t mu; /* guards 'pages' when pages render in parallel */
+  unsigned jobs;       /* threads for the per-person work */
+  pthread_mutex_t mu;  /* guards 'pages' when pages render in parallel */
+  char build_date[32]; /* YYYY-MM-DD or "" */
+  bool full;           /* render every page (no reuse) */
+  ws_digest base;      /* the program and the templates */
+  struct view *views;  /* per page template: what its pages can show */
+  size_t nviews;
 };
 typedef ws_renderer renderer;
 
@@ -544,14 +550,154 @@ static void record_page(renderer *r, const char *file) {
   pthread_mutex_unlock(&r->mu);
 }
 
+/* --- page fingerprints --- */
+
+/* What pages of one template can show: the context keys named in it and in
+ * every partial and parent it includes (NULL: any key, when it includes a
+ * dynamic name), and the digests of the shared values under those keys. A
+ * change to a field no such template names (a paragraph of a body, on the
+ * directory) leaves those pages' fingerprints as they were. */
+typedef struct view {
+  char *template;
+  ws_digest_keys *keys;
+  ws_digest_memo *memo;
+} view;
+
+typedef struct {
+  renderer *r;
+  ws_digest_keys *keys;
+  char **todo; /* templates still to read */
+  size_t ntodo;
+  char **seen;
+  size_t nseen;
+  bool any; /* a dynamic name: every key counts */
+} closure;
+
+static void closure_key(const char *name, void *payload) {
+  ws_digest_keys_add(((closure *)payload)->keys, name);
+}
+
+static void closure_include(const char *name, void *payload) {
+  closure *c = payload;
+  if (!name) {
+    c->any = true;
+    return;
+  }
+  for (size_t i = 0; i < c->nseen; i++)
+    if (strcmp(c->seen[i], name) == 0)
+      return;
+  c->seen = ws_xreallocarray(c->seen, c->nseen + 1, sizeof(char *));
+  c->seen[c->nseen++] = ws_xstrdup(name);
+  c->todo = ws_xreallocarray(c->todo, c->ntodo + 1, sizeof(char *));
+  c->todo[c->ntodo++] = c->seen[c->nseen - 1];
+}
+
+/* The keys of 'name' and of everything it includes; NULL for any key. A
+ * partial that does not exist renders as nothing and names nothing. */
+static ws_digest_keys *template_keys(renderer *r, const char *name) {
+  closure c = {r, ws_digest_keys_new(), NULL, 0, NULL, 0, false};
+  closure_include(name, &c);
+  while (c.ntodo && !c.any) {
+    const ws_mustache *tpl;
+    const char *next = c.todo[--c.ntodo];
+    if (ws_theme_template(&tpl, r->theme, next) == 0)
+      ws_mustache_names(tpl, closure_key, closure_include, &c);
+  }
+  for (size_t i = 0; i < c.nseen; i++)
+    free(c.seen[i]);
+  free(c.seen);
+  free(c.todo);
+  if (c.any) {
+    ws_digest_keys_free(c.keys);
+    return NULL;
+  }
+  return c.keys;
+}
+
+typedef struct {
+  renderer *r;
+  const ws_digest_keys *keys;
+  ws_digest *fps;
+} digest_work;
+
+static int digest_person(void *payload, size_t i) {
+  digest_work *w = payload;
+  w->fps[i] = ws_digest_value(w->r->people[i], NULL, w->keys);
+  return 0;
+}
+
+/* Person contexts are borrowed by many pages (cards on the directory, on
+ * strength and team pages): each is hashed once per template, and pages
+ * then hash only its digest. */
+static ws_digest_memo *shared_digests(renderer *r, const ws_digest_keys *keys) {
+  size_t n = r->site->npeople;
+  digest_work w = {r, keys, ws_xcalloc(n ? n : 1, sizeof(ws_digest))};
+  for (size_t i = 0; i < n; i++)
+    digest_person(&w, i);
+  ws_digest_memo *m = ws_digest_memo_new(n + 1);
+  for (size_t i = 0; i < n; i++)
+    ws_digest_memo_put(m, r->people[i], &w.fps[i]);
+  ws_digest site = ws_digest_value(r->site_ctx, NULL, keys);
+  ws_digest_memo_put(m, r->site_ctx, &site);
+  free(w.fps);
+  return m;
+}
+
+/* The view of 'name', made on first use; pages render on several threads,
+ * so making one holds the lock (once per template, not per page). */
+static const view *view_for(renderer *r, const char *name) {
+  const view *found = NULL;
+  pthread_mutex_lock(&r->mu);
+  for (size_t i = 0; i < r->nviews && !found; i++)
+    if (strcmp(r->views[i].template, name) == 0)
+      found = &r->views[i];
+  if (!found) {
+    view v = {ws_xstrdup(name), template_keys(r, name), NULL};
+    v.memo = shared_digests(r, v.keys);
+    r->views = ws_xreallocarray(r->views, r->nviews + 1, sizeof(view));
+    r->views[r->nviews] = v;
+    found = &r->views[r->nviews++];
+  }
+  pthread_mutex_unlock(&r->mu);
+  return found;
+}
+
+static void views_free(renderer *r) {
+  for (size_t i = 0; i < r->nviews; i++) {
+    free(r->views[i].template);
+    ws_digest_keys_free(r->views[i].keys);
+    ws_digest_memo_free(r->views[i].memo);
+  }
+  free(r->views);
+}
+
+/* Everything a page is made from: the program and templates, which
+ * template, where it goes, and what of its context the template can show. */
+static ws_digest page_fingerprint(renderer *r, const ws_page *pg,
+                                  const ws_value *ctx) {
+  const view *v = view_for(r, pg->template);
+  ws_digester *d = ws_digester_new();
+  ws_digester_digest(d, &r->base);
+  ws_digester_str(d, pg->template);
+  ws_digester_str(d, pg->file);
+  ws_digester_value(d, ctx, v->memo, v->keys);
+  ws_digest fp = ws_digester_end(d);
+  ws_digester_free(d);
+  return fp;
+}
+
 int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx) {
   const ws_mustache *tpl;
   ws_str html = WS_STR_INIT;
-  int error = ws_theme_template(&tpl, r->theme, pg->template);
-  if (error == 0)
-    error = ws_mustache_render(&html, tpl, ctx, ws_theme_env(r->theme));
-  if (error == 0)
-    error = ws_output_write(r->out, pg->file, html.ptr, html.len);
+  ws_digest fp = page_fingerprint(r, pg, ctx);
+  int error = 0;
+  if (r->full || !ws_output_reuse(r->out, pg->file, &fp)) {
+    error = ws_theme_template(&tpl, r->theme, pg->template);
+    if (error == 0)
+      error = ws_mustache_render(&html, tpl, ctx, ws_theme_env(r->theme));
+    if (error == 0)
+      error = ws_output_write_made(r->out, pg->file, html.ptr, html.len, &fp);
+  }
   if (error == 0)
     record_page(r, pg->file);
   ws_str_release(&html);
@@ -573,6 +719,8 @@ static int render_index(renderer *r) {
   ws_value *ctx = ws_render_context(r, &pg);
   ws_value_set(ctx, "people", people_list(r));
   ws_value_set_num(ctx, "count", (double)r->site->npeople);
+  if (*r->build_date)
+    ws_value_set_str(ctx, "build_date", r->build_date);
   ws_browse_directory(r, ctx);
   return ws_render_page(r, &pg, ctx);
 }
@@ -647,6 +795,10 @@ const ws_site *ws_renderer_site(const ws_renderer *r) {
 
 const ws_value *ws_renderer_person(const ws_renderer *r, size_t i) {
   return r->people[i];
+}
+
+const char *ws_renderer_build_date(const ws_renderer *r) {
+  return r->build_date;
 }
 
 const ws_value *ws_renderer_site_value(const ws_renderer *r) {
@@ -754,13 +906,6 @@ static ws_value *site_value(const ws_site *site, const ws_render_opts *opts) {
   ws_value_set_str(s, "base_url", b.ptr);
   ws_value_set_str(s, "language", ws_site_config(site, "language", "en"));
   ws_value_set_str(s, "generator", "wholeself " WS_VERSION);
-  char date[32] = "";
-  time_t t = (time_t)opts->build_time;
-  struct tm tm;
-  if (t > 0 && gmtime_r(&t, &tm))
-    strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-  if (*date)
-    ws_value_set_str(s, "build_date", date);
   ws_value_set_num(s, "people_count", (double)site->npeople);
   ws_str_release(&b);
   return s;
@@ -788,6 +933,29 @@ static int make_person(renderer *r, size_t i) {
   return 0;
 }
 
+static void set_build_date(renderer *r, long long t) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  r->build_date[0] = '\0';
+  if (tt > 0 && gmtime_r(&tt, &tm))
+    strftime(r->build_date, sizeof(r->build_date), "%Y-%m-%d", &tm);
+}
+
+static int prepare_reuse(renderer *r) {
+  ws_digest program, theme;
+  int error = ws_theme_digest(r->theme, &theme);
+  if (error < 0)
+    return error;
+  if (!ws_digest_program(&program))
+    r->full = true; /* without knowing the program, trust nothing old */
+  ws_digester *d = ws_digester_new();
+  ws_digester_digest(d, &program);
+  ws_digester_digest(d, &theme);
+  r->base = ws_digester_end(d);
+  ws_digester_free(d);
+  return 0;
+}
+
 int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                    ws_output *out, const ws_render_opts *opts) {
   renderer r = {site,
@@ -799,10 +967,18 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                 NULL,
                 0,
                 opts->jobs ? opts->jobs : ws_pool_default_jobs(),
-                PTHREAD_MUTEX_INITIALIZER};
+                PTHREAD_MUTEX_INITIALIZER,
+                "",
+                opts->full,
+                {0, 0},
+                NULL,
+                0};
   int error = 0;
+  set_build_date(&r, opts->build_time);
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
   parallel_for(&r, site->npeople, make_person);
+  if ((error = prepare_reuse(&r)) < 0)
+    goto cleanup;
   if ((error = render_index(&r)) < 0)
     goto cleanup;
   error = parallel_for(&r, site->npeople, render_person);
@@ -824,6 +1000,7 @@ cleanup:
     free(r.pages[i]);
   free(r.pages);
   ws_value_free(r.site_ctx);
+  views_free(&r);
   pthread_mutex_destroy(&r.mu);
   return error;
 }

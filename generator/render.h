@@ -18,6 +18,7 @@ typedef struct {
   const char *title;    /* overrides site.yml; NULL: keep */
   long long build_time; /* seconds since epoch, for the site's build date */
   unsigned jobs;        /* threads for per-person work; 0: one per core */
+  bool full; /* render every page, even one whose inputs are unchanged */
 } ws_render_opts;
 
 typedef struct ws_renderer ws_renderer;
@@ -45,6 +46,10 @@ const ws_site *ws_renderer_site(const ws_renderer *r);
 const ws_value *ws_renderer_person(const ws_renderer *r, size_t i);
 /** Returns the "site" object every page gets. Borrowed. */
 const ws_value *ws_renderer_site_value(const ws_renderer *r);
+/** Returns the build date, YYYY-MM-DD, or "" when there is none. It is not
+ * part of "site": a page that shows it changes every day, so only the pages
+ * that must show it (the directory, the report, the feed) get it. */
+const char *ws_renderer_build_date(const ws_renderer *r);
 
 /** Renders every page of 'site' with 'theme' into 'out', reading photos from
  * 'src'. Returns 0 or a negative code with the message set (a broken

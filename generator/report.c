@@ -1145,8 +1145,7 @@ static void decorate(ws_value *v) {
 
 /* The build date of the site ("YYYY-MM-DD"), as seconds at midnight UTC. */
 static long long build_day(const ws_renderer *r) {
-  const char *s =
-      ws_value_cstr(ws_value_get(ws_renderer_site_value(r), "build_date"));
+  const char *s = ws_renderer_build_date(r);
   int y, m, d;
   if (!s || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
     return 0;
@@ -1171,6 +1170,8 @@ int ws_report_render(ws_renderer *r) {
   decorate(copy);
   ws_value_set(ctx, "report", copy);
   ws_value_set(ctx, "charts", charts_value(fig));
+  if (*ws_renderer_build_date(r))
+    ws_value_set_str(ctx, "build_date", ws_renderer_build_date(r));
   ws_value_free(fig);
   return ws_render_page(r, &pg, ctx);
 }

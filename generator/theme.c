@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "digest.h"
 #include "error.h"
 #include "frontmatter.h"
 #include "str.h"
@@ -251,6 +252,86 @@ const char *ws_theme_dir(const ws_theme *t) {
 
 const ws_theme *ws_theme_parent(const ws_theme *t) {
   return t->parent;
+}
+
+/* --- the templates' fingerprint --- */
+
+static int cmp_cstr(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_template_file(const char *name) {
+  size_t n = strlen(name);
+  return name[0] != '.' && ((n > 9 && strcmp(name + n - 9, ".mustache") == 0) ||
+                            strcmp(name, "theme.yml") == 0);
+}
+
+/* Every template in the theme's folder, in name order. */
+static int digest_disk(ws_digester *d, const char *dir) {
+  DIR *dp = opendir(dir);
+  struct dirent *e;
+  char **names = NULL;
+  size_t n = 0;
+  int error = 0;
+  while (dp && (e = readdir(dp)))
+    if (is_template_file(e->d_name)) {
+      names = ws_xreallocarray(names, n + 1, sizeof(char *));
+      names[n++] = ws_xstrdup(e->d_name);
+    }
+  if (dp)
+    closedir(dp);
+  if (n > 1)
+    qsort(names, n, sizeof(char *), cmp_cstr);
+  ws_str path = WS_STR_INIT, data = WS_STR_INIT;
+  for (size_t i = 0; i < n; i++) {
+    ws_str_clear(&path);
+    ws_str_clear(&data);
+    ws_str_printf(&path, "%s/%s", dir, names[i]);
+    if (error == 0 && (error = read_file(&data, path.ptr)) == 0) {
+      ws_digester_str(d, names[i]);
+      ws_digester_bytes(d, data.ptr, data.len);
+    }
+    free(names[i]);
+  }
+  free(names);
+  ws_str_release(&path);
+  ws_str_release(&data);
+  return error;
+}
+
+/* A site's overrides: themes/<name>/NAME.mustache in the source. */
+static int digest_overrides(ws_digester *d, ws_theme *t) {
+  ws_source_list files = {0};
+  ws_str prefix = WS_STR_INIT;
+  int error = ws_source_list_all(&files, t->src);
+  ws_str_printf(&prefix, "themes/%s/", t->name);
+  for (size_t i = 0; error == 0 && i < files.len; i++) {
+    const ws_source_entry *e = &files.items[i];
+    const char *rest = e->path + prefix.len;
+    if (strncmp(e->path, prefix.ptr, prefix.len) != 0 || strchr(rest, '/') ||
+        !is_template_file(rest))
+      continue;
+    ws_digester_str(d, e->path);
+    ws_digester_str(d, e->oid);
+    ws_digester_bytes(d, &e->kind, sizeof(e->kind));
+  }
+  ws_str_release(&prefix);
+  ws_source_list_release(&files);
+  return error;
+}
+
+int ws_theme_digest(ws_theme *t, ws_digest *out) {
+  ws_digester *d = ws_digester_new();
+  int error = 0;
+  for (ws_theme *x = t; x && error == 0; x = x->parent) {
+    ws_digester_str(d, x->name);
+    error = digest_disk(d, x->dir);
+    if (error == 0 && x->src)
+      error = digest_overrides(d, x);
+  }
+  *out = ws_digester_end(d);
+  ws_digester_free(d);
+  return error;
 }
 
 /* --- assets --- */

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "digest.h"
 #include "mustache.h"
 #include "source.h"
 
@@ -38,6 +39,11 @@ const char *ws_theme_dir(const ws_theme *t);
 /** Returns the theme 't' inherits from (theme.yml 'inherits'), or NULL.
  * Borrowed from 't'. */
 const ws_theme *ws_theme_parent(const ws_theme *t);
+
+/** Sets '*out' to the fingerprint of every template of 't', its parents
+ * and the site's overrides of them: when it is unchanged, so is every page
+ * rendered from the same context. */
+int ws_theme_digest(ws_theme *t, ws_digest *out);
 
 typedef int (*ws_theme_asset_fn)(const char *rel, const char *data, size_t len,
                                  void *payload);

@@ -87,6 +87,21 @@ void ws_value_free(ws_value *v) {
   free(v);
 }
 
+ws_value *ws_value_borrow_map(const ws_value *v) {
+  v = ws_value_deref(v);
+  ws_value *c = ws_value_map();
+  c->u.map.cap = v->u.map.len;
+  c->u.map.entries = ws_xreallocarray(NULL, c->u.map.cap ? c->u.map.cap : 1,
+                                      sizeof(ws_value_entry));
+  for (size_t i = 0; i < v->u.map.len; i++) {
+    const ws_value_entry *e = &v->u.map.entries[i];
+    c->u.map.entries[i] = (ws_value_entry){ws_xstrdup(e->key), e->line, e->col,
+                                           ws_value_ref(e->val)};
+  }
+  c->u.map.len = v->u.map.len;
+  return c;
+}
+
 ws_value *ws_value_copy(const ws_value *v) {
   ws_value *c;
   switch (v->type) {

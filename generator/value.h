@@ -79,6 +79,9 @@ const ws_value *ws_value_deref(const ws_value *v);
 void ws_value_free(ws_value *v);
 /** Deep-copies 'v'. */
 ws_value *ws_value_copy(const ws_value *v);
+/** Makes a new map with the keys of map 'v', each borrowing its value (see
+ * ws_value_ref): a cheap copy to add keys to, valid while 'v' lives. */
+ws_value *ws_value_borrow_map(const ws_value *v);
 
 /** Appends 'item' to 'list', which takes ownership. */
 void ws_value_push(ws_value *list, ws_value *item);

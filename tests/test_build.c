@@ -390,8 +390,7 @@ Test(build, rebuild_sweeps_what_is_no_longer_made) {
 
 /* The reused staging folder must never make a build differ from a clean
  * one: random edits, additions and removals, checked after every build. */
-Test(build, incremental_output_equals_a_clean_build, .timeout = 120)
-{
+Test(build, incremental_output_equals_a_clean_build, .timeout = 120) {
   char *repo = th_repo_new(false), *tmp = th_tmpdir();
   char out[4096];
   snprintf(out, sizeof(out), "%s/public", tmp);
@@ -424,8 +423,7 @@ Test(build, incremental_output_equals_a_clean_build, .timeout = 120)
     char *fresh = th_tmpdir();
     char clean[4200];
     snprintf(clean, sizeof(clean), "%s/site", fresh);
-    cr_assert_eq(build(repo, clean, &err, "--content", "."), 0, "%s",
-                 err.ptr);
+    cr_assert_eq(build(repo, clean, &err, "--content", "."), 0, "%s", err.ptr);
     char *diff = th_tree_diff(out, clean);
     cr_expect_null(diff, "step %d: incremental output differs at %s", step,
                    diff);

@@ -299,3 +299,26 @@ Test(mustache, shared_env_renders_identically_in_threads) {
   ws_value_free(ctx);
   ws_value_free(partials);
 }
+
+static void collect_name(const char *name, void *payload) {
+  ws_str *s = payload;
+  ws_str_printf(s, "%s,", name ? name : "*");
+}
+
+/* Incremental builds hash only the keys a page's templates can show, so
+ * every way of naming a key must be reported, and nothing else. */
+Test(mustache, names_lists_every_key_and_include) {
+  static const char src[] =
+      "{{a}}{{{b}}}{{&c}}{{#d}}{{e.f}}{{^g}}{{.}}{{/g}}{{/d}}"
+      "{{! comment }}{{>card}}{{<base}}{{$slot}}{{h}}{{/slot}}{{/base}}"
+      "{{>*which.one}}{{=<% %>=}}<%i%>";
+  ws_mustache *t;
+  ws_str keys = WS_STR_INIT;
+  cr_assert_eq(ws_mustache_compile(&t, "t", src, strlen(src)), 0, "%s",
+               ws_error_last());
+  /* Keys and includes into one list, to see their order too. */
+  ws_mustache_names(t, collect_name, collect_name, &keys);
+  cr_expect_str_eq(keys.ptr, "a,b,c,d,e,f,g,card,base,h,*,which,one,i,");
+  ws_str_release(&keys);
+  ws_mustache_free(t);
+}

@@ -1,0 +1,334 @@
+#include "digest.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "xalloc.h"
+
+struct ws_digester {
+  XXH3_state_t *state;
+};
+
+/* One tag byte per value type, so that a list of one string and the string
+ * itself can never hash alike. */
+enum {
+  TAG_NULL = 'n',
+  TAG_FALSE = 'f',
+  TAG_TRUE = 't',
+  TAG_NUMBER = 'd',
+  TAG_STRING = 's',
+  TAG_LIST = 'l',
+  TAG_MAP = 'm',
+  TAG_MEMO = 'r'
+};
+
+ws_digester *ws_digester_new(void) {
+  ws_digester *d = ws_xcalloc(1, sizeof(*d));
+  d->state = XXH3_createState();
+  if (!d->state) {
+    fputs("wholeself: out of memory (hash state)\n", stderr);
+    abort();
+  }
+  XXH3_128bits_reset(d->state);
+  return d;
+}
+
+void ws_digester_free(ws_digester *d) {
+  if (!d)
+    return;
+  XXH3_freeState(d->state);
+  free(d);
+}
+
+static void put_raw(ws_digester *d, const void *data, size_t len) {
+  XXH3_128bits_update(d->state, data, len);
+}
+
+static void put_tag(ws_digester *d, unsigned char tag) {
+  put_raw(d, &tag, 1);
+}
+
+static void put_size(ws_digester *d, size_t n) {
+  uint64_t v = n;
+  put_raw(d, &v, sizeof(v));
+}
+
+void ws_digester_bytes(ws_digester *d, const void *data, size_t len) {
+  put_size(d, len);
+  put_raw(d, data, len);
+}
+
+void ws_digester_str(ws_digester *d, const char *s) {
+  ws_digester_bytes(d, s ? s : "", s ? strlen(s) : 0);
+}
+
+void ws_digester_digest(ws_digester *d, const ws_digest *x) {
+  put_raw(d, &x->hi, sizeof(x->hi));
+  put_raw(d, &x->lo, sizeof(x->lo));
+}
+
+void ws_digester_value(ws_digester *d, const ws_value *v,
+                       const ws_digest_memo *memo, const ws_digest_keys *keys) {
+  const ws_digest *known;
+  if (!v) {
+    put_tag(d, TAG_NULL);
+    return;
+  }
+  if (v->type == WS_VALUE_REF) {
+    if (memo && (known = ws_digest_memo_get(memo, v->u.ref))) {
+      put_tag(d, TAG_MEMO);
+      ws_digester_digest(d, known);
+      return;
+    }
+    ws_digester_value(d, v->u.ref, memo, keys);
+    return;
+  }
+  switch (v->type) {
+  case WS_VALUE_BOOL:
+    put_tag(d, v->u.boolean ? TAG_TRUE : TAG_FALSE);
+    break;
+  case WS_VALUE_NUMBER:
+    put_tag(d, TAG_NUMBER);
+    put_raw(d, &v->u.number, sizeof(v->u.number));
+    break;
+  case WS_VALUE_STRING:
+    put_tag(d, TAG_STRING);
+    ws_digester_bytes(d, v->u.string.ptr, v->u.string.len);
+    break;
+  case WS_VALUE_LIST:
+    put_tag(d, TAG_LIST);
+    put_size(d, v->u.list.len);
+    for (size_t i = 0; i < v->u.list.len; i++)
+      ws_digester_value(d, v->u.list.items[i], memo, keys);
+    break;
+  case WS_VALUE_MAP:
+    put_tag(d, TAG_MAP);
+    put_size(d, v->u.map.len);
+    for (size_t i = 0; i < v->u.map.len; i++) {
+      const ws_value_entry *e = &v->u.map.entries[i];
+      if (keys && !ws_digest_keys_has(keys, e->key))
+        continue;
+      ws_digester_str(d, e->key);
+      ws_digester_value(d, e->val, memo, keys);
+    }
+    break;
+  default:
+    put_tag(d, TAG_NULL);
+    break;
+  }
+}
+
+ws_digest ws_digester_end(ws_digester *d) {
+  XXH128_hash_t h = XXH3_128bits_digest(d->state);
+  XXH3_128bits_reset(d->state);
+  return (ws_digest){h.high64, h.low64};
+}
+
+ws_digest ws_digest_value(const ws_value *v, const ws_digest_memo *memo,
+                          const ws_digest_keys *keys) {
+  ws_digester *d = ws_digester_new();
+  ws_digester_value(d, v, memo, keys);
+  ws_digest out = ws_digester_end(d);
+  ws_digester_free(d);
+  return out;
+}
+
+bool ws_digest_equal(const ws_digest *a, const ws_digest *b) {
+  return a->hi == b->hi && a->lo == b->lo;
+}
+
+void ws_digest_hex(const ws_digest *d, char out[33]) {
+  snprintf(out, 33, "%016llx%016llx", (unsigned long long)d->hi,
+           (unsigned long long)d->lo);
+}
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+bool ws_digest_parse(ws_digest *d, const char *s) {
+  uint64_t part[2] = {0, 0};
+  for (size_t i = 0; i < 32; i++) {
+    int v = hex_value(s[i]);
+    if (v < 0)
+      return false;
+    part[i / 16] = part[i / 16] << 4 | (uint64_t)v;
+  }
+  d->hi = part[0];
+  d->lo = part[1];
+  return true;
+}
+
+/* --- the program's identity --- */
+
+static ws_digest program;
+static bool program_ok;
+static pthread_once_t program_once = PTHREAD_ONCE_INIT;
+
+/* Hashing the whole executable (a few MB, under a millisecond with XXH3)
+ * needs no build-time step and catches every rebuild, even one that keeps
+ * the version string. */
+static void read_program(void) {
+  FILE *f = fopen("/proc/self/exe", "rb");
+  if (!f)
+    return;
+  ws_digester *d = ws_digester_new();
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+    put_raw(d, buf, n);
+  program_ok = !ferror(f);
+  program = ws_digester_end(d);
+  ws_digester_free(d);
+  fclose(f);
+}
+
+bool ws_digest_program(ws_digest *out) {
+  pthread_once(&program_once, read_program);
+  *out = program;
+  return program_ok;
+}
+
+/* --- memo: open addressing on the value's address --- */
+
+typedef struct {
+  const ws_value *key;
+  ws_digest digest;
+} memo_slot;
+
+struct ws_digest_memo {
+  memo_slot *slots;
+  size_t mask; /* capacity - 1; capacity is a power of two */
+  size_t len;
+};
+
+static size_t slot_of(const ws_digest_memo *m, const ws_value *v) {
+  uint64_t x = (uint64_t)(uintptr_t)v;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return (size_t)x & m->mask;
+}
+
+ws_digest_memo *ws_digest_memo_new(size_t n) {
+  ws_digest_memo *m = ws_xcalloc(1, sizeof(*m));
+  size_t cap = 16;
+  while (cap < n * 2)
+    cap *= 2;
+  m->slots = ws_xcalloc(cap, sizeof(memo_slot));
+  m->mask = cap - 1;
+  return m;
+}
+
+void ws_digest_memo_free(ws_digest_memo *m) {
+  if (!m)
+    return;
+  free(m->slots);
+  free(m);
+}
+
+static void memo_grow(ws_digest_memo *m) {
+  memo_slot *old = m->slots;
+  size_t cap = m->mask + 1;
+  m->slots = ws_xcalloc(cap * 2, sizeof(memo_slot));
+  m->mask = cap * 2 - 1;
+  m->len = 0;
+  for (size_t i = 0; i < cap; i++)
+    if (old[i].key)
+      ws_digest_memo_put(m, old[i].key, &old[i].digest);
+  free(old);
+}
+
+void ws_digest_memo_put(ws_digest_memo *m, const ws_value *v,
+                        const ws_digest *d) {
+  if ((m->len + 1) * 2 > m->mask + 1)
+    memo_grow(m);
+  size_t i = slot_of(m, v);
+  while (m->slots[i].key && m->slots[i].key != v)
+    i = (i + 1) & m->mask;
+  if (!m->slots[i].key)
+    m->len++;
+  m->slots[i].key = v;
+  m->slots[i].digest = *d;
+}
+
+const ws_digest *ws_digest_memo_get(const ws_digest_memo *m,
+                                    const ws_value *v) {
+  size_t i = slot_of(m, v);
+  while (m->slots[i].key) {
+    if (m->slots[i].key == v)
+      return &m->slots[i].digest;
+    i = (i + 1) & m->mask;
+  }
+  return NULL;
+}
+
+/* --- key sets: open addressing on the key's hash --- */
+
+struct ws_digest_keys {
+  char **slots;
+  size_t mask; /* capacity - 1 */
+  size_t len;
+};
+
+static size_t key_slot(const ws_digest_keys *k, const char *key) {
+  return (size_t)XXH3_64bits(key, strlen(key)) & k->mask;
+}
+
+ws_digest_keys *ws_digest_keys_new(void) {
+  ws_digest_keys *k = ws_xcalloc(1, sizeof(*k));
+  k->slots = ws_xcalloc(64, sizeof(char *));
+  k->mask = 63;
+  return k;
+}
+
+void ws_digest_keys_free(ws_digest_keys *k) {
+  if (!k)
+    return;
+  for (size_t i = 0; i <= k->mask; i++)
+    free(k->slots[i]);
+  free(k->slots);
+  free(k);
+}
+
+static void keys_insert(ws_digest_keys *k, char *key) {
+  size_t i = key_slot(k, key);
+  while (k->slots[i])
+    i = (i + 1) & k->mask;
+  k->slots[i] = key;
+  k->len++;
+}
+
+void ws_digest_keys_add(ws_digest_keys *k, const char *key) {
+  if (ws_digest_keys_has(k, key))
+    return;
+  if ((k->len + 1) * 2 > k->mask + 1) {
+    char **old = k->slots;
+    size_t cap = k->mask + 1;
+    k->slots = ws_xcalloc(cap * 2, sizeof(char *));
+    k->mask = cap * 2 - 1;
+    k->len = 0;
+    for (size_t i = 0; i < cap; i++)
+      if (old[i])
+        keys_insert(k, old[i]);
+    free(old);
+  }
+  keys_insert(k, ws_xstrdup(key));
+}
+
+bool ws_digest_keys_has(const ws_digest_keys *k, const char *key) {
+  size_t i = key_slot(k, key);
+  while (k->slots[i]) {
+    if (strcmp(k->slots[i], key) == 0)
+      return true;
+    i = (i + 1) & k->mask;
+  }
+  return false;
+}

@@ -1,0 +1,88 @@
+/* digest.h - fingerprints: 128-bit hashes of bytes and of value trees.
+ *
+ * A page's fingerprint is the digest of everything it is rendered from
+ * (program, templates, context); when it equals the one recorded for the
+ * file already on disk, the page is not rendered again. The hash is xxHash's
+ * XXH3-128 (libxxhash): fast enough to fingerprint every page of a large
+ * site in a few milliseconds. It is not cryptographic; see docs/incremental.md
+ * for why that is acceptable here.
+ */
+#ifndef WS_DIGEST_H
+#define WS_DIGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "value.h"
+
+typedef struct {
+  uint64_t hi, lo;
+} ws_digest;
+
+typedef struct ws_digester ws_digester;
+
+/* A table of digests already computed for shared values, so a value that
+ * many pages borrow (a person's card) is hashed once, not once per page. */
+typedef struct ws_digest_memo ws_digest_memo;
+
+/* A set of map keys: a digest that is given one leaves out the entries of
+ * every map whose key is not in it (the count of entries stays in). */
+typedef struct ws_digest_keys ws_digest_keys;
+
+/** Starts a digest. Free with ws_digester_free. */
+ws_digester *ws_digester_new(void);
+/** Frees 'd'; NULL does nothing. */
+void ws_digester_free(ws_digester *d);
+/** Adds 'len' bytes, prefixed by their length so that adjacent fields can
+ * never run into each other. */
+void ws_digester_bytes(ws_digester *d, const void *data, size_t len);
+/** Adds a NUL-terminated string (NULL adds the same as ""). */
+void ws_digester_str(ws_digester *d, const char *s);
+/** Adds another digest. */
+void ws_digester_digest(ws_digester *d, const ws_digest *x);
+/** Adds the tree 'v': types, strings, numbers and map keys in order (source
+ * positions are left out: pages never show them). A borrowed value found in
+ * 'memo' (may be NULL) adds its recorded digest instead of its contents.
+ * With 'keys' (may be NULL: all), map entries with other keys are left
+ * out. */
+void ws_digester_value(ws_digester *d, const ws_value *v,
+                       const ws_digest_memo *memo, const ws_digest_keys *keys);
+/** Returns the digest of what was added and starts over. */
+ws_digest ws_digester_end(ws_digester *d);
+
+/** Returns the digest of the tree 'v' (see ws_digester_value). */
+ws_digest ws_digest_value(const ws_value *v, const ws_digest_memo *memo,
+                          const ws_digest_keys *keys);
+
+/** Makes an empty key set. Free with ws_digest_keys_free. */
+ws_digest_keys *ws_digest_keys_new(void);
+/** Frees 'k'; NULL does nothing. */
+void ws_digest_keys_free(ws_digest_keys *k);
+/** Adds 'key' to 'k' (again is harmless). */
+void ws_digest_keys_add(ws_digest_keys *k, const char *key);
+/** Tells whether 'key' is in 'k'. */
+bool ws_digest_keys_has(const ws_digest_keys *k, const char *key);
+/** Tells whether 'a' and 'b' are the same digest. */
+bool ws_digest_equal(const ws_digest *a, const ws_digest *b);
+/** Writes 'd' as 32 lowercase hex digits and a NUL into 'out'. */
+void ws_digest_hex(const ws_digest *d, char out[33]);
+/** Reads 32 hex digits at 's' into '*d'; false when they are not. */
+bool ws_digest_parse(ws_digest *d, const char *s);
+/** Sets '*out' to the digest of the running program's executable, so that
+ * a different build of wholeself never trusts what an older one recorded.
+ * Returns false when the executable cannot be read. */
+bool ws_digest_program(ws_digest *out);
+
+/** Makes an empty memo for about 'n' values. Free with ws_digest_memo_free. */
+ws_digest_memo *ws_digest_memo_new(size_t n);
+/** Frees 'm'; NULL does nothing. */
+void ws_digest_memo_free(ws_digest_memo *m);
+/** Records 'd' as the digest of 'v'. Not thread-safe: fill the memo before
+ * sharing it. */
+void ws_digest_memo_put(ws_digest_memo *m, const ws_value *v,
+                        const ws_digest *d);
+/** Returns the digest recorded for 'v', or NULL. */
+const ws_digest *ws_digest_memo_get(const ws_digest_memo *m, const ws_value *v);
+
+#endif

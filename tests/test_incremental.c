@@ -1,0 +1,217 @@
+/* Incremental builds: pages whose inputs did not change are kept, never
+ * rendered, and the result is still exactly a clean build. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+
+static const char bo_v1[] = "---\nname: Bo Lindqvist\nteam: Data\n"
+                            "strengths: [SQL]\n---\n## Background\n\n"
+                            "Hello.\n\n## Hobbies\n\nChess.\n";
+static const char bo_v2[] = "---\nname: Bo Lindqvist\nteam: Data\n"
+                            "strengths: [SQL]\n---\n## Background\n\n"
+                            "Hello.\n\n## Hobbies\n\nChess and climbing.\n";
+
+static char *team_repo(void) {
+  char *repo = th_repo_new(false);
+  th_write(repo, "site.yml", "title: Test Team\n");
+  th_write(repo, "people/amara-okafor.md",
+           "---\nname: Amara Okafor\nteam: Platform\n"
+           "strengths: [SQL, Go]\nlearning: [Rust]\n---\n"
+           "## Background\n\nStorage.\n");
+  th_write(repo, "people/bo-lindqvist.md", bo_v1);
+  th_write(repo, "people/chen-wei.md",
+           "---\nname: Chen Wei\nteam: Data\nstrengths: [Rust]\n---\n"
+           "## Background\n\nCompilers.\n");
+  th_repo_commit_all(repo, "Add the team", "Ada <ada@example.org>", 1700000000);
+  return repo;
+}
+
+typedef struct {
+  unsigned long rendered, kept;
+} counts;
+
+/* Builds with -v and reads "rendered N pages, kept M unchanged". */
+static counts build(const char *repo, const char *out, const char *extra) {
+  const char *argv[] = {"build",        "-C", repo,  "--out", out,
+                        "--no-history", "-v", extra, NULL};
+  ws_str err = WS_STR_INIT;
+  int rc = th_run(NULL, NULL, &err, argv);
+  cr_assert_eq(rc, 0, "build failed: %s", err.ptr);
+  const char *at = strstr(err.ptr, "rendered ");
+  counts c = {0, 0};
+  cr_assert_not_null(at, "no render line in: %s", err.ptr);
+  cr_assert_eq(sscanf(at, "rendered %lu pages, kept %lu unchanged", &c.rendered,
+                      &c.kept),
+               2, "unexpected line: %s", at);
+  ws_str_release(&err);
+  return c;
+}
+
+static void expect_same_as_clean(const char *repo, const char *out) {
+  char *tmp = th_tmpdir(), clean[4200];
+  snprintf(clean, sizeof(clean), "%s/clean", tmp);
+  build(repo, clean, "--no-incremental");
+  char *diff = th_tree_diff(out, clean);
+  cr_expect_null(diff, "incremental output differs from a clean build at %s",
+                 diff);
+  free(diff);
+  th_rm_rf(tmp);
+  free(tmp);
+}
+
+Test(incremental, unchanged_inputs_render_nothing) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  counts first = build(repo, out, NULL);
+  cr_expect_eq(first.kept, 0);
+  cr_expect_gt(first.rendered, 10);
+  counts again = build(repo, out, NULL);
+  cr_expect_eq(again.rendered, 0, "%lu pages rendered again", again.rendered);
+  cr_expect_eq(again.kept, first.rendered);
+  counts third = build(repo, out, NULL);
+  cr_expect_eq(third.rendered, 0);
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+/* A paragraph that is not the summary shows only on the person's own page:
+ * that page alone is rendered. */
+Test(incremental, body_edit_renders_only_that_page) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  counts first = build(repo, out, NULL);
+  build(repo, out, NULL);
+  th_write(repo, "people/bo-lindqvist.md", bo_v2);
+  th_repo_commit_all(repo, "Bo climbs", "Bo <bo@example.org>", 1700000100);
+  counts c = build(repo, out, NULL);
+  cr_expect_eq(c.rendered, 1, "rendered %lu pages", c.rendered);
+  cr_expect_eq(c.kept, first.rendered - 1);
+  char *page = th_read(out, "people/bo-lindqvist/index.html");
+  cr_assert_not_null(page);
+  cr_expect_not_null(strstr(page, "Chess and climbing."));
+  free(page);
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+/* A new strength changes the person's page, their cards everywhere, and the
+ * strength pages: all of those are rendered, and nothing stale is kept. */
+Test(incremental, field_edit_renders_every_page_that_shows_it) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  build(repo, out, NULL);
+  th_write(repo, "people/bo-lindqvist.md",
+           "---\nname: Bo Lindqvist\nteam: Data\nstrengths: [SQL, Rust]\n"
+           "---\n## Background\n\nHello.\n");
+  th_repo_commit_all(repo, "Bo knows Rust", "Bo <bo@example.org>", 1700000100);
+  counts c = build(repo, out, NULL);
+  cr_expect_gt(c.rendered, 4, "rendered %lu pages", c.rendered);
+  cr_expect_gt(c.kept, 0);
+  char *rust = th_read(out, "strengths/rust/index.html");
+  cr_assert_not_null(rust);
+  cr_expect_not_null(strstr(rust, "Bo Lindqvist"));
+  free(rust);
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+/* Templates are inputs of every page: a site's override of one partial
+ * renders everything again. */
+Test(incremental, template_change_renders_every_page) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  counts first = build(repo, out, NULL);
+  char *avatar = th_read(th_root(), "themes/default/avatar.mustache");
+  cr_assert_not_null(avatar);
+  ws_str changed = WS_STR_INIT;
+  ws_str_printf(&changed, "<!-- override -->%s", avatar);
+  th_write(repo, "themes/default/avatar.mustache", changed.ptr);
+  th_repo_commit_all(repo, "Own avatar", "Ada <ada@example.org>", 1700000100);
+  counts c = build(repo, out, NULL);
+  cr_expect_eq(c.kept, 0, "%lu pages kept across a template change", c.kept);
+  cr_expect_eq(c.rendered, first.rendered);
+  expect_same_as_clean(repo, out);
+  ws_str_release(&changed);
+  free(avatar);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+/* A page kept from the published folder is linked, not copied: writing its
+ * successor must replace the file, never write through to the site that is
+ * being served. */
+Test(incremental, published_site_is_never_written_through) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200], staging[4300];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  snprintf(staging, sizeof(staging), "%s.staging", out);
+  build(repo, out, NULL);
+  build(repo, out, NULL); /* now both folders share the unchanged pages */
+  th_write(repo, "people/bo-lindqvist.md", bo_v2);
+  th_repo_commit_all(repo, "Bo climbs", "Bo <bo@example.org>", 1700000100);
+  build(repo, out, NULL);
+  /* The staging folder is the site that was published before the swap. */
+  char *old = th_read(staging, "people/bo-lindqvist/index.html");
+  char *now = th_read(out, "people/bo-lindqvist/index.html");
+  cr_assert(old && now);
+  cr_expect_null(strstr(old, "climbing"), "the old site was written through");
+  cr_expect_not_null(strstr(now, "climbing"));
+  free(old);
+  free(now);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+/* The record of what a folder holds is a hint, never trusted blindly: a
+ * garbage manifest, a deleted staging folder or a replaced output folder
+ * only cost rendering. */
+Test(incremental, damaged_records_fall_back_to_rendering) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200], path[4400];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  counts first = build(repo, out, NULL);
+  build(repo, out, NULL);
+  snprintf(path, sizeof(path), "%s.manifest", out);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs("wholeself manifest 1\nfolder 1 2\nzz not-a-digest\n\x01\x02", f);
+  fclose(f);
+  counts c = build(repo, out, NULL);
+  cr_expect_eq(c.kept, 0);
+  cr_expect_eq(c.rendered, first.rendered);
+  expect_same_as_clean(repo, out);
+
+  /* A published folder replaced by hand (here: by an older copy with a
+   * wrong page) is not the folder the record describes. */
+  snprintf(path, sizeof(path), "%s.staging", out);
+  th_rm_rf(path);
+  char *saved = th_tmpdir(), copy[4300];
+  snprintf(copy, sizeof(copy), "%s/site", saved);
+  cr_assert_eq(rename(out, copy), 0);
+  cr_assert_eq(mkdir(out, 0755), 0);
+  th_write(out, "people/bo-lindqvist/index.html", "stale");
+  c = build(repo, out, NULL);
+  cr_expect_eq(c.kept, 0);
+  expect_same_as_clean(repo, out);
+  th_rm_rf(saved);
+  free(saved);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
