@@ -233,15 +233,25 @@ static int render_team(ws_renderer *r, const ws_tag *t) {
   return error;
 }
 
+static int strength_step(ws_renderer *r, size_t i, void *payload) {
+  (void)payload;
+  return render_strength(r, &ws_renderer_site(r)->strengths[i]);
+}
+
+static int team_step(ws_renderer *r, size_t i, void *payload) {
+  (void)payload;
+  return render_team(r, &ws_renderer_site(r)->teams[i]);
+}
+
 int ws_browse_render(ws_renderer *r) {
   const ws_site *site = ws_renderer_site(r);
   int error = render_strengths_index(r);
-  for (size_t i = 0; i < site->nstrengths && error == 0; i++)
-    error = render_strength(r, &site->strengths[i]);
+  if (error == 0)
+    error = ws_render_each(r, site->nstrengths, strength_step, NULL);
   if (error == 0)
     error = render_teams_index(r);
-  for (size_t i = 0; i < site->nteams && error == 0; i++)
-    error = render_team(r, &site->teams[i]);
+  if (error == 0)
+    error = ws_render_each(r, site->nteams, team_step, NULL);
   return error;
 }
 

@@ -341,6 +341,16 @@ static long long build_time_of(const ws_renderer *r) {
   return (era * 146097 + doe - 719468) * 86400;
 }
 
+typedef struct {
+  const slug_index *ix;
+  size_t pages;
+} page_job;
+
+static int page_step(ws_renderer *r, size_t i, void *payload) {
+  const page_job *job = payload;
+  return render_page(r, job->ix, i + 1, job->pages);
+}
+
 int ws_contributions_render(ws_renderer *r) {
   const ws_site *site = ws_renderer_site(r);
   const ws_value *sv = ws_renderer_site_value(r);
@@ -350,9 +360,8 @@ int ws_contributions_render(ws_renderer *r) {
                  WS_CONTRIBUTIONS_PER_PAGE;
   if (pages == 0)
     pages = 1;
-  int error = 0;
-  for (size_t page = 1; page <= pages && error == 0; page++)
-    error = render_page(r, &ix, page, pages);
+  page_job job = {&ix, pages};
+  int error = ws_render_each(r, pages, page_step, &job);
   free(ix.refs);
   if (error < 0)
     return error;

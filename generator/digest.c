@@ -70,17 +70,17 @@ void ws_digester_digest(ws_digester *d, const ws_digest *x) {
   put_raw(d, &x->lo, sizeof(x->lo));
 }
 
-void ws_digester_value(ws_digester *d, const ws_value *v,
-                       const ws_digest_memo *memo, const ws_digest_keys *keys) {
-  const ws_digest *known;
+void ws_digester_value(ws_digester *d, const ws_value *v, ws_digest_memo *memo,
+                       const ws_digest_keys *keys) {
+  ws_digest known;
   if (!v) {
     put_tag(d, TAG_NULL);
     return;
   }
   if (v->type == WS_VALUE_REF) {
-    if (memo && (known = ws_digest_memo_get(memo, v->u.ref))) {
+    if (memo && ws_digest_memo_get(memo, v->u.ref, &known)) {
       put_tag(d, TAG_MEMO);
-      ws_digester_digest(d, known);
+      ws_digester_digest(d, &known);
       return;
     }
     ws_digester_value(d, v->u.ref, memo, keys);
@@ -127,7 +127,7 @@ ws_digest ws_digester_end(ws_digester *d) {
   return (ws_digest){h.high64, h.low64};
 }
 
-ws_digest ws_digest_value(const ws_value *v, const ws_digest_memo *memo,
+ws_digest ws_digest_value(const ws_value *v, ws_digest_memo *memo,
                           const ws_digest_keys *keys) {
   ws_digester *d = ws_digester_new();
   ws_digester_value(d, v, memo, keys);
@@ -201,12 +201,14 @@ bool ws_digest_program(ws_digest *out) {
 typedef struct {
   const ws_value *key;
   ws_digest digest;
+  bool done;
 } memo_slot;
 
 struct ws_digest_memo {
   memo_slot *slots;
   size_t mask; /* capacity - 1; capacity is a power of two */
-  size_t len;
+  const ws_digest_keys *keys;
+  pthread_mutex_t mu; /* guards 'digest' and 'done' */
 };
 
 static size_t slot_of(const ws_digest_memo *m, const ws_value *v) {
@@ -217,57 +219,67 @@ static size_t slot_of(const ws_digest_memo *m, const ws_value *v) {
   return (size_t)x & m->mask;
 }
 
-ws_digest_memo *ws_digest_memo_new(size_t n) {
+static memo_slot *memo_find(const ws_digest_memo *m, const ws_value *v) {
+  size_t i = slot_of(m, v);
+  while (m->slots[i].key) {
+    if (m->slots[i].key == v)
+      return &m->slots[i];
+    i = (i + 1) & m->mask;
+  }
+  return NULL;
+}
+
+ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n,
+                                   const ws_digest_keys *keys) {
   ws_digest_memo *m = ws_xcalloc(1, sizeof(*m));
   size_t cap = 16;
   while (cap < n * 2)
     cap *= 2;
   m->slots = ws_xcalloc(cap, sizeof(memo_slot));
   m->mask = cap - 1;
+  m->keys = keys;
+  pthread_mutex_init(&m->mu, NULL);
+  for (size_t k = 0; k < n; k++) {
+    const ws_value *v = ws_value_deref(shared[k]);
+    size_t i = slot_of(m, v);
+    while (m->slots[i].key && m->slots[i].key != v)
+      i = (i + 1) & m->mask;
+    m->slots[i].key = v;
+  }
   return m;
 }
 
 void ws_digest_memo_free(ws_digest_memo *m) {
   if (!m)
     return;
+  pthread_mutex_destroy(&m->mu);
   free(m->slots);
   free(m);
 }
 
-static void memo_grow(ws_digest_memo *m) {
-  memo_slot *old = m->slots;
-  size_t cap = m->mask + 1;
-  m->slots = ws_xcalloc(cap * 2, sizeof(memo_slot));
-  m->mask = cap * 2 - 1;
-  m->len = 0;
-  for (size_t i = 0; i < cap; i++)
-    if (old[i].key)
-      ws_digest_memo_put(m, old[i].key, &old[i].digest);
-  free(old);
-}
-
-void ws_digest_memo_put(ws_digest_memo *m, const ws_value *v,
-                        const ws_digest *d) {
-  if ((m->len + 1) * 2 > m->mask + 1)
-    memo_grow(m);
-  size_t i = slot_of(m, v);
-  while (m->slots[i].key && m->slots[i].key != v)
-    i = (i + 1) & m->mask;
-  if (!m->slots[i].key)
-    m->len++;
-  m->slots[i].key = v;
-  m->slots[i].digest = *d;
-}
-
-const ws_digest *ws_digest_memo_get(const ws_digest_memo *m,
-                                    const ws_value *v) {
-  size_t i = slot_of(m, v);
-  while (m->slots[i].key) {
-    if (m->slots[i].key == v)
-      return &m->slots[i].digest;
-    i = (i + 1) & m->mask;
+/* Two threads may meet the same value at once: both compute the same
+ * digest (outside the lock, so neither waits on the other's hashing) and
+ * the first to finish stores it. */
+bool ws_digest_memo_get(ws_digest_memo *m, const ws_value *v, ws_digest *out) {
+  memo_slot *s = memo_find(m, v);
+  if (!s)
+    return false;
+  pthread_mutex_lock(&m->mu);
+  bool done = s->done;
+  if (done)
+    *out = s->digest;
+  pthread_mutex_unlock(&m->mu);
+  if (done)
+    return true;
+  ws_digest d = ws_digest_value(v, m, m->keys);
+  pthread_mutex_lock(&m->mu);
+  if (!s->done) {
+    s->digest = d;
+    s->done = true;
   }
-  return NULL;
+  *out = s->digest;
+  pthread_mutex_unlock(&m->mu);
+  return true;
 }
 
 /* --- key sets: open addressing on the key's hash --- */
@@ -278,8 +290,13 @@ struct ws_digest_keys {
   size_t len;
 };
 
+/* Keys are short words ("name", "top_strengths"), looked up once per map
+ * entry of every page: an inline FNV-1a beats a call into a general hash. */
 static size_t key_slot(const ws_digest_keys *k, const char *key) {
-  return (size_t)XXH3_64bits(key, strlen(key)) & k->mask;
+  uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+    h = (h ^ *p) * 1099511628211ULL;
+  return (size_t)(h ^ h >> 29) & k->mask;
 }
 
 ws_digest_keys *ws_digest_keys_new(void) {

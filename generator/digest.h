@@ -46,13 +46,13 @@ void ws_digester_digest(ws_digester *d, const ws_digest *x);
  * 'memo' (may be NULL) adds its recorded digest instead of its contents.
  * With 'keys' (may be NULL: all), map entries with other keys are left
  * out. */
-void ws_digester_value(ws_digester *d, const ws_value *v,
-                       const ws_digest_memo *memo, const ws_digest_keys *keys);
+void ws_digester_value(ws_digester *d, const ws_value *v, ws_digest_memo *memo,
+                       const ws_digest_keys *keys);
 /** Returns the digest of what was added and starts over. */
 ws_digest ws_digester_end(ws_digester *d);
 
 /** Returns the digest of the tree 'v' (see ws_digester_value). */
-ws_digest ws_digest_value(const ws_value *v, const ws_digest_memo *memo,
+ws_digest ws_digest_value(const ws_value *v, ws_digest_memo *memo,
                           const ws_digest_keys *keys);
 
 /** Makes an empty key set. Free with ws_digest_keys_free. */
@@ -74,15 +74,17 @@ bool ws_digest_parse(ws_digest *d, const char *s);
  * Returns false when the executable cannot be read. */
 bool ws_digest_program(ws_digest *out);
 
-/** Makes an empty memo for about 'n' values. Free with ws_digest_memo_free. */
-ws_digest_memo *ws_digest_memo_new(size_t n);
+/** Makes a memo for the 'n' values 'shared', which many trees borrow:
+ * each one's digest (under 'keys', which must outlive the memo; NULL: all)
+ * is computed the first time a digester meets it, then reused. Register
+ * every value before sharing the memo; using it is thread-safe. Free with
+ * ws_digest_memo_free. */
+ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n,
+                                   const ws_digest_keys *keys);
 /** Frees 'm'; NULL does nothing. */
 void ws_digest_memo_free(ws_digest_memo *m);
-/** Records 'd' as the digest of 'v'. Not thread-safe: fill the memo before
- * sharing it. */
-void ws_digest_memo_put(ws_digest_memo *m, const ws_value *v,
-                        const ws_digest *d);
-/** Returns the digest recorded for 'v', or NULL. */
-const ws_digest *ws_digest_memo_get(const ws_digest_memo *m, const ws_value *v);
+/** Sets '*out' to the digest of 'v' when 'v' is one of the memo's values
+ * (computing it on first use); false otherwise. */
+bool ws_digest_memo_get(ws_digest_memo *m, const ws_value *v, ws_digest *out);
 
 #endif

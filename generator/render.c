@@ -614,32 +614,17 @@ static ws_digest_keys *template_keys(renderer *r, const char *name) {
   return c.keys;
 }
 
-typedef struct {
-  renderer *r;
-  const ws_digest_keys *keys;
-  ws_digest *fps;
-} digest_work;
-
-static int digest_person(void *payload, size_t i) {
-  digest_work *w = payload;
-  w->fps[i] = ws_digest_value(w->r->people[i], NULL, w->keys);
-  return 0;
-}
-
 /* Person contexts are borrowed by many pages (cards on the directory, on
- * strength and team pages): each is hashed once per template, and pages
- * then hash only its digest. */
+ * strength and team pages): each is hashed at most once per template, when
+ * a page first meets it, and pages then hash only its digest. */
 static ws_digest_memo *shared_digests(renderer *r, const ws_digest_keys *keys) {
   size_t n = r->site->npeople;
-  digest_work w = {r, keys, ws_xcalloc(n ? n : 1, sizeof(ws_digest))};
+  const ws_value **shared = ws_xcalloc(n + 1, sizeof(ws_value *));
   for (size_t i = 0; i < n; i++)
-    digest_person(&w, i);
-  ws_digest_memo *m = ws_digest_memo_new(n + 1);
-  for (size_t i = 0; i < n; i++)
-    ws_digest_memo_put(m, r->people[i], &w.fps[i]);
-  ws_digest site = ws_digest_value(r->site_ctx, NULL, keys);
-  ws_digest_memo_put(m, r->site_ctx, &site);
-  free(w.fps);
+    shared[i] = r->people[i];
+  shared[n] = r->site_ctx;
+  ws_digest_memo *m = ws_digest_memo_new(shared, n + 1, keys);
+  free(shared);
   return m;
 }
 
@@ -926,6 +911,24 @@ static int person_step(void *payload, size_t i) {
 static int parallel_for(renderer *r, size_t n, int (*fn)(renderer *, size_t)) {
   person_work w = {r, fn};
   return ws_pool_run(r->jobs, n, person_step, &w);
+}
+
+typedef struct {
+  renderer *r;
+  int (*fn)(ws_renderer *, size_t, void *);
+  void *payload;
+} each_work;
+
+static int each_step(void *payload, size_t i) {
+  each_work *w = payload;
+  return w->fn(w->r, i, w->payload);
+}
+
+int ws_render_each(ws_renderer *r, size_t n,
+                   int (*fn)(ws_renderer *r, size_t i, void *payload),
+                   void *payload) {
+  each_work w = {r, fn, payload};
+  return ws_pool_run(r->jobs, n, each_step, &w);
 }
 
 static int make_person(renderer *r, size_t i) {

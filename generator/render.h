@@ -39,6 +39,12 @@ int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx);
 /** Writes a file that is not a template page (JSON, XML, images). */
 int ws_render_write(ws_renderer *r, const char *file, const char *data,
                     size_t len);
+/** Calls fn(r, i, payload) for every i < n on the renderer's threads (see
+ * --jobs); each call must render its own pages. Returns 0 or the first
+ * failure. */
+int ws_render_each(ws_renderer *r, size_t n,
+                   int (*fn)(ws_renderer *r, size_t i, void *payload),
+                   void *payload);
 /** Returns the site being rendered. Borrowed. */
 const ws_site *ws_renderer_site(const ws_renderer *r);
 /** Returns the template context of person 'i' (see ws_render_person).
