@@ -89,11 +89,37 @@ static ws_value *event_value(const ws_event *e, const ws_profile *p) {
   return v;
 }
 
+/* Page 0 is contributions/, the newest events; archive page k (from 1) is
+ * contributions/page/k/. */
 static void page_url(ws_str *out, size_t page) {
-  if (page <= 1)
+  if (page == 0)
     ws_str_puts(out, "contributions/");
   else
     ws_str_printf(out, "contributions/page/%zu/", page);
+}
+
+/* Archive pages are counted from the oldest event, WS_CONTRIBUTIONS_PER_PAGE
+ * to a page, and only full blocks go to the archive: a push adds events to
+ * the front page alone, so every archive page keeps its address and its
+ * content (readers' links stay right; incremental builds keep those pages).
+ * The front page holds the rest: all events when there are fewer than two
+ * pages' worth, else from one page's worth up to just under two. */
+static size_t archive_pages(size_t nevents) {
+  size_t per = WS_CONTRIBUTIONS_PER_PAGE;
+  return nevents >= 2 * per ? nevents / per - 1 : 0;
+}
+
+/* Events [*from, *to) of page 'page' in the site's newest-first list. */
+static void page_range(size_t nevents, size_t page, size_t *from, size_t *to) {
+  size_t per = WS_CONTRIBUTIONS_PER_PAGE;
+  size_t front = nevents - archive_pages(nevents) * per;
+  if (page == 0) {
+    *from = 0;
+    *to = front;
+    return;
+  }
+  *to = nevents - (page - 1) * per;
+  *from = *to - per;
 }
 
 /* Events [from, to) grouped into months, newest first like the events. */
@@ -125,53 +151,73 @@ static ws_value *months_value(const ws_site *site, const slug_index *ix,
   return months;
 }
 
-static ws_value *pager_value(size_t page, size_t pages) {
+/* Newer is towards the front page, older towards archive page 1. */
+static ws_value *pager_value(size_t page, size_t archive) {
   ws_value *v = ws_value_map();
   ws_str s = WS_STR_INIT;
+  bool newer = page > 0, older = page == 0 ? archive > 0 : page > 1;
+  ws_value_set_bool(v, "show", archive > 0);
+  ws_value_set_bool(v, "is_archive", page > 0);
   ws_value_set_num(v, "page", (double)page);
-  ws_value_set_num(v, "pages", (double)pages);
-  ws_value_set_bool(v, "show", pages > 1);
-  ws_value_set_bool(v, "has_prev", page > 1);
-  ws_value_set_bool(v, "has_next", page < pages);
-  if (page > 1) {
-    page_url(&s, page - 1);
+  ws_value_set_bool(v, "has_prev", newer);
+  ws_value_set_bool(v, "has_next", older);
+  if (newer) {
+    page_url(&s, page == archive ? 0 : page + 1);
     ws_value_set_str(v, "prev_url", s.ptr);
   }
-  if (page < pages) {
+  if (older) {
     ws_str_clear(&s);
-    page_url(&s, page + 1);
+    page_url(&s, page == 0 ? archive : page - 1);
     ws_value_set_str(v, "next_url", s.ptr);
   }
   ws_str_release(&s);
   return v;
 }
 
+/* "March 2019 to May 2019" (newest-first events [from, to)). */
+static void period(ws_str *out, const ws_site *site, size_t from, size_t to) {
+  ws_str first = WS_STR_INIT, last = WS_STR_INIT, id = WS_STR_INIT;
+  month_of(&first, &id, site->events[to - 1].time);
+  month_of(&last, &id, site->events[from].time);
+  if (ws_str_eq(&first, last.ptr))
+    ws_str_puts(out, first.ptr);
+  else
+    ws_str_printf(out, "%s to %s", first.ptr, last.ptr);
+  ws_str_release(&first);
+  ws_str_release(&last);
+  ws_str_release(&id);
+}
+
 static int render_page(ws_renderer *r, const slug_index *ix, size_t page,
-                       size_t pages) {
+                       size_t archive) {
   const ws_site *site = ws_renderer_site(r);
-  ws_str file = WS_STR_INIT, title = WS_STR_INIT;
+  ws_str file = WS_STR_INIT, title = WS_STR_INIT, when = WS_STR_INIT;
+  size_t from, to;
+  page_range(site->nevents, page, &from, &to);
   page_url(&file, page);
   ws_str_puts(&file, "index.html");
   ws_str_puts(&title, "Contributions");
-  if (page > 1)
-    ws_str_printf(&title, " (page %zu of %zu)", page, pages);
+  if (page > 0) {
+    period(&when, site, from, to);
+    ws_str_printf(&title, ", %s", when.ptr);
+  }
   ws_page pg = {"contributions", file.ptr, "contributions", title.ptr,
                 "Who joined the team page and who updated which profile, "
                 "newest first, from the repository's history."};
   ws_value *ctx = ws_render_context(r, &pg);
-  size_t from = (page - 1) * WS_CONTRIBUTIONS_PER_PAGE;
-  size_t to = from + WS_CONTRIBUTIONS_PER_PAGE;
-  if (to > site->nevents)
-    to = site->nevents;
   ws_value *months = months_value(site, ix, from, to);
   ws_value_set_bool(ctx, "has_months", months->u.list.len > 0);
   ws_value_set(ctx, "months", months);
   ws_value_set_num(ctx, "count", (double)site->nevents);
   ws_value_set_bool(ctx, "partial", site->history_partial);
-  ws_value_set(ctx, "pager", pager_value(page, pages));
+  ws_value *pager = pager_value(page, archive);
+  if (when.len)
+    ws_value_set_str(pager, "period", when.ptr);
+  ws_value_set(ctx, "pager", pager);
   int error = ws_render_page(r, &pg, ctx);
   ws_str_release(&file);
   ws_str_release(&title);
+  ws_str_release(&when);
   return error;
 }
 
@@ -343,12 +389,12 @@ static long long build_time_of(const ws_renderer *r) {
 
 typedef struct {
   const slug_index *ix;
-  size_t pages;
+  size_t archive; /* archive pages besides the front page */
 } page_job;
 
 static int page_step(ws_renderer *r, size_t i, void *payload) {
   const page_job *job = payload;
-  return render_page(r, job->ix, i + 1, job->pages);
+  return render_page(r, job->ix, i, job->archive);
 }
 
 int ws_contributions_render(ws_renderer *r) {
@@ -356,12 +402,9 @@ int ws_contributions_render(ws_renderer *r) {
   const ws_value *sv = ws_renderer_site_value(r);
   slug_index ix;
   index_init(&ix, site);
-  size_t pages = (site->nevents + WS_CONTRIBUTIONS_PER_PAGE - 1) /
-                 WS_CONTRIBUTIONS_PER_PAGE;
-  if (pages == 0)
-    pages = 1;
-  page_job job = {&ix, pages};
-  int error = ws_render_each(r, pages, page_step, &job);
+  size_t archive = archive_pages(site->nevents);
+  page_job job = {&ix, archive};
+  int error = ws_render_each(r, archive + 1, page_step, &job);
   free(ix.refs);
   if (error < 0)
     return error;

@@ -550,28 +550,52 @@ Test(history, contributions_are_paged, .timeout = 60) {
   char *tmp = th_tmpdir();
   ws_str err = WS_STR_INIT;
   cr_assert_eq(build(repo, tmp, &err, NULL, NULL), 0, "%s", err.ptr);
+  /* 205 events (the addition and 204 edits): the front page keeps at least
+   * 100, so one full block of 100, the oldest, goes to archive page 1. */
   char *p1 = th_read(tmp, "contributions/index.html");
-  char *p2 = th_read(tmp, "contributions/page/2/index.html");
-  char *p3 = th_read(tmp, "contributions/page/3/index.html");
-  cr_assert(p1 && p2 && p3);
-  cr_expect_not(th_exists(tmp, "contributions/page/4/index.html"));
-  cr_expect_not(th_exists(tmp, "contributions/page/1/index.html"));
-  cr_expect(strstr(p1, "<a rel=\"next\" href=\"../contributions/page/2/\">"));
+  char *p2 = th_read(tmp, "contributions/page/1/index.html");
+  cr_assert(p1 && p2);
+  cr_expect_not(th_exists(tmp, "contributions/page/2/index.html"));
+  cr_expect_not(th_exists(tmp, "contributions/page/0/index.html"));
+  cr_expect(strstr(p1, "<a rel=\"next\" href=\"../contributions/page/1/\">"));
   cr_expect_null(strstr(p1, "rel=\"prev\""));
-  cr_expect(strstr(p1, "Page 1 of 3"));
+  cr_expect(strstr(p1, "<span>Latest</span>"));
   cr_expect(strstr(p2, "<a rel=\"prev\" href=\"../../../contributions/\">"));
-  cr_expect(strstr(p2, "<a rel=\"next\" href=\"../../../contributions/page/"
-                       "3/\">"));
-  cr_expect(strstr(p3, "Page 3 of 3"));
-  cr_expect_null(strstr(p3, "rel=\"next\""));
-  size_t n1 = 0, n3 = 0;
+  cr_expect_null(strstr(p2, "rel=\"next\""));
+  size_t n1 = 0, n2 = 0;
   for (const char *s = p1; (s = strstr(s, "<li class=\"event ")); s++)
     n1++;
-  for (const char *s = p3; (s = strstr(s, "<li class=\"event ")); s++)
-    n3++;
-  cr_expect_eq(n1, WS_CONTRIBUTIONS_PER_PAGE);
-  cr_expect_eq(n3, 5);
-  cr_expect(strstr(p3, "event-added"), "the oldest event is on the last page");
+  for (const char *s = p2; (s = strstr(s, "<li class=\"event ")); s++)
+    n2++;
+  cr_expect_eq(n1, 205 - WS_CONTRIBUTIONS_PER_PAGE);
+  cr_expect_eq(n2, WS_CONTRIBUTIONS_PER_PAGE);
+  cr_expect(strstr(p2, "event-added"), "the oldest event is on page 1");
+  cr_expect_null(strstr(p1, "event-added"));
+  char *archive_before = strdup(p2);
+  /* 100 more edits: the front page fills, and a second archive page opens
+   * while the first stays exactly as it was. */
+  for (int i = 0; i < 100; i++) {
+    ws_str_clear(&extra);
+    ws_str_printf(&extra, "Later edit %d.", i);
+    write_person(repo, "amara", "Amara Okafor", extra.ptr);
+    th_repo_commit_all(repo, "Later", ADA, T1 + (205 + i) * 60L);
+  }
+  cr_assert_eq(build(repo, tmp, &err, NULL, NULL), 0, "%s", err.ptr);
+  char *p3 = th_read(tmp, "contributions/page/2/index.html");
+  cr_assert_not_null(p3);
+  free(p2);
+  p2 = th_read(tmp, "contributions/page/1/index.html");
+  /* Only its "Newer" link moves to the new page 2. */
+  char *cut_a = strstr(p2, "<nav class=\"pager\""),
+       *cut_b = strstr(archive_before, "<nav class=\"pager\"");
+  cr_assert(cut_a && cut_b);
+  *cut_a = *cut_b = '\0';
+  cr_expect_str_eq(p2, archive_before, "archive page 1's events changed");
+  free(archive_before);
+  cr_expect(strstr(p3, "<a rel=\"next\" href=\"../../../contributions/page/"
+                       "1/\">"));
+  cr_expect(strstr(p3, "<a rel=\"prev\" href=\"../../../contributions/\">"));
+  cr_expect(strstr(p3, "<h1>Contributions, "));
   free(p1);
   free(p2);
   free(p3);
