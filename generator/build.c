@@ -211,7 +211,11 @@ static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
   if ((error = ws_site_load_jobs(&site, src, opts->render.jobs, diag)) < 0)
     goto cleanup;
   out->profiles = site->npeople;
-  stage_done(tm, "loaded %zu profiles", site->npeople);
+  stage_done(tm, "loaded %zu profiles (%zu from the profile cache: %s)",
+             site->npeople, site->profiles_cached,
+             site->profile_cache ? site->profile_cache : "not used");
+  if (site->profile_cache_ignored)
+    stage_done(tm, "profile cache ignored: %s", site->profile_cache_ignored);
   progress_set(tm, "reading history", NULL);
   if (!opts->no_history) {
     if ((error = ws_site_history(site, src, diag)) < 0)

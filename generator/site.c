@@ -10,6 +10,7 @@
 #include "image.h"
 #include "pool.h"
 #include "match.h"
+#include "profcache.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -248,20 +249,14 @@ static void note_invalid_name(lookup *lk, const char *path, const char *text,
   ws_diag_release(&scratch);
 }
 
+/* The listed regular file 'rel', or NULL. */
+static const ws_source_entry *find_file(const lookup *lk, const char *rel) {
+  const ws_source_entry *e = ws_source_list_find(lk->files, rel);
+  return e && e->kind == WS_ENTRY_FILE ? e : NULL;
+}
+
 static bool file_exists(const char *rel, void *payload) {
-  const ws_source_list *files = ((lookup *)payload)->files;
-  size_t lo = 0, hi = files->len;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = strcmp(files->items[mid].path, rel);
-    if (c == 0)
-      return files->items[mid].kind == WS_ENTRY_FILE;
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return false;
+  return find_file(payload, rel) != NULL;
 }
 
 static char *repo_path(const ws_source *src, const char *rel) {
@@ -309,14 +304,18 @@ static void add_person(ws_site *site, ws_profile *p) {
 }
 
 /* The extension of a photo can lie; its first bytes cannot. SVG is never
- * accepted because it can carry script. */
-static int check_photo(ws_profile *p, ws_source *src, ws_diag *diag) {
+ * accepted because it can carry script. '*same' turns false when the photo
+ * read is not the one listed (changed in the work tree meanwhile). */
+static int check_photo(ws_profile *p, ws_source *src, const lookup *lk,
+                       bool *same, ws_diag *diag) {
   ws_str data = WS_STR_INIT;
   int error = ws_source_read(&data, src, p->photo);
   if (error < 0) {
     ws_str_release(&data);
     return error;
   }
+  *same = *same && ws_source_entry_same(src, find_file(lk, p->photo), data.ptr,
+                                        data.len);
   ws_image_info info =
       ws_image_probe((const unsigned char *)data.ptr, data.len);
   const ws_value *at = ws_value_get(p->data, "photo");
@@ -420,17 +419,25 @@ typedef struct {
   ws_source *src;
   lookup *lk;
   loaded *items;
+  ws_profcache *cache;
 } load_job;
 
+/* A profile is kept in the cache only under the blob ids of the very bytes
+ * it was made from. */
 static int load_one(void *payload, size_t i) {
   load_job *job = payload;
   loaded *l = &job->items[i];
+  if (ws_profcache_get(job->cache, i, l->e, l->path, l->slug, &l->p, &l->diag))
+    return 0;
   int error = ws_source_read_entry(&l->text, job->src, l->e);
   if (error == 0 &&
       ws_profile_load(&l->p, l->path, l->slug, l->text.ptr, l->text.len,
                       file_exists, job->lk, &l->diag) == 0) {
+    bool same = ws_source_entry_same(job->src, l->e, l->text.ptr, l->text.len);
     if (l->p->photo)
-      error = check_photo(l->p, job->src, &l->diag);
+      error = check_photo(l->p, job->src, job->lk, &same, &l->diag);
+    if (error == 0 && same)
+      ws_profcache_put(job->cache, i, l->e, l->p, &l->diag);
     ws_str_release(&l->text);
   }
   return error;
@@ -461,7 +468,8 @@ static bool profile_entry(ws_source *src, lookup *lk, const ws_source_entry *e,
 static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
                          const ws_source_entry **wanted, size_t n,
                          unsigned jobs, ws_diag *diag) {
-  load_job job = {src, lk, ws_xcalloc(n ? n : 1, sizeof(loaded))};
+  load_job job = {src, lk, ws_xcalloc(n ? n : 1, sizeof(loaded)),
+                  ws_profcache_open(src, lk->files, n)};
   for (size_t i = 0; i < n; i++) {
     loaded *l = &job.items[i];
     const char *file = wanted[i]->path + strlen("people/");
@@ -471,6 +479,14 @@ static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
     l->text = (ws_str)WS_STR_INIT;
   }
   int error = ws_pool_run(jobs, n, load_one, &job);
+  if (error == 0) {
+    ws_profcache_stats st = {0};
+    ws_profcache_save(job.cache, &st);
+    site->profiles_cached = st.hits;
+    site->profile_cache = st.status;
+    site->profile_cache_ignored = st.ignored;
+  }
+  ws_profcache_free(job.cache);
   for (size_t i = 0; i < n; i++) {
     loaded *l = &job.items[i];
     ws_diag_move(diag, &l->diag);

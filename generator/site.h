@@ -45,8 +45,11 @@ typedef struct {
 typedef struct {
   ws_profile **people; /* sorted, owned */
   size_t npeople;
-  size_t nchecked;   /* profile files read, including invalid ones */
-  ws_tag *strengths; /* most people first, then by slug */
+  size_t nchecked;           /* profile files read, including invalid ones */
+  size_t profiles_cached;    /* of 'people', taken from the profile cache */
+  const char *profile_cache; /* static: see ws_profcache_stats.status */
+  const char *profile_cache_ignored; /* static: why the cache was not used */
+  ws_tag *strengths;                 /* most people first, then by slug */
   size_t nstrengths;
   ws_tag *teams; /* by slug */
   size_t nteams;

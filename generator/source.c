@@ -596,6 +596,22 @@ void ws_source_list_release(ws_source_list *list) {
   list->len = 0;
 }
 
+const ws_source_entry *ws_source_list_find(const ws_source_list *list,
+                                           const char *path) {
+  size_t lo = 0, hi = list->len;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(list->items[mid].path, path);
+    if (c == 0)
+      return &list->items[mid];
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
 /* --- reading --- */
 
 static int read_tree(ws_str *out, ws_source *src, const char *path,
@@ -759,6 +775,25 @@ const char *ws_source_describe(const ws_source *src) {
   return src->describe;
 }
 
+const char *ws_source_git_dir(const ws_source *src) {
+  return git_repository_path(src->repo);
+}
+
+/* Hashing needs no lock: it touches no repository object. */
+bool ws_source_entry_same(const ws_source *src, const ws_source_entry *e,
+                          const char *data, size_t len) {
+  if (!e)
+    return false;
+  if (!src->worktree)
+    return true;
+  git_oid id;
+  char hex[GIT_OID_HEXSZ + 1];
+  if (git_odb_hash(&id, data, len, GIT_OBJECT_BLOB) < 0)
+    return false;
+  oid_hex(hex, &id);
+  return strcmp(hex, e->oid) == 0;
+}
+
 const char *ws_source_commit(const ws_source *src) {
   return src->commit;
 }
@@ -788,6 +823,12 @@ void ws_source_global_init(void) {
   git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_TREE,
                    (size_t)64 << 20);
   git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)64 << 20);
+  /* Packs are read through mapped windows, 1 GiB each and up to 8 GiB in
+   * all by default: every page of a large pack that was read stays in the
+   * process's memory. Smaller windows under a cap keep peak memory flat;
+   * reads are sequential enough that remapping costs little. */
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)32 << 20);
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)96 << 20);
 }
 
 void ws_source_global_shutdown(void) {

@@ -67,6 +67,9 @@ void ws_source_free(ws_source *src);
 int ws_source_list_all(ws_source_list *out, ws_source *src);
 /** Frees the entries of 'list'. */
 void ws_source_list_release(ws_source_list *list);
+/** Returns the entry of 'list' at 'path' (binary search), or NULL. */
+const ws_source_entry *ws_source_list_find(const ws_source_list *list,
+                                           const char *path);
 /** Reads the file 'path' (relative to the content folder) into 'out'
  * (appended). WS_ENOTFOUND when absent; WS_EINVALID for a symlink, a
  * submodule or a folder; never follows links out of the repository. */
@@ -88,6 +91,16 @@ long long ws_source_commit_time(const ws_source *src);
 const char *ws_source_workdir(const ws_source *src);
 /** Returns the content folder prefix as given ("" or "content"). Borrowed. */
 const char *ws_source_content(const ws_source *src);
+/** Returns the repository's git directory, ending in '/': ".git/" of a
+ * clone, ".git/worktrees/<name>/" of a linked work tree, the repository
+ * itself when bare. Caches are kept in its "wholeself/" folder. Borrowed. */
+const char *ws_source_git_dir(const ws_source *src);
+/** Tells whether the 'len' bytes 'data', read from the listed file 'e', are
+ * what was listed. Always true for a git tree (one tree, read by id); in
+ * work-tree mode the file may have changed since it was hashed for the
+ * listing, so 'data' is hashed again. False when 'e' is NULL. */
+bool ws_source_entry_same(const ws_source *src, const ws_source_entry *e,
+                          const char *data, size_t len);
 
 /* --- history --- */
 

@@ -506,3 +506,23 @@ void th_repo_make_shallow(const char *repo, const char *hex) {
   th_write(repo, ".git/shallow", line.ptr);
   ws_str_release(&line);
 }
+
+char *th_slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  cr_assert(f, "cannot open %s", path);
+  ws_str s = WS_STR_INIT;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+    ws_str_put(&s, buf, n);
+  fclose(f);
+  *len = s.len;
+  return ws_str_detach(&s);
+}
+
+void th_spill(const char *path, const char *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  cr_assert(f, "cannot write %s", path);
+  cr_assert_eq(fwrite(data, 1, len, f), len);
+  fclose(f);
+}

@@ -22,6 +22,11 @@ void th_write_len(const char *dir, const char *rel, const char *data,
                   size_t len);
 /** Reads 'dir'/'rel' (rel may be NULL) into a new string, or NULL if absent. */
 char *th_read(const char *dir, const char *rel);
+/** Reads the whole (binary) file 'path'; '*len' gets its size. Fails the
+ * test when it cannot be read. Caller frees. */
+char *th_slurp(const char *path, size_t *len);
+/** Writes 'len' bytes of 'data' to 'path'; fails the test on error. */
+void th_spill(const char *path, const char *data, size_t len);
 /** Tells whether 'dir'/'rel' exists. */
 bool th_exists(const char *dir, const char *rel);
 /** Returns the path of the built binary (WS_BIN, else build/wholeself). */

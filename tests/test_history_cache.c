@@ -97,27 +97,6 @@ static char *cache_file(const char *repo) {
   return found;
 }
 
-/* Reads a whole (binary) file; '*len' gets its size. */
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  cr_assert(f, "cannot open %s", path);
-  ws_str s = WS_STR_INIT;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-    ws_str_put(&s, buf, n);
-  fclose(f);
-  *len = s.len;
-  return ws_str_detach(&s);
-}
-
-static void spill(const char *path, const char *data, size_t len) {
-  FILE *f = fopen(path, "wb");
-  cr_assert(f, "cannot write %s", path);
-  cr_assert_eq(fwrite(data, 1, len, f), len);
-  fclose(f);
-}
-
 /* Expects 'got' to equal 'want' field by field: revs, changes, files. */
 static void expect_same(const ws_source_history *got,
                         const ws_source_history *want, const char *what) {
@@ -352,10 +331,10 @@ Test(history_cache, second_load_walks_nothing) {
   char *path = cache_file(repo);
   cr_assert(path, "the cache is in the git directory");
   size_t len1 = 0, len2 = 0;
-  char *before = slurp(path, &len1);
+  char *before = th_slurp(path, &len1);
   cr_expect(strncmp(before, "wholeself history cache\n", 24) == 0);
   expect_cached(repo, "up to date", 0, "second");
-  char *after = slurp(path, &len2);
+  char *after = th_slurp(path, &len2);
   cr_expect(len1 == len2 && memcmp(before, after, len1) == 0,
             "an up-to-date cache is not rewritten");
   free(before);
@@ -409,14 +388,14 @@ Test(history_cache, corrupt_cache_is_rebuilt) {
   expect_cached(repo, "created", 6, "cold");
   char *path = cache_file(repo);
   size_t len = 0;
-  char *good = slurp(path, &len);
+  char *good = th_slurp(path, &len);
   cr_assert_gt(len, 100);
 
-  spill(path, good, len / 2);
+  th_spill(path, good, len / 2);
   const char *why = expect_cached(repo, "rebuilt", 6, "truncated");
   cr_expect_str_eq(why, "corrupt (checksum)");
   size_t len2 = 0;
-  char *again = slurp(path, &len2);
+  char *again = th_slurp(path, &len2);
   cr_expect(len2 == len && memcmp(again, good, len) == 0, "rewritten");
   free(again);
 
@@ -424,12 +403,12 @@ Test(history_cache, corrupt_cache_is_rebuilt) {
     char *bad = ws_xmalloc(len);
     memcpy(bad, good, len);
     bad[at] = (char)(bad[at] ^ 0x20);
-    spill(path, bad, len);
+    th_spill(path, bad, len);
     why = expect_cached(repo, "rebuilt", 6, "flipped byte");
     cr_expect_str_eq(why, "corrupt (checksum)", "byte %zu", at);
     free(bad);
   }
-  spill(path, "", 0);
+  th_spill(path, "", 0);
   why = expect_cached(repo, "rebuilt", 6, "empty");
   cr_expect_str_eq(why, "not a history cache");
   expect_cached(repo, "up to date", 0, "rebuilt cache is used");
@@ -447,16 +426,16 @@ Test(history_cache, cache_from_another_repository_is_ignored) {
   expect_cached(one, "created", 6, "one");
   char *path = cache_file(one);
   size_t len = 0;
-  char *data = slurp(path, &len);
+  char *data = th_slurp(path, &len);
   ws_str dir = WS_STR_INIT, dest = WS_STR_INIT;
   ws_str_printf(&dir, "%s/.git/wholeself", two);
   ws_str_printf(&dest, "%s%s", two, strstr(path, "/.git/wholeself/"));
   th_write(two, ".git/wholeself/.keep", "");
-  spill(dest.ptr, data, len);
+  th_spill(dest.ptr, data, len);
   const char *why = expect_cached(two, "rebuilt", 1, "two");
   cr_expect_str_eq(why, "from another repository");
   size_t len2 = 0;
-  char *mine = slurp(dest.ptr, &len2);
+  char *mine = th_slurp(dest.ptr, &len2);
   cr_expect(len2 != len || memcmp(mine, data, len) != 0, "rewritten");
   free(mine);
   free(data);

@@ -1,0 +1,935 @@
+/* dl_iterate_phdr and <link.h> are GNU extensions. */
+#define _GNU_SOURCE
+#include "profcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "frontmatter.h"
+#include "image.h"
+#include "str.h"
+#include "value.h"
+#include "xalloc.h"
+
+/* --- the file ---
+ *
+ * <git dir>/wholeself/profiles-<hash of the content folder>:
+ *
+ *   "wholeself profile cache\n", u64 version, digest program, key content,
+ *   u64 n, n × (key path, key oid, key photo, key photo oid, u64 length,
+ *   digest of the record), digest of everything before it,
+ *   then the n records back to back.
+ *
+ * Entries are sorted by path (the file's path in the content folder, as
+ * listed), so a lookup is a binary search. A key is a u32 length, the bytes
+ * and a NUL, so it can be used in place; "" stands for no photo. A record
+ * is the profile and its warnings (encode_profile below); each is checked
+ * against its digest only when it is used, on the worker that decodes it.
+ * Numbers are little-endian; a digest is XXH3-128 (digest.h) as u64 hi,
+ * u64 lo. 'program' covers the executable and the libcmark and libyaml it
+ * runs with (the code that makes what is cached), so another build, or a
+ * library upgrade, never trusts this one's results. */
+
+#define MAGIC "wholeself profile cache\n"
+#define VERSION 1
+#define NO_TEXT 0xffffffffu
+/* Front matter nests at most WS_YAML_MAX_DEPTH collections below its map. */
+#define MAX_DEPTH (WS_YAML_MAX_DEPTH + 2)
+#define MIN_KEY 5                                  /* u32 length and the NUL */
+#define DIGEST 16                                  /* a ws_digest: hi, lo */
+#define MIN_INDEX_ENTRY (4 * MIN_KEY + 8 + DIGEST) /* keys, length, sum */
+#define MIN_VALUE (1 + 4 + 4)                      /* type, line, col */
+#define MIN_MAP_ENTRY (4 + 4 + 4 + MIN_VALUE)      /* key, line, col, value */
+#define MIN_DIAG (1 + 4 + 4 + 4 + 4 + 4) /* severity, position, texts */
+
+/* An entry of the file that was read; strings point into it. */
+typedef struct {
+  const char *path, *oid, *photo, *photo_oid;
+  const char *body;
+  size_t len;
+  ws_digest sum;
+} record;
+
+/* One profile of this load: the record reused, or a new one. */
+typedef struct {
+  const record *hit;
+  bool fresh;
+  ws_str body;                          /* the new record */
+  ws_digest sum;                        /* of 'body' */
+  const ws_source_entry *entry, *photo; /* borrowed from the listing */
+} slot_state;
+
+struct ws_profcache {
+  const ws_source_list *files;
+  char *content;     /* the content folder, as the file records it */
+  ws_digest program; /* see program_id */
+  bool known;        /* 'program' could be told */
+  ws_str dir, file;  /* the folder and the cache file */
+  ws_str data;       /* the file as read */
+  record *records;
+  size_t nrecords;
+  slot_state *slots;
+  size_t n;
+  const char *why; /* why the file is not used, or NULL */
+};
+
+/* --- hashing --- */
+
+/* XXH3-128 of the bytes: against truncation and damage, not an adversary,
+ * and fast on the tens of megabytes of records. */
+static ws_digest checksum(const void *data, size_t len) {
+  ws_digester *d = ws_digester_new();
+  ws_digester_bytes(d, data, len);
+  ws_digest sum = ws_digester_end(d);
+  ws_digester_free(d);
+  return sum;
+}
+
+/* --- the program --- */
+
+/* The libraries whose code makes what is cached: YAML parsing and the
+ * Markdown renderer (the binary itself is covered by ws_digest_program).
+ * Others (libgit2, libc, modules loaded on demand) are left out, so that
+ * the identity does not depend on what else happened to be loaded. */
+static bool makes_results(const char *path) {
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  return strncmp(base, "libcmark", 8) == 0 || strncmp(base, "libyaml", 7) == 0;
+}
+
+/* Finds the GNU build id in a PT_NOTE segment and adds it to 'd'. */
+static bool add_build_id(ws_digester *d, const unsigned char *p, size_t len,
+                         size_t align) {
+  size_t a = align == 8 ? 8 : 4, off = 0;
+  while (len - off >= sizeof(ElfW(Nhdr))) {
+    ElfW(Nhdr) nh;
+    memcpy(&nh, p + off, sizeof(nh));
+    size_t name = off + sizeof(nh);
+    size_t nlen = ((size_t)nh.n_namesz + a - 1) / a * a;
+    size_t dlen = ((size_t)nh.n_descsz + a - 1) / a * a;
+    if (nlen > len - name || dlen > len - name - nlen)
+      return false;
+    if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+        memcmp(p + name, "GNU", 4) == 0) {
+      ws_digester_bytes(d, p + name + nlen, nh.n_descsz);
+      return true;
+    }
+    off = name + nlen + dlen;
+  }
+  return false;
+}
+
+/* Adds a library's build id; without one, its path, size, time and inode. */
+static int add_library(struct dl_phdr_info *info, size_t size, void *payload) {
+  ws_digester *d = payload;
+  struct stat st;
+  (void)size;
+  if (!info->dlpi_name || !makes_results(info->dlpi_name) ||
+      stat(info->dlpi_name, &st) < 0)
+    return 0;
+  bool found = false;
+  for (size_t i = 0; i < info->dlpi_phnum && !found; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_NOTE)
+      found = add_build_id(
+          d, (const unsigned char *)(info->dlpi_addr + ph->p_vaddr),
+          ph->p_memsz, ph->p_align);
+  }
+  if (!found) {
+    uint64_t id[3] = {(uint64_t)st.st_size, (uint64_t)st.st_mtime,
+                      (uint64_t)st.st_ino};
+    ws_digester_str(d, info->dlpi_name);
+    ws_digester_bytes(d, id, sizeof(id));
+  }
+  return 0;
+}
+
+/* Identifies the code that made the cached results: the executable (hashed
+ * once per process) and the libraries above. False when the executable
+ * cannot be read: then no cache is trusted or written. */
+static bool program_id(ws_digest *out) {
+  ws_digest exe;
+  if (!ws_digest_program(&exe))
+    return false;
+  ws_digester *d = ws_digester_new();
+  ws_digester_digest(d, &exe);
+  dl_iterate_phdr(add_library, d);
+  *out = ws_digester_end(d);
+  ws_digester_free(d);
+  return true;
+}
+
+/* --- writing --- */
+
+static void put_u8(ws_str *b, unsigned v) {
+  ws_str_putc(b, (char)(unsigned char)v);
+}
+
+static void put_u32(ws_str *b, uint32_t v) {
+  char x[4];
+  for (size_t i = 0; i < 4; i++)
+    x[i] = (char)(unsigned char)(v >> (8 * i));
+  ws_str_put(b, x, 4);
+}
+
+static void put_u64(ws_str *b, uint64_t v) {
+  char x[8];
+  for (size_t i = 0; i < 8; i++)
+    x[i] = (char)(unsigned char)(v >> (8 * i));
+  ws_str_put(b, x, 8);
+}
+
+static void put_digest(ws_str *b, const ws_digest *d) {
+  put_u64(b, d->hi);
+  put_u64(b, d->lo);
+}
+
+/* Bytes with a u32 length; false when they do not fit one. */
+static bool put_bytes(ws_str *b, const char *s, size_t len) {
+  if (len >= NO_TEXT)
+    return false;
+  put_u32(b, (uint32_t)len);
+  ws_str_put(b, s, len);
+  return true;
+}
+
+/* A C string or NULL. */
+static bool put_text(ws_str *b, const char *s) {
+  if (!s) {
+    put_u32(b, NO_TEXT);
+    return true;
+  }
+  return put_bytes(b, s, strlen(s));
+}
+
+static void put_key(ws_str *b, const char *s) {
+  put_bytes(b, s, strlen(s));
+  ws_str_putc(b, '\0');
+}
+
+static bool put_value(ws_str *b, const ws_value *v) {
+  put_u8(b, (unsigned)v->type);
+  put_u32(b, v->line);
+  put_u32(b, v->col);
+  switch (v->type) {
+  case WS_VALUE_NULL:
+    return true;
+  case WS_VALUE_BOOL:
+    put_u8(b, v->u.boolean);
+    return true;
+  case WS_VALUE_NUMBER: {
+    uint64_t bits;
+    memcpy(&bits, &v->u.number, 8);
+    put_u64(b, bits);
+    return true;
+  }
+  case WS_VALUE_STRING:
+    return put_bytes(b, v->u.string.ptr, v->u.string.len);
+  case WS_VALUE_LIST:
+    if (v->u.list.len >= NO_TEXT)
+      return false;
+    put_u32(b, (uint32_t)v->u.list.len);
+    for (size_t i = 0; i < v->u.list.len; i++)
+      if (!put_value(b, v->u.list.items[i]))
+        return false;
+    return true;
+  case WS_VALUE_MAP:
+    if (v->u.map.len >= NO_TEXT)
+      return false;
+    put_u32(b, (uint32_t)v->u.map.len);
+    for (size_t i = 0; i < v->u.map.len; i++) {
+      const ws_value_entry *e = &v->u.map.entries[i];
+      if (!put_text(b, e->key))
+        return false;
+      put_u32(b, e->line);
+      put_u32(b, e->col);
+      if (!put_value(b, e->val))
+        return false;
+    }
+    return true;
+  case WS_VALUE_REF: /* parsing never makes one */
+    return false;
+  }
+  return false;
+}
+
+static bool put_opt_value(ws_str *b, const ws_value *v) {
+  put_u8(b, v != NULL);
+  return !v || put_value(b, v);
+}
+
+static bool put_list(ws_str *b, char *const *items, size_t n) {
+  if (n >= NO_TEXT)
+    return false;
+  put_u32(b, (uint32_t)n);
+  for (size_t i = 0; i < n; i++)
+    if (!put_text(b, items[i]))
+      return false;
+  return true;
+}
+
+/* The text fields of 'p' in record order, all but slug and path (which
+ * are the keys). */
+#define NTEXTS 14
+static void text_fields(char **f[NTEXTS], ws_profile *p) {
+  char **all[NTEXTS] = {&p->name,      &p->pronouns,   &p->pronunciation,
+                        &p->role,      &p->team,       &p->location,
+                        &p->timezone,  &p->joined,     &p->photo,
+                        &p->dream_job, &p->goal_short, &p->goal_long,
+                        &p->body_html, &p->summary};
+  memcpy(f, all, sizeof(all));
+}
+
+#define NNUMBERS 8
+static void number_fields(unsigned *f[NNUMBERS], ws_profile *p) {
+  unsigned *all[NNUMBERS] = {&p->photo_type, &p->photo_w,     &p->photo_h,
+                             &p->seek_types, &p->offer_types, &p->formats,
+                             &p->modes,      &p->capacity};
+  memcpy(f, all, sizeof(all));
+}
+
+#define NLISTS 5
+static void list_fields(ws_strlist *f[NLISTS], ws_profile *p) {
+  ws_strlist *all[NLISTS] = {&p->strengths, &p->learning, &p->passion_projects,
+                             &p->seek_topics, &p->offer_topics};
+  memcpy(f, all, sizeof(all));
+}
+
+/* The record: 14 texts (u32 length or NO_TEXT, bytes), 8 u32 numbers, u8
+ * cross_team, 5 lists and the sections (u32 count, texts), links and data
+ * (u8 present, value), u32 count of diagnostics (u8 severity, u32 line,
+ * u32 col, texts file, code, message). A value is u8 type, u32 line, u32
+ * col and its payload: u8, the double's bits as u64, bytes, or u32 count
+ * and items (a map's items: key text, u32 line, u32 col, value). */
+static bool encode_profile(ws_str *b, const ws_profile *cp,
+                           const ws_diag *diag) {
+  ws_profile *p = (ws_profile *)cp; /* only read: the field tables */
+  char **texts[NTEXTS];
+  unsigned *numbers[NNUMBERS];
+  ws_strlist *lists[NLISTS];
+  text_fields(texts, p);
+  number_fields(numbers, p);
+  list_fields(lists, p);
+  bool ok = true;
+  for (size_t i = 0; i < NTEXTS; i++)
+    ok = ok && put_text(b, *texts[i]);
+  for (size_t i = 0; i < NNUMBERS; i++)
+    put_u32(b, *numbers[i]);
+  put_u8(b, p->cross_team);
+  for (size_t i = 0; i < NLISTS; i++)
+    ok = ok && put_list(b, lists[i]->items, lists[i]->len);
+  ok = ok && put_list(b, p->sections, p->nsections) &&
+       put_opt_value(b, p->links) && put_opt_value(b, p->data) &&
+       diag->len < NO_TEXT;
+  put_u32(b, (uint32_t)diag->len);
+  for (size_t i = 0; ok && i < diag->len; i++) {
+    const ws_diag_item *it = &diag->items[i];
+    put_u8(b, (unsigned)it->severity);
+    put_u32(b, it->line);
+    put_u32(b, it->col);
+    ok = put_text(b, it->file) && put_text(b, it->code) &&
+         put_text(b, it->message);
+  }
+  return ok;
+}
+
+/* --- reading --- */
+
+typedef struct {
+  const char *p;
+  size_t len, pos;
+  bool bad;
+} reader;
+
+/* Tells whether 'n' more bytes are there; marks the reader bad if not. */
+static bool need(reader *r, size_t n) {
+  if (!r->bad && r->len - r->pos < n)
+    r->bad = true;
+  return !r->bad;
+}
+
+static unsigned get_u8(reader *r) {
+  return need(r, 1) ? (unsigned char)r->p[r->pos++] : 0;
+}
+
+static uint32_t get_u32(reader *r) {
+  if (!need(r, 4))
+    return 0;
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; i++)
+    v |= (uint32_t)(unsigned char)r->p[r->pos + i] << (8 * i);
+  r->pos += 4;
+  return v;
+}
+
+static uint64_t get_u64(reader *r) {
+  if (!need(r, 8))
+    return 0;
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; i++)
+    v |= (uint64_t)(unsigned char)r->p[r->pos + i] << (8 * i);
+  r->pos += 8;
+  return v;
+}
+
+static ws_digest get_digest(reader *r) {
+  ws_digest d;
+  d.hi = get_u64(r);
+  d.lo = get_u64(r);
+  return d;
+}
+
+/* Points at 'len' bytes, or NULL when they are not there. */
+static const char *get_span(reader *r, size_t len) {
+  if (!need(r, len))
+    return NULL;
+  const char *s = r->p + r->pos;
+  r->pos += len;
+  return s;
+}
+
+/* A key in place (see the layout), or NULL. */
+static const char *get_key(reader *r) {
+  uint32_t n = get_u32(r);
+  const char *s = get_span(r, n < NO_TEXT ? (size_t)n + 1 : SIZE_MAX);
+  if (!s || s[n] != '\0' || memchr(s, 0, n)) {
+    r->bad = true;
+    return NULL;
+  }
+  return s;
+}
+
+/* A C string (caller frees) into '*out', NULL for NO_TEXT. False when the
+ * bytes are missing or hold a NUL. */
+static bool get_text(reader *r, char **out) {
+  *out = NULL;
+  uint32_t n = get_u32(r);
+  if (n == NO_TEXT)
+    return !r->bad;
+  const char *s = get_span(r, n);
+  if (!s || memchr(s, 0, n)) {
+    r->bad = true;
+    return false;
+  }
+  *out = ws_xstrndup(s, n);
+  return true;
+}
+
+/* Reads a count of items at least 'min' bytes each; 0 and bad when the
+ * rest of the record cannot hold them, so no allocation trusts it. */
+static size_t get_count(reader *r, size_t min) {
+  uint32_t n = get_u32(r);
+  if (r->bad || n > (r->len - r->pos) / min) {
+    r->bad = true;
+    return 0;
+  }
+  return n;
+}
+
+static ws_value *get_value(reader *r, unsigned depth);
+
+static bool get_list_items(reader *r, ws_value *v, unsigned depth) {
+  size_t n = get_count(r, MIN_VALUE);
+  if (r->bad)
+    return false;
+  v->u.list.items = ws_xcalloc(n ? n : 1, sizeof(ws_value *));
+  v->u.list.cap = n ? n : 1;
+  for (size_t i = 0; i < n; i++) {
+    ws_value *item = get_value(r, depth + 1);
+    if (!item)
+      return false;
+    v->u.list.items[v->u.list.len++] = item;
+  }
+  return true;
+}
+
+static bool get_map_entries(reader *r, ws_value *v, unsigned depth) {
+  size_t n = get_count(r, MIN_MAP_ENTRY);
+  if (r->bad)
+    return false;
+  v->u.map.entries = ws_xcalloc(n ? n : 1, sizeof(ws_value_entry));
+  v->u.map.cap = n ? n : 1;
+  for (size_t i = 0; i < n; i++) {
+    ws_value_entry *e = &v->u.map.entries[i];
+    char *key;
+    if (!get_text(r, &key) || !key) {
+      free(key);
+      return false;
+    }
+    e->key = key;
+    e->line = get_u32(r);
+    e->col = get_u32(r);
+    v->u.map.len++; /* freed with the map from here on */
+    if (!(e->val = get_value(r, depth + 1)))
+      return false;
+  }
+  return true;
+}
+
+/* A value, or NULL (and the reader bad) when the bytes do not make one. */
+static ws_value *get_value(reader *r, unsigned depth) {
+  unsigned type = get_u8(r);
+  unsigned line = get_u32(r), col = get_u32(r);
+  ws_value *v = NULL;
+  if (r->bad || depth > MAX_DEPTH) {
+    r->bad = true;
+    return NULL;
+  }
+  switch (type) {
+  case WS_VALUE_NULL:
+    v = ws_value_null();
+    break;
+  case WS_VALUE_BOOL: {
+    unsigned b = get_u8(r);
+    v = b <= 1 ? ws_value_bool(b == 1) : NULL;
+    break;
+  }
+  case WS_VALUE_NUMBER: {
+    uint64_t bits = get_u64(r);
+    double d;
+    memcpy(&d, &bits, 8);
+    v = ws_value_number(d);
+    break;
+  }
+  case WS_VALUE_STRING: {
+    uint32_t n = get_u32(r);
+    const char *s = get_span(r, n < NO_TEXT ? n : SIZE_MAX);
+    v = s ? ws_value_string(s, n) : NULL;
+    break;
+  }
+  case WS_VALUE_LIST:
+    v = ws_value_list();
+    if (!get_list_items(r, v, depth)) {
+      ws_value_free(v);
+      v = NULL;
+    }
+    break;
+  case WS_VALUE_MAP:
+    v = ws_value_map();
+    if (!get_map_entries(r, v, depth)) {
+      ws_value_free(v);
+      v = NULL;
+    }
+    break;
+  default:
+    break;
+  }
+  if (!v || r->bad) {
+    ws_value_free(v);
+    r->bad = true;
+    return NULL;
+  }
+  v->line = line;
+  v->col = col;
+  return v;
+}
+
+static bool get_opt_value(reader *r, ws_value **out, ws_value_type want) {
+  unsigned present = get_u8(r);
+  *out = NULL;
+  if (r->bad || present > 1)
+    return false;
+  if (present && !(*out = get_value(r, 0)))
+    return false;
+  return !*out || (*out)->type == want;
+}
+
+static bool get_list(reader *r, char ***items, size_t *n, size_t max) {
+  size_t count = get_count(r, 4);
+  if (r->bad || count > max)
+    return false;
+  *items = ws_xcalloc(count ? count : 1, sizeof(char *));
+  for (size_t i = 0; i < count; i++) {
+    char *s;
+    if (!get_text(r, &s) || !s) {
+      free(s);
+      return false;
+    }
+    (*items)[(*n)++] = s;
+  }
+  return true;
+}
+
+/* The numbers must be ones the schema check can produce: pages index
+ * tables with them. */
+static bool numbers_valid(const ws_profile *p) {
+  unsigned types = (1u << WS_MENTOR__COUNT) - 1;
+  unsigned formats = WS_FORMAT_ONE_ON_ONE | WS_FORMAT_GROUP;
+  unsigned modes = WS_MODE_VIRTUAL | WS_MODE_IN_PERSON;
+  return p->photo_type <= WS_IMAGE_WEBP && !(p->seek_types & ~types) &&
+         !(p->offer_types & ~types) && !(p->formats & ~formats) &&
+         !(p->modes & ~modes) && p->capacity <= WS_PROFILE_MAX_CAPACITY;
+}
+
+static bool decode_fields(reader *r, ws_profile *p) {
+  char **texts[NTEXTS];
+  unsigned *numbers[NNUMBERS];
+  ws_strlist *lists[NLISTS];
+  text_fields(texts, p);
+  number_fields(numbers, p);
+  list_fields(lists, p);
+  for (size_t i = 0; i < NTEXTS; i++)
+    if (!get_text(r, texts[i]))
+      return false;
+  for (size_t i = 0; i < NNUMBERS; i++)
+    *numbers[i] = get_u32(r);
+  unsigned cross = get_u8(r);
+  p->cross_team = cross == 1;
+  if (r->bad || cross > 1 || !numbers_valid(p))
+    return false;
+  for (size_t i = 0; i < NLISTS; i++)
+    if (!get_list(r, &lists[i]->items, &lists[i]->len, WS_PROFILE_MAX_ITEMS))
+      return false;
+  return get_list(r, &p->sections, &p->nsections, SIZE_MAX) &&
+         get_opt_value(r, &p->links, WS_VALUE_LIST) &&
+         get_opt_value(r, &p->data, WS_VALUE_MAP) && p->data && p->name &&
+         p->body_html && p->summary;
+}
+
+/* Only warnings are kept; they go through ws_diag_add like new ones. */
+static bool decode_diags(reader *r, ws_diag *out) {
+  size_t n = get_count(r, MIN_DIAG);
+  for (size_t i = 0; i < n && !r->bad; i++) {
+    unsigned sev = get_u8(r);
+    unsigned line = get_u32(r), col = get_u32(r);
+    char *file = NULL, *code = NULL, *message = NULL;
+    if (get_text(r, &file) && get_text(r, &code) && get_text(r, &message) &&
+        file && code && message && sev == WS_DIAG_WARNING)
+      ws_diag_add(out, WS_DIAG_WARNING, file, line, col, code, "%s", message);
+    else
+      r->bad = true;
+    free(file);
+    free(code);
+    free(message);
+  }
+  return !r->bad && r->pos == r->len;
+}
+
+/* --- the cache file --- */
+
+static const char *decode_records(ws_profcache *pc, reader *r) {
+  size_t off = r->pos, end = pc->data.len;
+  for (size_t i = 0; i < pc->nrecords; i++) {
+    record *rec = &pc->records[i];
+    if (rec->len > end - off)
+      return "truncated";
+    rec->body = pc->data.ptr + off;
+    off += rec->len;
+    if (i && strcmp(pc->records[i - 1].path, rec->path) >= 0)
+      return "corrupt (not sorted)";
+  }
+  return off == end ? NULL : "corrupt (trailing bytes)";
+}
+
+/* Checks the header and the index; returns why the file cannot be used,
+ * or NULL. */
+static const char *decode_index(ws_profcache *pc) {
+  size_t magic = strlen(MAGIC);
+  if (pc->data.len < magic || memcmp(pc->data.ptr, MAGIC, magic) != 0)
+    return "not a profile cache";
+  reader r = {pc->data.ptr, pc->data.len, magic, false};
+  uint64_t version = get_u64(&r);
+  ws_digest prog = get_digest(&r);
+  const char *folder = get_key(&r);
+  size_t n = (size_t)get_u64(&r);
+  if (r.bad)
+    return "truncated";
+  if (version != VERSION)
+    return "another format version";
+  if (n > (r.len - r.pos) / MIN_INDEX_ENTRY)
+    return "corrupt";
+  pc->records = ws_xcalloc(n ? n : 1, sizeof(record));
+  for (size_t i = 0; i < n && !r.bad; i++) {
+    record *rec = &pc->records[i];
+    rec->path = get_key(&r);
+    rec->oid = get_key(&r);
+    rec->photo = get_key(&r);
+    rec->photo_oid = get_key(&r);
+    uint64_t len = get_u64(&r);
+    rec->len = (size_t)(len < SIZE_MAX ? len : SIZE_MAX);
+    rec->sum = get_digest(&r);
+  }
+  size_t sum_at = r.pos;
+  ws_digest sum = get_digest(&r), want = checksum(pc->data.ptr, sum_at);
+  if (r.bad)
+    return "truncated";
+  if (!ws_digest_equal(&sum, &want))
+    return "corrupt (checksum)";
+  if (!ws_digest_equal(&prog, &pc->program))
+    return "written by another build of wholeself";
+  if (strcmp(folder, pc->content) != 0)
+    return "another content folder";
+  pc->nrecords = n;
+  return decode_records(pc, &r);
+}
+
+static const char *read_file(ws_str *out, const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? "missing" : "unreadable";
+  struct stat st;
+  const char *why = NULL;
+  if (fstat(fd, &st) == 0 && st.st_size > 0)
+    ws_str_grow(out, (size_t)st.st_size + 1);
+  for (;;) {
+    if (out->cap - out->len < 2)
+      ws_str_grow(out, 65536);
+    ssize_t n = read(fd, out->ptr + out->len, out->cap - out->len - 1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      why = "unreadable";
+    if (n <= 0)
+      break;
+    out->len += (size_t)n;
+    out->ptr[out->len] = '\0';
+  }
+  close(fd);
+  return why;
+}
+
+ws_profcache *ws_profcache_open(ws_source *src, const ws_source_list *files,
+                                size_t n) {
+  ws_profcache *pc = ws_xcalloc(1, sizeof(*pc));
+  const char *content = ws_source_content(src);
+  pc->files = files;
+  pc->content = ws_xstrdup(content);
+  pc->known = program_id(&pc->program);
+  pc->dir = (ws_str)WS_STR_INIT;
+  pc->file = (ws_str)WS_STR_INIT;
+  pc->data = (ws_str)WS_STR_INIT;
+  pc->n = n;
+  pc->slots = ws_xcalloc(n ? n : 1, sizeof(slot_state));
+  for (size_t i = 0; i < n; i++)
+    pc->slots[i].body = (ws_str)WS_STR_INIT;
+  ws_str_printf(&pc->dir, "%swholeself", ws_source_git_dir(src));
+  ws_digest folder = checksum(content, strlen(content));
+  ws_str_printf(&pc->file, "%s/profiles-%016llx", pc->dir.ptr,
+                (unsigned long long)folder.hi);
+  pc->why = pc->known ? read_file(&pc->data, pc->file.ptr)
+                      : "cannot identify the program";
+  if (!pc->why)
+    pc->why = decode_index(pc);
+  if (pc->why) {
+    free(pc->records);
+    pc->records = NULL;
+    pc->nrecords = 0;
+    ws_str_release(&pc->data);
+  }
+  return pc;
+}
+
+/* A listed regular file with a known blob id, or NULL. */
+static const ws_source_entry *find_file(const ws_source_list *files,
+                                        const char *path) {
+  const ws_source_entry *e = ws_source_list_find(files, path);
+  return e && e->kind == WS_ENTRY_FILE && e->oid[0] ? e : NULL;
+}
+
+static const record *find_record(const ws_profcache *pc, const char *path) {
+  size_t lo = 0, hi = pc->nrecords;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(pc->records[mid].path, path);
+    if (c == 0)
+      return &pc->records[mid];
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
+/* A profile without a photo does not depend on the photos at all; one
+ * with a photo was checked against that file. */
+static bool photo_same(const ws_profcache *pc, const record *rec) {
+  if (!rec->photo[0])
+    return true;
+  const ws_source_entry *ph = find_file(pc->files, rec->photo);
+  return ph && strcmp(ph->oid, rec->photo_oid) == 0;
+}
+
+static ws_profile *decode(const record *rec, const char *path, const char *slug,
+                          ws_diag *diag) {
+  reader r = {rec->body, rec->len, 0, false};
+  ws_profile *p = ws_xcalloc(1, sizeof(*p));
+  p->slug = ws_xstrdup(slug);
+  p->path = ws_xstrdup(path);
+  if (!decode_fields(&r, p) ||
+      strcmp(p->photo ? p->photo : "", rec->photo) != 0 ||
+      !decode_diags(&r, diag)) {
+    ws_profile_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+bool ws_profcache_get(ws_profcache *pc, size_t slot, const ws_source_entry *e,
+                      const char *path, const char *slug, ws_profile **out,
+                      ws_diag *diag) {
+  const record *rec = find_record(pc, e->path);
+  if (!rec || !e->oid[0] || strcmp(rec->oid, e->oid) != 0 ||
+      !photo_same(pc, rec))
+    return false;
+  ws_digest sum = checksum(rec->body, rec->len);
+  if (!ws_digest_equal(&sum, &rec->sum))
+    return false;
+  ws_diag warnings = WS_DIAG_INIT;
+  ws_profile *p = decode(rec, path, slug, &warnings);
+  if (!p) {
+    ws_diag_release(&warnings);
+    return false;
+  }
+  ws_diag_move(diag, &warnings);
+  pc->slots[slot].hit = rec;
+  *out = p;
+  return true;
+}
+
+void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
+                      const ws_profile *p, const ws_diag *diag) {
+  slot_state *s = &pc->slots[slot];
+  const ws_source_entry *photo =
+      p->photo ? find_file(pc->files, p->photo) : NULL;
+  if (!pc->known || !e->oid[0] || (p->photo && !photo) ||
+      ws_diag_count(diag, WS_DIAG_ERROR) > 0)
+    return;
+  if (!encode_profile(&s->body, p, diag)) {
+    ws_str_release(&s->body);
+    return;
+  }
+  s->fresh = true;
+  s->sum = checksum(s->body.ptr, s->body.len);
+  s->entry = e;
+  s->photo = photo;
+}
+
+/* Buffered output to a descriptor; 'ok' turns false on the first error. */
+typedef struct {
+  int fd;
+  ws_str buf;
+  bool ok;
+} sink;
+
+static void sink_flush(sink *k) {
+  size_t off = 0;
+  while (k->ok && off < k->buf.len) {
+    ssize_t n = write(k->fd, k->buf.ptr + off, k->buf.len - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      k->ok = false;
+    else
+      off += (size_t)n;
+  }
+  ws_str_clear(&k->buf);
+}
+
+static void sink_put(sink *k, const char *data, size_t len) {
+  ws_str_put(&k->buf, data, len);
+  if (k->buf.len >= (1u << 20))
+    sink_flush(k);
+}
+
+static void encode_index(ws_str *b, const ws_profcache *pc, size_t n) {
+  ws_str_puts(b, MAGIC);
+  put_u64(b, VERSION);
+  put_digest(b, &pc->program);
+  put_key(b, pc->content);
+  put_u64(b, n);
+  for (size_t i = 0; i < pc->n; i++) {
+    const slot_state *s = &pc->slots[i];
+    if (s->hit) {
+      put_key(b, s->hit->path);
+      put_key(b, s->hit->oid);
+      put_key(b, s->hit->photo);
+      put_key(b, s->hit->photo_oid);
+      put_u64(b, s->hit->len);
+      put_digest(b, &s->hit->sum);
+    } else if (s->fresh) {
+      put_key(b, s->entry->path);
+      put_key(b, s->entry->oid);
+      put_key(b, s->photo ? s->photo->path : "");
+      put_key(b, s->photo ? s->photo->oid : "");
+      put_u64(b, s->body.len);
+      put_digest(b, &s->sum);
+    }
+  }
+  ws_digest sum = checksum(b->ptr, b->len);
+  put_digest(b, &sum);
+}
+
+/* Writes through a temporary file and a rename, so that a concurrent
+ * build reads the old file or the new one. */
+static bool write_cache(const ws_profcache *pc, size_t n) {
+  ws_str tmp = WS_STR_INIT;
+  sink k = {-1, WS_STR_INIT, true};
+  ws_str_printf(&tmp, "%s.tmp.%ld", pc->file.ptr, (long)getpid());
+  (void)mkdir(pc->dir.ptr, 0777);
+  k.fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  k.ok = k.fd >= 0;
+  encode_index(&k.buf, pc, n);
+  for (size_t i = 0; i < pc->n && k.ok; i++) {
+    const slot_state *s = &pc->slots[i];
+    if (s->hit)
+      sink_put(&k, s->hit->body, s->hit->len);
+    else if (s->fresh)
+      sink_put(&k, s->body.ptr, s->body.len);
+  }
+  sink_flush(&k);
+  bool ok = k.fd >= 0 && close(k.fd) == 0 && k.ok &&
+            rename(tmp.ptr, pc->file.ptr) == 0;
+  if (!ok && k.fd >= 0)
+    unlink(tmp.ptr);
+  ws_str_release(&k.buf);
+  ws_str_release(&tmp);
+  return ok;
+}
+
+void ws_profcache_save(ws_profcache *pc, ws_profcache_stats *out) {
+  size_t hits = 0, fresh = 0;
+  for (size_t i = 0; i < pc->n; i++) {
+    hits += pc->slots[i].hit != NULL;
+    fresh += pc->slots[i].fresh;
+  }
+  bool missing = pc->why && strcmp(pc->why, "missing") == 0;
+  out->hits = hits;
+  out->ignored = missing ? NULL : pc->why;
+  if (!pc->known) {
+    out->status = "not used";
+    return;
+  }
+  if (!pc->why && !fresh && hits == pc->nrecords) {
+    out->status = "up to date";
+    return;
+  }
+  if (missing && !fresh) {
+    out->status = "not needed (nothing to keep)";
+    return;
+  }
+  out->status = !pc->why ? "updated" : missing ? "created" : "rebuilt";
+  if (!write_cache(pc, hits + fresh))
+    out->status = "not saved (cannot write it)";
+}
+
+void ws_profcache_free(ws_profcache *pc) {
+  if (!pc)
+    return;
+  for (size_t i = 0; i < pc->n; i++)
+    ws_str_release(&pc->slots[i].body);
+  free(pc->slots);
+  free(pc->records);
+  ws_str_release(&pc->data);
+  ws_str_release(&pc->dir);
+  ws_str_release(&pc->file);
+  free(pc->content);
+  free(pc);
+}

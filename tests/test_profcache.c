@@ -1,0 +1,682 @@
+/* test_profcache.c - the profile cache (profcache, through site): a warm
+ * load gives exactly what a cold one gives (every profile field, front
+ * matter positions, warnings in order; the built site and `check` output
+ * byte for byte), only changed profiles and profiles whose photo changed
+ * are parsed again, profiles with errors are never cached, and a cache
+ * file that is damaged, of another version or from another program is
+ * ignored and rewritten. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+#include <git2.h>
+
+#include "digest.h"
+#include "error.h"
+#include "helpers.h"
+#include "site.h"
+#include "source.h"
+#include "xalloc.h"
+
+#define ADA "Ada Lovelace <ada@example.org>"
+#define T0 1700000000L
+#define BG "## Background\n\nGrew up by the sea.\n\n## Work\n\nBuilds.\n"
+
+static void setup(void) {
+  git_libgit2_init();
+}
+
+static void teardown(void) {
+  git_libgit2_shutdown();
+}
+
+TestSuite(profcache, .init = setup, .fini = teardown);
+
+/* A PNG header of 'w' x 'h' pixels: all the photo check reads. */
+static void write_png(const char *repo, const char *rel, unsigned w,
+                      unsigned h) {
+  unsigned char png[33] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+                           0,    0,   0,   13,  'I',  'H',  'D',  'R'};
+  for (int i = 0; i < 4; i++) {
+    png[16 + i] = (unsigned char)(w >> (24 - 8 * i));
+    png[20 + i] = (unsigned char)(h >> (24 - 8 * i));
+  }
+  th_write_len(repo, rel, (const char *)png, sizeof(png));
+}
+
+/* Profiles with warnings of several kinds, a photo, links, nested maps,
+ * numbers and booleans: everything a cached profile must give back. */
+static char *team_repo(void) {
+  char *repo = th_repo_new(false);
+  th_write(repo, "content/site.yml", "title: Cache Team\n");
+  th_write(repo, "content/people/ada.md",
+           "---\nname: Ada Lovelace\npronouns: she/her\nrole: Engineer\n"
+           "team: Compilers\nlocation: London\ntimezone: Europe/London\n"
+           "joined: 2019-04-01\nphoto: ada.png\n"
+           "strengths: [C, \"public speaking\", SQL]\nlearning: [Rust]\n"
+           "passion_projects: [Looms]\n"
+           "goals:\n  short_term: Ship it\n  long_term: Teach\n"
+           "dream_job: Astronomer\n"
+           "mentoring:\n  seeking:\n    types: [coach]\n"
+           "    topics: [writing]\n    cross_team: true\n"
+           "  offering:\n    types: [advisor, sponsor]\n"
+           "    topics: [C, compilers]\n    capacity: 3\n"
+           "  formats: [group]\n  modes: [virtual]\n"
+           "links:\n  - label: Blog\n    url: https://example.org/ada\n"
+           "level: 7\n---\n" BG
+           "\nMore *text* with [a link](https://x.org).\n");
+  write_png(repo, "content/people/ada.png", 640, 480);
+  th_write(repo, "content/people/bo.md",
+           "---\nname: Bo Lindqvist\nrole: Designer\nteam: Compilers\n"
+           "favourite_colour: blue\n---\nNo background here.\n");
+  th_write(repo, "content/people/cy.md",
+           "---\r\nname: Cy Mensah\r\nstrengths: [SQL]\r\n"
+           "pronunciation: \"sy\"\r\n---\r\n## Background\r\n\r\nHi.\r\n");
+  th_write(repo, "content/people/dee.md",
+           "---\nname: Dee\n---\nJust text, no sections.\n");
+  th_repo_commit_all(repo, "Team", ADA, T0);
+  return repo;
+}
+
+static void commit(const char *repo, const char *message) {
+  th_repo_commit_all(repo, message, ADA, T0 + 100);
+}
+
+static ws_site *load(const char *repo, bool worktree, ws_diag *diag) {
+  ws_source_opts o = {repo, NULL, "content", worktree};
+  ws_source *src = NULL;
+  ws_site *site = NULL;
+  cr_assert_eq(ws_source_open(&src, &o), 0, "%s", ws_error_last());
+  cr_assert_eq(ws_site_load(&site, src, diag), 0, "%s", ws_error_last());
+  ws_source_free(src);
+  return site;
+}
+
+static char *cache_dir(const char *repo) {
+  ws_str dir = WS_STR_INIT;
+  ws_str_printf(&dir, "%s/.git/wholeself", repo);
+  return ws_str_detach(&dir);
+}
+
+/* The one profile cache file of 'repo', or NULL (caller frees). */
+static char *cache_file(const char *repo) {
+  char *dir = cache_dir(repo);
+  DIR *d = opendir(dir);
+  char *found = NULL;
+  size_t n = 0;
+  for (struct dirent *e; d && (e = readdir(d));)
+    if (strncmp(e->d_name, "profiles-", 9) == 0 && !strchr(e->d_name, '.')) {
+      free(found);
+      ws_str p = WS_STR_INIT;
+      ws_str_printf(&p, "%s/%s", dir, e->d_name);
+      found = ws_str_detach(&p);
+      n++;
+    }
+  if (d)
+    closedir(d);
+  free(dir);
+  cr_assert_leq(n, 1, "one profile cache per content folder");
+  return found;
+}
+
+static void drop_cache(const char *repo) {
+  char *dir = cache_dir(repo);
+  th_rm_rf(dir);
+  free(dir);
+}
+
+/* --- comparing what two loads gave --- */
+
+static void expect_same_value(const ws_value *a, const ws_value *b,
+                              const char *what) {
+  cr_assert((a == NULL) == (b == NULL), "%s: presence", what);
+  if (!a)
+    return;
+  cr_assert_eq(a->type, b->type, "%s: type", what);
+  cr_expect_eq(a->line, b->line, "%s: line %u, want %u", what, a->line,
+               b->line);
+  cr_expect_eq(a->col, b->col, "%s: col", what);
+  switch (a->type) {
+  case WS_VALUE_BOOL:
+    cr_expect_eq(a->u.boolean, b->u.boolean, "%s", what);
+    break;
+  case WS_VALUE_NUMBER:
+    cr_expect(memcmp(&a->u.number, &b->u.number, sizeof(double)) == 0, "%s",
+              what);
+    break;
+  case WS_VALUE_STRING:
+    cr_assert_eq(a->u.string.len, b->u.string.len, "%s: length", what);
+    cr_expect(memcmp(a->u.string.ptr, b->u.string.ptr, a->u.string.len) == 0,
+              "%s: '%s', want '%s'", what, a->u.string.ptr, b->u.string.ptr);
+    break;
+  case WS_VALUE_LIST:
+    cr_assert_eq(a->u.list.len, b->u.list.len, "%s: items", what);
+    for (size_t i = 0; i < a->u.list.len; i++)
+      expect_same_value(a->u.list.items[i], b->u.list.items[i], what);
+    break;
+  case WS_VALUE_MAP:
+    cr_assert_eq(a->u.map.len, b->u.map.len, "%s: entries", what);
+    for (size_t i = 0; i < a->u.map.len; i++) {
+      const ws_value_entry *x = &a->u.map.entries[i], *y = &b->u.map.entries[i];
+      cr_expect_str_eq(x->key, y->key, "%s: key", what);
+      cr_expect_eq(x->line, y->line, "%s: key %s line", what, y->key);
+      cr_expect_eq(x->col, y->col, "%s: key %s col", what, y->key);
+      expect_same_value(x->val, y->val, y->key);
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+static void expect_same_text(const char *a, const char *b, const char *what) {
+  cr_assert((a == NULL) == (b == NULL), "%s: presence", what);
+  if (a)
+    cr_expect_str_eq(a, b, "%s", what);
+}
+
+static void expect_same_list(const ws_strlist *a, const ws_strlist *b,
+                             const char *what) {
+  cr_assert_eq(a->len, b->len, "%s: length", what);
+  for (size_t i = 0; i < a->len; i++)
+    cr_expect_str_eq(a->items[i], b->items[i], "%s", what);
+}
+
+static void expect_same_profile(const ws_profile *a, const ws_profile *b) {
+  const char *what = b->slug;
+  const char *ta[] = {
+      a->slug,          a->path,      a->name,      a->pronouns,
+      a->pronunciation, a->role,      a->team,      a->location,
+      a->timezone,      a->joined,    a->photo,     a->dream_job,
+      a->goal_short,    a->goal_long, a->body_html, a->summary};
+  const char *tb[] = {
+      b->slug,          b->path,      b->name,      b->pronouns,
+      b->pronunciation, b->role,      b->team,      b->location,
+      b->timezone,      b->joined,    b->photo,     b->dream_job,
+      b->goal_short,    b->goal_long, b->body_html, b->summary};
+  for (size_t i = 0; i < sizeof(ta) / sizeof(ta[0]); i++)
+    expect_same_text(ta[i], tb[i], what);
+  unsigned na[] = {a->photo_type, a->photo_w,     a->photo_h,
+                   a->seek_types, a->offer_types, a->formats,
+                   a->modes,      a->capacity,    a->cross_team};
+  unsigned nb[] = {b->photo_type, b->photo_w,     b->photo_h,
+                   b->seek_types, b->offer_types, b->formats,
+                   b->modes,      b->capacity,    b->cross_team};
+  for (size_t i = 0; i < sizeof(na) / sizeof(na[0]); i++)
+    cr_expect_eq(na[i], nb[i], "%s: number %zu is %u, want %u", what, i, na[i],
+                 nb[i]);
+  expect_same_list(&a->strengths, &b->strengths, what);
+  expect_same_list(&a->learning, &b->learning, what);
+  expect_same_list(&a->passion_projects, &b->passion_projects, what);
+  expect_same_list(&a->seek_topics, &b->seek_topics, what);
+  expect_same_list(&a->offer_topics, &b->offer_topics, what);
+  cr_assert_eq(a->nsections, b->nsections, "%s: sections", what);
+  for (size_t i = 0; i < a->nsections; i++)
+    cr_expect_str_eq(a->sections[i], b->sections[i], "%s", what);
+  expect_same_value(a->links, b->links, what);
+  expect_same_value(a->data, b->data, what);
+}
+
+static char *diag_text(const ws_diag *d, ws_diag_style style) {
+  ws_str s = WS_STR_INIT;
+  ws_diag_format(&s, d, style);
+  return ws_str_detach(&s);
+}
+
+/* Expects 'got' (with 'gd') to equal 'want' (with 'wd'): every person and
+ * the diagnostics, unsorted (the order they were found in). */
+static void expect_same_load(const ws_site *got, const ws_diag *gd,
+                             const ws_site *want, const ws_diag *wd) {
+  cr_assert_eq(got->npeople, want->npeople, "people %zu, want %zu",
+               got->npeople, want->npeople);
+  cr_expect_eq(got->nchecked, want->nchecked);
+  for (size_t i = 0; i < want->npeople; i++)
+    expect_same_profile(got->people[i], want->people[i]);
+  for (ws_diag_style s = WS_DIAG_TEXT; s <= WS_DIAG_JSON; s++) {
+    char *a = diag_text(gd, s), *b = diag_text(wd, s);
+    cr_expect_str_eq(a, b, "diagnostics differ");
+    free(a);
+    free(b);
+  }
+}
+
+/* A load of 'repo' without any cache (the cache it leaves is removed). */
+static ws_site *cold(const char *repo, bool worktree, ws_diag *diag) {
+  drop_cache(repo);
+  ws_site *site = load(repo, worktree, diag);
+  drop_cache(repo);
+  return site;
+}
+
+/* Loads 'repo' through its cache, expects 'hits' profiles from it and the
+ * result of a cold load; returns the cache status. */
+static const char *expect_warm(const char *repo, bool worktree, size_t hits) {
+  ws_diag wd = WS_DIAG_INIT, cd = WS_DIAG_INIT;
+  ws_site *warm = load(repo, worktree, &wd);
+  const char *status = warm->profile_cache;
+  cr_expect_eq(warm->profiles_cached, hits, "%zu from the cache, want %zu",
+               warm->profiles_cached, hits);
+  char *file = cache_file(repo);
+  size_t len = 0;
+  char *saved = file ? th_slurp(file, &len) : NULL;
+  ws_site *ref = cold(repo, worktree, &cd);
+  expect_same_load(warm, &wd, ref, &cd);
+  if (file) { /* put the warm load's cache back for the next step */
+    char *dir = cache_dir(repo);
+    mkdir(dir, 0777);
+    th_spill(file, saved, len);
+    free(dir);
+  }
+  free(saved);
+  free(file);
+  ws_site_free(warm);
+  ws_site_free(ref);
+  ws_diag_release(&wd);
+  ws_diag_release(&cd);
+  return status;
+}
+
+static bool has_diag(const ws_diag *d, const char *path, const char *code) {
+  for (size_t i = 0; i < d->len; i++)
+    if (strcmp(d->items[i].file, path) == 0 &&
+        strcmp(d->items[i].code, code) == 0)
+      return true;
+  return false;
+}
+
+/* --- in process --- */
+
+Test(profcache, second_load_comes_from_the_cache) {
+  char *repo = team_repo();
+  ws_diag d1 = WS_DIAG_INIT;
+  ws_site *first = load(repo, false, &d1);
+  cr_expect_eq(first->profiles_cached, 0);
+  cr_expect_str_eq(first->profile_cache, "created");
+  cr_expect_null(first->profile_cache_ignored);
+  cr_assert_eq(first->npeople, 4);
+  cr_expect(d1.len >= 4, "the team has warnings: %zu", d1.len);
+  char *file = cache_file(repo);
+  cr_assert(file, "the cache file is written");
+  ws_diag d2 = WS_DIAG_INIT;
+  ws_site *second = load(repo, false, &d2);
+  cr_expect_eq(second->profiles_cached, 4);
+  cr_expect_str_eq(second->profile_cache, "up to date");
+  expect_same_load(second, &d2, first, &d1);
+  const ws_profile *ada = second->people[0];
+  cr_assert_str_eq(ada->slug, "ada");
+  cr_expect_eq(ada->photo_w, 640);
+  cr_expect_eq(ada->capacity, 3);
+  cr_expect(ada->cross_team);
+  cr_expect_str_eq(ada->path, "content/people/ada.md");
+  ws_site_free(first);
+  ws_site_free(second);
+  ws_diag_release(&d1);
+  ws_diag_release(&d2);
+  free(file);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+Test(profcache, an_edit_parses_only_that_profile) {
+  char *repo = team_repo();
+  ws_diag d = WS_DIAG_INIT;
+  ws_site_free(load(repo, false, &d));
+  ws_diag_release(&d);
+  th_write(repo, "content/people/bo.md",
+           "---\nname: Bo Lindqvist\nrole: Lead Designer\n"
+           "strengths: [typography]\n---\n## Background\n\nNew.\n");
+  commit(repo, "Edit Bo");
+  cr_expect_str_eq(expect_warm(repo, false, 3), "updated");
+  /* A new profile and a deleted one. */
+  th_write(repo, "content/people/eve.md", "---\nname: Eve\n---\n" BG);
+  char *dee = NULL;
+  ws_str p = WS_STR_INIT;
+  ws_str_printf(&p, "%s/content/people/dee.md", repo);
+  dee = ws_str_detach(&p);
+  th_rm_rf(dee);
+  commit(repo, "Eve joins, Dee leaves");
+  cr_expect_str_eq(expect_warm(repo, false, 3), "updated");
+  cr_expect_str_eq(expect_warm(repo, false, 4), "up to date");
+  free(dee);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+Test(profcache, a_changed_photo_parses_its_profile_again) {
+  char *repo = team_repo();
+  ws_diag d = WS_DIAG_INIT;
+  ws_site_free(load(repo, false, &d));
+  ws_diag_release(&d);
+  /* Same name, new size: the cached width would be wrong. */
+  write_png(repo, "content/people/ada.png", 800, 600);
+  commit(repo, "New photo");
+  cr_expect_str_eq(expect_warm(repo, false, 3), "updated");
+  ws_site *site = load(repo, false, &d);
+  cr_expect_eq(site->people[0]->photo_w, 800);
+  ws_site_free(site);
+  ws_diag_release(&d);
+  /* Removed: an error, on every load. */
+  ws_str p = WS_STR_INIT;
+  ws_str_printf(&p, "%s/content/people/ada.png", repo);
+  th_rm_rf(p.ptr);
+  commit(repo, "No photo");
+  for (int i = 0; i < 2; i++) {
+    site = load(repo, false, &d);
+    cr_expect(has_diag(&d, "content/people/ada.md", "photo-missing"),
+              "load %d reports the missing photo", i);
+    cr_expect_eq(site->profiles_cached, 3, "load %d", i);
+    cr_expect_eq(site->npeople, 3);
+    ws_site_free(site);
+    ws_diag_release(&d);
+  }
+  /* Added back: found again. A photo nobody names changes nothing. */
+  write_png(repo, "content/people/ada.png", 320, 200);
+  write_png(repo, "content/people/unused.png", 1, 1);
+  commit(repo, "Photo back");
+  cr_expect_str_eq(expect_warm(repo, false, 3), "updated");
+  write_png(repo, "content/people/unused.png", 2, 2);
+  commit(repo, "Other photo");
+  cr_expect_str_eq(expect_warm(repo, false, 4), "up to date");
+  site = load(repo, false, &d);
+  cr_expect_eq(site->people[0]->photo_w, 320);
+  ws_site_free(site);
+  ws_diag_release(&d);
+  ws_str_release(&p);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+Test(profcache, errors_are_reported_on_every_load) {
+  char *repo = team_repo();
+  th_write(repo, "content/people/zed.md",
+           "---\nname: Zed\ntimezone: Mars/Olympus\n---\n" BG);
+  th_write(repo, "content/people/yan.md", "---\nname: Ada Lovelace\n---\n" BG);
+  commit(repo, "Problems");
+  for (int i = 0; i < 3; i++) {
+    ws_diag d = WS_DIAG_INIT;
+    ws_site *site = load(repo, false, &d);
+    cr_expect(has_diag(&d, "content/people/zed.md", "timezone"),
+              "load %d: the error is reported", i);
+    cr_expect(has_diag(&d, "content/people/yan.md", "duplicate-name"),
+              "load %d: the duplicate is reported", i);
+    cr_expect_eq(site->npeople, 5, "load %d: zed is left out", i);
+    cr_expect_eq(site->profiles_cached, i ? 5 : 0, "load %d: %zu cached", i,
+                 site->profiles_cached);
+    ws_site_free(site);
+    ws_diag_release(&d);
+  }
+  th_rm_rf(repo);
+  free(repo);
+}
+
+Test(profcache, work_tree_edits_are_seen) {
+  char *repo = team_repo();
+  ws_diag d = WS_DIAG_INIT;
+  ws_site_free(load(repo, true, &d));
+  ws_diag_release(&d);
+  cr_expect_str_eq(expect_warm(repo, true, 4), "up to date");
+  th_write(repo, "content/people/cy.md",
+           "---\nname: Cy Mensah\nstrengths: [SQL, Go]\n---\n" BG);
+  cr_expect_str_eq(expect_warm(repo, true, 3), "updated");
+  write_png(repo, "content/people/ada.png", 10, 10);
+  cr_expect_str_eq(expect_warm(repo, true, 3), "updated");
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* One way to damage the cache file, and what the load must say. */
+typedef struct {
+  const char *name;
+  void (*damage)(ws_str *file);
+  const char *ignored; /* NULL: the file is used, one record is not */
+} damage_case;
+
+static void cut_records(ws_str *f) {
+  ws_str_truncate(f, f->len - 7);
+}
+
+static void cut_index(ws_str *f) {
+  ws_str_truncate(f, 40);
+}
+
+/* Where the header's fields start: after the 24-byte magic, the u64
+ * version, the 16-byte program digest and the key "content" (u32 length,
+ * 7 bytes, NUL). */
+#define AT_VERSION 24
+#define AT_CONTENT (AT_VERSION + 8 + 16)
+#define AT_COUNT (AT_CONTENT + 4 + 7 + 1)
+
+static void flip_header(ws_str *f) {
+  cr_assert_eq(memcmp(f->ptr + AT_CONTENT + 4, "content", 8), 0);
+  f->ptr[AT_CONTENT + 4] ^= 0x20;
+}
+
+static void flip_last_record(ws_str *f) {
+  f->ptr[f->len - 1] ^= 1;
+}
+
+static void bump_version(ws_str *f) {
+  f->ptr[AT_VERSION] = 99;
+}
+
+static void garbage(ws_str *f) {
+  ws_str_clear(f);
+  for (unsigned i = 0; i < 5000; i++)
+    ws_str_putc(f, (char)(i * 2654435761u >> 24));
+}
+
+static void emptied(ws_str *f) {
+  ws_str_clear(f);
+}
+
+static void magic_only(ws_str *f) {
+  ws_str_truncate(f, 24);
+}
+
+static void trailing(ws_str *f) {
+  ws_str_puts(f, "more");
+}
+
+static uint64_t get_le(const char *p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++)
+    v |= (uint64_t)(unsigned char)p[i] << (8 * i);
+  return v;
+}
+
+static void put_sum(char *at, const char *data, size_t len) {
+  ws_digester *d = ws_digester_new();
+  ws_digester_bytes(d, data, len);
+  ws_digest sum = ws_digester_end(d);
+  ws_digester_free(d);
+  for (size_t i = 0; i < 8; i++) {
+    at[i] = (char)(unsigned char)(sum.hi >> (8 * i));
+    at[8 + i] = (char)(unsigned char)(sum.lo >> (8 * i));
+  }
+}
+
+/* A record that is not one, under digests that match: the first text of
+ * the first profile claims more bytes than there are. */
+static void malformed_record(ws_str *f) {
+  size_t at = AT_COUNT + 8, sum_at = 0, len = 0;
+  cr_assert_eq(get_le(f->ptr + AT_COUNT, 8), 4);
+  for (size_t i = 0; i < 4; i++) {
+    for (int k = 0; k < 4; k++)
+      at += 4 + get_le(f->ptr + at, 4) + 1;
+    if (i == 0) {
+      len = get_le(f->ptr + at, 8);
+      sum_at = at + 8;
+    }
+    at += 8 + 16;
+  }
+  char *record = f->ptr + at + 16;
+  memset(record, 0xee, 4);
+  put_sum(f->ptr + sum_at, record, len);
+  put_sum(f->ptr + at, f->ptr, at);
+}
+
+static void huge_count(ws_str *f) {
+  memset(f->ptr + AT_COUNT, 0xff, 8);
+}
+
+Test(profcache, damaged_caches_are_ignored) {
+  static const damage_case cases[] = {
+      {"truncated records", cut_records, "truncated"},
+      {"truncated index", cut_index, "truncated"},
+      {"flipped header", flip_header, "corrupt (checksum)"},
+      {"flipped record", flip_last_record, NULL},
+      {"another version", bump_version, "another format version"},
+      {"garbage", garbage, "not a profile cache"},
+      {"empty", emptied, "not a profile cache"},
+      {"magic only", magic_only, "truncated"},
+      {"trailing bytes", trailing, "corrupt (trailing bytes)"},
+      {"huge count", huge_count, "corrupt"},
+      {"malformed record", malformed_record, NULL},
+  };
+  char *repo = team_repo();
+  ws_diag ref_d = WS_DIAG_INIT;
+  ws_site *ref = cold(repo, false, &ref_d);
+  ws_diag d = WS_DIAG_INIT;
+  ws_site_free(load(repo, false, &d));
+  ws_diag_release(&d);
+  char *file = cache_file(repo);
+  cr_assert(file);
+  size_t len = 0;
+  char *good = th_slurp(file, &len);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const damage_case *c = &cases[i];
+    ws_str bytes = WS_STR_INIT;
+    ws_str_put(&bytes, good, len);
+    c->damage(&bytes);
+    th_spill(file, bytes.ptr, bytes.len);
+    ws_site *site = load(repo, false, &d);
+    expect_same_load(site, &d, ref, &ref_d);
+    if (c->ignored) {
+      cr_expect_eq(site->profiles_cached, 0, "%s", c->name);
+      cr_expect_str_eq(site->profile_cache, "rebuilt", "%s", c->name);
+      cr_expect_str_eq(site->profile_cache_ignored, c->ignored, "%s: %s",
+                       c->name, site->profile_cache_ignored);
+    } else {
+      cr_expect_eq(site->profiles_cached, 3, "%s", c->name);
+      cr_expect_str_eq(site->profile_cache, "updated", "%s", c->name);
+    }
+    ws_site_free(site);
+    ws_diag_release(&d);
+    site = load(repo, false, &d);
+    cr_expect_eq(site->profiles_cached, 4, "%s: rewritten", c->name);
+    ws_site_free(site);
+    ws_diag_release(&d);
+    ws_str_release(&bytes);
+  }
+  free(good);
+  free(file);
+  ws_site_free(ref);
+  ws_diag_release(&ref_d);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+Test(profcache, an_unwritable_cache_is_not_an_error) {
+  char *repo = team_repo();
+  char *dir = cache_dir(repo);
+  th_write(repo, ".git/wholeself", "a file where the folder should be\n");
+  for (int i = 0; i < 2; i++) {
+    ws_diag d = WS_DIAG_INIT;
+    ws_site *site = load(repo, false, &d);
+    cr_expect_eq(site->npeople, 4);
+    cr_expect_eq(site->profiles_cached, 0);
+    cr_expect_str_eq(site->profile_cache, "not saved (cannot write it)");
+    ws_site_free(site);
+    ws_diag_release(&d);
+  }
+  free(dir);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* --- the binary --- */
+
+/* Runs the binary with 'args' (NULL-terminated, -C and --content added)
+ * and returns its stdout; stderr's diagnostic lines go to '*diags'. */
+static char *run(const char *repo, const char *const *args, char **diags,
+                 int want) {
+  const char *argv[16];
+  size_t n = 0;
+  argv[n++] = args[0];
+  argv[n++] = "-C";
+  argv[n++] = repo;
+  argv[n++] = "--content";
+  argv[n++] = "content";
+  for (size_t i = 1; args[i] && n < 15; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  ws_str out = WS_STR_INIT, err = WS_STR_INIT, lines = WS_STR_INIT;
+  cr_assert_eq(th_run(NULL, &out, &err, argv), want, "%s: %s", args[0],
+               err.ptr);
+  for (char *line = strtok(err.ptr, "\n"); line; line = strtok(NULL, "\n"))
+    if (strstr(line, ": warning: ") || strstr(line, ": error: "))
+      ws_str_printf(&lines, "%s\n", line);
+  *diags = ws_str_detach(&lines);
+  ws_str_release(&err);
+  return ws_str_detach(&out);
+}
+
+static void file_id(const char *path, struct stat *st) {
+  cr_assert(path, "the binary wrote a profile cache");
+  cr_assert_eq(stat(path, st), 0, "%s", path);
+}
+
+Test(profcache, warm_build_and_check_match_cold_ones) {
+  char *repo = team_repo(), *tmp = th_tmpdir();
+  ws_str cold_out = WS_STR_INIT, warm_out = WS_STR_INIT;
+  ws_str_printf(&cold_out, "%s/cold", tmp);
+  ws_str_printf(&warm_out, "%s/warm", tmp);
+  const char *cold_build[] = {"build", "--out", cold_out.ptr, NULL};
+  const char *warm_build[] = {"build", "--out", warm_out.ptr, NULL};
+  const char *check[] = {"check", "--format", "json", NULL};
+  char *cold_diags, *warm_diags, *check_diags;
+  free(run(repo, cold_build, &cold_diags, 0));
+  char *file = cache_file(repo);
+  struct stat before, after;
+  file_id(file, &before);
+  free(run(repo, warm_build, &warm_diags, 0));
+  char *warm_check = run(repo, check, &check_diags, 0);
+  file_id(file, &after);
+  /* Not rewritten: every profile came from it. */
+  cr_expect_eq(before.st_ino, after.st_ino, "the cache was rewritten");
+  char *diff = th_tree_diff(cold_out.ptr, warm_out.ptr);
+  cr_expect_null(diff, "warm and cold sites differ at %s", diff);
+  cr_expect_str_eq(warm_diags, cold_diags);
+  cr_expect(strstr(cold_diags, "content/people/bo.md:5:1: warning: unknown "
+                               "key 'favourite_colour'"),
+            "%s", cold_diags);
+  free(check_diags);
+  drop_cache(repo);
+  char *cold_check = run(repo, check, &check_diags, 0);
+  cr_expect_str_eq(warm_check, cold_check);
+  cr_expect(strstr(cold_check, "\"code\":\"unknown-key\""), "%s", cold_check);
+  /* The binary's cache is not the test's: another program, ignored. */
+  ws_diag d = WS_DIAG_INIT;
+  ws_site *site = load(repo, false, &d);
+  cr_expect_eq(site->profiles_cached, 0);
+  cr_expect_str_eq(site->profile_cache_ignored,
+                   "written by another build of wholeself");
+  ws_site_free(site);
+  ws_diag_release(&d);
+  free(diff);
+  free(cold_check);
+  free(warm_check);
+  free(check_diags);
+  free(cold_diags);
+  free(warm_diags);
+  free(file);
+  ws_str_release(&cold_out);
+  ws_str_release(&warm_out);
+  th_rm_rf(tmp);
+  th_rm_rf(repo);
+  free(tmp);
+  free(repo);
+}
