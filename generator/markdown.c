@@ -79,7 +79,11 @@ static void read_structure(ws_markdown *md, cmark_node *doc) {
 void ws_markdown_render(ws_markdown *out, const char *src, size_t len) {
   *out = (ws_markdown)WS_MARKDOWN_INIT;
   cmark_node *doc = cmark_parse_document(src, len, options);
-  out->html = cmark_render_html(doc, options);
+  char *html = cmark_render_html(doc, options);
+  /* cmark's buffer grows by half again, so a quarter of it is slack on
+   * average; profiles live for the whole build, so keep only the text. */
+  out->html = ws_xstrdup(html);
+  free(html);
   read_structure(out, doc);
   cmark_node_free(doc);
 }

@@ -435,11 +435,15 @@ ws_value *ws_render_person(const ws_site *site, size_t i) {
                {"timezone", p->timezone},
                {"joined", p->joined},
                {"dream_job", p->dream_job},
-               {"summary", p->summary},
-               {"body", p->body_html}};
+               {"summary", p->summary}};
   for (size_t k = 0; k < COUNT(texts); k++)
     if (texts[k].val && *texts[k].val)
       ws_value_set_str(v, texts[k].key, texts[k].val);
+  /* The body is most of a profile's size; the site outlives every
+   * context, so the context points at the profile's copy. */
+  if (p->body_html && *p->body_html)
+    ws_value_set(v, "body",
+                 ws_value_string_borrow(p->body_html, strlen(p->body_html)));
   if (p->team) {
     char *slug = ws_slugify(p->team);
     ws_str turl = WS_STR_INIT;

@@ -62,7 +62,8 @@ const char *ws_renderer_build_date(const ws_renderer *r);
  * template names its file, line and column). */
 int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                    ws_output *out, const ws_render_opts *opts);
-/** Builds the template context of person 'i' of 'site' (caller frees). */
+/** Builds the template context of person 'i' of 'site' (caller frees, before
+ * 'site': the body is borrowed from the profile, not copied). */
 ws_value *ws_render_person(const ws_site *site, size_t i);
 /** Builds {name, definition, url} for mentor type 't' (caller frees). */
 ws_value *ws_render_mentor_type(ws_mentor_type t);

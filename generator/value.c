@@ -1,6 +1,7 @@
 #include "value.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,14 @@ ws_value *ws_value_string_own(char *s, size_t len) {
   return v;
 }
 
+ws_value *ws_value_string_borrow(const char *s, size_t len) {
+  /* The bytes are never written through a value, only freed, and a
+   * borrowed string is never freed. */
+  ws_value *v = ws_value_string_own((char *)(uintptr_t)s, len);
+  v->borrowed = true;
+  return v;
+}
+
 ws_value *ws_value_ref(const ws_value *target) {
   ws_value *v = make(WS_VALUE_REF);
   v->u.ref = ws_value_deref(target);
@@ -67,7 +76,8 @@ void ws_value_free(ws_value *v) {
     return;
   switch (v->type) {
   case WS_VALUE_STRING:
-    free(v->u.string.ptr);
+    if (!v->borrowed)
+      free(v->u.string.ptr);
     break;
   case WS_VALUE_LIST:
     for (size_t i = 0; i < v->u.list.len; i++)

@@ -34,6 +34,7 @@ typedef struct {
 struct ws_value {
   ws_value_type type;
   unsigned line, col; /* 1-based source position; 0 when not parsed */
+  bool borrowed;      /* a string whose bytes belong to someone else */
   union {
     bool boolean;
     double number;
@@ -65,6 +66,10 @@ ws_value *ws_value_string(const char *s, size_t len);
 ws_value *ws_value_strz(const char *s);
 /** Creates a string value that takes ownership of the malloc'd 's'. */
 ws_value *ws_value_string_own(char *s, size_t len);
+/** Creates a string value that points at 's' ('len' bytes, NUL-terminated)
+ * without copying it: 's' must outlive the value. For large text shared by
+ * a model and a page context (a body of HTML). */
+ws_value *ws_value_string_borrow(const char *s, size_t len);
 /** Creates an empty list. */
 ws_value *ws_value_list(void);
 /** Creates an empty map. */
