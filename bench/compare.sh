@@ -14,13 +14,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-wall() {
-  /usr/bin/time -f '%e %M' -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" ||
-    { cat "$tmp/err" >&2; return 1; }
-  cut -d' ' -f2 "$tmp/time" >"$tmp/rss"
-  cut -d' ' -f1 "$tmp/time"
-}
+. ./bench/lib.sh
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }
 
 # A Hugo site over the same files: a clone with a work tree (Hugo reads files
@@ -67,30 +61,45 @@ for n in $sizes; do
   hugo_site "$site"
   runs=5
   [ "$n" -ge 10000 ] && runs=3
-  h="" hg="" w="" wc="" wn=""
+  h="" hg="" w="" wc="" wn="" he="" we=""
   hrss=0 wrss=0
   cache=$(git -C "$repo" rev-parse --absolute-git-dir)/wholeself
+  one_commit "$repo"
+  git -C "$site" fetch -q origin bench-edit
   for i in $(seq "$runs"); do
     rm -rf "$tmp/h-out" "$site/resources"
     h="$h $(wall hugo --quiet -s "$site" -d "$tmp/h-out")"
     r=$(cat "$tmp/rss"); [ "$r" -gt "$hrss" ] && hrss=$r
     rm -rf "$tmp/h-out" "$site/resources"
     hg="$hg $(wall hugo --quiet --enableGitInfo -s "$site" -d "$tmp/h-out")"
-    rm -rf "$tmp/w-out" "$tmp/w-out.staging" "$cache"
+    rm -rf "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest" "$cache"
     w="$w $(wall "$bin" build -C "$repo" --out "$tmp/w-out" --quiet)"
     r=$(cat "$tmp/rss"); [ "$r" -gt "$wrss" ] && wrss=$r
-    rm -rf "$tmp/w-out" "$tmp/w-out.staging"
+    rm -rf "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest"
     wc="$wc $(wall "$bin" build -C "$repo" --out "$tmp/w-out" --quiet)"
-    rm -rf "$tmp/w-out" "$tmp/w-out.staging"
+    rm -rf "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest"
     wn="$wn $(wall "$bin" build -C "$repo" --out "$tmp/w-out" --quiet --no-history)"
+    # A push that changes one profile: Hugo builds the new commit again;
+    # wholeself rebuilds the published site of the commit before.
+    git -C "$site" checkout -q FETCH_HEAD
+    rm -rf "$tmp/h-out" "$site/resources"
+    he="$he $(wall hugo --quiet --enableGitInfo -s "$site" -d "$tmp/h-out")"
+    git -C "$site" checkout -q -
+    rm -rf "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest"
+    "$bin" build -C "$repo" --out "$tmp/w-out" --quiet
+    "$bin" build -C "$repo" --out "$tmp/w-out" --quiet
+    we="$we $(wall "$bin" build -C "$repo" --ref bench-edit --out "$tmp/w-out" --quiet)"
+    "$bin" build -C "$repo" --out "$tmp/w-out" --quiet
   done
   H=$(median $h) HG=$(median $hg) W=$(median $w) WC=$(median $wc) WN=$(median $wn)
+  HE=$(median $he) WE=$(median $we)
   echo "profiles $n, commits $c (median of $runs runs, seconds; ratio = Hugo / wholeself)"
   printf '  %-46s %8s %8s %7s\n' "" "Hugo" "ours" "ratio" \
     "cold build with git dates (Hugo --enableGitInfo)" "$HG" "$W" "$(ratio "$HG" "$W")" \
     "history cached vs Hugo without git dates" "$H" "$WC" "$(ratio "$H" "$WC")" \
-    "no history vs Hugo without git dates" "$H" "$WN" "$(ratio "$H" "$WN")"
+    "no history vs Hugo without git dates" "$H" "$WN" "$(ratio "$H" "$WN")" \
+    "one-profile commit (Hugo: full build, git dates)" "$HE" "$WE" "$(ratio "$HE" "$WE")"
   printf '  %-46s %8s %8s %7s\n' "peak RSS (MB)" "$((hrss / 1024))" "$((wrss / 1024))" \
     "$(awk -v a="$wrss" -v b="$hrss" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }')"
-  rm -rf "$site" "$tmp/h-out" "$tmp/w-out" "$tmp/w-out.staging"
+  rm -rf "$site" "$tmp/h-out" "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest"
 done
