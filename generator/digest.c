@@ -70,20 +70,18 @@ void ws_digester_digest(ws_digester *d, const ws_digest *x) {
   put_raw(d, &x->lo, sizeof(x->lo));
 }
 
+static bool put_memo(ws_digester *d, const ws_value *v, ws_digest_memo *m,
+                     const ws_digest_keys *keys);
+
 void ws_digester_value(ws_digester *d, const ws_value *v, ws_digest_memo *memo,
                        const ws_digest_keys *keys) {
-  ws_digest known;
   if (!v) {
     put_tag(d, TAG_NULL);
     return;
   }
   if (v->type == WS_VALUE_REF) {
-    if (memo && ws_digest_memo_get(memo, v->u.ref, &known)) {
-      put_tag(d, TAG_MEMO);
-      ws_digester_digest(d, &known);
-      return;
-    }
-    ws_digester_value(d, v->u.ref, memo, keys);
+    if (!put_memo(d, v->u.ref, memo, keys))
+      ws_digester_value(d, v->u.ref, memo, keys);
     return;
   }
   switch (v->type) {
@@ -199,16 +197,19 @@ bool ws_digest_program(ws_digest *out) {
 /* --- memo: open addressing on the value's address --- */
 
 typedef struct {
-  const ws_value *key;
+  const char *key; /* borrowed from the map */
   ws_digest digest;
-  bool done;
+} entry_digest;
+
+typedef struct {
+  const ws_value *key;
+  entry_digest *entries; /* NULL until first met */
 } memo_slot;
 
 struct ws_digest_memo {
   memo_slot *slots;
-  size_t mask; /* capacity - 1; capacity is a power of two */
-  const ws_digest_keys *keys;
-  pthread_mutex_t mu; /* guards 'digest' and 'done' */
+  size_t mask;        /* capacity - 1; capacity is a power of two */
+  pthread_mutex_t mu; /* guards 'entries' */
 };
 
 static size_t slot_of(const ws_digest_memo *m, const ws_value *v) {
@@ -229,18 +230,18 @@ static memo_slot *memo_find(const ws_digest_memo *m, const ws_value *v) {
   return NULL;
 }
 
-ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n,
-                                   const ws_digest_keys *keys) {
+ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n) {
   ws_digest_memo *m = ws_xcalloc(1, sizeof(*m));
   size_t cap = 16;
   while (cap < n * 2)
     cap *= 2;
   m->slots = ws_xcalloc(cap, sizeof(memo_slot));
   m->mask = cap - 1;
-  m->keys = keys;
   pthread_mutex_init(&m->mu, NULL);
   for (size_t k = 0; k < n; k++) {
     const ws_value *v = ws_value_deref(shared[k]);
+    if (!v || v->type != WS_VALUE_MAP)
+      continue;
     size_t i = slot_of(m, v);
     while (m->slots[i].key && m->slots[i].key != v)
       i = (i + 1) & m->mask;
@@ -252,33 +253,54 @@ ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n,
 void ws_digest_memo_free(ws_digest_memo *m) {
   if (!m)
     return;
+  for (size_t i = 0; i <= m->mask; i++)
+    free(m->slots[i].entries);
   pthread_mutex_destroy(&m->mu);
   free(m->slots);
   free(m);
 }
 
-/* Two threads may meet the same value at once: both compute the same
- * digest (outside the lock, so neither waits on the other's hashing) and
- * the first to finish stores it. */
-bool ws_digest_memo_get(ws_digest_memo *m, const ws_value *v, ws_digest *out) {
-  memo_slot *s = memo_find(m, v);
+/* Two threads may meet the same map at once: both hash it (outside the
+ * lock, so neither waits on the other) and the first to finish stores its
+ * result. */
+static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s) {
+  pthread_mutex_lock(&m->mu);
+  const entry_digest *done = s->entries;
+  pthread_mutex_unlock(&m->mu);
+  if (done)
+    return done;
+  const ws_value *v = s->key;
+  entry_digest *e = ws_xcalloc(v->u.map.len + 1, sizeof(entry_digest));
+  for (size_t i = 0; i < v->u.map.len; i++) {
+    e[i].key = v->u.map.entries[i].key;
+    e[i].digest = ws_digest_value(v->u.map.entries[i].val, m, NULL);
+  }
+  pthread_mutex_lock(&m->mu);
+  if (!s->entries)
+    s->entries = e;
+  else
+    free(e);
+  done = s->entries;
+  pthread_mutex_unlock(&m->mu);
+  return done;
+}
+
+/* Adds the shared map 'v' through its entry digests; false when 'v' is not
+ * in the memo. */
+static bool put_memo(ws_digester *d, const ws_value *v, ws_digest_memo *m,
+                     const ws_digest_keys *keys) {
+  memo_slot *s = m ? memo_find(m, v) : NULL;
   if (!s)
     return false;
-  pthread_mutex_lock(&m->mu);
-  bool done = s->done;
-  if (done)
-    *out = s->digest;
-  pthread_mutex_unlock(&m->mu);
-  if (done)
-    return true;
-  ws_digest d = ws_digest_value(v, m, m->keys);
-  pthread_mutex_lock(&m->mu);
-  if (!s->done) {
-    s->digest = d;
-    s->done = true;
+  const entry_digest *e = memo_entries(m, s);
+  put_tag(d, TAG_MEMO);
+  put_size(d, v->u.map.len);
+  for (size_t i = 0; i < v->u.map.len; i++) {
+    if (keys && !ws_digest_keys_has(keys, e[i].key))
+      continue;
+    ws_digester_str(d, e[i].key);
+    ws_digester_digest(d, &e[i].digest);
   }
-  *out = s->digest;
-  pthread_mutex_unlock(&m->mu);
   return true;
 }
 

@@ -74,17 +74,15 @@ bool ws_digest_parse(ws_digest *d, const char *s);
  * Returns false when the executable cannot be read. */
 bool ws_digest_program(ws_digest *out);
 
-/** Makes a memo for the 'n' values 'shared', which many trees borrow:
- * each one's digest (under 'keys', which must outlive the memo; NULL: all)
- * is computed the first time a digester meets it, then reused. Register
+/** Makes a memo for the 'n' maps 'shared', which many trees borrow (a
+ * person's card on every page that lists them). The first time a digester
+ * meets one of them it hashes each of its entries once; after that the map
+ * costs one small hash per entry, whatever the key set. Key sets filter
+ * only the map's own keys: everything below an entry counts whole. Register
  * every value before sharing the memo; using it is thread-safe. Free with
  * ws_digest_memo_free. */
-ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n,
-                                   const ws_digest_keys *keys);
+ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n);
 /** Frees 'm'; NULL does nothing. */
 void ws_digest_memo_free(ws_digest_memo *m);
-/** Sets '*out' to the digest of 'v' when 'v' is one of the memo's values
- * (computing it on first use); false otherwise. */
-bool ws_digest_memo_get(ws_digest_memo *m, const ws_value *v, ws_digest *out);
 
 #endif

@@ -39,6 +39,7 @@ struct ws_renderer {
   ws_digest base;      /* the program and the templates */
   struct view *views;  /* per page template: what its pages can show */
   size_t nviews;
+  ws_digest_memo *memo; /* entry digests of the shared site and people */
 };
 typedef ws_renderer renderer;
 
@@ -564,7 +565,6 @@ static void record_page(renderer *r, const char *file) {
 typedef struct view {
   char *template;
   ws_digest_keys *keys;
-  ws_digest_memo *memo;
 } view;
 
 typedef struct {
@@ -619,17 +619,16 @@ static ws_digest_keys *template_keys(renderer *r, const char *name) {
 }
 
 /* Person contexts are borrowed by many pages (cards on the directory, on
- * strength and team pages): each is hashed at most once per template, when
- * a page first meets it, and pages then hash only its digest. */
-static ws_digest_memo *shared_digests(renderer *r, const ws_digest_keys *keys) {
+ * strength and team pages): each entry of each is hashed once, when a page
+ * first meets it, and pages then hash only those digests. */
+static void make_memo(renderer *r) {
   size_t n = r->site->npeople;
   const ws_value **shared = ws_xcalloc(n + 1, sizeof(ws_value *));
   for (size_t i = 0; i < n; i++)
     shared[i] = r->people[i];
   shared[n] = r->site_ctx;
-  ws_digest_memo *m = ws_digest_memo_new(shared, n + 1, keys);
+  r->memo = ws_digest_memo_new(shared, n + 1);
   free(shared);
-  return m;
 }
 
 /* The view of 'name', made on first use; pages render on several threads,
@@ -641,8 +640,7 @@ static const view *view_for(renderer *r, const char *name) {
     if (strcmp(r->views[i].template, name) == 0)
       found = &r->views[i];
   if (!found) {
-    view v = {ws_xstrdup(name), template_keys(r, name), NULL};
-    v.memo = shared_digests(r, v.keys);
+    view v = {ws_xstrdup(name), template_keys(r, name)};
     r->views = ws_xreallocarray(r->views, r->nviews + 1, sizeof(view));
     r->views[r->nviews] = v;
     found = &r->views[r->nviews++];
@@ -655,7 +653,6 @@ static void views_free(renderer *r) {
   for (size_t i = 0; i < r->nviews; i++) {
     free(r->views[i].template);
     ws_digest_keys_free(r->views[i].keys);
-    ws_digest_memo_free(r->views[i].memo);
   }
   free(r->views);
 }
@@ -669,7 +666,7 @@ static ws_digest page_fingerprint(renderer *r, const ws_page *pg,
   ws_digester_digest(d, &r->base);
   ws_digester_str(d, pg->template);
   ws_digester_str(d, pg->file);
-  ws_digester_value(d, ctx, v->memo, v->keys);
+  ws_digester_value(d, ctx, r->memo, v->keys);
   ws_digest fp = ws_digester_end(d);
   ws_digester_free(d);
   return fp;
@@ -979,11 +976,13 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                 opts->full,
                 {0, 0},
                 NULL,
-                0};
+                0,
+                NULL};
   int error = 0;
   set_build_date(&r, opts->build_time);
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
   parallel_for(&r, site->npeople, make_person);
+  make_memo(&r);
   if ((error = prepare_reuse(&r)) < 0)
     goto cleanup;
   if ((error = render_index(&r)) < 0)
@@ -1008,6 +1007,7 @@ cleanup:
   free(r.pages);
   ws_value_free(r.site_ctx);
   views_free(&r);
+  ws_digest_memo_free(r.memo);
   pthread_mutex_destroy(&r.mu);
   return error;
 }
