@@ -156,12 +156,20 @@ int main(void) {
   qsort(times, RUNS, sizeof(double), cmp_double);
   qsort(cpus, RUNS, sizeof(double), cmp_double);
   size_t reverse = 0;
+  long spread = 0;
   for (size_t i = 0; i < m->npairs; i++)
     reverse += m->pairs[i].reverse;
+  /* What the flow maximises: the scores less the spreading term. */
+  for (size_t i = 0; i < PEOPLE; i++) {
+    long k = (long)(m->mentor_start[i + 1] - m->mentor_start[i]);
+    spread += WS_MATCH_W_SPREAD * k * (k - 1) / 2;
+  }
   printf("match: %d people, %zu sought types: %zu pairs (%zu reverse), %zu "
          "unmet, %zu circles, %zu round(s)\n",
          PEOPLE, m->demand, m->npairs, reverse, m->nunmet, m->ncircles,
          m->rounds);
+  printf("match: total score %ld, %ld less spreading\n", m->total_score,
+         m->total_score - spread);
   printf("match: median %.1f ms of %d (min %.1f, max %.1f), CPU %.1f ms; "
          "peak memory +%.1f MB (process %.1f MB)\n",
          times[RUNS / 2] * 1e3, RUNS, times[0] * 1e3, times[RUNS - 1] * 1e3,

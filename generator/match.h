@@ -1,10 +1,10 @@
 /* match.h - mentoring matches, circles and the reasons behind them.
  *
  * Turns the mentoring fields of the profiles into suggested mentor-mentee
- * pairs (a min-cost maximum flow), mentorship circles (a greedy grouping
- * around shared topics) and unmet needs with their reasons. The rules and
- * weights are published in docs/mentoring.md; the result depends only on
- * the profiles, never on their order.
+ * pairs (a min-cost maximum flow over every possible pair), mentorship
+ * circles (a greedy grouping around shared topics) and unmet needs with
+ * their reasons. The rules and weights are published in docs/mentoring.md;
+ * the result depends only on the profiles, never on their order.
  */
 #ifndef WS_MATCH_H
 #define WS_MATCH_H
@@ -22,8 +22,9 @@
 #define WS_MATCH_W_TZ 1         /* minus this per WS_MATCH_TZ_HOURS apart */
 #define WS_MATCH_TZ_HOURS 4
 #define WS_MATCH_W_SPREAD 1 /* minus this per mentee the mentor has */
-/** Candidates per sought type kept before the flow: the best ones and a
- * spread of the others (every one of them when that is needed). */
+/** Candidates per sought type the first flow starts from: the best ones
+ * and a spread of the others. Pricing adds any other pair that would
+ * improve the result, so these only decide how fast the optimum is found. */
 #define WS_MATCH_CANDIDATES 8
 #define WS_MATCH_SPREAD_CANDIDATES 4
 /** Circle sizes. */
@@ -64,7 +65,7 @@ typedef struct ws_match {
   size_t ncircles;
   size_t demand;    /* sought types: (seeker, type) units */
   long total_score; /* sum of pair scores */
-  size_t rounds;    /* flow runs (1 unless candidates were widened) */
+  size_t rounds;    /* flow runs (1 unless pricing added candidates) */
   /* Per-person lookups, so pages never scan every pair for every person: */
   size_t npeople;
   size_t *mentor_start; /* npeople + 1 offsets into by_mentor */

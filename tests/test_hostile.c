@@ -418,18 +418,29 @@ Test(hostile, killed_build_leaves_old_or_new_site, .timeout = 120) {
   snprintf(out, sizeof(out), "%s/public", tmp);
   build_to(old_repo, want_old);
   build_to(new_repo, want_new);
-  /* Kill at moments spread over one whole build, timed here and now. */
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  /* Kill at moments spread over one whole build, timed here and now on
+   * builds like the ones below: replacing one site with the other in a
+   * folder that has held both (incremental builds and warm caches make
+   * these faster than a first build). */
   build_to(old_repo, out);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  long span_us =
-      (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
-  span_us = span_us * 3 / 2 + 1;
+  long span_us = 0;
+  for (int k = 0; k < 4; k++) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    build_to(k % 2 ? old_repo : new_repo, out);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long us =
+        (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+    /* The fastest: other tests running alongside only slow builds down,
+     * and a window longer than a build mostly kills finished ones. */
+    span_us = k == 0 || us < span_us ? us : span_us;
+  }
+  span_us = span_us + 1;
   srand(12345);
   const char *wants[2] = {want_old, want_new};
   int current = 0, killed = 0, finished = 0;
-  for (int round = 0; round < 25; round++) {
+  int round;
+  for (round = 0; round < 25 || (killed < 8 && round < 60); round++) {
     int target = round % 2 ? 0 : 1;
     pid_t pid = fork();
     cr_assert(pid >= 0);
@@ -464,8 +475,8 @@ Test(hostile, killed_build_leaves_old_or_new_site, .timeout = 120) {
     free(d_after);
   }
   /* Kills must really land mid-build, or the test proves nothing. */
-  cr_expect(killed >= 5, "only %d of 25 builds were killed (%d finished)",
-            killed, finished);
+  cr_expect(killed >= 5, "only %d of %d builds were killed (%d finished)",
+            killed, round, finished);
   char *dirs[] = {old_repo, new_repo, tmp};
   for (size_t i = 0; i < 3; i++) {
     th_rm_rf(dirs[i]);

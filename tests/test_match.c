@@ -1,6 +1,7 @@
 /* Mentoring matches: the flow, the rules, the reasons and the circles, on
  * small hand-made teams whose best assignment is known. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,7 +328,7 @@ Test(match, spreads_mentees) {
 
 /* 18 seekers, 17 stars who share their topic and one plain mentor: with
  * few candidates each, some stars or the plain mentor are nobody's until
- * the search for augmenting paths widens the lists. */
+ * pricing the pairs left out adds them to the lists. */
 Test(match, widens_candidates_instead_of_stranding_people) {
   who ws[18 + 17 + 1];
   char names[36][16];
@@ -644,6 +645,168 @@ Test(match, same_people_in_any_order_same_result) {
   }
   free(first);
   team_free(&t);
+}
+
+/* --- the whole team's optimum, checked against a slow reference --- */
+
+/* A min-cost maximum flow the simplest way (Bellman-Ford for every unit of
+ * flow) on the whole network: every compatible pair, no candidate lists. */
+typedef struct {
+  int from, to, cap, cost;
+} ref_edge;
+
+typedef struct {
+  ref_edge *e; /* edge i and i ^ 1 are each other's reverse */
+  int n, nodes;
+} ref_net;
+
+static void ref_add(ref_net *g, int from, int to, int cost) {
+  g->e = realloc(g->e, (size_t)(g->n + 2) * sizeof(ref_edge));
+  g->e[g->n++] = (ref_edge){from, to, 1, cost};
+  g->e[g->n++] = (ref_edge){to, from, 0, -cost};
+}
+
+/* Pushes units from node 0 to node 1 along cheapest paths while any is
+ * left; returns how many, and their cost through 'cost'. */
+static int ref_solve(ref_net *g, long *cost) {
+  long *dist = calloc((size_t)g->nodes, sizeof(long));
+  int *via = calloc((size_t)g->nodes, sizeof(int)), flow = 0;
+  *cost = 0;
+  for (;;) {
+    for (int v = 0; v < g->nodes; v++)
+      dist[v] = LONG_MAX;
+    dist[0] = 0;
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (int i = 0; i < g->n; i++) {
+        const ref_edge *e = &g->e[i];
+        if (e->cap > 0 && dist[e->from] != LONG_MAX &&
+            dist[e->from] + e->cost < dist[e->to]) {
+          dist[e->to] = dist[e->from] + e->cost;
+          via[e->to] = i;
+          changed = true;
+        }
+      }
+    }
+    if (dist[1] == LONG_MAX)
+      break;
+    for (int v = 1; v != 0; v = g->e[via[v]].from) {
+      g->e[via[v]].cap--;
+      g->e[via[v] ^ 1].cap++;
+    }
+    flow++;
+    *cost += dist[1];
+  }
+  free(dist);
+  free(via);
+  return flow;
+}
+
+typedef struct {
+  bool coach, advisor;
+  int capacity, team;
+  unsigned topics; /* learning (seekers) or strengths (mentors), as bits */
+} ref_person;
+
+static int ref_score(const ref_person *s, const ref_person *m) {
+  int shared = __builtin_popcount(s->topics & m->topics);
+  if (shared > WS_MATCH_TOPIC_CAP)
+    shared = WS_MATCH_TOPIC_CAP;
+  return WS_MATCH_W_TOPIC * shared +
+         (s->team != m->team ? WS_MATCH_W_CROSS_TEAM : 0);
+}
+
+/* The network of ws_match (docs/mentoring.md) over every compatible pair;
+ * returns the best total score less the spreading, and the pairs. */
+static long ref_best(const ref_person *sk, int ns, const ref_person *mt, int nm,
+                     int *pairs) {
+  enum { MOST = WS_MATCH_W_TOPIC * WS_MATCH_TOPIC_CAP + WS_MATCH_W_CROSS_TEAM };
+  ref_net g = {NULL, 0, 2 + nm};
+  for (int j = 0; j < nm; j++)
+    for (int k = 0; k < mt[j].capacity; k++)
+      ref_add(&g, 2 + j, 1, WS_MATCH_W_SPREAD * k);
+  for (int i = 0; i < ns; i++) {
+    int coach = sk[i].coach ? g.nodes++ : -1;
+    int advisor = sk[i].advisor ? g.nodes++ : -1;
+    if (coach >= 0)
+      ref_add(&g, 0, coach, 0);
+    if (advisor >= 0)
+      ref_add(&g, 0, advisor, 0);
+    for (int j = 0; j < nm; j++) {
+      int cost = MOST - ref_score(&sk[i], &mt[j]), to = 2 + j;
+      bool both = coach >= 0 && advisor >= 0 && mt[j].coach && mt[j].advisor;
+      if (both) { /* mentors a seeker once, whatever the type */
+        to = g.nodes++;
+        ref_add(&g, to, 2 + j, 0);
+      }
+      if (coach >= 0 && mt[j].coach)
+        ref_add(&g, coach, to, cost);
+      if (advisor >= 0 && mt[j].advisor)
+        ref_add(&g, advisor, to, cost);
+    }
+  }
+  long cost;
+  *pairs = ref_solve(&g, &cost);
+  free(g.e);
+  return (long)MOST * *pairs - cost;
+}
+
+static void ref_topics(ws_str *s, const char *key, unsigned bits) {
+  static const char *const topics[] = {"rust", "go", "sql", "ml", "ux", "qa"};
+  ws_str_printf(s, "%s: [", key);
+  for (int k = 0, n = 0; k < 6; k++)
+    if (bits & (1u << k))
+      ws_str_printf(s, "%s%s", n++ ? ", " : "", topics[k]);
+  ws_str_puts(s, "]\n");
+}
+
+/* More mentors per request than the candidate lists keep, and fewer places
+ * than requests: the best assignment often needs a mentor some seeker did
+ * not keep, which only pricing every pair left out finds. */
+Test(match, finds_the_best_assignment_of_the_whole_team) {
+  enum { NS = 18, NM = 20 };
+  static const char *const teams[] = {"a", "b", "c"};
+  unsigned long seed = 7;
+  for (int round = 0; round < 12; round++) {
+    ref_person sk[NS], mt[NM];
+    who ws[NS + NM];
+    char names[NS + NM][16], extra[NS + NM][128];
+    for (int i = 0; i < NS + NM; i++) {
+      bool seeker = i < NS;
+      ref_person *p = seeker ? &sk[i] : &mt[i - NS];
+      ws_str s = WS_STR_INIT;
+      p->coach = !seeker || next(&seed) % 4 != 0;
+      p->advisor = !p->coach || next(&seed) % 2 == 0;
+      p->capacity = seeker ? 0 : 1 + (next(&seed) % 4 == 0);
+      p->team = (int)(next(&seed) % 3);
+      p->topics = (unsigned)(next(&seed) % 64);
+      snprintf(names[i], sizeof(names[i]), "%c%02d", seeker ? 's' : 'm', i);
+      ws_str_printf(&s, "team: %s\n", teams[p->team]);
+      ref_topics(&s, seeker ? "learning" : "strengths", p->topics);
+      snprintf(extra[i], sizeof(extra[i]), "%s", s.ptr);
+      ws_str_release(&s);
+      const char *types = p->coach && p->advisor ? "[coach, advisor]"
+                          : p->coach             ? "[coach]"
+                                                 : "[advisor]";
+      ws[i] = (who){.slug = names[i],
+                    .seek = seeker ? types : NULL,
+                    .offer = seeker ? NULL : types,
+                    .extra = extra[i],
+                    .capacity = p->capacity};
+    }
+    team t = mk_team(ws, NS + NM);
+    ws_match *m = ws_match_new(t.p, t.n);
+    int pairs = 0;
+    long best = ref_best(sk, NS, mt, NM, &pairs), spread = 0;
+    for (size_t j = 0; j < t.n; j++) {
+      long k = (long)(m->mentor_start[j + 1] - m->mentor_start[j]);
+      spread += WS_MATCH_W_SPREAD * k * (k - 1) / 2;
+    }
+    cr_expect_eq(m->npairs, (size_t)pairs, "round %d: pairs", round);
+    cr_expect_eq(m->total_score - spread, best, "round %d: score", round);
+    ws_match_free(m);
+    team_free(&t);
+  }
 }
 
 Test(match, knows_time_zones) {
