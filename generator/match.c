@@ -182,6 +182,7 @@ typedef struct {
   size_t ntopics;
   size_t *offerers[WS_MENTOR__COUNT]; /* by slug */
   size_t noffer[WS_MENTOR__COUNT];
+  unsigned jobs; /* threads for scoring and pricing; 0: one per core */
 } world;
 
 /* Distinct labels, each slugified once: a team of thousands writes the
@@ -952,7 +953,7 @@ static void build_candidates(cand_pool *p, const world *w, const demand *d) {
   size_t nu = d->nunits;
   list_job j = {w, d, ws_xcalloc(nu * KEPT + 1, sizeof(cand)),
                 ws_xcalloc(nu + 1, sizeof(size_t))};
-  ws_pool_run(0, (nu + LIST_CHUNK - 1) / LIST_CHUNK, list_chunk, &j);
+  ws_pool_run(w->jobs, (nu + LIST_CHUNK - 1) / LIST_CHUNK, list_chunk, &j);
   p->off = ws_xcalloc(nu + 1, sizeof(size_t));
   for (size_t u = 0; u < nu; u++) {
     p->off[u] = p->len;
@@ -1777,7 +1778,7 @@ static size_t price(const world *w, const demand *d, const graph *g,
                    ws_xcalloc(nu + 1, sizeof(size_t))};
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     sort_by_price(&job, t);
-  ws_pool_run(0, (nu + PRICE_CHUNK - 1) / PRICE_CHUNK, price_chunk, &job);
+  ws_pool_run(w->jobs, (nu + PRICE_CHUNK - 1) / PRICE_CHUNK, price_chunk, &job);
   extra->off = ws_xcalloc(nu + 1, sizeof(size_t));
   for (size_t u = 0; u < nu; u++) {
     extra->off[u] = extra->len;
@@ -2169,12 +2170,18 @@ static void index_people(ws_match *m, size_t n) {
 }
 
 ws_match *ws_match_new(ws_profile *const *people, size_t n) {
+  return ws_match_new_jobs(people, n, 0);
+}
+
+ws_match *ws_match_new_jobs(ws_profile *const *people, size_t n,
+                            unsigned jobs) {
   ws_match *m = ws_xcalloc(1, sizeof(*m));
   world w;
   demand d;
   cand_pool pool = {0};
   prices pr = {0, 0, NULL, NULL};
   world_init(&w, people, n);
+  w.jobs = jobs;
   demand_init(&d, &w);
   pr.unit = ws_xcalloc(d.nunits ? d.nunits : 1, sizeof(long long));
   pr.mentor = ws_xcalloc(n ? n : 1, sizeof(long long));

@@ -76,6 +76,9 @@ typedef struct ws_match {
 /** Matches the 'n' profiles of 'people' (any order; indices in the result
  * refer to it). Cannot fail; free the result with ws_match_free. */
 ws_match *ws_match_new(ws_profile *const *people, size_t n);
+/** Like ws_match_new, on 'jobs' threads (0: one per core); the result is
+ * the same for any number. */
+ws_match *ws_match_new_jobs(ws_profile *const *people, size_t n, unsigned jobs);
 /** Frees 'm'; NULL does nothing. */
 void ws_match_free(ws_match *m);
 /** Returns the UTC offset in minutes of the IANA zone 'tz' (standard time)

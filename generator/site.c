@@ -601,7 +601,7 @@ int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
   if (site->npeople > 1)
     qsort(site->people, site->npeople, sizeof(ws_profile *), cmp_people);
   build_indexes(site);
-  site->matches = ws_match_new(site->people, site->npeople);
+  site->matches = ws_match_new_jobs(site->people, site->npeople, jobs);
   *out = site;
   return 0;
 }
