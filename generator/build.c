@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "match.h"
 #include "output.h"
 #include "report.h"
 #include "site.h"
@@ -234,6 +235,11 @@ static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
                      errors == 1 ? "" : "s");
     goto cleanup;
   }
+  progress_set(tm, "matching mentors", NULL);
+  ws_site_match(site, opts->render.jobs);
+  stage_done(tm, "mentoring: %zu suggested pairs, %zu unmet, %zu circles",
+             site->matches->npairs, site->matches->nunmet,
+             site->matches->ncircles);
   progress_set(tm, "rendering", NULL);
   if ((error = render(out, opts, tm, src, site)) < 0)
     goto cleanup;

@@ -324,7 +324,8 @@ static int open_site(ws_source **src, ws_site **site, const options *o,
                      ws_diag *diag) {
   if (ws_source_open(src, &o->src) < 0)
     return env_error(ws_error_last());
-  if (ws_site_load(site, *src, diag) < 0)
+  /* Checking needs no matches: the mentoring hub is made by builds. */
+  if (ws_site_load_jobs(site, *src, 0, diag) < 0)
     return env_error(ws_error_last());
   return -1;
 }

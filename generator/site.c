@@ -584,7 +584,15 @@ static int load_people(ws_site *site, ws_source *src, unsigned jobs,
 }
 
 int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag) {
-  return ws_site_load_jobs(out, src, 0, diag);
+  int error = ws_site_load_jobs(out, src, 0, diag);
+  if (error == 0)
+    ws_site_match(*out, 0);
+  return error;
+}
+
+void ws_site_match(ws_site *site, unsigned jobs) {
+  if (!site->matches)
+    site->matches = ws_match_new_jobs(site->people, site->npeople, jobs);
 }
 
 int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
@@ -601,7 +609,6 @@ int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
   if (site->npeople > 1)
     qsort(site->people, site->npeople, sizeof(ws_profile *), cmp_people);
   build_indexes(site);
-  site->matches = ws_match_new_jobs(site->people, site->npeople, jobs);
   *out = site;
   return 0;
 }

@@ -65,14 +65,17 @@ typedef struct {
 } ws_site;
 
 /** Loads every profile under people/ and site.yml from 'src'. Content
- * problems go to 'diag' (the caller decides whether errors stop the build);
- * returns 0, or a negative code when the source cannot be read. Free with
- * ws_site_free. */
+ * problems go to 'diag' (the caller decides whether errors stop the build),
+ * and computes the mentoring matches; returns 0, or a negative code when the
+ * source cannot be read. Free with ws_site_free. */
 int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag);
 /** Like ws_site_load, reading and checking profiles on 'jobs' threads (0:
- * one per core). The result is the same for any number of jobs. */
+ * one per core), but without the mentoring matches (see ws_site_match):
+ * checking needs none. The result is the same for any number of jobs. */
 int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
                       ws_diag *diag);
+/** Computes the mentoring matches ('matches') on 'jobs' threads, once. */
+void ws_site_match(ws_site *site, unsigned jobs);
 /** Reads the git history of people/ (one walk, see ws_source_history_load,
  * through the history cache) into each person's 'history' and the site's
  * 'events' (only people/<slug>.md files count). In a shallow clone adds a
