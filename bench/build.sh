@@ -48,7 +48,7 @@ for n in $sizes; do
   done
   # Floors: the cmark CLI over the same Markdown files; copying the output.
   mkdir -p "$tmp/tree-$n"
-  git -C "$repo" archive HEAD people | tar -x -C "$tmp/tree-$n"
+  git -C "$repo" archive HEAD people | tar -x -m -C "$tmp/tree-$n"
   cm="" cp=""
   for i in $(seq "$runs"); do
     cm="$cm $(wall sh -c "cat '$tmp/tree-$n'/people/*.md | cmark")"

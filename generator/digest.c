@@ -206,10 +206,23 @@ typedef struct {
   entry_digest *entries; /* NULL until first met */
 } memo_slot;
 
+/* What a shared map adds under one key set, by memo slot: a directory of
+ * 10,000 cards then costs 10,000 lookups, not 300,000 key tests. */
+typedef struct {
+  const ws_digest_keys *keys; /* NULL: all keys */
+  ws_digest *digest;          /* by slot */
+  unsigned char *done;        /* by slot */
+} memo_view;
+
+/* Key sets are per page template, so a handful per build. */
+#define MEMO_VIEWS 32
+
 struct ws_digest_memo {
   memo_slot *slots;
-  size_t mask;        /* capacity - 1; capacity is a power of two */
-  pthread_mutex_t mu; /* guards 'entries' */
+  size_t mask; /* capacity - 1; capacity is a power of two */
+  memo_view views[MEMO_VIEWS];
+  size_t nviews;
+  pthread_mutex_t mu; /* guards 'entries', 'views' and what they hold */
 };
 
 static size_t slot_of(const ws_digest_memo *m, const ws_value *v) {
@@ -255,6 +268,10 @@ void ws_digest_memo_free(ws_digest_memo *m) {
     return;
   for (size_t i = 0; i <= m->mask; i++)
     free(m->slots[i].entries);
+  for (size_t i = 0; i < m->nviews; i++) {
+    free(m->views[i].digest);
+    free(m->views[i].done);
+  }
   pthread_mutex_destroy(&m->mu);
   free(m->slots);
   free(m);
@@ -285,15 +302,28 @@ static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s) {
   return done;
 }
 
-/* Adds the shared map 'v' through its entry digests; false when 'v' is not
- * in the memo. */
-static bool put_memo(ws_digester *d, const ws_value *v, ws_digest_memo *m,
-                     const ws_digest_keys *keys) {
-  memo_slot *s = m ? memo_find(m, v) : NULL;
-  if (!s)
-    return false;
+/* The view of 'keys', made on first use (under the lock); NULL when there
+ * are more key sets than views. */
+static memo_view *view_of(ws_digest_memo *m, const ws_digest_keys *keys) {
+  for (size_t i = 0; i < m->nviews; i++)
+    if (m->views[i].keys == keys)
+      return &m->views[i];
+  if (m->nviews == MEMO_VIEWS)
+    return NULL;
+  memo_view *v = &m->views[m->nviews++];
+  v->keys = keys;
+  v->digest = ws_xcalloc(m->mask + 1, sizeof(ws_digest));
+  v->done = ws_xcalloc(m->mask + 1, 1);
+  return v;
+}
+
+/* The digest of the shared map 'v' (in slot 's') under 'keys', from its
+ * entry digests. */
+static ws_digest combine(ws_digest_memo *m, memo_slot *s,
+                         const ws_digest_keys *keys) {
+  const ws_value *v = s->key;
   const entry_digest *e = memo_entries(m, s);
-  put_tag(d, TAG_MEMO);
+  ws_digester *d = ws_digester_new();
   put_size(d, v->u.map.len);
   for (size_t i = 0; i < v->u.map.len; i++) {
     if (keys && !ws_digest_keys_has(keys, e[i].key))
@@ -301,6 +331,37 @@ static bool put_memo(ws_digester *d, const ws_value *v, ws_digest_memo *m,
     ws_digester_str(d, e[i].key);
     ws_digester_digest(d, &e[i].digest);
   }
+  ws_digest out = ws_digester_end(d);
+  ws_digester_free(d);
+  return out;
+}
+
+/* Adds the shared map 'v' as its digest under 'keys'; false when 'v' is
+ * not in the memo. */
+static bool put_memo(ws_digester *d, const ws_value *v, ws_digest_memo *m,
+                     const ws_digest_keys *keys) {
+  memo_slot *s = m ? memo_find(m, v) : NULL;
+  if (!s)
+    return false;
+  size_t slot = (size_t)(s - m->slots);
+  ws_digest out;
+  pthread_mutex_lock(&m->mu);
+  memo_view *view = view_of(m, keys);
+  bool done = view && view->done[slot];
+  if (done)
+    out = view->digest[slot];
+  pthread_mutex_unlock(&m->mu);
+  if (!done) {
+    out = combine(m, s, keys);
+    pthread_mutex_lock(&m->mu);
+    if (view) {
+      view->digest[slot] = out;
+      view->done[slot] = 1;
+    }
+    pthread_mutex_unlock(&m->mu);
+  }
+  put_tag(d, TAG_MEMO);
+  ws_digester_digest(d, &out);
   return true;
 }
 
