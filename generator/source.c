@@ -870,6 +870,11 @@ typedef struct {
   const char *prefix;  /* "people/" or "": prepended to folder-relative paths */
   const git_oid *stop; /* the cached tip: its log is known, stop there */
   bool met_stop;
+  /* The cached log's commits, sorted: a walk from another branch that
+   * reaches one of them has reached the chain the cache describes. */
+  const git_oid *known;
+  size_t nknown;
+  const git_oid *met_known; /* the cached commit the walk stopped at */
   git_oid root; /* the oldest commit walked: a root or a shallow boundary */
 } walker;
 
@@ -1289,6 +1294,10 @@ static int walk(walker *w, git_commit *start, const char *folder) {
       w->met_stop = true;
       break;
     }
+    if (w->nknown &&
+        (w->met_known = bsearch(git_commit_id(c), w->known, w->nknown,
+                                sizeof(git_oid), cmp_oid)))
+      break;
     if ((error = parent_of(&p, w, c, &cut)) < 0 ||
         (p && (error = folder_of(&pt, w, p, folder)) < 0))
       break;
@@ -1849,8 +1858,52 @@ typedef struct {
   cache_data data;
   ws_str dir, file;
   git_odb *odb;
+  git_oid *known;  /* see walker.known */
   const char *why; /* why the cache is not used, or NULL */
 } cache_use;
+
+/* Drops the 'n' newest revs of the log 'c' and their changes. */
+static void drop_newest(ws_source_history *c, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    free(c->revs[i].author);
+    free(c->revs[i].subject);
+  }
+  memmove(c->revs, c->revs + n, (c->nrevs - n) * sizeof(*c->revs));
+  c->nrevs -= n;
+  while (k < c->nchanges && c->changes[k].rev < n) {
+    free(c->changes[k].path);
+    free(c->changes[k].old_path);
+    k++;
+  }
+  memmove(c->changes, c->changes + k, (c->nchanges - k) * sizeof(*c->changes));
+  c->nchanges -= k;
+  for (size_t i = 0; i < c->nchanges; i++)
+    c->changes[i].rev -= n;
+}
+
+/* The cached log's commits, sorted, for the walk (see walker.known). */
+static void list_known(cache_use *cu, walker *w) {
+  const ws_source_history *c = cu->data.h;
+  size_t n = 0;
+  cu->known = ws_xcalloc(c->nrevs + 1, sizeof(git_oid));
+  for (size_t i = 0; i < c->nrevs; i++)
+    if (git_oid_fromstr(&cu->known[n], c->revs[i].id) == 0)
+      n++;
+  qsort(cu->known, n, sizeof(git_oid), cmp_oid);
+  w->known = cu->known;
+  w->nknown = n;
+}
+
+/* The position of commit 'id' in the cached log. */
+static size_t rev_index(const ws_source_history *c, const git_oid *id) {
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof(hex), id);
+  for (size_t i = 0; i < c->nrevs; i++)
+    if (strcmp(c->revs[i].id, hex) == 0)
+      return i;
+  return c->nrevs;
+}
 
 /* Reads the cache and tells the walk where to stop. */
 static void cache_begin(cache_use *cu, walker *w, git_commit *start,
@@ -1863,8 +1916,11 @@ static void cache_begin(cache_use *cu, walker *w, git_commit *start,
   cache_paths(&cu->dir, &cu->file, src, &cu->keys);
   if (git_repository_odb(&cu->odb, src->repo) < 0)
     cu->why = "unreadable";
-  else if (!(cu->why = cache_read(&cu->data, cu->file.ptr, &cu->keys, cu->odb)))
+  else if (!(cu->why =
+                 cache_read(&cu->data, cu->file.ptr, &cu->keys, cu->odb))) {
     w->stop = &cu->data.tip;
+    list_known(cu, w);
+  }
 }
 
 /* Appends the cached log when the walk met the cached commit, and writes
@@ -1872,6 +1928,12 @@ static void cache_begin(cache_use *cu, walker *w, git_commit *start,
 static void cache_end(cache_use *cu, walker *w, git_commit *start) {
   ws_source_history *h = w->h;
   if (w->met_stop) {
+    append_log(h, cu->data.h);
+    git_oid_cpy(&w->root, &cu->data.root);
+  } else if (w->met_known) {
+    /* Another branch's cache: below the commit where the two chains meet,
+     * its log is this one's too (a commit has one first-parent chain). */
+    drop_newest(cu->data.h, rev_index(cu->data.h, w->met_known));
     append_log(h, cu->data.h);
     git_oid_cpy(&w->root, &cu->data.root);
   } else if (cu->data.h) {
@@ -1893,6 +1955,7 @@ static void cache_end(cache_use *cu, walker *w, git_commit *start) {
 
 static void cache_release(cache_use *cu) {
   ws_source_history_free(cu->data.h);
+  free(cu->known);
   git_odb_free(cu->odb);
   ws_str_release(&cu->dir);
   ws_str_release(&cu->file);

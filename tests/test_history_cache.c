@@ -464,23 +464,42 @@ static void reset_branch(const char *path, const char *hex) {
 }
 
 /* The cached commit is no longer on the chain (amended, reset, force
- * pushed): the walk goes to the root and the cache is rewritten. */
-Test(history_cache, rewritten_history_is_rebuilt) {
+ * pushed, or another branch built from the same clone): the walk goes back
+ * only to where the two chains meet, and takes the cached log from there. */
+Test(history_cache, other_chains_reuse_the_cache_below_where_they_meet) {
   char *mid = NULL;
   char *repo = mixed_repo(&mid);
   expect_cached(repo, "created", 6, "cold");
   reset_branch(repo, mid);
   write_person(repo, "dana", "Dana Ito", NULL);
   th_repo_commit_all(repo, "Add Dana instead", ADA, T0 + 70);
-  const char *why = expect_cached(repo, "rebuilt", 5, "reset");
-  cr_expect_str_eq(why, "its commit is not on the first-parent chain");
-  expect_cached(repo, "up to date", 0, "after the rebuild");
+  const char *why = expect_cached(repo, "updated", 1, "reset");
+  cr_expect_null(why, "%s", why);
+  expect_cached(repo, "up to date", 0, "after the update");
 
-  /* Building an older commit than the cached one is a rewrite too. */
+  /* An older commit than the cached one: nothing to walk at all. */
   reset_branch(repo, mid);
-  why = expect_cached(repo, "rebuilt", 4, "older commit");
-  cr_expect_str_eq(why, "its commit is not on the first-parent chain");
+  expect_cached(repo, "up to date", 0, "older commit");
   free(mid);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* A chain that shares no commit with the cached one (here a new root)
+ * cannot use it: the walk goes to the root and the cache is rewritten. */
+Test(history_cache, unrelated_history_is_rebuilt) {
+  char *repo = mixed_repo(NULL);
+  expect_cached(repo, "created", 6, "cold");
+  write_person(repo, "dana", "Dana Ito", NULL);
+  th_repo_commit_to(repo, "refs/heads/fresh", "A new start", ADA, T0 + 80);
+  write_person(repo, "eli", "Eli Brandt", NULL);
+  th_repo_commit_to(repo, "refs/heads/fresh", "Add Eli", ADA, T0 + 90);
+  git_repository *r = NULL;
+  cr_assert_eq(git_repository_open(&r, repo), 0);
+  cr_assert_eq(git_repository_set_head(r, "refs/heads/fresh"), 0);
+  git_repository_free(r);
+  const char *why = expect_cached(repo, "rebuilt", 2, "new root");
+  cr_expect_str_eq(why, "its commit is not on the first-parent chain");
   th_rm_rf(repo);
   free(repo);
 }
