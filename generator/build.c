@@ -236,10 +236,11 @@ static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
     goto cleanup;
   }
   progress_set(tm, "matching mentors", NULL);
-  ws_site_match(site, opts->render.jobs);
-  stage_done(tm, "mentoring: %zu suggested pairs, %zu unmet, %zu circles",
+  ws_site_match(site, src, opts->render.jobs);
+  stage_done(tm, "mentoring: %zu suggested pairs, %zu unmet, %zu circles%s",
              site->matches->npairs, site->matches->nunmet,
-             site->matches->ncircles);
+             site->matches->ncircles,
+             site->matches_cached ? " (from the cache)" : "");
   progress_set(tm, "rendering", NULL);
   if ((error = render(out, opts, tm, src, site)) < 0)
     goto cleanup;

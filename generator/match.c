@@ -13,6 +13,11 @@
 #include "str.h"
 #include "xalloc.h"
 
+/* The result is cached between builds (matchcache.c), keyed by a digest of
+ * every profile field read here: whoever makes the matcher read another
+ * field (or anything outside the profiles) must add it to the key list in
+ * matchcache.c, or builds will keep serving stale matches. */
+
 #define NONE ((size_t)-1)
 #define SCORE_MAX                                                              \
   (WS_MATCH_W_TOPIC * WS_MATCH_TOPIC_CAP + WS_MATCH_W_CROSS_TEAM)
@@ -2147,7 +2152,7 @@ static void form_circles(ws_match *out, const world *w) {
 /* --- the whole --- */
 
 /* Counting sort of the pairs by mentor, and each person's circle. */
-static void index_people(ws_match *m, size_t n) {
+void ws_match_index(ws_match *m, size_t n) {
   m->npeople = n;
   m->mentor_start = ws_xcalloc(n + 1, sizeof(size_t));
   m->by_mentor = ws_xcalloc(m->npairs ? m->npairs : 1, sizeof(size_t));
@@ -2192,7 +2197,7 @@ ws_match *ws_match_new_jobs(ws_profile *const *people, size_t n,
   free(pr.mentor);
   collect(m, &w, &d);
   form_circles(m, &w);
-  index_people(m, n);
+  ws_match_index(m, n);
   m->demand = d.nunits;
   free(pool.items);
   free(pool.off);

@@ -81,6 +81,10 @@ ws_match *ws_match_new(ws_profile *const *people, size_t n);
 ws_match *ws_match_new_jobs(ws_profile *const *people, size_t n, unsigned jobs);
 /** Frees 'm'; NULL does nothing. */
 void ws_match_free(ws_match *m);
+/** Fills the per-person lookups of 'm' (npeople = 'n', mentor_start,
+ * by_mentor, circle_of) from its pairs and circles, whose indices must be
+ * below 'n'. Used by ws_match_new and to rebuild cached matches. */
+void ws_match_index(ws_match *m, size_t n);
 /** Returns the UTC offset in minutes of the IANA zone 'tz' (standard time)
  * through 'out', or false for a zone the built-in table does not know. */
 bool ws_match_tz_offset(const char *tz, int *out);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "binio.h"
 #include "digest.h"
 #include "frontmatter.h"
 #include "image.h"
@@ -168,34 +169,11 @@ static bool program_id(ws_digest *out) {
 
 /* --- writing --- */
 
-static void put_u8(ws_str *b, unsigned v) {
-  ws_str_putc(b, (char)(unsigned char)v);
-}
-
-static void put_u32(ws_str *b, uint32_t v) {
-  char x[4];
-  for (size_t i = 0; i < 4; i++)
-    x[i] = (char)(unsigned char)(v >> (8 * i));
-  ws_str_put(b, x, 4);
-}
-
-static void put_u64(ws_str *b, uint64_t v) {
-  char x[8];
-  for (size_t i = 0; i < 8; i++)
-    x[i] = (char)(unsigned char)(v >> (8 * i));
-  ws_str_put(b, x, 8);
-}
-
-static void put_digest(ws_str *b, const ws_digest *d) {
-  put_u64(b, d->hi);
-  put_u64(b, d->lo);
-}
-
 /* Bytes with a u32 length; false when they do not fit one. */
 static bool put_bytes(ws_str *b, const char *s, size_t len) {
   if (len >= NO_TEXT)
     return false;
-  put_u32(b, (uint32_t)len);
+  ws_bin_put_u32(b, (uint32_t)len);
   ws_str_put(b, s, len);
   return true;
 }
@@ -203,7 +181,7 @@ static bool put_bytes(ws_str *b, const char *s, size_t len) {
 /* A C string or NULL. */
 static bool put_text(ws_str *b, const char *s) {
   if (!s) {
-    put_u32(b, NO_TEXT);
+    ws_bin_put_u32(b, NO_TEXT);
     return true;
   }
   return put_bytes(b, s, strlen(s));
@@ -215,19 +193,19 @@ static void put_key(ws_str *b, const char *s) {
 }
 
 static bool put_value(ws_str *b, const ws_value *v) {
-  put_u8(b, (unsigned)v->type);
-  put_u32(b, v->line);
-  put_u32(b, v->col);
+  ws_bin_put_u8(b, (unsigned)v->type);
+  ws_bin_put_u32(b, v->line);
+  ws_bin_put_u32(b, v->col);
   switch (v->type) {
   case WS_VALUE_NULL:
     return true;
   case WS_VALUE_BOOL:
-    put_u8(b, v->u.boolean);
+    ws_bin_put_u8(b, v->u.boolean);
     return true;
   case WS_VALUE_NUMBER: {
     uint64_t bits;
     memcpy(&bits, &v->u.number, 8);
-    put_u64(b, bits);
+    ws_bin_put_u64(b, bits);
     return true;
   }
   case WS_VALUE_STRING:
@@ -235,7 +213,7 @@ static bool put_value(ws_str *b, const ws_value *v) {
   case WS_VALUE_LIST:
     if (v->u.list.len >= NO_TEXT)
       return false;
-    put_u32(b, (uint32_t)v->u.list.len);
+    ws_bin_put_u32(b, (uint32_t)v->u.list.len);
     for (size_t i = 0; i < v->u.list.len; i++)
       if (!put_value(b, v->u.list.items[i]))
         return false;
@@ -243,13 +221,13 @@ static bool put_value(ws_str *b, const ws_value *v) {
   case WS_VALUE_MAP:
     if (v->u.map.len >= NO_TEXT)
       return false;
-    put_u32(b, (uint32_t)v->u.map.len);
+    ws_bin_put_u32(b, (uint32_t)v->u.map.len);
     for (size_t i = 0; i < v->u.map.len; i++) {
       const ws_value_entry *e = &v->u.map.entries[i];
       if (!put_text(b, e->key))
         return false;
-      put_u32(b, e->line);
-      put_u32(b, e->col);
+      ws_bin_put_u32(b, e->line);
+      ws_bin_put_u32(b, e->col);
       if (!put_value(b, e->val))
         return false;
     }
@@ -261,14 +239,14 @@ static bool put_value(ws_str *b, const ws_value *v) {
 }
 
 static bool put_opt_value(ws_str *b, const ws_value *v) {
-  put_u8(b, v != NULL);
+  ws_bin_put_u8(b, v != NULL);
   return !v || put_value(b, v);
 }
 
 static bool put_list(ws_str *b, char *const *items, size_t n) {
   if (n >= NO_TEXT)
     return false;
-  put_u32(b, (uint32_t)n);
+  ws_bin_put_u32(b, (uint32_t)n);
   for (size_t i = 0; i < n; i++)
     if (!put_text(b, items[i]))
       return false;
@@ -321,19 +299,19 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
   for (size_t i = 0; i < NTEXTS; i++)
     ok = ok && put_text(b, *texts[i]);
   for (size_t i = 0; i < NNUMBERS; i++)
-    put_u32(b, *numbers[i]);
-  put_u8(b, p->cross_team);
+    ws_bin_put_u32(b, *numbers[i]);
+  ws_bin_put_u8(b, p->cross_team);
   for (size_t i = 0; i < NLISTS; i++)
     ok = ok && put_list(b, lists[i]->items, lists[i]->len);
   ok = ok && put_list(b, p->sections, p->nsections) &&
        put_opt_value(b, p->links) && put_opt_value(b, p->data) &&
        diag->len < NO_TEXT;
-  put_u32(b, (uint32_t)diag->len);
+  ws_bin_put_u32(b, (uint32_t)diag->len);
   for (size_t i = 0; ok && i < diag->len; i++) {
     const ws_diag_item *it = &diag->items[i];
-    put_u8(b, (unsigned)it->severity);
-    put_u32(b, it->line);
-    put_u32(b, it->col);
+    ws_bin_put_u8(b, (unsigned)it->severity);
+    ws_bin_put_u32(b, it->line);
+    ws_bin_put_u32(b, it->col);
     ok = put_text(b, it->file) && put_text(b, it->code) &&
          put_text(b, it->message);
   }
@@ -342,63 +320,10 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
 
 /* --- reading --- */
 
-typedef struct {
-  const char *p;
-  size_t len, pos;
-  bool bad;
-} reader;
-
-/* Tells whether 'n' more bytes are there; marks the reader bad if not. */
-static bool need(reader *r, size_t n) {
-  if (!r->bad && r->len - r->pos < n)
-    r->bad = true;
-  return !r->bad;
-}
-
-static unsigned get_u8(reader *r) {
-  return need(r, 1) ? (unsigned char)r->p[r->pos++] : 0;
-}
-
-static uint32_t get_u32(reader *r) {
-  if (!need(r, 4))
-    return 0;
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; i++)
-    v |= (uint32_t)(unsigned char)r->p[r->pos + i] << (8 * i);
-  r->pos += 4;
-  return v;
-}
-
-static uint64_t get_u64(reader *r) {
-  if (!need(r, 8))
-    return 0;
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; i++)
-    v |= (uint64_t)(unsigned char)r->p[r->pos + i] << (8 * i);
-  r->pos += 8;
-  return v;
-}
-
-static ws_digest get_digest(reader *r) {
-  ws_digest d;
-  d.hi = get_u64(r);
-  d.lo = get_u64(r);
-  return d;
-}
-
-/* Points at 'len' bytes, or NULL when they are not there. */
-static const char *get_span(reader *r, size_t len) {
-  if (!need(r, len))
-    return NULL;
-  const char *s = r->p + r->pos;
-  r->pos += len;
-  return s;
-}
-
 /* A key in place (see the layout), or NULL. */
-static const char *get_key(reader *r) {
-  uint32_t n = get_u32(r);
-  const char *s = get_span(r, n < NO_TEXT ? (size_t)n + 1 : SIZE_MAX);
+static const char *get_key(ws_bin_reader *r) {
+  uint32_t n = ws_bin_get_u32(r);
+  const char *s = ws_bin_get_span(r, n < NO_TEXT ? (size_t)n + 1 : SIZE_MAX);
   if (!s || s[n] != '\0' || memchr(s, 0, n)) {
     r->bad = true;
     return NULL;
@@ -408,12 +333,12 @@ static const char *get_key(reader *r) {
 
 /* A C string (caller frees) into '*out', NULL for NO_TEXT. False when the
  * bytes are missing or hold a NUL. */
-static bool get_text(reader *r, char **out) {
+static bool get_text(ws_bin_reader *r, char **out) {
   *out = NULL;
-  uint32_t n = get_u32(r);
+  uint32_t n = ws_bin_get_u32(r);
   if (n == NO_TEXT)
     return !r->bad;
-  const char *s = get_span(r, n);
+  const char *s = ws_bin_get_span(r, n);
   if (!s || memchr(s, 0, n)) {
     r->bad = true;
     return false;
@@ -424,8 +349,8 @@ static bool get_text(reader *r, char **out) {
 
 /* Reads a count of items at least 'min' bytes each; 0 and bad when the
  * rest of the record cannot hold them, so no allocation trusts it. */
-static size_t get_count(reader *r, size_t min) {
-  uint32_t n = get_u32(r);
+static size_t get_count(ws_bin_reader *r, size_t min) {
+  uint32_t n = ws_bin_get_u32(r);
   if (r->bad || n > (r->len - r->pos) / min) {
     r->bad = true;
     return 0;
@@ -433,9 +358,9 @@ static size_t get_count(reader *r, size_t min) {
   return n;
 }
 
-static ws_value *get_value(reader *r, unsigned depth);
+static ws_value *get_value(ws_bin_reader *r, unsigned depth);
 
-static bool get_list_items(reader *r, ws_value *v, unsigned depth) {
+static bool get_list_items(ws_bin_reader *r, ws_value *v, unsigned depth) {
   size_t n = get_count(r, MIN_VALUE);
   if (r->bad)
     return false;
@@ -450,7 +375,7 @@ static bool get_list_items(reader *r, ws_value *v, unsigned depth) {
   return true;
 }
 
-static bool get_map_entries(reader *r, ws_value *v, unsigned depth) {
+static bool get_map_entries(ws_bin_reader *r, ws_value *v, unsigned depth) {
   size_t n = get_count(r, MIN_MAP_ENTRY);
   if (r->bad)
     return false;
@@ -464,8 +389,8 @@ static bool get_map_entries(reader *r, ws_value *v, unsigned depth) {
       return false;
     }
     e->key = key;
-    e->line = get_u32(r);
-    e->col = get_u32(r);
+    e->line = ws_bin_get_u32(r);
+    e->col = ws_bin_get_u32(r);
     v->u.map.len++; /* freed with the map from here on */
     if (!(e->val = get_value(r, depth + 1)))
       return false;
@@ -474,9 +399,9 @@ static bool get_map_entries(reader *r, ws_value *v, unsigned depth) {
 }
 
 /* A value, or NULL (and the reader bad) when the bytes do not make one. */
-static ws_value *get_value(reader *r, unsigned depth) {
-  unsigned type = get_u8(r);
-  unsigned line = get_u32(r), col = get_u32(r);
+static ws_value *get_value(ws_bin_reader *r, unsigned depth) {
+  unsigned type = ws_bin_get_u8(r);
+  unsigned line = ws_bin_get_u32(r), col = ws_bin_get_u32(r);
   ws_value *v = NULL;
   if (r->bad || depth > MAX_DEPTH) {
     r->bad = true;
@@ -487,20 +412,20 @@ static ws_value *get_value(reader *r, unsigned depth) {
     v = ws_value_null();
     break;
   case WS_VALUE_BOOL: {
-    unsigned b = get_u8(r);
+    unsigned b = ws_bin_get_u8(r);
     v = b <= 1 ? ws_value_bool(b == 1) : NULL;
     break;
   }
   case WS_VALUE_NUMBER: {
-    uint64_t bits = get_u64(r);
+    uint64_t bits = ws_bin_get_u64(r);
     double d;
     memcpy(&d, &bits, 8);
     v = ws_value_number(d);
     break;
   }
   case WS_VALUE_STRING: {
-    uint32_t n = get_u32(r);
-    const char *s = get_span(r, n < NO_TEXT ? n : SIZE_MAX);
+    uint32_t n = ws_bin_get_u32(r);
+    const char *s = ws_bin_get_span(r, n < NO_TEXT ? n : SIZE_MAX);
     v = s ? ws_value_string(s, n) : NULL;
     break;
   }
@@ -531,8 +456,9 @@ static ws_value *get_value(reader *r, unsigned depth) {
   return v;
 }
 
-static bool get_opt_value(reader *r, ws_value **out, ws_value_type want) {
-  unsigned present = get_u8(r);
+static bool get_opt_value(ws_bin_reader *r, ws_value **out,
+                          ws_value_type want) {
+  unsigned present = ws_bin_get_u8(r);
   *out = NULL;
   if (r->bad || present > 1)
     return false;
@@ -541,7 +467,7 @@ static bool get_opt_value(reader *r, ws_value **out, ws_value_type want) {
   return !*out || (*out)->type == want;
 }
 
-static bool get_list(reader *r, char ***items, size_t *n, size_t max) {
+static bool get_list(ws_bin_reader *r, char ***items, size_t *n, size_t max) {
   size_t count = get_count(r, 4);
   if (r->bad || count > max)
     return false;
@@ -568,7 +494,7 @@ static bool numbers_valid(const ws_profile *p) {
          !(p->modes & ~modes) && p->capacity <= WS_PROFILE_MAX_CAPACITY;
 }
 
-static bool decode_fields(reader *r, ws_profile *p) {
+static bool decode_fields(ws_bin_reader *r, ws_profile *p) {
   char **texts[NTEXTS];
   unsigned *numbers[NNUMBERS];
   ws_strlist *lists[NLISTS];
@@ -579,8 +505,8 @@ static bool decode_fields(reader *r, ws_profile *p) {
     if (!get_text(r, texts[i]))
       return false;
   for (size_t i = 0; i < NNUMBERS; i++)
-    *numbers[i] = get_u32(r);
-  unsigned cross = get_u8(r);
+    *numbers[i] = ws_bin_get_u32(r);
+  unsigned cross = ws_bin_get_u8(r);
   p->cross_team = cross == 1;
   if (r->bad || cross > 1 || !numbers_valid(p))
     return false;
@@ -594,11 +520,11 @@ static bool decode_fields(reader *r, ws_profile *p) {
 }
 
 /* Only warnings are kept; they go through ws_diag_add like new ones. */
-static bool decode_diags(reader *r, ws_diag *out) {
+static bool decode_diags(ws_bin_reader *r, ws_diag *out) {
   size_t n = get_count(r, MIN_DIAG);
   for (size_t i = 0; i < n && !r->bad; i++) {
-    unsigned sev = get_u8(r);
-    unsigned line = get_u32(r), col = get_u32(r);
+    unsigned sev = ws_bin_get_u8(r);
+    unsigned line = ws_bin_get_u32(r), col = ws_bin_get_u32(r);
     char *file = NULL, *code = NULL, *message = NULL;
     if (get_text(r, &file) && get_text(r, &code) && get_text(r, &message) &&
         file && code && message && sev == WS_DIAG_WARNING)
@@ -614,7 +540,7 @@ static bool decode_diags(reader *r, ws_diag *out) {
 
 /* --- the cache file --- */
 
-static const char *decode_records(ws_profcache *pc, reader *r) {
+static const char *decode_records(ws_profcache *pc, ws_bin_reader *r) {
   size_t off = r->pos, end = pc->data.len;
   for (size_t i = 0; i < pc->nrecords; i++) {
     record *rec = &pc->records[i];
@@ -634,11 +560,11 @@ static const char *decode_index(ws_profcache *pc) {
   size_t magic = strlen(MAGIC);
   if (pc->data.len < magic || memcmp(pc->data.ptr, MAGIC, magic) != 0)
     return "not a profile cache";
-  reader r = {pc->data.ptr, pc->data.len, magic, false};
-  uint64_t version = get_u64(&r);
-  ws_digest prog = get_digest(&r);
+  ws_bin_reader r = {pc->data.ptr, pc->data.len, magic, false};
+  uint64_t version = ws_bin_get_u64(&r);
+  ws_digest prog = ws_bin_get_digest(&r);
   const char *folder = get_key(&r);
-  size_t n = (size_t)get_u64(&r);
+  size_t n = (size_t)ws_bin_get_u64(&r);
   if (r.bad)
     return "truncated";
   if (version != VERSION)
@@ -652,12 +578,12 @@ static const char *decode_index(ws_profcache *pc) {
     rec->oid = get_key(&r);
     rec->photo = get_key(&r);
     rec->photo_oid = get_key(&r);
-    uint64_t len = get_u64(&r);
+    uint64_t len = ws_bin_get_u64(&r);
     rec->len = (size_t)(len < SIZE_MAX ? len : SIZE_MAX);
-    rec->sum = get_digest(&r);
+    rec->sum = ws_bin_get_digest(&r);
   }
   size_t sum_at = r.pos;
-  ws_digest sum = get_digest(&r), want = checksum(pc->data.ptr, sum_at);
+  ws_digest sum = ws_bin_get_digest(&r), want = checksum(pc->data.ptr, sum_at);
   if (r.bad)
     return "truncated";
   if (!ws_digest_equal(&sum, &want))
@@ -759,7 +685,7 @@ static bool photo_same(const ws_profcache *pc, const record *rec) {
 
 static ws_profile *decode(const record *rec, const char *path, const char *slug,
                           ws_diag *diag) {
-  reader r = {rec->body, rec->len, 0, false};
+  ws_bin_reader r = {rec->body, rec->len, 0, false};
   ws_profile *p = ws_xcalloc(1, sizeof(*p));
   p->slug = ws_xstrdup(slug);
   p->path = ws_xstrdup(path);
@@ -841,10 +767,10 @@ static void sink_put(sink *k, const char *data, size_t len) {
 
 static void encode_index(ws_str *b, const ws_profcache *pc, size_t n) {
   ws_str_puts(b, MAGIC);
-  put_u64(b, VERSION);
-  put_digest(b, &pc->program);
+  ws_bin_put_u64(b, VERSION);
+  ws_bin_put_digest(b, &pc->program);
   put_key(b, pc->content);
-  put_u64(b, n);
+  ws_bin_put_u64(b, n);
   for (size_t i = 0; i < pc->n; i++) {
     const slot_state *s = &pc->slots[i];
     if (s->hit) {
@@ -852,19 +778,19 @@ static void encode_index(ws_str *b, const ws_profcache *pc, size_t n) {
       put_key(b, s->hit->oid);
       put_key(b, s->hit->photo);
       put_key(b, s->hit->photo_oid);
-      put_u64(b, s->hit->len);
-      put_digest(b, &s->hit->sum);
+      ws_bin_put_u64(b, s->hit->len);
+      ws_bin_put_digest(b, &s->hit->sum);
     } else if (s->fresh) {
       put_key(b, s->entry->path);
       put_key(b, s->entry->oid);
       put_key(b, s->photo ? s->photo->path : "");
       put_key(b, s->photo ? s->photo->oid : "");
-      put_u64(b, s->body.len);
-      put_digest(b, &s->sum);
+      ws_bin_put_u64(b, s->body.len);
+      ws_bin_put_digest(b, &s->sum);
     }
   }
   ws_digest sum = checksum(b->ptr, b->len);
-  put_digest(b, &sum);
+  ws_bin_put_digest(b, &sum);
 }
 
 /* Writes through a temporary file and a rename, so that a concurrent

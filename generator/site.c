@@ -10,6 +10,7 @@
 #include "image.h"
 #include "pool.h"
 #include "match.h"
+#include "matchcache.h"
 #include "profcache.h"
 #include "str.h"
 #include "xalloc.h"
@@ -586,13 +587,21 @@ static int load_people(ws_site *site, ws_source *src, unsigned jobs,
 int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag) {
   int error = ws_site_load_jobs(out, src, 0, diag);
   if (error == 0)
-    ws_site_match(*out, 0);
+    ws_site_match(*out, NULL, 0);
   return error;
 }
 
-void ws_site_match(ws_site *site, unsigned jobs) {
-  if (!site->matches)
+void ws_site_match(ws_site *site, ws_source *src, unsigned jobs) {
+  ws_matchcache_stats st;
+  if (site->matches)
+    return;
+  if (!src) {
     site->matches = ws_match_new_jobs(site->people, site->npeople, jobs);
+    return;
+  }
+  site->matches =
+      ws_matchcache_get(src, site->people, site->npeople, jobs, &st);
+  site->matches_cached = st.hit;
 }
 
 int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,

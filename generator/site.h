@@ -62,6 +62,7 @@ typedef struct {
   const char *history_cache_ignored; /* static: why the cache was not used */
   char *content;            /* content folder prefix, "" or "content/" */
   struct ws_match *matches; /* mentoring suggestions and circles (match.h) */
+  bool matches_cached;      /* 'matches' came from the mentoring cache */
 } ws_site;
 
 /** Loads every profile under people/ and site.yml from 'src'. Content
@@ -74,8 +75,9 @@ int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag);
  * checking needs none. The result is the same for any number of jobs. */
 int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
                       ws_diag *diag);
-/** Computes the mentoring matches ('matches') on 'jobs' threads, once. */
-void ws_site_match(ws_site *site, unsigned jobs);
+/** Computes the mentoring matches ('matches') on 'jobs' threads, once,
+ * through the mentoring cache of 'src' (matchcache.h; NULL: no cache). */
+void ws_site_match(ws_site *site, ws_source *src, unsigned jobs);
 /** Reads the git history of people/ (one walk, see ws_source_history_load,
  * through the history cache) into each person's 'history' and the site's
  * 'events' (only people/<slug>.md files count). In a shallow clone adds a

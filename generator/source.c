@@ -15,6 +15,7 @@
 
 #include <git2.h>
 
+#include "binio.h"
 #include "error.h"
 #include "xalloc.h"
 
@@ -1576,20 +1577,9 @@ static uint64_t shallow_key(const walker *w) {
 
 /* --- writing --- */
 
-static void put_u64(ws_str *b, uint64_t v) {
-  char x[8];
-  for (size_t i = 0; i < 8; i++)
-    x[i] = (char)(unsigned char)(v >> (8 * i));
-  ws_str_put(b, x, 8);
-}
-
-static void put_u8(ws_str *b, unsigned v) {
-  ws_str_putc(b, (char)(unsigned char)v);
-}
-
 static void put_cstr(ws_str *b, const char *s) {
   size_t n = s ? strlen(s) : 0;
-  put_u64(b, n);
+  ws_bin_put_u64(b, n);
   ws_str_put(b, s ? s : "", n);
 }
 
@@ -1597,39 +1587,39 @@ static void cache_encode(ws_str *b, const cache_keys *k, const git_oid *root,
                          const git_oid *tip, const ws_source_history *h) {
   char hex[GIT_OID_HEXSZ + 1];
   ws_str_puts(b, CACHE_MAGIC);
-  put_u64(b, CACHE_VERSION);
+  ws_bin_put_u64(b, CACHE_VERSION);
   put_cstr(b, k->content);
   put_cstr(b, k->subdir);
   oid_hex(hex, root);
   put_cstr(b, hex);
   oid_hex(hex, tip);
   put_cstr(b, hex);
-  put_u64(b, k->mailmap);
-  put_u64(b, k->shallow);
-  put_u8(b, h->partial);
-  put_u64(b, h->nrevs);
-  put_u64(b, h->nchanges);
+  ws_bin_put_u64(b, k->mailmap);
+  ws_bin_put_u64(b, k->shallow);
+  ws_bin_put_u8(b, h->partial);
+  ws_bin_put_u64(b, h->nrevs);
+  ws_bin_put_u64(b, h->nchanges);
   for (size_t i = 0; i < h->nrevs; i++) {
     const ws_source_rev *r = &h->revs[i];
     put_cstr(b, r->id);
-    put_u64(b, (uint64_t)r->time);
+    ws_bin_put_u64(b, (uint64_t)r->time);
     put_cstr(b, r->author);
     put_cstr(b, r->subject);
-    put_u8(b, r->cut);
+    ws_bin_put_u8(b, r->cut);
   }
   for (size_t i = 0; i < h->nchanges; i++) {
     const ws_source_change *c = &h->changes[i];
-    put_u8(b, (unsigned)c->kind);
-    put_u64(b, c->rev);
+    ws_bin_put_u8(b, (unsigned)c->kind);
+    ws_bin_put_u64(b, c->rev);
     put_cstr(b, c->path);
     put_cstr(b, c->old_path);
   }
-  put_u64(b, fnv64(FNV64_INIT, b->ptr, b->len));
+  ws_bin_put_u64(b, fnv64(FNV64_INIT, b->ptr, b->len));
 }
 
-/* Writes the cache through a temporary file and a rename, so that a reader
- * sees the old file or the new one. Failing is not an error: the next build
- * walks again. Returns false when nothing was written. */
+/* Writes the cache through a temporary file and a rename, so that a
+ * ws_bin_reader sees the old file or the new one. Failing is not an error: the
+ * next build walks again. Returns false when nothing was written. */
 static bool cache_write(const char *path, const char *dir, const ws_str *data) {
   ws_str tmp = WS_STR_INIT;
   ws_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -1656,35 +1646,9 @@ static bool cache_write(const char *path, const char *dir, const ws_str *data) {
 
 /* --- reading --- */
 
-typedef struct {
-  const char *p;
-  size_t len, pos;
-  bool bad;
-} reader;
-
-static uint64_t get_u64(reader *r) {
-  if (r->bad || r->len - r->pos < 8) {
-    r->bad = true;
-    return 0;
-  }
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; i++)
-    v |= (uint64_t)(unsigned char)r->p[r->pos + i] << (8 * i);
-  r->pos += 8;
-  return v;
-}
-
-static unsigned get_u8(reader *r) {
-  if (r->bad || r->pos >= r->len) {
-    r->bad = true;
-    return 0;
-  }
-  return (unsigned char)r->p[r->pos++];
-}
-
 /* A string without NUL bytes (caller frees), or NULL when the file is bad. */
-static char *get_str(reader *r) {
-  uint64_t n = get_u64(r);
+static char *get_str(ws_bin_reader *r) {
+  uint64_t n = ws_bin_get_u64(r);
   if (r->bad || n > r->len - r->pos || memchr(r->p + r->pos, 0, (size_t)n)) {
     r->bad = true;
     return NULL;
@@ -1695,26 +1659,26 @@ static char *get_str(reader *r) {
 }
 
 /* Reads a string and tells whether it equals 'want'. */
-static bool get_is(reader *r, const char *want) {
+static bool get_is(ws_bin_reader *r, const char *want) {
   char *s = get_str(r);
   bool same = s && strcmp(s, want) == 0;
   free(s);
   return same;
 }
 
-static bool get_oid(reader *r, git_oid *out) {
+static bool get_oid(ws_bin_reader *r, git_oid *out) {
   char *s = get_str(r);
   bool ok = s && strlen(s) == GIT_OID_HEXSZ && git_oid_fromstr(out, s) == 0;
   free(s);
   return ok;
 }
 
-static bool decode_rev(reader *r, ws_source_rev *rev) {
+static bool decode_rev(ws_bin_reader *r, ws_source_rev *rev) {
   char *id = get_str(r);
-  rev->time = (long long)get_u64(r);
+  rev->time = (long long)ws_bin_get_u64(r);
   rev->author = get_str(r);
   rev->subject = get_str(r);
-  unsigned cut = get_u8(r);
+  unsigned cut = ws_bin_get_u8(r);
   git_oid oid;
   bool ok = !r->bad && strlen(id) == GIT_OID_HEXSZ &&
             git_oid_fromstr(&oid, id) == 0 && cut <= 1;
@@ -1726,10 +1690,10 @@ static bool decode_rev(reader *r, ws_source_rev *rev) {
 }
 
 /* Changes are newest first: their revs never decrease. */
-static bool decode_change(reader *r, ws_source_change *c, size_t nrevs,
+static bool decode_change(ws_bin_reader *r, ws_source_change *c, size_t nrevs,
                           size_t min_rev) {
-  unsigned kind = get_u8(r);
-  uint64_t rev = get_u64(r);
+  unsigned kind = ws_bin_get_u8(r);
+  uint64_t rev = ws_bin_get_u64(r);
   c->path = get_str(r);
   c->old_path = get_str(r);
   c->kind = (ws_change_kind)(kind <= WS_CHANGE_DELETED ? kind : 0);
@@ -1746,8 +1710,8 @@ static bool decode_change(reader *r, ws_source_change *c, size_t nrevs,
   return true;
 }
 
-static const char *decode_log(reader *r, ws_source_history *h) {
-  uint64_t nrevs = get_u64(r), nchanges = get_u64(r);
+static const char *decode_log(ws_bin_reader *r, ws_source_history *h) {
+  uint64_t nrevs = ws_bin_get_u64(r), nchanges = ws_bin_get_u64(r);
   size_t left = r->len - r->pos;
   if (r->bad || nrevs > left / CACHE_MIN_REV ||
       nchanges > left / CACHE_MIN_CHANGE)
@@ -1778,11 +1742,11 @@ static const char *decode(cache_data *out, const ws_str *file,
   size_t magic = strlen(CACHE_MAGIC);
   if (file->len < magic + 16 || memcmp(file->ptr, CACHE_MAGIC, magic) != 0)
     return "not a history cache";
-  reader r = {file->ptr, file->len - 8, magic, false};
-  reader sum = {file->ptr, file->len, file->len - 8, false};
-  if (get_u64(&sum) != fnv64(FNV64_INIT, file->ptr, file->len - 8))
+  ws_bin_reader r = {file->ptr, file->len - 8, magic, false};
+  ws_bin_reader sum = {file->ptr, file->len, file->len - 8, false};
+  if (ws_bin_get_u64(&sum) != fnv64(FNV64_INIT, file->ptr, file->len - 8))
     return "corrupt (checksum)";
-  if (get_u64(&r) != CACHE_VERSION)
+  if (ws_bin_get_u64(&r) != CACHE_VERSION)
     return "another format version";
   if (!get_is(&r, k->content) || !get_is(&r, k->subdir))
     return "another content folder";
@@ -1790,11 +1754,11 @@ static const char *decode(cache_data *out, const ws_str *file,
     return "corrupt";
   if (!git_odb_exists(odb, &out->root) || !git_odb_exists(odb, &out->tip))
     return "from another repository";
-  if (get_u64(&r) != k->mailmap)
+  if (ws_bin_get_u64(&r) != k->mailmap)
     return ".mailmap changed";
-  if (get_u64(&r) != k->shallow)
+  if (ws_bin_get_u64(&r) != k->shallow)
     return "shallow boundary changed";
-  unsigned partial = get_u8(&r);
+  unsigned partial = ws_bin_get_u8(&r);
   if (r.bad || partial > 1)
     return "corrupt";
   out->h = ws_xcalloc(1, sizeof(*out->h));

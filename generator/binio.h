@@ -1,0 +1,48 @@
+/* binio.h - the byte layout of wholeself's cache files.
+ *
+ * The history, profile and mentoring caches are files that any process (or
+ * a damaged disk) may have written, so they are read with a cursor that
+ * checks every length against what is left and stays "bad" after the first
+ * short read. Numbers are little-endian, whatever the machine.
+ */
+#ifndef WS_BINIO_H
+#define WS_BINIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "str.h"
+
+/** Appends 'v' as one byte. */
+void ws_bin_put_u8(ws_str *b, unsigned v);
+/** Appends 'v' as 4 bytes, little-endian. */
+void ws_bin_put_u32(ws_str *b, uint32_t v);
+/** Appends 'v' as 8 bytes, little-endian. */
+void ws_bin_put_u64(ws_str *b, uint64_t v);
+/** Appends 'd' as 16 bytes. */
+void ws_bin_put_digest(ws_str *b, const ws_digest *d);
+
+/* A cursor over 'len' bytes at 'p'; once 'bad', every read gives 0. */
+typedef struct {
+  const char *p;
+  size_t len, pos;
+  bool bad;
+} ws_bin_reader;
+
+/** Tells whether 'n' more bytes are there; marks the reader bad if not. */
+bool ws_bin_need(ws_bin_reader *r, size_t n);
+/** Reads one byte. */
+unsigned ws_bin_get_u8(ws_bin_reader *r);
+/** Reads 4 bytes, little-endian. */
+uint32_t ws_bin_get_u32(ws_bin_reader *r);
+/** Reads 8 bytes, little-endian. */
+uint64_t ws_bin_get_u64(ws_bin_reader *r);
+/** Reads 16 bytes written by ws_bin_put_digest. */
+ws_digest ws_bin_get_digest(ws_bin_reader *r);
+/** Points at the next 'len' bytes and steps over them, or NULL when they
+ * are not there. */
+const char *ws_bin_get_span(ws_bin_reader *r, size_t len);
+
+#endif
