@@ -60,9 +60,9 @@ static void rm_tree(const char *path) {
 /* --- the manifest: what each folder was rendered from --- */
 
 /* <out>.manifest lists, for the published folder and for the staging
- * folder, each page's fingerprint. A section names its folder by device and
- * inode, which follow the folder through the swap, so a folder that was
- * deleted, replaced or swapped by hand is simply not recognised. */
+ * folder, each page's fingerprint. A section names its folder by device,
+ * inode and change time (see folder_id), so a folder that was deleted,
+ * replaced or swapped by hand is simply not recognised. */
 #define MANIFEST_MAGIC "wholeself manifest 1"
 
 static void manifest_add(manifest *m, const char *path, const ws_digest *fp) {

@@ -631,22 +631,27 @@ static void make_memo(renderer *r) {
   free(shared);
 }
 
-/* The view of 'name', made on first use; pages render on several threads,
- * so making one holds the lock (once per template, not per page). */
-static const view *view_for(renderer *r, const char *name) {
-  const view *found = NULL;
+/* The keys pages of template 'name' can show (NULL: any), found on first
+ * use; pages render on several threads, so finding them holds the lock
+ * (once per template, not per page). What is returned is the key set
+ * itself, which never moves, not its place in 'views', which may. */
+static const ws_digest_keys *keys_for(renderer *r, const char *name) {
+  const ws_digest_keys *keys = NULL;
+  bool found = false;
   pthread_mutex_lock(&r->mu);
   for (size_t i = 0; i < r->nviews && !found; i++)
-    if (strcmp(r->views[i].template, name) == 0)
-      found = &r->views[i];
+    if (strcmp(r->views[i].template, name) == 0) {
+      keys = r->views[i].keys;
+      found = true;
+    }
   if (!found) {
     view v = {ws_xstrdup(name), template_keys(r, name)};
     r->views = ws_xreallocarray(r->views, r->nviews + 1, sizeof(view));
-    r->views[r->nviews] = v;
-    found = &r->views[r->nviews++];
+    r->views[r->nviews++] = v;
+    keys = v.keys;
   }
   pthread_mutex_unlock(&r->mu);
-  return found;
+  return keys;
 }
 
 static void views_free(renderer *r) {
@@ -661,12 +666,12 @@ static void views_free(renderer *r) {
  * template, where it goes, and what of its context the template can show. */
 static ws_digest page_fingerprint(renderer *r, const ws_page *pg,
                                   const ws_value *ctx) {
-  const view *v = view_for(r, pg->template);
+  const ws_digest_keys *keys = keys_for(r, pg->template);
   ws_digester *d = ws_digester_new();
   ws_digester_digest(d, &r->base);
   ws_digester_str(d, pg->template);
   ws_digester_str(d, pg->file);
-  ws_digester_value(d, ctx, r->memo, v->keys);
+  ws_digester_value(d, ctx, r->memo, keys);
   ws_digest fp = ws_digester_end(d);
   ws_digester_free(d);
   return fp;
