@@ -564,3 +564,7 @@ size_t ws_output_reused(ws_output *o) {
   pthread_mutex_unlock(&o->mu);
   return n;
 }
+
+bool ws_output_had_site(const ws_output *o) {
+  return o->out_st.st_ino != 0;
+}

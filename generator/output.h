@@ -41,6 +41,11 @@ int ws_output_write_made(ws_output *o, const char *rel, const char *data,
  * Then it counts as written and nothing needs rendering; false means render
  * and write it. Thread-safe. */
 bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp);
+/** Tells whether the output folder held a site when 'o' was opened. A
+ * build into a place that holds none (a CI runner starts empty every time)
+ * has no use for fingerprints, and skips them: only the next build into
+ * the same folder starts recording them. */
+bool ws_output_had_site(const ws_output *o);
 /** Tells whether 'rel' is a path ws_output_write accepts. */
 bool ws_output_path_ok(const char *rel);
 /** Puts the staging folder in place of the output folder and removes the

@@ -36,6 +36,7 @@ struct ws_renderer {
   pthread_mutex_t mu;  /* guards 'pages' when pages render in parallel */
   char build_date[32]; /* YYYY-MM-DD or "" */
   bool full;           /* render every page (no reuse) */
+  bool record;         /* fingerprint pages (see ws_output_had_site) */
   ws_digest base;      /* the program and the templates */
   struct view *views;  /* per page template: what its pages can show */
   size_t nviews;
@@ -680,14 +681,18 @@ static ws_digest page_fingerprint(renderer *r, const ws_page *pg,
 int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx) {
   const ws_mustache *tpl;
   ws_str html = WS_STR_INIT;
-  ws_digest fp = page_fingerprint(r, pg, ctx);
+  ws_digest fp = {0, 0};
   int error = 0;
-  if (r->full || !ws_output_reuse(r->out, pg->file, &fp)) {
+  if (r->record)
+    fp = page_fingerprint(r, pg, ctx);
+  if (!r->record || r->full || !ws_output_reuse(r->out, pg->file, &fp)) {
     error = ws_theme_template(&tpl, r->theme, pg->template);
     if (error == 0)
       error = ws_mustache_render(&html, tpl, ctx, ws_theme_env(r->theme));
     if (error == 0)
-      error = ws_output_write_made(r->out, pg->file, html.ptr, html.len, &fp);
+      error = r->record ? ws_output_write_made(r->out, pg->file, html.ptr,
+                                               html.len, &fp)
+                        : ws_output_write(r->out, pg->file, html.ptr, html.len);
   }
   if (error == 0)
     record_page(r, pg->file);
@@ -979,6 +984,7 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                 PTHREAD_MUTEX_INITIALIZER,
                 "",
                 opts->full,
+                ws_output_had_site(out),
                 {0, 0},
                 NULL,
                 0,
@@ -987,9 +993,11 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
   set_build_date(&r, opts->build_time);
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
   parallel_for(&r, site->npeople, make_person);
-  make_memo(&r);
-  if ((error = prepare_reuse(&r)) < 0)
-    goto cleanup;
+  if (r.record) {
+    make_memo(&r);
+    if ((error = prepare_reuse(&r)) < 0)
+      goto cleanup;
+  }
   if ((error = render_index(&r)) < 0)
     goto cleanup;
   error = parallel_for(&r, site->npeople, render_person);
