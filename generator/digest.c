@@ -373,13 +373,8 @@ struct ws_digest_keys {
   size_t len;
 };
 
-/* Keys are short words ("name", "top_strengths"), looked up once per map
- * entry of every page: an inline FNV-1a beats a call into a general hash. */
 static size_t key_slot(const ws_digest_keys *k, const char *key) {
-  uint64_t h = 14695981039346656037ULL;
-  for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-    h = (h ^ *p) * 1099511628211ULL;
-  return (size_t)(h ^ h >> 29) & k->mask;
+  return (size_t)ws_str_hash(key) & k->mask;
 }
 
 ws_digest_keys *ws_digest_keys_new(void) {

@@ -190,16 +190,9 @@ typedef struct {
   size_t depth;
 } loader;
 
-static uint64_t hash_key(const char *key) {
-  uint64_t h = 14695981039346656037u;
-  for (; *key; key++)
-    h = (h ^ (unsigned char)*key) * 1099511628211u;
-  return h;
-}
-
 static size_t *index_slot(key_index *ix, const ws_value *map, const char *key) {
   size_t mask = ix->cap - 1;
-  for (size_t i = (size_t)hash_key(key) & mask;; i = (i + 1) & mask) {
+  for (size_t i = (size_t)ws_str_hash(key) & mask;; i = (i + 1) & mask) {
     size_t *slot = &ix->slots[i];
     if (*slot == 0 || strcmp(map->u.map.entries[*slot - 1].key, key) == 0)
       return slot;

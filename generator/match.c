@@ -199,19 +199,11 @@ typedef struct {
   size_t *slot, nslots; /* open addressing: index + 1, or 0 */
 } label_set;
 
-/* FNV-1a: the table only needs a spread, never an order. */
-static size_t hash_text(const char *s) {
-  uint64_t h = 14695981039346656037u;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211u;
-  return (size_t)h;
-}
-
 static void label_grow(label_set *ls) {
   size_t ns = ls->nslots ? ls->nslots * 2 : 256;
   size_t *slot = ws_xcalloc(ns, sizeof(size_t));
   for (size_t i = 0; i < ls->n; i++) {
-    size_t h = hash_text(ls->text[i]) & (ns - 1);
+    size_t h = (size_t)ws_str_hash(ls->text[i]) & (ns - 1);
     while (slot[h])
       h = (h + 1) & (ns - 1);
     slot[h] = i + 1;
@@ -225,7 +217,7 @@ static void label_grow(label_set *ls) {
 static size_t label_index(label_set *ls, const char *text) {
   if (2 * (ls->n + 1) > ls->nslots)
     label_grow(ls);
-  size_t h = hash_text(text) & (ls->nslots - 1);
+  size_t h = (size_t)ws_str_hash(text) & (ls->nslots - 1);
   for (; ls->slot[h]; h = (h + 1) & (ls->nslots - 1))
     if (strcmp(ls->text[ls->slot[h] - 1], text) == 0) {
       ls->count[ls->slot[h] - 1]++;

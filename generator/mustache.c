@@ -632,13 +632,6 @@ struct ws_mustache_env {
   size_t cap, len; /* cap is a power of two */
 };
 
-static uint64_t hash_name(const char *s) {
-  uint64_t h = 14695981039346656037u;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211u;
-  return h;
-}
-
 static slot *find_slot(slot *slots, size_t cap, const char *name, uint64_t h) {
   for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1))
     if (!slots[i].name ||
@@ -710,7 +703,7 @@ static int not_found(const char *name) {
 
 int ws_mustache_env_get(const ws_mustache **out, ws_mustache_env *env,
                         const char *name) {
-  uint64_t h = hash_name(name);
+  uint64_t h = ws_str_hash(name);
   ws_mustache *tpl = NULL;
   ws_str src = WS_STR_INIT;
   bool found;

@@ -879,13 +879,6 @@ typedef struct {
   git_oid root; /* the oldest commit walked: a root or a shallow boundary */
 } walker;
 
-static size_t path_hash(const char *s) {
-  size_t h = 1469598103934665603u;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211u;
-  return h;
-}
-
 static size_t *map_slot(path_map *m, const char *key, bool create);
 
 static void map_grow(path_map *m) {
@@ -910,7 +903,7 @@ static size_t *map_slot(path_map *m, const char *key, bool create) {
     map_grow(m);
   if (!m->cap)
     return NULL;
-  size_t i = path_hash(key) & (m->cap - 1);
+  size_t i = (size_t)ws_str_hash(key) & (m->cap - 1);
   while (m->keys[i]) {
     if (strcmp(m->keys[i], key) == 0)
       return &m->vals[i];

@@ -156,3 +156,10 @@ bool ws_str_eq(const ws_str *s, const char *cstr) {
   size_t n = strlen(cstr);
   return n == s->len && memcmp(s->ptr, cstr, n) == 0;
 }
+
+uint64_t ws_str_hash(const char *s) {
+  uint64_t h = 14695981039346656037u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}

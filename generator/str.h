@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
   char *ptr;  /* never NULL; ptr[len] == '\0' */
@@ -47,5 +48,8 @@ void ws_str_release(ws_str *s);
 char *ws_str_detach(ws_str *s);
 /** Tells whether 's' equals the NUL-terminated 'cstr'. */
 bool ws_str_eq(const ws_str *s, const char *cstr);
+/** Returns the FNV-1a hash of the NUL-terminated 's': for the slots of
+ * in-memory hash tables (a spread, not a fingerprint; never stored). */
+uint64_t ws_str_hash(const char *s);
 
 #endif
