@@ -1,5 +1,11 @@
 #include "binio.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 void ws_bin_put_u8(ws_str *b, unsigned v) {
   ws_str_putc(b, (char)(unsigned char)v);
 }
@@ -64,4 +70,59 @@ const char *ws_bin_get_span(ws_bin_reader *r, size_t len) {
   const char *s = r->p + r->pos;
   r->pos += len;
   return s;
+}
+
+const char *ws_bin_read_file(ws_str *out, const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? "missing" : "unreadable";
+  struct stat st;
+  const char *why = NULL;
+  if (fstat(fd, &st) == 0 && st.st_size > 0)
+    ws_str_grow(out, (size_t)st.st_size + 1);
+  for (;;) {
+    if (out->cap - out->len < 2)
+      ws_str_grow(out, 65536);
+    ssize_t n = read(fd, out->ptr + out->len, out->cap - out->len - 1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      why = "unreadable";
+    if (n <= 0)
+      break;
+    out->len += (size_t)n;
+    out->ptr[out->len] = '\0';
+  }
+  close(fd);
+  return why;
+}
+
+static bool write_all(int fd, const char *p, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    p += n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+bool ws_bin_write_file(const char *dir, const char *path, const char *data,
+                       size_t len) {
+  ws_str tmp = WS_STR_INIT;
+  ws_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+  (void)mkdir(dir, 0777);
+  int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  bool ok = fd >= 0 && write_all(fd, data, len);
+  if (fd >= 0 && close(fd) != 0)
+    ok = false;
+  if (ok && rename(tmp.ptr, path) != 0)
+    ok = false;
+  if (!ok && fd >= 0)
+    unlink(tmp.ptr);
+  ws_str_release(&tmp);
+  return ok;
 }

@@ -45,4 +45,15 @@ ws_digest ws_bin_get_digest(ws_bin_reader *r);
  * are not there. */
 const char *ws_bin_get_span(ws_bin_reader *r, size_t len);
 
+/** Reads the whole file 'path' into 'out'. Returns NULL, or why it could
+ * not: "missing" or "unreadable". */
+const char *ws_bin_read_file(ws_str *out, const char *path);
+/** Writes 'len' bytes of 'data' to 'path' through a temporary file beside
+ * it and a rename, making folder 'dir' first if needed, so that a
+ * concurrent build reads the old file or the new one, never half of one.
+ * Returns false, leaving nothing behind, when it cannot: a cache that
+ * cannot be saved is not an error. */
+bool ws_bin_write_file(const char *dir, const char *path, const char *data,
+                       size_t len);
+
 #endif

@@ -406,62 +406,6 @@ ws_match *ws_matchcache_decode(const char *data, size_t len,
 
 /* --- the file on disk --- */
 
-static const char *read_file(ws_str *out, const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? MISSING : "unreadable";
-  struct stat st;
-  const char *why = NULL;
-  if (fstat(fd, &st) == 0 && st.st_size > 0)
-    ws_str_grow(out, (size_t)st.st_size + 1);
-  for (;;) {
-    if (out->cap - out->len < 2)
-      ws_str_grow(out, 65536);
-    ssize_t n = read(fd, out->ptr + out->len, out->cap - out->len - 1);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      why = "unreadable";
-    if (n <= 0)
-      break;
-    out->len += (size_t)n;
-    out->ptr[out->len] = '\0';
-  }
-  close(fd);
-  return why;
-}
-
-static bool write_all(int fd, const char *p, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    p += n;
-    len -= (size_t)n;
-  }
-  return true;
-}
-
-/* Through a temporary file and a rename, so that a concurrent build reads
- * the old file or the new one, never half of one. */
-static bool write_file(const char *dir, const char *path, const ws_str *data) {
-  ws_str tmp = WS_STR_INIT;
-  ws_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-  (void)mkdir(dir, 0777);
-  int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  bool ok = fd >= 0 && write_all(fd, data->ptr, data->len);
-  if (fd >= 0 && close(fd) != 0)
-    ok = false;
-  if (ok && rename(tmp.ptr, path) != 0)
-    ok = false;
-  if (!ok && fd >= 0)
-    unlink(tmp.ptr);
-  ws_str_release(&tmp);
-  return ok;
-}
-
 static void file_names(ws_str *dir, ws_str *file, ws_source *src) {
   const char *content = ws_source_content(src);
   ws_digest folder = checksum(content, strlen(content));
@@ -482,7 +426,7 @@ ws_match *ws_matchcache_get(ws_source *src, ws_profile *const *people, size_t n,
     goto done;
   }
   file_names(&dir, &file, src);
-  why = read_file(&data, file.ptr);
+  why = ws_bin_read_file(&data, file.ptr);
   if (!why)
     m = ws_matchcache_decode(data.ptr, data.len, &key, n, &why);
   ws_str_release(&data);
@@ -495,7 +439,7 @@ ws_match *ws_matchcache_get(ws_source *src, ws_profile *const *people, size_t n,
   st.status = missing ? "created" : stale ? "updated" : "rebuilt";
   st.ignored = missing || stale ? NULL : why;
   ws_matchcache_encode(&data, &key, m);
-  if (!write_file(dir.ptr, file.ptr, &data))
+  if (!ws_bin_write_file(dir.ptr, file.ptr, data.ptr, data.len))
     st.status = "not saved (cannot write it)";
 done:
   ws_str_release(&data);

@@ -596,31 +596,6 @@ static const char *decode_index(ws_profcache *pc) {
   return decode_records(pc, &r);
 }
 
-static const char *read_file(ws_str *out, const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? "missing" : "unreadable";
-  struct stat st;
-  const char *why = NULL;
-  if (fstat(fd, &st) == 0 && st.st_size > 0)
-    ws_str_grow(out, (size_t)st.st_size + 1);
-  for (;;) {
-    if (out->cap - out->len < 2)
-      ws_str_grow(out, 65536);
-    ssize_t n = read(fd, out->ptr + out->len, out->cap - out->len - 1);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      why = "unreadable";
-    if (n <= 0)
-      break;
-    out->len += (size_t)n;
-    out->ptr[out->len] = '\0';
-  }
-  close(fd);
-  return why;
-}
-
 ws_profcache *ws_profcache_open(ws_source *src, const ws_source_list *files,
                                 size_t n) {
   ws_profcache *pc = ws_xcalloc(1, sizeof(*pc));
@@ -639,7 +614,7 @@ ws_profcache *ws_profcache_open(ws_source *src, const ws_source_list *files,
   ws_digest folder = checksum(content, strlen(content));
   ws_str_printf(&pc->file, "%s/profiles-%016llx", pc->dir.ptr,
                 (unsigned long long)folder.hi);
-  pc->why = pc->known ? read_file(&pc->data, pc->file.ptr)
+  pc->why = pc->known ? ws_bin_read_file(&pc->data, pc->file.ptr)
                       : "cannot identify the program";
   if (!pc->why)
     pc->why = decode_index(pc);

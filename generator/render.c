@@ -571,8 +571,8 @@ typedef struct view {
 typedef struct {
   renderer *r;
   ws_digest_keys *keys;
-  char **todo; /* templates still to read */
-  size_t ntodo;
+  char **queue; /* templates still to read */
+  size_t nqueue;
   char **seen;
   size_t nseen;
   bool any; /* a dynamic name: every key counts */
@@ -593,8 +593,8 @@ static void closure_include(const char *name, void *payload) {
       return;
   c->seen = ws_xreallocarray(c->seen, c->nseen + 1, sizeof(char *));
   c->seen[c->nseen++] = ws_xstrdup(name);
-  c->todo = ws_xreallocarray(c->todo, c->ntodo + 1, sizeof(char *));
-  c->todo[c->ntodo++] = c->seen[c->nseen - 1];
+  c->queue = ws_xreallocarray(c->queue, c->nqueue + 1, sizeof(char *));
+  c->queue[c->nqueue++] = c->seen[c->nseen - 1];
 }
 
 /* The keys of 'name' and of everything it includes; NULL for any key. A
@@ -602,16 +602,16 @@ static void closure_include(const char *name, void *payload) {
 static ws_digest_keys *template_keys(renderer *r, const char *name) {
   closure c = {r, ws_digest_keys_new(), NULL, 0, NULL, 0, false};
   closure_include(name, &c);
-  while (c.ntodo && !c.any) {
+  while (c.nqueue && !c.any) {
     const ws_mustache *tpl;
-    const char *next = c.todo[--c.ntodo];
+    const char *next = c.queue[--c.nqueue];
     if (ws_theme_template(&tpl, r->theme, next) == 0)
       ws_mustache_names(tpl, closure_key, closure_include, &c);
   }
   for (size_t i = 0; i < c.nseen; i++)
     free(c.seen[i]);
   free(c.seen);
-  free(c.todo);
+  free(c.queue);
   if (c.any) {
     ws_digest_keys_free(c.keys);
     return NULL;

@@ -1610,33 +1610,6 @@ static void cache_encode(ws_str *b, const cache_keys *k, const git_oid *root,
   ws_bin_put_u64(b, fnv64(FNV64_INIT, b->ptr, b->len));
 }
 
-/* Writes the cache through a temporary file and a rename, so that a
- * ws_bin_reader sees the old file or the new one. Failing is not an error: the
- * next build walks again. Returns false when nothing was written. */
-static bool cache_write(const char *path, const char *dir, const ws_str *data) {
-  ws_str tmp = WS_STR_INIT;
-  ws_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-  bool ok = false;
-  (void)mkdir(dir, 0777);
-  int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd >= 0) {
-    size_t off = 0;
-    while (off < data->len) {
-      ssize_t n = write(fd, data->ptr + off, data->len - off);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      off += (size_t)n;
-    }
-    ok = close(fd) == 0 && off == data->len && rename(tmp.ptr, path) == 0;
-    if (!ok)
-      unlink(tmp.ptr);
-  }
-  ws_str_release(&tmp);
-  return ok;
-}
-
 /* --- reading --- */
 
 /* A string without NUL bytes (caller frees), or NULL when the file is bad. */
@@ -1905,7 +1878,7 @@ static void cache_end(cache_use *cu, walker *w, git_commit *start) {
     return;
   ws_str data = WS_STR_INIT;
   cache_encode(&data, &cu->keys, &w->root, git_commit_id(start), h);
-  if (!cache_write(cu->file.ptr, cu->dir.ptr, &data))
+  if (!ws_bin_write_file(cu->dir.ptr, cu->file.ptr, data.ptr, data.len))
     h->cache = "not saved (cannot write it)";
   ws_str_release(&data);
 }
