@@ -526,3 +526,25 @@ void th_spill(const char *path, const char *data, size_t len) {
   cr_assert_eq(fwrite(data, 1, len, f), len);
   fclose(f);
 }
+
+char *th_cache_file(const char *repo, const char *prefix) {
+  ws_str dir = WS_STR_INIT;
+  ws_str_printf(&dir, "%s/.git/wholeself", repo);
+  DIR *d = opendir(dir.ptr);
+  char *found = NULL;
+  size_t n = 0;
+  for (struct dirent *e; d && (e = readdir(d));)
+    if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
+        !strchr(e->d_name, '.')) {
+      free(found);
+      ws_str p = WS_STR_INIT;
+      ws_str_printf(&p, "%s/%s", dir.ptr, e->d_name);
+      found = ws_str_detach(&p);
+      n++;
+    }
+  if (d)
+    closedir(d);
+  ws_str_release(&dir);
+  cr_assert_leq(n, 1, "one %s* cache file per content folder", prefix);
+  return found;
+}

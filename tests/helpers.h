@@ -27,6 +27,10 @@ char *th_read(const char *dir, const char *rel);
 char *th_slurp(const char *path, size_t *len);
 /** Writes 'len' bytes of 'data' to 'path'; fails the test on error. */
 void th_spill(const char *path, const char *data, size_t len);
+/** Returns the one cache file named '<prefix><key>' in the git directory of
+ * the work-tree repository 'repo' (.git/wholeself/), or NULL; temporary
+ * files are not counted, and two matches fail the test. Caller frees. */
+char *th_cache_file(const char *repo, const char *prefix);
 /** Tells whether 'dir'/'rel' exists. */
 bool th_exists(const char *dir, const char *rel);
 /** Returns the path of the built binary (WS_BIN, else build/wholeself). */

@@ -77,24 +77,7 @@ static ws_source_history *load(const char *repo, bool worktree, bool cached) {
 
 /* The one cache file of 'repo' (a work tree), or NULL (caller frees). */
 static char *cache_file(const char *repo) {
-  ws_str dir = WS_STR_INIT;
-  ws_str_printf(&dir, "%s/.git/wholeself", repo);
-  DIR *d = opendir(dir.ptr);
-  char *found = NULL;
-  size_t n = 0;
-  for (struct dirent *e; d && (e = readdir(d));)
-    if (strncmp(e->d_name, "history-", 8) == 0) {
-      free(found);
-      ws_str p = WS_STR_INIT;
-      ws_str_printf(&p, "%s/%s", dir.ptr, e->d_name);
-      found = ws_str_detach(&p);
-      n++;
-    }
-  if (d)
-    closedir(d);
-  ws_str_release(&dir);
-  cr_assert_leq(n, 1, "one cache file per folder walked");
-  return found;
+  return th_cache_file(repo, "history-");
 }
 
 /* Expects 'got' to equal 'want' field by field: revs, changes, files. */

@@ -558,24 +558,7 @@ static char *team_repo(const gen_team *g) {
 
 /* The mentoring cache file of 'repo' (caller frees), or NULL. */
 static char *cache_file(const char *repo) {
-  ws_str dir = WS_STR_INIT;
-  ws_str_printf(&dir, "%s/.git/wholeself", repo);
-  DIR *d = opendir(dir.ptr);
-  char *found = NULL;
-  size_t n = 0;
-  for (struct dirent *e; d && (e = readdir(d));)
-    if (strncmp(e->d_name, "matches-", 8) == 0 && !strchr(e->d_name, '.')) {
-      free(found);
-      ws_str p = WS_STR_INIT;
-      ws_str_printf(&p, "%s/%s", dir.ptr, e->d_name);
-      found = ws_str_detach(&p);
-      n++;
-    }
-  if (d)
-    closedir(d);
-  ws_str_release(&dir);
-  cr_assert_leq(n, 1, "one mentoring cache per content folder");
-  return found;
+  return th_cache_file(repo, "matches-");
 }
 
 /* Matches through the cache of 'repo' (made by team_repo from generate(60,

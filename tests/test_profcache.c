@@ -103,23 +103,7 @@ static char *cache_dir(const char *repo) {
 
 /* The one profile cache file of 'repo', or NULL (caller frees). */
 static char *cache_file(const char *repo) {
-  char *dir = cache_dir(repo);
-  DIR *d = opendir(dir);
-  char *found = NULL;
-  size_t n = 0;
-  for (struct dirent *e; d && (e = readdir(d));)
-    if (strncmp(e->d_name, "profiles-", 9) == 0 && !strchr(e->d_name, '.')) {
-      free(found);
-      ws_str p = WS_STR_INIT;
-      ws_str_printf(&p, "%s/%s", dir, e->d_name);
-      found = ws_str_detach(&p);
-      n++;
-    }
-  if (d)
-    closedir(d);
-  free(dir);
-  cr_assert_leq(n, 1, "one profile cache per content folder");
-  return found;
+  return th_cache_file(repo, "profiles-");
 }
 
 static void drop_cache(const char *repo) {
