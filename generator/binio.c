@@ -115,7 +115,8 @@ bool ws_bin_write_file(const char *dir, const char *path, const char *data,
   ws_str tmp = WS_STR_INIT;
   ws_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
   (void)mkdir(dir, 0777);
-  int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                0666);
   bool ok = fd >= 0 && write_all(fd, data, len);
   if (fd >= 0 && close(fd) != 0)
     ok = false;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "binio.h"
 #include "digest.h"
 #include "error.h"
 #include "str.h"
@@ -55,6 +56,15 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 
 static void rm_tree(const char *path) {
   nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *parent_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return ws_xstrdup(".");
+  if (slash == path)
+    return ws_xstrdup("/");
+  return ws_xstrndup(path, (size_t)(slash - path));
 }
 
 /* --- the manifest: what each folder was rendered from --- */
@@ -170,27 +180,15 @@ static void put_section(ws_str *s, const char *folder, const manifest *m) {
 static void manifest_save(const ws_output *o, const char *dir_a,
                           const manifest *a, const char *dir_b,
                           const manifest *b) {
-  ws_str s = WS_STR_INIT, tmp = WS_STR_INIT;
+  ws_str s = WS_STR_INIT;
   ws_str_puts(&s, MANIFEST_MAGIC "\n");
   put_section(&s, dir_a, a);
   put_section(&s, dir_b, b);
-  ws_str_printf(&tmp, "%s.tmp", o->manifest_path);
-  int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                0644);
-  bool ok = fd >= 0;
-  for (size_t off = 0; ok && off < s.len;) {
-    ssize_t n = write(fd, s.ptr + off, s.len - off);
-    ok = n > 0 || (n < 0 && errno == EINTR);
-    off += n > 0 ? (size_t)n : 0;
-  }
-  if (fd >= 0 && close(fd) < 0)
-    ok = false;
-  if (!ok || rename(tmp.ptr, o->manifest_path) < 0) {
-    unlink(tmp.ptr);
+  char *parent = parent_of(o->dir);
+  if (!ws_bin_write_file(parent, o->manifest_path, s.ptr, s.len))
     unlink(o->manifest_path);
-  }
+  free(parent);
   ws_str_release(&s);
-  ws_str_release(&tmp);
 }
 
 static int take_lock(ws_output *o) {
@@ -490,15 +488,6 @@ static int sync_dir(const char *path) {
   int rc = fsync(fd);
   close(fd);
   return rc;
-}
-
-static char *parent_of(const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash)
-    return ws_xstrdup(".");
-  if (slash == path)
-    return ws_xstrdup("/");
-  return ws_xstrndup(path, (size_t)(slash - path));
 }
 
 int ws_output_commit(ws_output *o) {
