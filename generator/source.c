@@ -17,6 +17,7 @@
 
 #include "binio.h"
 #include "error.h"
+#include "rawtree.h"
 #include "xalloc.h"
 
 /* Thread safety: once opened, a ws_source may be read from several threads.
@@ -840,11 +841,12 @@ void ws_source_global_shutdown(void) {
  *
  * One pass along first parents, newest first. A commit whose folder has the
  * same tree id as its parent's is skipped without reading the folder, and a
- * changed folder is compared entry by entry in tree order, descending only
- * into subtrees whose ids differ; libgit2's diff with similarity detection
- * runs only on the few commits that both add and delete files. So the cost
- * is commits plus the entries of changed folders, not commits times
- * profiles.
+ * changed folder is read as raw bytes near the version read before it
+ * (rawtree.h), so only the entries between their shared head and tail are
+ * compared, in tree order, descending only into subtrees whose ids differ;
+ * libgit2's diff with similarity detection runs only on the few commits
+ * that both add and delete files. So the cost is commits plus the entries
+ * that changed, not commits times profiles.
  *
  * The walk yields the change log (revs and changes); the files are then
  * replayed from the log, oldest first (replay_files). The log of a commit's
@@ -877,6 +879,7 @@ typedef struct {
   size_t nknown;
   const git_oid *met_known; /* the cached commit the walk stopped at */
   git_oid root; /* the oldest commit walked: a root or a shallow boundary */
+  git_odb *odb;  /* the folders are read as raw trees (rawtree.h) */
 } walker;
 
 static size_t *map_slot(path_map *m, const char *key, bool create);
@@ -1004,105 +1007,110 @@ static void pend(walker *w, ws_change_kind kind, const ws_str *path) {
   c->old_path = NULL;
 }
 
-static bool entry_is_file(const git_tree_entry *e) {
-  git_filemode_t m = git_tree_entry_filemode(e);
-  return m == GIT_FILEMODE_BLOB || m == GIT_FILEMODE_BLOB_EXECUTABLE ||
-         m == GIT_FILEMODE_LINK;
+static bool entry_is_file(const ws_rawtree_entry *e) {
+  return e->mode == GIT_FILEMODE_BLOB ||
+         e->mode == GIT_FILEMODE_BLOB_EXECUTABLE ||
+         e->mode == GIT_FILEMODE_LINK;
 }
 
 /* Git's tree order: a folder sorts as if its name ended with '/'. */
-static int cmp_tree_entries(const git_tree_entry *a, const git_tree_entry *b) {
-  const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
+static int cmp_entries(const ws_rawtree_entry *a, const ws_rawtree_entry *b) {
+  const char *x = a->name, *y = b->name;
   size_t i = 0;
   while (x[i] && x[i] == y[i])
     i++;
   unsigned char cx = (unsigned char)x[i], cy = (unsigned char)y[i];
-  if (!cx && git_tree_entry_type(a) == GIT_OBJECT_TREE)
+  if (!cx && ws_rawtree_is_tree(a))
     cx = '/';
-  if (!cy && git_tree_entry_type(b) == GIT_OBJECT_TREE)
+  if (!cy && ws_rawtree_is_tree(b))
     cy = '/';
   return cx < cy ? -1 : cx > cy ? 1 : 0;
 }
 
-static int diff_trees(walker *w, const git_tree *a, const git_tree *b,
-                      ws_str *path);
+static bool same_entry(const ws_rawtree_entry *a, const ws_rawtree_entry *b) {
+  return a->mode == b->mode && memcmp(a->id, b->id, GIT_OID_RAWSZ) == 0;
+}
 
-/* One side of a comparison: a file is added or deleted, a folder's files
- * all are. */
-static int diff_side(walker *w, const git_tree_entry *e, bool added,
-                     ws_str *path) {
+static int diff_range(walker *w, const ws_rawtree *a, size_t i, size_t na,
+                      const ws_rawtree *b, size_t j, size_t nb, ws_str *path);
+
+static int read_folder(ws_rawtree *t, walker *w, const unsigned char *raw,
+                       const ws_str *path) {
+  git_oid id;
+  git_oid_fromraw(&id, raw);
+  if (ws_rawtree_read(t, w->odb, &id) < 0)
+    return error_git(WS_ERROR, "cannot read folder '%s'", path->ptr);
+  return 0;
+}
+
+/* Compares two versions of a subfolder, whole; NULL is an empty one. */
+static int diff_folders(walker *w, const unsigned char *a_id,
+                        const unsigned char *b_id, ws_str *path) {
+  ws_rawtree a = WS_RAWTREE_INIT, b = WS_RAWTREE_INIT;
   int error = 0;
-  if (entry_is_file(e)) {
-    pend(w, added ? WS_CHANGE_ADDED : WS_CHANGE_DELETED, path);
-  } else if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-    git_tree *sub = NULL;
-    if (git_tree_lookup(&sub, w->src->repo, git_tree_entry_id(e)) < 0)
-      return error_git(WS_ERROR, "cannot read folder '%s'", path->ptr);
-    error =
-        added ? diff_trees(w, NULL, sub, path) : diff_trees(w, sub, NULL, path);
-    git_tree_free(sub);
-  }
+  if (a_id)
+    error = read_folder(&a, w, a_id, path);
+  if (error == 0 && b_id)
+    error = read_folder(&b, w, b_id, path);
+  if (error == 0)
+    error = diff_range(w, &a, 0, a.n, &b, 0, b.n, path);
+  ws_rawtree_release(&a);
+  ws_rawtree_release(&b);
   return error;
 }
 
-static int diff_pair(walker *w, const git_tree_entry *a,
-                     const git_tree_entry *b, ws_str *path) {
-  if (git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)) &&
-      git_tree_entry_filemode(a) == git_tree_entry_filemode(b))
+/* One side of a comparison: a file is added or deleted, a folder's files
+ * all are. */
+static int diff_side(walker *w, const ws_rawtree_entry *e, bool added,
+                     ws_str *path) {
+  if (entry_is_file(e)) {
+    pend(w, added ? WS_CHANGE_ADDED : WS_CHANGE_DELETED, path);
+    return 0;
+  }
+  if (!ws_rawtree_is_tree(e))
+    return 0;
+  return added ? diff_folders(w, NULL, e->id, path)
+               : diff_folders(w, e->id, NULL, path);
+}
+
+static int diff_pair(walker *w, const ws_rawtree_entry *a,
+                     const ws_rawtree_entry *b, ws_str *path) {
+  if (same_entry(a, b))
     return 0;
   if (entry_is_file(a) && entry_is_file(b)) {
     pend(w, WS_CHANGE_MODIFIED, path);
     return 0;
   }
-  if (git_tree_entry_type(a) != GIT_OBJECT_TREE ||
-      git_tree_entry_type(b) != GIT_OBJECT_TREE) {
+  if (!ws_rawtree_is_tree(a) || !ws_rawtree_is_tree(b)) {
     int error = diff_side(w, a, false, path);
     return error < 0 ? error : diff_side(w, b, true, path);
   }
-  git_tree *ta = NULL, *tb = NULL;
-  int error = 0;
-  if (git_tree_lookup(&ta, w->src->repo, git_tree_entry_id(a)) < 0 ||
-      git_tree_lookup(&tb, w->src->repo, git_tree_entry_id(b)) < 0)
-    error = error_git(WS_ERROR, "cannot read folder '%s'", path->ptr);
-  else
-    error = diff_trees(w, ta, tb, path);
-  git_tree_free(ta);
-  git_tree_free(tb);
-  return error;
+  return diff_folders(w, a->id, b->id, path);
 }
 
-/* Walks both folders in tree order at once; NULL is an empty folder. */
-static int diff_trees(walker *w, const git_tree *a, const git_tree *b,
-                      ws_str *path) {
-  size_t na = a ? git_tree_entrycount(a) : 0;
-  size_t nb = b ? git_tree_entrycount(b) : 0;
-  size_t i = 0, j = 0;
+/* Walks entries [i, na) of 'a' and [j, nb) of 'b' in tree order at once. */
+static int diff_range(walker *w, const ws_rawtree *a, size_t i, size_t na,
+                      const ws_rawtree *b, size_t j, size_t nb, ws_str *path) {
   int error = 0;
   while (error == 0 && (i < na || j < nb)) {
-    const git_tree_entry *ea = i < na ? git_tree_entry_byindex(a, i) : NULL;
-    const git_tree_entry *eb = j < nb ? git_tree_entry_byindex(b, j) : NULL;
-    /* Nearly every entry is unchanged: skip those first, cheaply. */
-    if (ea && eb &&
-        git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)) &&
-        strcmp(git_tree_entry_name(ea), git_tree_entry_name(eb)) == 0 &&
-        git_tree_entry_filemode(ea) == git_tree_entry_filemode(eb)) {
-      i++;
-      j++;
-      continue;
-    }
-    int c = !ea ? 1 : !eb ? -1 : cmp_tree_entries(ea, eb);
-    const char *name = git_tree_entry_name(c <= 0 ? ea : eb);
+    ws_rawtree_entry ea, eb;
+    if (i < na)
+      ws_rawtree_entry_at(&ea, a, i);
+    if (j < nb)
+      ws_rawtree_entry_at(&eb, b, j);
+    int c = i >= na ? 1 : j >= nb ? -1 : cmp_entries(&ea, &eb);
+    const char *name = c <= 0 ? ea.name : eb.name;
     size_t mark = path->len;
     if (!name_is_safe(name)) {
       /* never turned into a path */
     } else {
       path_push(path, name);
       if (c < 0)
-        error = diff_side(w, ea, false, path);
+        error = diff_side(w, &ea, false, path);
       else if (c > 0)
-        error = diff_side(w, eb, true, path);
+        error = diff_side(w, &eb, true, path);
       else
-        error = diff_pair(w, ea, eb, path);
+        error = diff_pair(w, &ea, &eb, path);
     }
     ws_str_truncate(path, mark);
     i += c <= 0;
@@ -1121,7 +1129,7 @@ static ws_source_change *find_pending(walker *w, ws_change_kind kind,
 
 /* Pairs deleted and added files by content similarity (libgit2's rename
  * detection, 50% by default), limited to the files that came and went. */
-static int find_renames(walker *w, git_tree *a, git_tree *b) {
+static int find_renames(walker *w, const git_oid *a_id, const git_oid *b_id) {
   size_t nadd = 0, ndel = 0;
   for (size_t i = 0; i < w->npending; i++) {
     nadd += w->pending[i].kind == WS_CHANGE_ADDED;
@@ -1129,6 +1137,7 @@ static int find_renames(walker *w, git_tree *a, git_tree *b) {
   }
   if (!nadd || !ndel)
     return 0;
+  git_tree *a = NULL, *b = NULL;
   git_diff_options opts;
   git_diff_find_options fopts;
   git_diff *diff = NULL;
@@ -1144,7 +1153,9 @@ static int find_renames(walker *w, git_tree *a, git_tree *b) {
   opts.pathspec.count = n;
   fopts.flags = GIT_DIFF_FIND_RENAMES;
   int error = 0;
-  if (git_diff_tree_to_tree(&diff, w->src->repo, a, b, &opts) < 0 ||
+  if ((a_id && git_tree_lookup(&a, w->src->repo, a_id) < 0) ||
+      (b_id && git_tree_lookup(&b, w->src->repo, b_id) < 0) ||
+      git_diff_tree_to_tree(&diff, w->src->repo, a, b, &opts) < 0 ||
       git_diff_find_similar(diff, &fopts) < 0) {
     error = error_git(WS_ERROR, "cannot detect renames");
     goto cleanup;
@@ -1165,6 +1176,8 @@ static int find_renames(walker *w, git_tree *a, git_tree *b) {
 
 cleanup:
   git_diff_free(diff);
+  git_tree_free(a);
+  git_tree_free(b);
   free(specs);
   return error;
 }
@@ -1227,25 +1240,27 @@ static void take_pending(walker *w, git_commit *c, bool cut) {
 
 /* --- the walk --- */
 
-/* Looks up the folder of commit 'c'; '*out' stays NULL when the commit has
- * no such folder. */
-static int folder_of(git_tree **out, walker *w, git_commit *c,
+/* The id of commit 'c''s folder; '*present' is false when it has none. */
+static int folder_of(git_oid *id, bool *present, git_commit *c,
                      const char *folder) {
   git_tree *root = NULL;
   git_tree_entry *te = NULL;
   int error = 0;
-  *out = NULL;
-  if (git_commit_tree(&root, c) < 0)
-    return error_git(WS_ERROR, "cannot read the tree of a commit");
+  *present = false;
   if (!folder[0]) {
-    *out = root;
+    git_oid_cpy(id, git_commit_tree_id(c));
+    *present = true;
     return 0;
   }
+  if (git_commit_tree(&root, c) < 0)
+    return error_git(WS_ERROR, "cannot read the tree of a commit");
   int rc = git_tree_entry_bypath(&te, root, folder);
-  if (rc == 0 && git_tree_entry_type(te) == GIT_OBJECT_TREE)
-    rc = git_tree_lookup(out, w->src->repo, git_tree_entry_id(te));
-  if (rc < 0 && rc != GIT_ENOTFOUND)
+  if (rc == 0 && git_tree_entry_type(te) == GIT_OBJECT_TREE) {
+    git_oid_cpy(id, git_tree_entry_id(te));
+    *present = true;
+  } else if (rc < 0 && rc != GIT_ENOTFOUND) {
     error = error_git(WS_ERROR, "cannot read folder '%s'", folder);
+  }
   git_tree_entry_free(te);
   git_tree_free(root);
   return error;
@@ -1271,17 +1286,53 @@ static int parent_of(git_commit **out, walker *w, git_commit *c, bool *cut) {
                 : 0;
 }
 
-static bool same_tree(const git_tree *a, const git_tree *b) {
-  if (!a || !b)
-    return a == b;
-  return git_oid_equal(git_tree_id(a), git_tree_id(b));
+/* Compares the folder of commit 'c' (its tree 'ct', 'cid') with its
+ * parent's ('pid'), reading the parent's near the commit's own so that
+ * only the entries between their shared head and tail are compared; then
+ * the parent's tree takes the place of the commit's in 'ct'. */
+static int diff_commit(walker *w, git_commit *c, bool cut, ws_rawtree *ct,
+                       const git_oid *cid, const git_oid *pid,
+                       const char *folder, ws_str *path) {
+  static const ws_rawtree none = WS_RAWTREE_INIT;
+  ws_rawtree pt = WS_RAWTREE_INIT;
+  const ws_rawtree *old = &none, *new = cid ? ct : &none;
+  ws_rawtree_span span = {0, 0, new->n};
+  int rc = 0;
+  if (pid && cid)
+    rc = ws_rawtree_read_near(&pt, w->odb, pid, ct, &span);
+  else if (pid)
+    rc = ws_rawtree_read(&pt, w->odb, pid);
+  if (rc < 0) {
+    ws_rawtree_release(&pt);
+    return error_git(WS_ERROR, "cannot read folder '%s'", folder);
+  }
+  if (pid) {
+    old = &pt;
+    if (!cid)
+      span.to = pt.n;
+  }
+  int error = diff_range(w, old, span.from, span.to, new, span.from,
+                         span.near_to, path);
+  if (error == 0)
+    error = find_renames(w, pid, cid);
+  if (error == 0)
+    take_pending(w, c, cut);
+  ws_rawtree_swap(ct, &pt);
+  ws_rawtree_release(&pt);
+  return error;
 }
 
 static int walk(walker *w, git_commit *start, const char *folder) {
   git_commit *c = start, *p = NULL;
-  git_tree *ct = NULL, *pt = NULL;
+  git_oid cid, pid;
+  bool chas = false, phas = false;
+  ws_rawtree ct = WS_RAWTREE_INIT;
   ws_str path = WS_STR_INIT;
-  int error = folder_of(&ct, w, c, folder);
+  int error = folder_of(&cid, &chas, c, folder);
+  if (error == 0 && git_repository_odb(&w->odb, w->src->repo) < 0)
+    error = error_git(WS_ERROR, "cannot open the object database");
+  if (error == 0 && chas && ws_rawtree_read(&ct, w->odb, &cid) < 0)
+    error = error_git(WS_ERROR, "cannot read folder '%s'", folder);
   while (error == 0 && c) {
     bool cut = false;
     if (w->stop && git_oid_equal(git_commit_id(c), w->stop)) {
@@ -1292,26 +1343,26 @@ static int walk(walker *w, git_commit *start, const char *folder) {
         (w->met_known = bsearch(git_commit_id(c), w->known, w->nknown,
                                 sizeof(git_oid), cmp_oid)))
       break;
+    phas = false;
     if ((error = parent_of(&p, w, c, &cut)) < 0 ||
-        (p && (error = folder_of(&pt, w, p, folder)) < 0))
+        (p && (error = folder_of(&pid, &phas, p, folder)) < 0))
       break;
     w->h->partial |= cut;
-    if (!same_tree(pt, ct)) {
-      if ((error = diff_trees(w, pt, ct, &path)) < 0 ||
-          (error = find_renames(w, pt, ct)) < 0)
+    if (phas != chas || (phas && !git_oid_equal(&pid, &cid))) {
+      error = diff_commit(w, c, cut, &ct, chas ? &cid : NULL,
+                          phas ? &pid : NULL, folder, &path);
+      if (error < 0)
         break;
-      take_pending(w, c, cut);
     }
     w->h->walked++;
     if (!p)
       git_oid_cpy(&w->root, git_commit_id(c));
     if (c != start)
       git_commit_free(c);
-    git_tree_free(ct);
     c = p;
-    ct = pt;
     p = NULL;
-    pt = NULL;
+    cid = pid;
+    chas = phas;
   }
   for (size_t i = 0; i < w->npending; i++) {
     free(w->pending[i].path);
@@ -1321,8 +1372,9 @@ static int walk(walker *w, git_commit *start, const char *folder) {
   if (c != start)
     git_commit_free(c);
   git_commit_free(p);
-  git_tree_free(ct);
-  git_tree_free(pt);
+  ws_rawtree_release(&ct);
+  git_odb_free(w->odb);
+  w->odb = NULL;
   ws_str_release(&path);
   return error;
 }

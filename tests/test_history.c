@@ -14,6 +14,7 @@
 #include <libxml/xpathInternals.h>
 
 #include "contributions.h"
+#include "profile.h"
 #include "error.h"
 #include "helpers.h"
 #include "site.h"
@@ -185,6 +186,189 @@ Test(history, delete_and_readd_starts_over) {
   ws_source_history_free(h);
   th_rm_rf(repo);
   free(repo);
+}
+
+/* The walk compares only the entries between what two versions of a folder
+ * share at their head and tail (rawtree.h). Over a random history of a
+ * folder of hundreds of profiles, with a subfolder coming and going, it
+ * must find what libgit2's diff finds, renames included, commit by
+ * commit. */
+
+static void push_line(ws_strlist *l, ws_str *line) {
+  l->items = ws_xreallocarray(l->items, l->len + 1, sizeof(char *));
+  l->items[l->len++] = ws_str_detach(line);
+}
+
+static void oracle_lines(ws_strlist *out, git_repository *repo,
+                         git_commit *c) {
+  git_tree *trees[2] = {NULL, NULL};
+  for (int side = 0; side < 2; side++) {
+    git_commit *k = c;
+    if (side == 0 && git_commit_parent(&k, c, 0) < 0)
+      continue;
+    git_tree *root = NULL;
+    git_tree_entry *te = NULL;
+    cr_assert_eq(git_commit_tree(&root, k), 0);
+    if (git_tree_entry_bypath(&te, root, "content/people") == 0)
+      cr_assert_eq(git_tree_lookup(&trees[side], repo, git_tree_entry_id(te)),
+                   0);
+    git_tree_entry_free(te);
+    git_tree_free(root);
+    if (k != c)
+      git_commit_free(k);
+  }
+  git_diff *diff = NULL;
+  git_diff_find_options fo;
+  git_diff_find_options_init(&fo, GIT_DIFF_FIND_OPTIONS_VERSION);
+  fo.flags = GIT_DIFF_FIND_RENAMES;
+  cr_assert_eq(
+      git_diff_tree_to_tree(&diff, repo, trees[0], trees[1], NULL), 0);
+  cr_assert_eq(git_diff_find_similar(diff, &fo), 0);
+  for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+    const git_diff_delta *d = git_diff_get_delta(diff, i);
+    ws_str line = WS_STR_INIT;
+    switch (d->status) {
+    case GIT_DELTA_ADDED:
+      ws_str_printf(&line, "added people/%s", d->new_file.path);
+      break;
+    case GIT_DELTA_DELETED:
+      ws_str_printf(&line, "deleted people/%s", d->old_file.path);
+      break;
+    case GIT_DELTA_MODIFIED:
+      ws_str_printf(&line, "modified people/%s", d->new_file.path);
+      break;
+    case GIT_DELTA_RENAMED:
+      ws_str_printf(&line, "renamed people/%s from people/%s",
+                    d->new_file.path, d->old_file.path);
+      break;
+    default:
+      cr_assert_fail("unexpected delta %d", (int)d->status);
+    }
+    push_line(out, &line);
+  }
+  git_diff_free(diff);
+  git_tree_free(trees[0]);
+  git_tree_free(trees[1]);
+}
+
+static void walk_lines(ws_strlist *out, const ws_source_history *h,
+                       size_t rev) {
+  static const char *const kinds[] = {
+      [WS_CHANGE_ADDED] = "added", [WS_CHANGE_DELETED] = "deleted",
+      [WS_CHANGE_MODIFIED] = "modified", [WS_CHANGE_RENAMED] = "renamed"};
+  for (size_t i = 0; i < h->nchanges; i++) {
+    const ws_source_change *ch = &h->changes[i];
+    if (ch->rev != rev)
+      continue;
+    ws_str line = WS_STR_INIT;
+    ws_str_printf(&line, "%s %s", kinds[ch->kind], ch->path);
+    if (ch->old_path)
+      ws_str_printf(&line, " from %s", ch->old_path);
+    push_line(out, &line);
+  }
+}
+
+static int cmp_line(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void random_history(const char *repo) {
+  enum { NAMES = 400 };
+  static bool here[NAMES];
+  bool alumni = false;
+  unsigned long seed = 77;
+  char slug[32], extra[48];
+  memset(here, 0, sizeof(here));
+  for (int i = 0; i < 250; i++) {
+    snprintf(slug, sizeof(slug), "person-%04d", i);
+    write_person(repo, slug, slug, NULL);
+    here[i] = true;
+  }
+  th_repo_commit_all(repo, "Start", ADA, T1);
+  for (int commit = 0; commit < 40; commit++) {
+    int ops = 1 + commit % 3;
+    for (int op = 0; op < ops; op++) {
+      seed = seed * 6364136223846793005u + 1442695040888963407u;
+      int i = (int)((seed >> 33) % NAMES), j = (int)((seed >> 45) % NAMES);
+      int kind = (int)((seed >> 20) % 5);
+      snprintf(slug, sizeof(slug), "person-%04d", i);
+      snprintf(extra, sizeof(extra), "Edit %d.%d.", commit, op);
+      if (kind == 4) {
+        if (alumni) {
+          remove_file(repo, "content/people/alumni");
+        } else {
+          write_person(repo, "alumni/ola", "Ola", extra);
+          write_person(repo, "alumni/pia", "Pia", extra);
+        }
+        alumni = !alumni;
+      } else if (!here[i]) {
+        write_person(repo, slug, slug, extra);
+        here[i] = true;
+      } else if (kind == 0) {
+        ws_str rel = WS_STR_INIT;
+        ws_str_printf(&rel, "content/people/%s.md", slug);
+        remove_file(repo, rel.ptr);
+        ws_str_release(&rel);
+        here[i] = false;
+      } else if (kind == 1 && !here[j]) {
+        char to[32];
+        ws_str rel = WS_STR_INIT;
+        ws_str_printf(&rel, "content/people/%s.md", slug);
+        remove_file(repo, rel.ptr);
+        ws_str_release(&rel);
+        snprintf(to, sizeof(to), "person-%04d", j);
+        write_person(repo, to, slug, NULL);
+        here[i] = false;
+        here[j] = true;
+      } else {
+        write_person(repo, slug, slug, extra);
+      }
+    }
+    th_repo_commit_all(repo, "Change", commit % 2 ? BO : CY,
+                       T1 + 600L * (commit + 1));
+  }
+}
+
+Test(history, walk_agrees_with_git_diff_in_a_large_folder, .timeout = 60) {
+  char *path = th_repo_new(false);
+  random_history(path);
+  ws_source_history *h = walk(path, false);
+  git_repository *repo = NULL;
+  git_commit *c = NULL;
+  git_oid id;
+  cr_assert_eq(git_repository_open(&repo, path), 0);
+  cr_assert_eq(git_reference_name_to_id(&id, repo, "HEAD"), 0);
+  cr_assert_eq(git_commit_lookup(&c, repo, &id), 0);
+  size_t rev = 0;
+  while (c) {
+    ws_strlist want = {0}, got = {0};
+    oracle_lines(&want, repo, c);
+    if (want.len) {
+      cr_assert_lt(rev, h->nrevs, "more changed commits than revs");
+      cr_assert_str_eq(h->revs[rev].id, git_oid_tostr_s(git_commit_id(c)));
+      walk_lines(&got, h, rev);
+      qsort(want.items, want.len, sizeof(char *), cmp_line);
+      qsort(got.items, got.len, sizeof(char *), cmp_line);
+      cr_assert_eq(got.len, want.len, "rev %zu: %zu changes, want %zu", rev,
+                   got.len, want.len);
+      for (size_t i = 0; i < want.len; i++)
+        cr_assert_str_eq(got.items[i], want.items[i], "rev %zu", rev);
+      rev++;
+    }
+    ws_strlist_release(&want);
+    ws_strlist_release(&got);
+    git_commit *parent = NULL;
+    if (git_commit_parentcount(c))
+      cr_assert_eq(git_commit_parent(&parent, c, 0), 0);
+    git_commit_free(c);
+    c = parent;
+  }
+  cr_expect_eq(rev, h->nrevs);
+  cr_expect_gt(rev, 40, "every commit changes the folder");
+  ws_source_history_free(h);
+  git_repository_free(repo);
+  th_rm_rf(path);
+  free(path);
 }
 
 /* First parent only: a profile added on a side branch counts from the merge
