@@ -32,6 +32,13 @@ typedef struct {
   size_t len, cap;
 } manifest;
 
+/* The folders this build has made sure of, so that each is made once and
+ * not asked for again for every page below it. */
+typedef struct {
+  char **slots;
+  size_t len, cap; /* cap is a power of two, or 0 */
+} dirset;
+
 struct ws_output {
   char *dir, *staging, *lock_path, *manifest_path;
   int lock_fd;
@@ -43,7 +50,11 @@ struct ws_output {
   manifest old_staging; /* what the staging folder holds (may be empty) */
   manifest now;         /* pages of this build with their fingerprints */
   struct stat out_st;   /* the published folder when opened (st_ino 0: none) */
-  pthread_mutex_t mu; /* guards folder creation, 'written', 'now' and counts */
+  /* The staging folder was made by this build, so it holds nothing but
+   * what this build writes: nothing to compare with, clear or sweep. */
+  bool fresh;
+  dirset dirs;
+  pthread_mutex_t mu; /* guards 'dirs', 'written', 'now' and counts */
 };
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -65,6 +76,46 @@ static char *parent_of(const char *path) {
   if (slash == path)
     return ws_xstrdup("/");
   return ws_xstrndup(path, (size_t)(slash - path));
+}
+
+static bool dirset_has(const dirset *d, const char *path) {
+  if (!d->cap)
+    return false;
+  for (size_t i = (size_t)ws_str_hash(path) & (d->cap - 1); d->slots[i];
+       i = (i + 1) & (d->cap - 1))
+    if (strcmp(d->slots[i], path) == 0)
+      return true;
+  return false;
+}
+
+static void dirset_put(dirset *d, char *path) {
+  size_t i = (size_t)ws_str_hash(path) & (d->cap - 1);
+  while (d->slots[i])
+    i = (i + 1) & (d->cap - 1);
+  d->slots[i] = path;
+  d->len++;
+}
+
+static void dirset_add(dirset *d, const char *path) {
+  if (dirset_has(d, path))
+    return;
+  if ((d->len + 1) * 2 > d->cap) {
+    dirset old = *d;
+    d->cap = old.cap ? old.cap * 2 : 64;
+    d->len = 0;
+    d->slots = ws_xcalloc(d->cap, sizeof(char *));
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.slots[i])
+        dirset_put(d, old.slots[i]);
+    free(old.slots);
+  }
+  dirset_put(d, ws_xstrdup(path));
+}
+
+static void dirset_release(dirset *d) {
+  for (size_t i = 0; i < d->cap; i++)
+    free(d->slots[i]);
+  free(d->slots);
 }
 
 /* --- the manifest: what each folder was rendered from --- */
@@ -230,7 +281,9 @@ int ws_output_open(ws_output **out, const char *dir) {
   struct stat st;
   if (lstat(o->staging, &st) == 0 && !S_ISDIR(st.st_mode))
     unlink(o->staging);
-  if (mkdir(o->staging, 0755) < 0 && errno != EEXIST) {
+  if (mkdir(o->staging, 0755) == 0) {
+    o->fresh = true;
+  } else if (errno != EEXIST) {
     error =
         ws_error(WS_ERROR, "cannot create %s: %s", o->staging, strerror(errno));
     goto fail;
@@ -271,25 +324,40 @@ bool ws_output_path_ok(const char *rel) {
  * replaced. */
 static int make_dir(const char *p) {
   struct stat st;
-  if (mkdir(p, 0755) == 0)
-    return 0;
-  if (errno != EEXIST)
-    return -1;
-  if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-    return 0;
-  if (unlink(p) < 0)
-    return -1;
-  return mkdir(p, 0755);
+  /* Pages are written on several threads: another may make the folder, or
+   * remove the stale file, between these steps. */
+  for (int tries = 0; tries < 3; tries++) {
+    if (mkdir(p, 0755) == 0)
+      return 0;
+    if (errno != EEXIST)
+      return -1;
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+      return 0;
+    if (unlink(p) < 0 && errno != ENOENT)
+      return -1;
+  }
+  errno = EEXIST;
+  return -1;
 }
 
+/* Makes the folders above 'full' that this build has not made yet; the
+ * system calls run outside the lock. */
 static int make_parents(ws_output *o, const char *full) {
   char *p = ws_xstrdup(full);
   int error = 0;
   for (char *q = p + strlen(o->staging) + 1; (q = strchr(q, '/')); q++) {
     *q = '\0';
-    if (make_dir(p) < 0) {
-      error = ws_error(WS_ERROR, "cannot create %s: %s", p, strerror(errno));
-      break;
+    pthread_mutex_lock(&o->mu);
+    bool known = dirset_has(&o->dirs, p);
+    pthread_mutex_unlock(&o->mu);
+    if (!known) {
+      if (make_dir(p) < 0) {
+        error = ws_error(WS_ERROR, "cannot create %s: %s", p, strerror(errno));
+        break;
+      }
+      pthread_mutex_lock(&o->mu);
+      dirset_add(&o->dirs, p);
+      pthread_mutex_unlock(&o->mu);
     }
     *q = '/';
   }
@@ -368,17 +436,18 @@ int ws_output_write(ws_output *o, const char *rel, const char *data,
     return ws_error(WS_EINVALID, "refusing to write unsafe path '%s'", rel);
   ws_str full = WS_STR_INIT;
   ws_str_printf(&full, "%s/%s", o->staging, rel);
-  pthread_mutex_lock(&o->mu);
   int error = make_parents(o, full.ptr);
   if (error == 0) {
     size_t n = strlen(rel);
+    pthread_mutex_lock(&o->mu);
     o->count++;
     o->pages += n >= 5 && strcmp(rel + n - 5, ".html") == 0;
     note_written(o, rel);
+    pthread_mutex_unlock(&o->mu);
   }
-  pthread_mutex_unlock(&o->mu);
-  if (error == 0 && !same_content(full.ptr, data, len)) {
-    clear_spot(full.ptr);
+  if (error == 0 && (o->fresh || !same_content(full.ptr, data, len))) {
+    if (!o->fresh)
+      clear_spot(full.ptr);
     error = write_all(full.ptr, data, len);
   }
   ws_str_release(&full);
@@ -429,10 +498,7 @@ bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp) {
     ok = true;
   } else if ((m = manifest_find(&o->old_out, rel)) &&
              ws_digest_equal(&m->fp, fp)) {
-    pthread_mutex_lock(&o->mu);
-    ok = make_parents(o, full.ptr) == 0;
-    pthread_mutex_unlock(&o->mu);
-    ok = ok && link_published(o, rel, full.ptr);
+    ok = make_parents(o, full.ptr) == 0 && link_published(o, rel, full.ptr);
   }
   if (ok) {
     size_t n = strlen(rel);
@@ -493,7 +559,8 @@ static int sync_dir(const char *path) {
 int ws_output_commit(ws_output *o) {
   struct stat st;
   qsort(o->written, o->nwritten, sizeof(char *), cmp_path);
-  sweep(o, o->staging, "");
+  if (!o->fresh)
+    sweep(o, o->staging, "");
   if (lstat(o->dir, &st) == 0) {
     if (!S_ISDIR(st.st_mode))
       return ws_error(WS_ERROR, "%s exists and is not a folder", o->dir);
@@ -530,6 +597,7 @@ void ws_output_free(ws_output *o) {
   manifest_release(&o->old_out);
   manifest_release(&o->old_staging);
   manifest_release(&o->now);
+  dirset_release(&o->dirs);
   for (size_t i = 0; i < o->nwritten; i++)
     free(o->written[i]);
   free(o->written);

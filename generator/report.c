@@ -400,14 +400,41 @@ static int cmp_value_str(const void *a, const void *b) {
                 ws_value_cstr(*(ws_value *const *)b));
 }
 
+/* A team has thousands of people in a few dozen zones: each zone file is
+ * read once. The memo is capped, so that thousands of distinct (invalid)
+ * names cost no more than reading each. */
+#define ZONE_MEMO 256
+
+typedef struct {
+  const char *name;
+  bool known;
+  long offset;
+} zone_memo;
+
+static void find_offsets(zone_row *rows, const ws_site *site) {
+  zone_memo memo[ZONE_MEMO];
+  size_t n = 0;
+  for (size_t i = 0; i < site->npeople; i++) {
+    const char *tz = site->people[i]->timezone;
+    size_t k = 0;
+    rows[i].person = i;
+    while (k < n && !(tz && strcmp(memo[k].name, tz) == 0))
+      k++;
+    if (k < n) {
+      rows[i].known = memo[k].known;
+      rows[i].offset = memo[k].offset;
+      continue;
+    }
+    rows[i].known = ws_report_zone_offset(&rows[i].offset, tz);
+    if (tz && n < ZONE_MEMO)
+      memo[n++] = (zone_memo){tz, rows[i].known, rows[i].offset};
+  }
+}
+
 /* One band per standard UTC offset, west to east, then "unknown". */
 static ws_value *zone_figures(const ws_site *site) {
   zone_row *rows = ws_xcalloc(site->npeople + 1, sizeof(*rows));
-  for (size_t i = 0; i < site->npeople; i++) {
-    rows[i].person = i;
-    rows[i].known =
-        ws_report_zone_offset(&rows[i].offset, site->people[i]->timezone);
-  }
+  find_offsets(rows, site);
   qsort(rows, site->npeople, sizeof(*rows), cmp_zone);
   ws_value *bands = ws_value_list();
   for (size_t i = 0; i < site->npeople;) {

@@ -388,6 +388,40 @@ Test(build, rebuild_sweeps_what_is_no_longer_made) {
   free(tmp);
 }
 
+/* A staging folder left by a killed build, or by hand, may hold anything:
+ * a file where a folder goes, a folder where a page goes, a link out of the
+ * site, stale pages. A build writes through none of it and publishes
+ * exactly what a build into a new folder does. */
+Test(build, a_staging_folder_in_any_state_is_made_clean) {
+  char *repo = demo_repo(), *tmp = th_tmpdir();
+  char out[4096], staging[4200], fresh[4096], outside[4096], link_at[4300];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  snprintf(staging, sizeof(staging), "%s.staging", out);
+  snprintf(fresh, sizeof(fresh), "%s/fresh", tmp);
+  snprintf(outside, sizeof(outside), "%s/outside", tmp);
+  th_write(staging, "people", "a file where a folder goes");
+  th_write(staging, "index.html/stale.html", "a folder where a page goes");
+  th_write(staging, "old/page.html", "a page no longer made");
+  th_write(outside, "keep.txt", "not the site's");
+  snprintf(link_at, sizeof(link_at), "%s/strengths", staging);
+  cr_assert(symlink(outside, link_at) == 0);
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(build(repo, out, &err, "--jobs", "4"), 0, "%s", err.ptr);
+  cr_assert_eq(build(repo, fresh, &err, NULL, NULL), 0, "%s", err.ptr);
+  char *diff = th_tree_diff(out, fresh);
+  cr_expect_null(diff, "differs from a build into a new folder at %s", diff);
+  free(diff);
+  char *kept = th_read(outside, "keep.txt");
+  cr_expect_str_eq(kept, "not the site's");
+  free(kept);
+  cr_expect(!th_exists(outside, "sql"), "wrote through a link");
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* The reused staging folder must never make a build differ from a clean
  * one: random edits, additions and removals, checked after every build. */
 Test(build, incremental_output_equals_a_clean_build, .timeout = 120) {
