@@ -41,6 +41,7 @@ struct ws_renderer {
   struct view *views;  /* per page template: what its pages can show */
   size_t nviews;
   ws_digest_memo *memo; /* entry digests of the shared site and people */
+  ws_value_arena **arenas; /* where each person's context lives */
 };
 typedef ws_renderer renderer;
 
@@ -942,9 +943,31 @@ int ws_render_each(ws_renderer *r, size_t n,
   return ws_pool_run(r->jobs, n, each_step, &w);
 }
 
+/* Each person's context lives in an arena of its own, made on whichever
+ * thread builds it and freed whole. */
 static int make_person(renderer *r, size_t i) {
+  r->arenas[i] = ws_value_arena_new();
+  ws_value_arena *before = ws_value_arena_use(r->arenas[i]);
   r->people[i] = ws_render_person(r->site, i);
+  ws_value_arena_use(before);
   return 0;
+}
+
+static int free_person(renderer *r, size_t i) {
+  ws_value_arena_free(r->arenas[i]);
+  r->people[i] = NULL;
+  return 0;
+}
+
+/* The directory and search.json are one file each but cost as much as
+ * hundreds of person pages, so they are the first work items of the
+ * person pages' pool rather than steps on their own. */
+static int person_page_step(renderer *r, size_t i) {
+  if (i == 0)
+    return render_index(r);
+  if (i == 1)
+    return render_search(r);
+  return render_person(r, i - 2);
 }
 
 static void set_build_date(renderer *r, long long t) {
@@ -988,19 +1011,20 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                 {0, 0},
                 NULL,
                 0,
+                NULL,
                 NULL};
   int error = 0;
   set_build_date(&r, opts->build_time);
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
+  r.arenas =
+      ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value_arena *));
   parallel_for(&r, site->npeople, make_person);
   if (r.record) {
     make_memo(&r);
     if ((error = prepare_reuse(&r)) < 0)
       goto cleanup;
   }
-  if ((error = render_index(&r)) < 0)
-    goto cleanup;
-  error = parallel_for(&r, site->npeople, render_person);
+  error = parallel_for(&r, site->npeople + 2, person_page_step);
   if (error == 0)
     error = render_families(&r);
   if (error == 0)
@@ -1008,13 +1032,11 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
   if (error == 0)
     error = ws_theme_assets(theme, write_asset, &r);
   if (error == 0)
-    error = render_search(&r);
-  if (error == 0)
     error = render_sitemap(&r);
 cleanup:
-  for (size_t i = 0; i < site->npeople; i++)
-    ws_value_free(r.people[i]);
+  parallel_for(&r, site->npeople, free_person);
   free(r.people);
+  free(r.arenas);
   for (size_t i = 0; i < r.npages; i++)
     free(r.pages[i]);
   free(r.pages);

@@ -8,8 +8,108 @@
 
 #include "xalloc.h"
 
+/* --- arenas --- */
+
+#define BLOCK_SIZE 8192
+
+typedef struct block {
+  struct block *next;
+  size_t used, size;
+  max_align_t data[];
+} block;
+
+struct ws_value_arena {
+  block *head;
+};
+
+static _Thread_local ws_value_arena *current;
+
+ws_value_arena *ws_value_arena_new(void) {
+  return ws_xcalloc(1, sizeof(ws_value_arena));
+}
+
+ws_value_arena *ws_value_arena_use(ws_value_arena *a) {
+  ws_value_arena *before = current;
+  current = a;
+  return before;
+}
+
+void ws_value_arena_free(ws_value_arena *a) {
+  if (!a)
+    return;
+  for (block *b = a->head, *next; b; b = next) {
+    next = b->next;
+    free(b);
+  }
+  free(a);
+}
+
+static void *carve(ws_value_arena *a, size_t n) {
+  if (!a) {
+    /* A pooled value can only grow while its arena is in use. */
+    fputs("wholeself: a pooled value changed outside its arena\n", stderr);
+    abort();
+  }
+  const size_t align = sizeof(max_align_t);
+  n = (n + align - 1) / align * align;
+  block *b = a->head;
+  if (!b || b->size - b->used < n) {
+    size_t size = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
+    b = ws_xmalloc(sizeof(block) + size);
+    b->used = 0;
+    b->size = size;
+    if (size == BLOCK_SIZE || !a->head) {
+      b->next = a->head;
+      a->head = b;
+    } else { /* a large piece gets a block of its own, behind the head */
+      b->next = a->head->next;
+      a->head->next = b;
+    }
+  }
+  void *p = (char *)b->data + b->used;
+  b->used += n;
+  return p;
+}
+
+/* Memory for a value's parts: from the arena when the value is pooled. */
+static void *part_alloc(bool pooled, size_t n) {
+  return pooled ? carve(current, n) : ws_xmalloc(n);
+}
+
+static void *part_grow(bool pooled, void *old, size_t old_n, size_t n) {
+  if (!pooled)
+    return ws_xrealloc(old, n);
+  void *p = carve(current, n);
+  if (old_n)
+    memcpy(p, old, old_n);
+  return p;
+}
+
+static char *part_strndup(bool pooled, const char *s, size_t len) {
+  if (!pooled)
+    return ws_xstrndup(s, len);
+  char *p = carve(current, len + 1);
+  memcpy(p, s, len);
+  p[len] = '\0';
+  return p;
+}
+
+static void part_free(bool pooled, void *p) {
+  if (!pooled)
+    free(p);
+}
+
+/* --- values --- */
+
 static ws_value *make(ws_value_type type) {
-  ws_value *v = ws_xcalloc(1, sizeof(*v));
+  ws_value *v;
+  if (current) {
+    v = carve(current, sizeof(*v));
+    memset(v, 0, sizeof(*v));
+    v->pooled = true;
+  } else {
+    v = ws_xcalloc(1, sizeof(*v));
+  }
   v->type = type;
   return v;
 }
@@ -31,7 +131,10 @@ ws_value *ws_value_number(double n) {
 }
 
 ws_value *ws_value_string(const char *s, size_t len) {
-  return ws_value_string_own(ws_xstrndup(s, len), len);
+  ws_value *v = make(WS_VALUE_STRING);
+  v->u.string.ptr = part_strndup(v->pooled, s, len);
+  v->u.string.len = len;
+  return v;
 }
 
 ws_value *ws_value_strz(const char *s) {
@@ -40,15 +143,22 @@ ws_value *ws_value_strz(const char *s) {
 
 ws_value *ws_value_string_own(char *s, size_t len) {
   ws_value *v = make(WS_VALUE_STRING);
-  v->u.string.ptr = s;
   v->u.string.len = len;
+  if (v->pooled) {
+    v->u.string.ptr = part_strndup(true, s, len);
+    free(s);
+  } else {
+    v->u.string.ptr = s;
+  }
   return v;
 }
 
 ws_value *ws_value_string_borrow(const char *s, size_t len) {
+  ws_value *v = make(WS_VALUE_STRING);
   /* The bytes are never written through a value, only freed, and a
    * borrowed string is never freed. */
-  ws_value *v = ws_value_string_own((char *)(uintptr_t)s, len);
+  v->u.string.ptr = (char *)(uintptr_t)s;
+  v->u.string.len = len;
   v->borrowed = true;
   return v;
 }
@@ -71,42 +181,46 @@ ws_value *ws_value_map(void) {
   return make(WS_VALUE_MAP);
 }
 
+/* A pooled container may still hold values from the heap (set into it
+ * after its arena was put away), so it is walked all the same. */
 void ws_value_free(ws_value *v) {
   if (!v)
     return;
+  bool pooled = v->pooled;
   switch (v->type) {
   case WS_VALUE_STRING:
     if (!v->borrowed)
-      free(v->u.string.ptr);
+      part_free(pooled, v->u.string.ptr);
     break;
   case WS_VALUE_LIST:
     for (size_t i = 0; i < v->u.list.len; i++)
       ws_value_free(v->u.list.items[i]);
-    free(v->u.list.items);
+    part_free(pooled, v->u.list.items);
     break;
   case WS_VALUE_MAP:
     for (size_t i = 0; i < v->u.map.len; i++) {
-      free(v->u.map.entries[i].key);
+      part_free(pooled, v->u.map.entries[i].key);
       ws_value_free(v->u.map.entries[i].val);
     }
-    free(v->u.map.entries);
+    part_free(pooled, v->u.map.entries);
     break;
   default:
     break;
   }
-  free(v);
+  part_free(pooled, v);
 }
 
 ws_value *ws_value_borrow_map(const ws_value *v) {
   v = ws_value_deref(v);
   ws_value *c = ws_value_map();
   c->u.map.cap = v->u.map.len;
-  c->u.map.entries = ws_xreallocarray(NULL, c->u.map.cap ? c->u.map.cap : 1,
-                                      sizeof(ws_value_entry));
+  c->u.map.entries = part_alloc(
+      c->pooled, (c->u.map.cap ? c->u.map.cap : 1) * sizeof(ws_value_entry));
   for (size_t i = 0; i < v->u.map.len; i++) {
     const ws_value_entry *e = &v->u.map.entries[i];
-    c->u.map.entries[i] = (ws_value_entry){ws_xstrdup(e->key), e->line, e->col,
-                                           ws_value_ref(e->val)};
+    c->u.map.entries[i] =
+        (ws_value_entry){part_strndup(c->pooled, e->key, strlen(e->key)),
+                         e->line, e->col, ws_value_ref(e->val)};
   }
   c->u.map.len = v->u.map.len;
   return c;
@@ -144,9 +258,11 @@ ws_value *ws_value_copy(const ws_value *v) {
 
 void ws_value_push(ws_value *list, ws_value *item) {
   if (list->u.list.len == list->u.list.cap) {
-    list->u.list.cap = list->u.list.cap ? list->u.list.cap * 2 : 4;
-    list->u.list.items = ws_xreallocarray(list->u.list.items, list->u.list.cap,
-                                          sizeof(ws_value *));
+    size_t cap = list->u.list.cap ? list->u.list.cap * 2 : 4;
+    list->u.list.items =
+        part_grow(list->pooled, list->u.list.items,
+                  list->u.list.cap * sizeof(ws_value *), cap * sizeof(ws_value *));
+    list->u.list.cap = cap;
   }
   list->u.list.items[list->u.list.len++] = item;
 }
@@ -173,12 +289,14 @@ void ws_value_set(ws_value *map, const char *key, ws_value *val) {
     return;
   }
   if (map->u.map.len == map->u.map.cap) {
-    map->u.map.cap = map->u.map.cap ? map->u.map.cap * 2 : 8;
-    map->u.map.entries = ws_xreallocarray(map->u.map.entries, map->u.map.cap,
-                                          sizeof(ws_value_entry));
+    size_t cap = map->u.map.cap ? map->u.map.cap * 2 : 8;
+    map->u.map.entries = part_grow(map->pooled, map->u.map.entries,
+                                   map->u.map.cap * sizeof(ws_value_entry),
+                                   cap * sizeof(ws_value_entry));
+    map->u.map.cap = cap;
   }
   e = &map->u.map.entries[map->u.map.len++];
-  e->key = ws_xstrdup(key);
+  e->key = part_strndup(map->pooled, key, strlen(key));
   e->line = e->col = 0;
   e->val = val;
 }

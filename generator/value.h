@@ -35,6 +35,7 @@ struct ws_value {
   ws_value_type type;
   unsigned line, col; /* 1-based source position; 0 when not parsed */
   bool borrowed;      /* a string whose bytes belong to someone else */
+  bool pooled;        /* made in an arena: its memory goes with the arena */
   union {
     bool boolean;
     double number;
@@ -53,6 +54,21 @@ struct ws_value {
     const ws_value *ref;
   } u;
 };
+
+/* An arena: values made while it is in use on a thread (and their keys,
+ * strings and arrays) are carved from a few large blocks, and freeing the
+ * arena frees them all at once. Thousands of person contexts of a hundred
+ * small values each cost a million mallocs and frees otherwise. */
+typedef struct ws_value_arena ws_value_arena;
+
+/** Creates an empty arena. */
+ws_value_arena *ws_value_arena_new(void);
+/** Makes the values this thread creates come from 'a' (NULL: from the
+ * heap again); returns the arena in use before. */
+ws_value_arena *ws_value_arena_use(ws_value_arena *a);
+/** Frees the arena and every value made in it; ws_value_free on them must
+ * come first (it frees what they hold from the heap) or not at all. */
+void ws_value_arena_free(ws_value_arena *a);
 
 /** Creates a null value. Free it (and every value below) with ws_value_free. */
 ws_value *ws_value_null(void);
