@@ -808,11 +808,18 @@ static int (*const families[])(ws_renderer *) = {
     ws_browse_render, ws_report_render, ws_contributions_render,
     ws_mentoring_render};
 
+/* Each family, and each page a family renders on the pool (see
+ * each_step), builds its contexts in an arena of its own: pages are made of
+ * thousands of small values that all go when the page is written. Nothing
+ * a family makes outlives it. */
 static int render_families(renderer *r) {
   int error = 0;
-  for (size_t i = 0; i < COUNT(families) && error == 0; i++)
-    if (families[i])
-      error = families[i](r);
+  for (size_t i = 0; i < COUNT(families) && error == 0; i++) {
+    ws_value_arena *a = ws_value_arena_new(), *before = ws_value_arena_use(a);
+    error = families[i](r);
+    ws_value_arena_use(before);
+    ws_value_arena_free(a);
+  }
   return error;
 }
 
@@ -933,7 +940,11 @@ typedef struct {
 
 static int each_step(void *payload, size_t i) {
   each_work *w = payload;
-  return w->fn(w->r, i, w->payload);
+  ws_value_arena *a = ws_value_arena_new(), *before = ws_value_arena_use(a);
+  int error = w->fn(w->r, i, w->payload);
+  ws_value_arena_use(before);
+  ws_value_arena_free(a);
+  return error;
 }
 
 int ws_render_each(ws_renderer *r, size_t n,
@@ -961,13 +972,16 @@ static int free_person(renderer *r, size_t i) {
 
 /* The directory and search.json are one file each but cost as much as
  * hundreds of person pages, so they are the first work items of the
- * person pages' pool rather than steps on their own. */
+ * person pages' pool rather than steps on their own. Like every page, each
+ * builds its context in an arena of its own (see render_families). */
 static int person_page_step(renderer *r, size_t i) {
-  if (i == 0)
-    return render_index(r);
-  if (i == 1)
-    return render_search(r);
-  return render_person(r, i - 2);
+  ws_value_arena *a = ws_value_arena_new(), *before = ws_value_arena_use(a);
+  int error = i == 0   ? render_index(r)
+              : i == 1 ? render_search(r)
+                       : render_person(r, i - 2);
+  ws_value_arena_use(before);
+  ws_value_arena_free(a);
+  return error;
 }
 
 static void set_build_date(renderer *r, long long t) {
