@@ -8,8 +8,15 @@
 
 #include "xalloc.h"
 
+/* Fingerprints are made of many tiny pieces (a tag byte, a length, a
+ * key); gathering them here first spares a library call per piece. The
+ * bytes hashed are the same either way. */
+#define GATHER 1024
+
 struct ws_digester {
   XXH3_state_t *state;
+  size_t n;
+  unsigned char buf[GATHER];
 };
 
 /* One tag byte per value type, so that a list of one string and the string
@@ -43,8 +50,22 @@ void ws_digester_free(ws_digester *d) {
   free(d);
 }
 
+static void flush(ws_digester *d) {
+  if (d->n)
+    XXH3_128bits_update(d->state, d->buf, d->n);
+  d->n = 0;
+}
+
 static void put_raw(ws_digester *d, const void *data, size_t len) {
-  XXH3_128bits_update(d->state, data, len);
+  if (len > GATHER - d->n) {
+    flush(d);
+    if (len >= GATHER) {
+      XXH3_128bits_update(d->state, data, len);
+      return;
+    }
+  }
+  memcpy(d->buf + d->n, data, len);
+  d->n += len;
 }
 
 static void put_tag(ws_digester *d, unsigned char tag) {
@@ -120,6 +141,7 @@ void ws_digester_value(ws_digester *d, const ws_value *v, ws_digest_memo *memo,
 }
 
 ws_digest ws_digester_end(ws_digester *d) {
+  flush(d);
   XXH128_hash_t h = XXH3_128bits_digest(d->state);
   XXH3_128bits_reset(d->state);
   return (ws_digest){h.high64, h.low64};
@@ -288,10 +310,13 @@ static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s) {
     return done;
   const ws_value *v = s->key;
   entry_digest *e = ws_xcalloc(v->u.map.len + 1, sizeof(entry_digest));
+  ws_digester *d = ws_digester_new();
   for (size_t i = 0; i < v->u.map.len; i++) {
     e[i].key = v->u.map.entries[i].key;
-    e[i].digest = ws_digest_value(v->u.map.entries[i].val, m, NULL);
+    ws_digester_value(d, v->u.map.entries[i].val, m, NULL);
+    e[i].digest = ws_digester_end(d);
   }
+  ws_digester_free(d);
   pthread_mutex_lock(&m->mu);
   if (!s->entries)
     s->entries = e;
