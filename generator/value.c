@@ -44,14 +44,20 @@ void ws_value_arena_free(ws_value_arena *a) {
   free(a);
 }
 
+/* Values hold pointers, sizes and doubles: 8 bytes is their alignment. */
+#define ALIGN (sizeof(double) > sizeof(void *) ? sizeof(double) : sizeof(void *))
+
+static size_t rounded(size_t n) {
+  return (n + ALIGN - 1) / ALIGN * ALIGN;
+}
+
 static void *carve(ws_value_arena *a, size_t n) {
   if (!a) {
     /* A pooled value can only grow while its arena is in use. */
     fputs("wholeself: a pooled value changed outside its arena\n", stderr);
     abort();
   }
-  const size_t align = sizeof(max_align_t);
-  n = (n + align - 1) / align * align;
+  n = rounded(n);
   block *b = a->head;
   if (!b || b->size - b->used < n) {
     size_t size = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
@@ -79,6 +85,14 @@ static void *part_alloc(bool pooled, size_t n) {
 static void *part_grow(bool pooled, void *old, size_t old_n, size_t n) {
   if (!pooled)
     return ws_xrealloc(old, n);
+  /* The last piece carved grows where it is when its block has room. */
+  block *b = current ? current->head : NULL;
+  size_t have = rounded(old_n), want = rounded(n);
+  if (old && b && (char *)old + have == (char *)b->data + b->used &&
+      want - have <= b->size - b->used) {
+    b->used += want - have;
+    return old;
+  }
   void *p = carve(current, n);
   if (old_n)
     memcpy(p, old, old_n);

@@ -64,7 +64,8 @@ typedef struct ws_value_arena ws_value_arena;
 /** Creates an empty arena. */
 ws_value_arena *ws_value_arena_new(void);
 /** Makes the values this thread creates come from 'a' (NULL: from the
- * heap again); returns the arena in use before. */
+ * heap again); returns the arena in use before. A pooled list or map may
+ * only gain items while its own arena is in use. */
 ws_value_arena *ws_value_arena_use(ws_value_arena *a);
 /** Frees the arena and every value made in it; ws_value_free on them must
  * come first (it frees what they hold from the heap) or not at all. */
