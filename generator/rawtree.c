@@ -4,15 +4,18 @@
 
 #include "xalloc.h"
 
-/* Shared runs are found a block at a time with memcmp, which is vectorised,
- * then byte by byte within the first block that differs. */
-#define BLOCK 256
+/* Shared runs are found a large block at a time with memcmp, which is
+ * vectorised, then a small block at a time, then byte by byte. */
+#define BIG 4096
+#define SMALL 64
 
 static size_t common_head(const unsigned char *a, const unsigned char *b,
                           size_t n) {
   size_t i = 0;
-  while (n - i >= BLOCK && memcmp(a + i, b + i, BLOCK) == 0)
-    i += BLOCK;
+  while (n - i >= BIG && memcmp(a + i, b + i, BIG) == 0)
+    i += BIG;
+  while (n - i >= SMALL && memcmp(a + i, b + i, SMALL) == 0)
+    i += SMALL;
   while (i < n && a[i] == b[i])
     i++;
   return i;
@@ -22,8 +25,10 @@ static size_t common_head(const unsigned char *a, const unsigned char *b,
 static size_t common_tail(const unsigned char *a, const unsigned char *b,
                           size_t n) {
   size_t i = 0;
-  while (n - i >= BLOCK && memcmp(a - i - BLOCK, b - i - BLOCK, BLOCK) == 0)
-    i += BLOCK;
+  while (n - i >= BIG && memcmp(a - i - BIG, b - i - BIG, BIG) == 0)
+    i += BIG;
+  while (n - i >= SMALL && memcmp(a - i - SMALL, b - i - SMALL, SMALL) == 0)
+    i += SMALL;
   while (i < n && a[-1 - (ptrdiff_t)i] == b[-1 - (ptrdiff_t)i])
     i++;
   return i;
@@ -50,11 +55,19 @@ static size_t entry_end(const unsigned char *d, size_t len, size_t x) {
   return i + GIT_OID_RAWSZ;
 }
 
+/* Makes room for 'more' entries and the end mark. */
+static void reserve(ws_rawtree *t, size_t more) {
+  if (t->n + more + 1 <= t->cap)
+    return;
+  size_t cap = t->cap ? t->cap : 256;
+  while (cap < t->n + more + 1)
+    cap *= 2;
+  t->starts = ws_xreallocarray(t->starts, cap, sizeof(size_t));
+  t->cap = cap;
+}
+
 static void push_start(ws_rawtree *t, size_t x) {
-  if (t->n + 1 >= t->cap) {
-    t->cap = t->cap ? t->cap * 2 : 256;
-    t->starts = ws_xreallocarray(t->starts, t->cap, sizeof(size_t));
-  }
+  reserve(t, 1);
   t->starts[t->n++] = x;
 }
 
@@ -122,8 +135,9 @@ int ws_rawtree_read_near(ws_rawtree *t, git_odb *odb, const git_oid *id,
   /* Entries that end within the shared head are shared, at the same
    * places: 'from' is the first one that does not. */
   size_t from = lower_bound(near->starts, 0, near->n + 1, head + 1) - 1;
-  for (size_t i = 0; i < from; i++)
-    push_start(t, near->starts[i]);
+  reserve(t, near->n);
+  memcpy(t->starts, near->starts, from * sizeof(size_t));
+  t->n = from;
   size_t x = near->starts[from];
   for (;;) {
     /* From an entry start within the shared tail on, both trees hold the
@@ -136,10 +150,12 @@ int ws_rawtree_read_near(ws_rawtree *t, git_odb *odb, const git_oid *id,
         span->from = from;
         span->to = t->n;
         span->near_to = j;
-        for (; j < near->n; j++)
-          push_start(t, near->starts[j] + t->len - near->len);
-        push_start(t, t->len);
-        t->n--;
+        reserve(t, near->n - j);
+        size_t *out = t->starts + t->n;
+        const size_t *in = near->starts + j;
+        for (size_t k = 0, rest = near->n - j; k <= rest; k++)
+          out[k] = in[k] + t->len - near->len; /* the end mark too */
+        t->n += near->n - j;
         return 0;
       }
     }
