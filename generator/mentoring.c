@@ -219,11 +219,16 @@ static int render_type(ws_renderer *r, ws_mentor_type t, const type_stats *st) {
   return error;
 }
 
+/* The hub lists every pair and each type page its own: they render side
+ * by side, the hub (the largest) first. */
+static int mentoring_step(ws_renderer *r, size_t i, void *payload) {
+  const type_stats *st = payload;
+  return i == 0 ? render_hub(r, st)
+                : render_type(r, (ws_mentor_type)(i - 1), st);
+}
+
 int ws_mentoring_render(ws_renderer *r) {
   type_stats st[WS_MENTOR__COUNT];
   count_types(ws_renderer_site(r), st);
-  int error = render_hub(r, st);
-  for (unsigned t = 0; t < WS_MENTOR__COUNT && error == 0; t++)
-    error = render_type(r, t, st);
-  return error;
+  return ws_render_each(r, 1 + WS_MENTOR__COUNT, mentoring_step, st);
 }
