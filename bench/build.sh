@@ -23,11 +23,10 @@ for n in $sizes; do
   ./bench/gen-repo -n "$n" -c "$c" "$repo" >&2
   runs=5
   [ "$n" -ge 10000 ] && runs=3
-  out="$tmp/out-$n"
   cache=$(git -C "$repo" rev-parse --absolute-git-dir)/wholeself
   one_commit "$repo"
   cold="" cached="" incr="" same="" chk="" nohist="" rss=0 irss=0
-  fresh() { rm -rf "$out" "$out.staging" "$out.manifest"; }
+  fresh() { next_dir; out=$dir; }
   for i in $(seq "$runs"); do
     fresh
     rm -rf "$cache"
@@ -52,8 +51,8 @@ for n in $sizes; do
   cm="" cp=""
   for i in $(seq "$runs"); do
     cm="$cm $(wall sh -c "cat '$tmp/tree-$n'/people/*.md | cmark")"
-    rm -rf "$tmp/copy"
-    cp="$cp $(wall cp -R "$out" "$tmp/copy")"
+    next_dir
+    cp="$cp $(wall cp -R "$out" "$dir")"
   done
   echo "profiles $n, commits $c (median of $runs runs, seconds)"
   printf '  %-40s %8s\n' \
@@ -67,5 +66,5 @@ for n in $sizes; do
     "floor: copying the output folder" "$(median $cp)"
   printf '  %-40s %8s\n' "peak RSS of a cold build (MB)" "$((rss / 1024))" \
     "peak RSS of a one-profile rebuild (MB)" "$((irss / 1024))"
-  rm -rf "$tmp/tree-$n" "$tmp/copy"
+  rm -rf "$tmp/tree-$n"
 done

@@ -67,29 +67,33 @@ for n in $sizes; do
   one_commit "$repo"
   git -C "$site" fetch -q origin bench-edit
   for i in $(seq "$runs"); do
-    rm -rf "$tmp/h-out" "$site/resources"
-    h="$h $(wall hugo --quiet -s "$site" -d "$tmp/h-out")"
+    rm -rf "$site/resources"
+    next_dir
+    h="$h $(wall hugo --quiet -s "$site" -d "$dir")"
     r=$(cat "$tmp/rss"); [ "$r" -gt "$hrss" ] && hrss=$r
-    rm -rf "$tmp/h-out" "$site/resources"
-    hg="$hg $(wall hugo --quiet --enableGitInfo -s "$site" -d "$tmp/h-out")"
-    rm -rf "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest" "$cache"
-    w="$w $(wall "$bin" build -C "$repo" --out "$tmp/w-out" --quiet)"
+    rm -rf "$site/resources"
+    next_dir
+    hg="$hg $(wall hugo --quiet --enableGitInfo -s "$site" -d "$dir")"
+    rm -rf "$cache"
+    next_dir
+    w="$w $(wall "$bin" build -C "$repo" --out "$dir" --quiet)"
     r=$(cat "$tmp/rss"); [ "$r" -gt "$wrss" ] && wrss=$r
-    rm -rf "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest"
-    wc="$wc $(wall "$bin" build -C "$repo" --out "$tmp/w-out" --quiet)"
-    rm -rf "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest"
-    wn="$wn $(wall "$bin" build -C "$repo" --out "$tmp/w-out" --quiet --no-history)"
+    next_dir
+    wc="$wc $(wall "$bin" build -C "$repo" --out "$dir" --quiet)"
+    next_dir
+    wn="$wn $(wall "$bin" build -C "$repo" --out "$dir" --quiet --no-history)"
     # A push that changes one profile: Hugo builds the new commit again;
     # wholeself rebuilds the published site of the commit before.
     git -C "$site" checkout -q FETCH_HEAD
-    rm -rf "$tmp/h-out" "$site/resources"
-    he="$he $(wall hugo --quiet --enableGitInfo -s "$site" -d "$tmp/h-out")"
+    rm -rf "$site/resources"
+    next_dir
+    he="$he $(wall hugo --quiet --enableGitInfo -s "$site" -d "$dir")"
     git -C "$site" checkout -q -
-    rm -rf "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest"
-    "$bin" build -C "$repo" --out "$tmp/w-out" --quiet
-    "$bin" build -C "$repo" --out "$tmp/w-out" --quiet
-    we="$we $(wall "$bin" build -C "$repo" --ref bench-edit --out "$tmp/w-out" --quiet)"
-    "$bin" build -C "$repo" --out "$tmp/w-out" --quiet
+    next_dir
+    "$bin" build -C "$repo" --out "$dir" --quiet
+    "$bin" build -C "$repo" --out "$dir" --quiet
+    we="$we $(wall "$bin" build -C "$repo" --ref bench-edit --out "$dir" --quiet)"
+    "$bin" build -C "$repo" --out "$dir" --quiet
   done
   H=$(median $h) HG=$(median $hg) W=$(median $w) WC=$(median $wc) WN=$(median $wn)
   HE=$(median $he) WE=$(median $we)
@@ -101,5 +105,5 @@ for n in $sizes; do
     "one-profile commit (Hugo: full build, git dates)" "$HE" "$WE" "$(ratio "$HE" "$WE")"
   printf '  %-46s %8s %8s %7s\n' "peak RSS (MB)" "$((hrss / 1024))" "$((wrss / 1024))" \
     "$(awk -v a="$wrss" -v b="$hrss" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }')"
-  rm -rf "$site" "$tmp/h-out" "$tmp/w-out" "$tmp/w-out.staging" "$tmp/w-out.manifest"
+  rm -rf "$site"
 done

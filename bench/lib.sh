@@ -1,6 +1,17 @@
 # bench/lib.sh - shared by the benchmark scripts (sourced, not run).
 # Needs $tmp (a scratch folder) set by the caller.
 
+# next_dir - sets $dir to a new, unused folder under $tmp. No timed run
+# follows the deletion of an earlier run's output: on ext4, making
+# thousands of files soon after deleting thousands is several times slower
+# (freed inodes are not reused for a while, so finding free ones takes
+# longer), which would time the file system's bookkeeping rather than the
+# tool, and differently for each tool. Everything goes with $tmp at exit.
+next_dir() {
+  seq_dir=$((${seq_dir:-0} + 1))
+  dir="$tmp/run-$seq_dir"
+}
+
 # median SECONDS... - the middle value
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
