@@ -824,13 +824,19 @@ void ws_source_global_init(void) {
    * the whole people/ tree again each time. */
   git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_TREE,
                    (size_t)64 << 20);
-  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)64 << 20);
+  /* The budget is shared by every cache; the history walk reads each
+   * version of a folder once (rawtree.h) and gains nothing from more. At
+   * 10,000 profiles, 64 MiB instead made a cold build's peak 49 MB higher,
+   * at the same speed. */
+  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)16 << 20);
   /* Packs are read through mapped windows, 1 GiB each and up to 8 GiB in
    * all by default: every page of a large pack that was read stays in the
-   * process's memory. Smaller windows under a cap keep peak memory flat;
-   * reads are sequential enough that remapping costs little. */
-  git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)32 << 20);
-  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)96 << 20);
+   * process's memory. Small windows under a low cap keep peak memory flat
+   * (8 MiB and 32 MiB instead of 32 and 96 took 64 MB off a cold build's
+   * peak at 10,000 profiles); reads are sequential enough that remapping
+   * costs nothing measurable. */
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)8 << 20);
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
 }
 
 void ws_source_global_shutdown(void) {
