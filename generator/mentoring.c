@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "match.h"
+#include "pool.h"
 #include "str.h"
+#include "xalloc.h"
 
 static void set_list(ws_value *map, const char *key, ws_value *list) {
   ws_str has = WS_STR_INIT;
@@ -37,11 +39,25 @@ static void set_type(ws_value *v, ws_mentor_type t) {
   ws_str_release(&url);
 }
 
-static ws_value *pair_value(const ws_site *site, const ws_match_pair *p) {
+struct ws_mentoring_shared {
+  const ws_site *site;
+  ws_value **values; /* person_ref by person, then circle_value by circle */
+  ws_value **refs, **circles; /* into 'values' */
+  size_t npeople, ncircles;
+};
+
+/* Person 'i' as a link: the shared one when there is one. */
+static ws_value *ref_of(const ws_site *site, const ws_mentoring_shared *sh,
+                        size_t i) {
+  return sh ? ws_value_ref(sh->refs[i]) : person_ref(site, i);
+}
+
+static ws_value *pair_value(const ws_site *site, const ws_mentoring_shared *sh,
+                            const ws_match_pair *p) {
   ws_value *v = ws_value_map(), *why = ws_value_list();
   set_type(v, p->type);
-  ws_value_set(v, "mentee", person_ref(site, p->mentee));
-  ws_value_set(v, "mentor", person_ref(site, p->mentor));
+  ws_value_set(v, "mentee", ref_of(site, sh, p->mentee));
+  ws_value_set(v, "mentor", ref_of(site, sh, p->mentor));
   for (size_t k = 0; k < p->reasons.len; k++)
     ws_value_push(why, ws_value_strz(p->reasons.items[k]));
   set_list(v, "reasons", why);
@@ -67,15 +83,61 @@ static ws_value *circle_value(const ws_site *site, const ws_circle *c) {
   return v;
 }
 
-static ws_value *unmet_value(const ws_site *site, const ws_match_unmet *u) {
+/* Circle 'k': the shared one when there is one. */
+static ws_value *circle_of(const ws_site *site, const ws_mentoring_shared *sh,
+                           size_t k) {
+  return sh ? ws_value_ref(sh->circles[k])
+            : circle_value(site, &site->matches->circles[k]);
+}
+
+static int make_shared(void *payload, size_t i) {
+  ws_mentoring_shared *s = payload;
+  s->values[i] =
+      i < s->npeople
+          ? person_ref(s->site, i)
+          : circle_value(s->site, &s->site->matches->circles[i - s->npeople]);
+  return 0;
+}
+
+ws_mentoring_shared *ws_mentoring_shared_new(const ws_site *site,
+                                             unsigned jobs) {
+  ws_mentoring_shared *s = ws_xcalloc(1, sizeof(*s));
+  s->site = site;
+  s->npeople = site->npeople;
+  s->ncircles = site->matches ? site->matches->ncircles : 0;
+  s->values = ws_xcalloc(s->npeople + s->ncircles + 1, sizeof(ws_value *));
+  s->refs = s->values;
+  s->circles = s->values + s->npeople;
+  ws_pool_run(jobs, s->npeople + s->ncircles, make_shared, s);
+  return s;
+}
+
+const ws_value *const *ws_mentoring_shared_values(const ws_mentoring_shared *s,
+                                                  size_t *n) {
+  *n = s->npeople + s->ncircles;
+  return (const ws_value *const *)s->values;
+}
+
+void ws_mentoring_shared_free(ws_mentoring_shared *s) {
+  if (!s)
+    return;
+  for (size_t i = 0; i < s->npeople + s->ncircles; i++)
+    ws_value_free(s->values[i]);
+  free(s->values);
+  free(s);
+}
+
+static ws_value *unmet_value(const ws_site *site, const ws_mentoring_shared *sh,
+                             const ws_match_unmet *u) {
   ws_value *v = ws_value_map();
   set_type(v, u->type);
-  ws_value_set(v, "person", person_ref(site, u->person));
+  ws_value_set(v, "person", ref_of(site, sh, u->person));
   ws_value_set_str(v, "reason", u->reason);
   return v;
 }
 
-void ws_mentoring_person(ws_value *v, const ws_site *site, size_t i) {
+void ws_mentoring_person(ws_value *v, const ws_site *site,
+                         const ws_mentoring_shared *sh, size_t i) {
   const ws_match *m = site->matches;
   ws_value *s = ws_value_map(), *mentors = ws_value_list(),
            *mentees = ws_value_list(), *unmet = ws_value_list();
@@ -91,10 +153,10 @@ void ws_mentoring_person(ws_value *v, const ws_site *site, size_t i) {
       hi = mid;
   }
   for (size_t k = lo; m && k < m->npairs && m->pairs[k].mentee == i; k++)
-    ws_value_push(mentors, pair_value(site, &m->pairs[k]));
+    ws_value_push(mentors, pair_value(site, sh, &m->pairs[k]));
   for (size_t k = m ? m->mentor_start[i] : 0; m && k < m->mentor_start[i + 1];
        k++)
-    ws_value_push(mentees, pair_value(site, &m->pairs[m->by_mentor[k]]));
+    ws_value_push(mentees, pair_value(site, sh, &m->pairs[m->by_mentor[k]]));
   lo = 0, hi = m ? m->nunmet : 0;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -104,9 +166,9 @@ void ws_mentoring_person(ws_value *v, const ws_site *site, size_t i) {
       hi = mid;
   }
   for (size_t k = lo; m && k < m->nunmet && m->unmet[k].person == i; k++)
-    ws_value_push(unmet, unmet_value(site, &m->unmet[k]));
+    ws_value_push(unmet, unmet_value(site, sh, &m->unmet[k]));
   if (m && m->circle_of[i] != (size_t)-1)
-    ws_value_set(s, "circle", circle_value(site, &m->circles[m->circle_of[i]]));
+    ws_value_set(s, "circle", circle_of(site, sh, m->circle_of[i]));
   any = mentors->u.list.len || mentees->u.list.len || unmet->u.list.len ||
         ws_value_get(s, "circle");
   set_list(s, "mentors", mentors);
@@ -161,15 +223,16 @@ static int render_hub(ws_renderer *r, const type_stats *st) {
   ws_value *ctx = ws_render_context(r, &pg);
   ws_value *pairs = ws_value_list(), *circles = ws_value_list(),
            *unmet = ws_value_list();
+  const ws_mentoring_shared *sh = ws_renderer_mentoring(r);
   size_t reverse = 0;
   for (size_t k = 0; m && k < m->npairs; k++) {
-    ws_value_push(pairs, pair_value(site, &m->pairs[k]));
+    ws_value_push(pairs, pair_value(site, sh, &m->pairs[k]));
     reverse += m->pairs[k].reverse;
   }
   for (size_t k = 0; m && k < m->ncircles; k++)
-    ws_value_push(circles, circle_value(site, &m->circles[k]));
+    ws_value_push(circles, circle_of(site, sh, k));
   for (size_t k = 0; m && k < m->nunmet; k++)
-    ws_value_push(unmet, unmet_value(site, &m->unmet[k]));
+    ws_value_push(unmet, unmet_value(site, sh, &m->unmet[k]));
   ws_value_set(ctx, "types", types_value(st));
   set_list(ctx, "pairs", pairs);
   set_list(ctx, "circles", circles);
@@ -207,7 +270,8 @@ static int render_type(ws_renderer *r, ws_mentor_type t, const type_stats *st) {
   }
   for (size_t k = 0; m && k < m->npairs; k++)
     if (m->pairs[k].type == t)
-      ws_value_push(pairs, pair_value(site, &m->pairs[k]));
+      ws_value_push(pairs,
+                    pair_value(site, ws_renderer_mentoring(r), &m->pairs[k]));
   ws_value_set(ctx, "type", type);
   set_list(ctx, "offering", offer);
   set_list(ctx, "seeking", seek);

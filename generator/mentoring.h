@@ -19,8 +19,28 @@
 /** Renders the mentoring pages of the site 'r' renders. Returns 0 or the
  * negative code of the first page that fails. */
 int ws_mentoring_render(ws_renderer *r);
+/* Values that many contexts show alike, made once per build: each person
+ * as a link in a pair, and each circle. Thousands of person contexts and
+ * the mentoring pages point at them (ws_value_ref) instead of holding
+ * copies of their own. */
+typedef struct ws_mentoring_shared ws_mentoring_shared;
+
+/** Makes the shared values of 'site' on 'jobs' threads (from the heap:
+ * call it outside any value arena); they stay valid until
+ * ws_mentoring_shared_free. */
+ws_mentoring_shared *ws_mentoring_shared_new(const ws_site *site,
+                                             unsigned jobs);
+/** Returns every shared value ('*n' of them), for the fingerprint memo
+ * (digest.h), so that each is hashed once however many pages show it. */
+const ws_value *const *ws_mentoring_shared_values(const ws_mentoring_shared *s,
+                                                  size_t *n);
+/** Frees 's'; NULL does nothing. */
+void ws_mentoring_shared_free(ws_mentoring_shared *s);
+
 /** Adds "suggestions" (mentors, mentees, unmet needs, circle) of person 'i'
- * of 'site' to the person context 'v'. */
-void ws_mentoring_person(ws_value *v, const ws_site *site, size_t i);
+ * of 'site' to the person context 'v', pointing at 'shared' (NULL: with
+ * copies of their own). */
+void ws_mentoring_person(ws_value *v, const ws_site *site,
+                         const ws_mentoring_shared *shared, size_t i);
 
 #endif

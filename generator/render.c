@@ -42,6 +42,7 @@ struct ws_renderer {
   size_t nviews;
   ws_digest_memo *memo; /* entry digests of the shared site and people */
   ws_value_arena **arenas; /* where each person's context lives */
+  ws_mentoring_shared *mentoring; /* links and circles contexts share */
 };
 typedef ws_renderer renderer;
 
@@ -419,7 +420,8 @@ static ws_value *history_value(const ws_history *h) {
   return v;
 }
 
-ws_value *ws_render_person(const ws_site *site, size_t i) {
+ws_value *ws_render_person(const ws_site *site,
+                           const ws_mentoring_shared *shared, size_t i) {
   const ws_profile *p = site->people[i];
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
@@ -478,7 +480,7 @@ ws_value *ws_render_person(const ws_site *site, size_t i) {
     set_list(v, "links", ws_value_copy(p->links));
   if (p->history.known)
     ws_value_set(v, "history", history_value(&p->history));
-  ws_mentoring_person(v, site, i);
+  ws_mentoring_person(v, site, shared, i);
   return v;
 }
 
@@ -624,12 +626,15 @@ static ws_digest_keys *template_keys(renderer *r, const char *name) {
  * strength and team pages): each entry of each is hashed once, when a page
  * first meets it, and pages then hash only those digests. */
 static void make_memo(renderer *r) {
-  size_t n = r->site->npeople;
-  const ws_value **shared = ws_xcalloc(n + 1, sizeof(ws_value *));
+  size_t n = r->site->npeople, nm = 0;
+  const ws_value *const *more = ws_mentoring_shared_values(r->mentoring, &nm);
+  const ws_value **shared = ws_xcalloc(n + 1 + nm, sizeof(ws_value *));
   for (size_t i = 0; i < n; i++)
     shared[i] = r->people[i];
   shared[n] = r->site_ctx;
-  r->memo = ws_digest_memo_new(shared, n + 1);
+  for (size_t i = 0; i < nm; i++)
+    shared[n + 1 + i] = more[i];
+  r->memo = ws_digest_memo_new(shared, n + 1 + nm);
   free(shared);
 }
 
@@ -798,6 +803,10 @@ const char *ws_renderer_build_date(const ws_renderer *r) {
   return r->build_date;
 }
 
+const ws_mentoring_shared *ws_renderer_mentoring(const ws_renderer *r) {
+  return r->mentoring;
+}
+
 const ws_value *ws_renderer_site_value(const ws_renderer *r) {
   return r->site_ctx;
 }
@@ -959,7 +968,7 @@ int ws_render_each(ws_renderer *r, size_t n,
 static int make_person(renderer *r, size_t i) {
   r->arenas[i] = ws_value_arena_new();
   ws_value_arena *before = ws_value_arena_use(r->arenas[i]);
-  r->people[i] = ws_render_person(r->site, i);
+  r->people[i] = ws_render_person(r->site, r->mentoring, i);
   ws_value_arena_use(before);
   return 0;
 }
@@ -1026,12 +1035,14 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                 NULL,
                 0,
                 NULL,
+                NULL,
                 NULL};
   int error = 0;
   set_build_date(&r, opts->build_time);
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
   r.arenas =
       ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value_arena *));
+  r.mentoring = ws_mentoring_shared_new(site, r.jobs);
   parallel_for(&r, site->npeople, make_person);
   if (r.record) {
     make_memo(&r);
@@ -1051,6 +1062,7 @@ cleanup:
   parallel_for(&r, site->npeople, free_person);
   free(r.people);
   free(r.arenas);
+  ws_mentoring_shared_free(r.mentoring);
   for (size_t i = 0; i < r.npages; i++)
     free(r.pages[i]);
   free(r.pages);

@@ -50,6 +50,9 @@ const ws_site *ws_renderer_site(const ws_renderer *r);
 /** Returns the template context of person 'i' (see ws_render_person).
  * Borrowed; copy it with ws_value_copy to put it into a page context. */
 const ws_value *ws_renderer_person(const ws_renderer *r, size_t i);
+/** Returns the mentoring values pages share (see mentoring.h). Borrowed. */
+const struct ws_mentoring_shared *
+ws_renderer_mentoring(const ws_renderer *r);
 /** Returns the "site" object every page gets. Borrowed. */
 const ws_value *ws_renderer_site_value(const ws_renderer *r);
 /** Returns the build date, YYYY-MM-DD, or "" when there is none. It is not
@@ -63,8 +66,11 @@ const char *ws_renderer_build_date(const ws_renderer *r);
 int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                    ws_output *out, const ws_render_opts *opts);
 /** Builds the template context of person 'i' of 'site' (caller frees, before
- * 'site': the body is borrowed from the profile, not copied). */
-ws_value *ws_render_person(const ws_site *site, size_t i);
+ * 'site': the body is borrowed from the profile, not copied). It points at
+ * the mentoring values in 'shared' (which must outlive it), or holds its
+ * own when 'shared' is NULL. */
+ws_value *ws_render_person(const ws_site *site,
+                           const struct ws_mentoring_shared *shared, size_t i);
 /** Builds {name, definition, url} for mentor type 't' (caller frees). */
 ws_value *ws_render_mentor_type(ws_mentor_type t);
 /** Returns the initials of 'name' for an avatar (caller frees): the first

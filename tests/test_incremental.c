@@ -223,3 +223,53 @@ Test(incremental, damaged_records_fall_back_to_rendering) {
   free(repo);
   free(tmp);
 }
+
+/* Pairs and circles show other people: person contexts and the mentoring
+ * pages share one value per person and per circle (mentoring.h). Renaming
+ * a mentor must still re-render every page that names them, and only
+ * those. */
+static void write_mentoring_person(const char *repo, const char *slug,
+                                   const char *name, const char *side,
+                                   const char *type) {
+  char rel[64], text[512];
+  snprintf(rel, sizeof(rel), "people/%s.md", slug);
+  snprintf(text, sizeof(text),
+           "---\nname: %s\nteam: Data\nstrengths: [SQL]\n"
+           "mentoring:\n  %s:\n    types: [%s]\n    topics: [SQL]\n"
+           "  formats: [one-on-one]\n  modes: [virtual]\n---\n"
+           "## Background\n\nHello.\n",
+           name, side, type);
+  th_write(repo, rel, text);
+}
+
+Test(incremental, a_renamed_mentor_is_renamed_wherever_shown) {
+  char *repo = th_repo_new(false), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  th_write(repo, "site.yml", "title: Test Team\n");
+  write_mentoring_person(repo, "ada", "Ada Byron", "offering", "coach");
+  write_mentoring_person(repo, "ben", "Ben Okri", "seeking", "coach");
+  write_mentoring_person(repo, "cy", "Cy Twombly", "seeking", "sponsor");
+  th_repo_commit_all(repo, "Team", "Ada <ada@example.org>", 1700000000);
+  build(repo, out, NULL);
+  counts all = build(repo, out, NULL);
+  char *ben = th_read(out, "people/ben/index.html");
+  cr_assert(ben && strstr(ben, "Ada Byron"), "Ben's page names no mentor");
+  free(ben);
+  write_mentoring_person(repo, "ada", "Ada King", "offering", "coach");
+  th_repo_commit_all(repo, "Rename", "Ada <ada@example.org>", 1700000100);
+  counts c = build(repo, out, NULL);
+  ben = th_read(out, "people/ben/index.html");
+  cr_expect(ben && strstr(ben, "Ada King") && !strstr(ben, "Ada Byron"),
+            "Ben's page still names the old mentor");
+  free(ben);
+  char *cy = th_read(out, "people/cy/index.html");
+  cr_expect(cy && !strstr(cy, "Ada"), "Cy has nothing to do with Ada");
+  free(cy);
+  cr_expect_gt(c.kept, 0, "everything was rendered again");
+  cr_expect_lt(c.rendered, all.rendered);
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}

@@ -148,7 +148,7 @@ static void render_page(const ws_site *site) {
   if (ws_theme_template(&tpl, theme(), "person") < 0)
     abort();
   ws_value *ctx = ws_value_map();
-  ws_value_set(ctx, "person", ws_render_person(site, 0));
+  ws_value_set(ctx, "person", ws_render_person(site, NULL, 0));
   ws_value_set_str(ctx, "root", "../../");
   ws_str html = WS_STR_INIT;
   if (ws_mustache_render(&html, tpl, ctx, ws_theme_env(theme())) < 0)
