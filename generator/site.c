@@ -617,6 +617,14 @@ int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
   }
   if (site->npeople > 1)
     qsort(site->people, site->npeople, sizeof(ws_profile *), cmp_people);
+  /* An empty site is almost always a build pointed at the wrong folder. */
+  if (site->npeople == 0 && ws_diag_count(diag, WS_DIAG_ERROR) == 0) {
+    char *path = repo_path(src, "people");
+    ws_diag_add(diag, WS_DIAG_WARNING, path, 0, 0, "no-profiles",
+                "no profiles: there is no <slug>.md file here; if the "
+                "team's profiles are in a subfolder, point --content at it");
+    free(path);
+  }
   build_indexes(site);
   *out = site;
   return 0;

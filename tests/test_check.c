@@ -538,6 +538,32 @@ Test(check, wrong_case_people_folder_is_an_error) {
   free(repo);
 }
 
+/* Profiles one folder deeper than --content says is the commonest setup
+ * mistake; an empty team says so, and --strict refuses it. With errors,
+ * the errors say enough. */
+Test(check, no_profiles_is_a_warning_that_names_content) {
+  char *repo = th_repo_new(false);
+  ws_str out = WS_STR_INIT;
+  th_write(repo, "team/people/zed.md",
+           "---\nname: Zed\nstrengths: [SQL]\n---\n" BG);
+  th_repo_commit_all(repo, "x", "Ada <ada@example.org>", 1700000000);
+  const char *argv[] = {"check", "-C", repo, NULL};
+  cr_expect_eq(th_run(NULL, &out, NULL, argv), 0);
+  cr_expect_str_eq(out.ptr,
+                   "people: warning: no profiles: there is no <slug>.md "
+                   "file here; if the team's profiles are in a subfolder, "
+                   "point --content at it\n");
+  const char *strict[] = {"check", "-C", repo, "--strict", NULL};
+  cr_expect_eq(th_run(NULL, NULL, NULL, strict), 1);
+  ws_str_clear(&out);
+  const char *right[] = {"check", "-C", repo, "--content", "team", NULL};
+  cr_expect_eq(th_run(NULL, &out, NULL, right), 0);
+  cr_expect_str_eq(out.ptr, "");
+  ws_str_release(&out);
+  th_rm_rf(repo);
+  free(repo);
+}
+
 static int build(const char *repo, const char *out, ws_str *err) {
   const char *argv[] = {"build", "-C", repo, "--out", out, NULL};
   return th_run(NULL, NULL, err, argv);
