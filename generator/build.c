@@ -237,6 +237,7 @@ static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
   }
   progress_set(tm, "matching mentors", NULL);
   ws_site_match(site, src, opts->render.jobs);
+  ws_site_release_front_matter(site);
   stage_done(tm, "mentoring: %zu suggested pairs, %zu unmet, %zu circles%s",
              site->matches->npairs, site->matches->nunmet,
              site->matches->ncircles,

@@ -591,6 +591,13 @@ int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag) {
   return error;
 }
 
+void ws_site_release_front_matter(ws_site *site) {
+  for (size_t i = 0; i < site->npeople; i++) {
+    ws_value_free(site->people[i]->data);
+    site->people[i]->data = NULL;
+  }
+}
+
 void ws_site_match(ws_site *site, ws_source *src, unsigned jobs) {
   ws_matchcache_stats st;
   if (site->matches)

@@ -84,6 +84,10 @@ void ws_site_match(ws_site *site, ws_source *src, unsigned jobs);
  * warning to 'diag' saying which dates are affected. Returns 0, or a
  * negative code from the source. */
 int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag);
+/** Frees each profile's whole front matter ('data'), which only matching
+ * and the caches read, once they have: rendering does not, and at 10,000
+ * profiles it is tens of megabytes the pages can use instead. */
+void ws_site_release_front_matter(ws_site *site);
 /** Frees 'site'; NULL does nothing. */
 void ws_site_free(ws_site *site);
 /** Returns the index of the person with 'slug', or (size_t)-1. */
