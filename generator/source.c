@@ -1104,6 +1104,14 @@ static int diff_range(walker *w, const ws_rawtree *a, size_t i, size_t na,
       ws_rawtree_entry_at(&ea, a, i);
     if (j < nb)
       ws_rawtree_entry_at(&eb, b, j);
+    /* In a whole subfolder nearly every entry is unchanged: skip those
+     * first, cheaply. */
+    if (i < na && j < nb && same_entry(&ea, &eb) &&
+        strcmp(ea.name, eb.name) == 0) {
+      i++;
+      j++;
+      continue;
+    }
     int c = i >= na ? 1 : j >= nb ? -1 : cmp_entries(&ea, &eb);
     const char *name = c <= 0 ? ea.name : eb.name;
     size_t mark = path->len;
