@@ -42,7 +42,7 @@ struct ws_renderer {
   size_t nviews;
   ws_digest_memo *memo; /* entry digests of the shared site and people */
   ws_value_arena **arenas; /* where each person's context lives */
-  ws_mentoring_shared *mentoring; /* links and circles contexts share */
+  ws_person_shared *shared; /* tags, types, links and circles contexts share */
 };
 typedef ws_renderer renderer;
 
@@ -55,20 +55,106 @@ static ws_value *str_list(const ws_strlist *l) {
   return v;
 }
 
-static ws_value *tag_links(const ws_strlist *l, const char *section) {
-  ws_value *v = ws_value_list();
-  for (size_t i = 0; i < l->len; i++) {
-    ws_value *t = ws_value_map();
-    char *slug = ws_slugify(l->items[i]);
-    ws_str url = WS_STR_INIT;
-    ws_str_printf(&url, "%s/%s/", section, slug);
-    ws_value_set_str(t, "name", l->items[i]);
-    ws_value_set_str(t, "slug", slug);
-    ws_value_set_str(t, "url", url.ptr);
-    ws_str_release(&url);
-    ws_value_push(v, t);
-    free(slug);
+/* A strength (or something being learned) as a link to its page. */
+static ws_value *tag_link(const char *name) {
+  ws_value *t = ws_value_map();
+  char *slug = ws_slugify(name);
+  ws_str url = WS_STR_INIT;
+  ws_str_printf(&url, "strengths/%s/", slug);
+  ws_value_set_str(t, "name", name);
+  ws_value_set_str(t, "slug", slug);
+  ws_value_set_str(t, "url", url.ptr);
+  ws_str_release(&url);
+  free(slug);
+  return t;
+}
+
+/* --- values person contexts share --- */
+
+struct ws_person_shared {
+  ws_mentoring_shared *mentoring;
+  ws_value *types[WS_MENTOR__COUNT]; /* ws_render_mentor_type */
+  /* tag name -> tag_link, open addressing; names borrowed from profiles */
+  const char **names;
+  ws_value **tags;
+  size_t ntags, cap; /* cap: a power of two */
+};
+
+static size_t tag_slot(const ws_person_shared *s, const char *name) {
+  size_t i = (size_t)ws_str_hash(name) & (s->cap - 1);
+  while (s->names[i] && strcmp(s->names[i], name) != 0)
+    i = (i + 1) & (s->cap - 1);
+  return i;
+}
+
+static void add_tags(ws_person_shared *s, const ws_strlist *l) {
+  for (size_t k = 0; k < l->len; k++) {
+    size_t i = tag_slot(s, l->items[k]);
+    if (!s->names[i]) {
+      s->names[i] = l->items[k];
+      s->tags[i] = tag_link(l->items[k]);
+      s->ntags++;
+    }
   }
+}
+
+static ws_person_shared *person_shared_new(const ws_site *site,
+                                           unsigned jobs) {
+  ws_person_shared *s = ws_xcalloc(1, sizeof(*s));
+  size_t most = 0;
+  for (size_t i = 0; i < site->npeople; i++)
+    most += site->people[i]->strengths.len + site->people[i]->learning.len;
+  s->cap = 16;
+  while (s->cap < most * 2)
+    s->cap *= 2;
+  s->names = ws_xcalloc(s->cap, sizeof(char *));
+  s->tags = ws_xcalloc(s->cap, sizeof(ws_value *));
+  for (size_t i = 0; i < site->npeople; i++) {
+    add_tags(s, &site->people[i]->strengths);
+    add_tags(s, &site->people[i]->learning);
+  }
+  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
+    s->types[t] = ws_render_mentor_type(t);
+  s->mentoring = ws_mentoring_shared_new(site, jobs);
+  return s;
+}
+
+static void person_shared_free(ws_person_shared *s) {
+  if (!s)
+    return;
+  for (size_t i = 0; i < s->cap; i++)
+    ws_value_free(s->tags[i]);
+  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
+    ws_value_free(s->types[t]);
+  ws_mentoring_shared_free(s->mentoring);
+  free(s->names);
+  free(s->tags);
+  free(s);
+}
+
+/* Every shared value, for the fingerprint memo; caller frees the array. */
+static const ws_value **person_shared_values(const ws_person_shared *s,
+                                             size_t *n) {
+  size_t nm = 0;
+  const ws_value *const *more = ws_mentoring_shared_values(s->mentoring, &nm);
+  const ws_value **all =
+      ws_xcalloc(s->ntags + WS_MENTOR__COUNT + nm + 1, sizeof(ws_value *));
+  *n = 0;
+  for (size_t i = 0; i < s->cap; i++)
+    if (s->tags[i])
+      all[(*n)++] = s->tags[i];
+  for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
+    all[(*n)++] = s->types[t];
+  for (size_t i = 0; i < nm; i++)
+    all[(*n)++] = more[i];
+  return all;
+}
+
+static ws_value *tag_links(const ws_strlist *l, const ws_person_shared *s) {
+  ws_value *v = ws_value_list();
+  for (size_t i = 0; i < l->len; i++)
+    ws_value_push(v, s ? ws_value_ref(s->tags[tag_slot(s, l->items[i])])
+                       : tag_link(l->items[i]));
   return v;
 }
 
@@ -83,11 +169,12 @@ ws_value *ws_render_mentor_type(ws_mentor_type t) {
   return m;
 }
 
-static ws_value *type_list(unsigned bits) {
+static ws_value *type_list(unsigned bits, const ws_person_shared *s) {
   ws_value *v = ws_value_list();
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     if (bits & (1u << t))
-      ws_value_push(v, ws_render_mentor_type(t));
+      ws_value_push(v, s ? ws_value_ref(s->types[t])
+                         : ws_render_mentor_type(t));
   return v;
 }
 
@@ -341,15 +428,16 @@ static void set_photo(ws_value *v, const ws_profile *p) {
   ws_value_set(v, "photo", ph);
 }
 
-static ws_value *mentoring_value(const ws_profile *p) {
+static ws_value *mentoring_value(const ws_profile *p,
+                                 const ws_person_shared *s) {
   static const char *const formats[] = {"one-on-one", "group"};
   static const char *const modes[] = {"virtual", "in-person"};
   ws_value *m = ws_value_map();
   ws_value *seek = ws_value_map(), *offer = ws_value_map();
-  ws_value_set(seek, "types", type_list(p->seek_types));
+  ws_value_set(seek, "types", type_list(p->seek_types, s));
   set_list(seek, "topics", str_list(&p->seek_topics));
   ws_value_set_bool(seek, "cross_team", p->cross_team);
-  ws_value_set(offer, "types", type_list(p->offer_types));
+  ws_value_set(offer, "types", type_list(p->offer_types, s));
   set_list(offer, "topics", str_list(&p->offer_topics));
   ws_value_set_num(offer, "capacity", p->capacity);
   ws_value_set(m, "seeking", seek);
@@ -420,8 +508,8 @@ static ws_value *history_value(const ws_history *h) {
   return v;
 }
 
-ws_value *ws_render_person(const ws_site *site,
-                           const ws_mentoring_shared *shared, size_t i) {
+ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
+                           size_t i) {
   const ws_profile *p = site->people[i];
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
@@ -463,13 +551,13 @@ ws_value *ws_render_person(const ws_site *site,
   free(initials);
   ws_value_set_num(v, "hue", ws_render_hue(p->slug));
   set_photo(v, p);
-  set_list(v, "strengths", tag_links(&p->strengths, "strengths"));
+  set_list(v, "strengths", tag_links(&p->strengths, shared));
   ws_strlist top = {p->strengths.items,
                     p->strengths.len < 3 ? p->strengths.len : 3};
-  set_list(v, "top_strengths", tag_links(&top, "strengths"));
-  set_list(v, "learning", tag_links(&p->learning, "strengths"));
+  set_list(v, "top_strengths", tag_links(&top, shared));
+  set_list(v, "learning", tag_links(&p->learning, shared));
   set_list(v, "passion_projects", str_list(&p->passion_projects));
-  ws_value_set(v, "mentoring", mentoring_value(p));
+  ws_value_set(v, "mentoring", mentoring_value(p, shared));
   if (p->goal_short || p->goal_long) {
     ws_value *g = ws_value_map();
     ws_value_set_str(g, "short_term", p->goal_short);
@@ -480,7 +568,7 @@ ws_value *ws_render_person(const ws_site *site,
     set_list(v, "links", ws_value_copy(p->links));
   if (p->history.known)
     ws_value_set(v, "history", history_value(&p->history));
-  ws_mentoring_person(v, site, shared, i);
+  ws_mentoring_person(v, site, shared ? shared->mentoring : NULL, i);
   return v;
 }
 
@@ -627,7 +715,7 @@ static ws_digest_keys *template_keys(renderer *r, const char *name) {
  * first meets it, and pages then hash only those digests. */
 static void make_memo(renderer *r) {
   size_t n = r->site->npeople, nm = 0;
-  const ws_value *const *more = ws_mentoring_shared_values(r->mentoring, &nm);
+  const ws_value **more = person_shared_values(r->shared, &nm);
   const ws_value **shared = ws_xcalloc(n + 1 + nm, sizeof(ws_value *));
   for (size_t i = 0; i < n; i++)
     shared[i] = r->people[i];
@@ -636,6 +724,7 @@ static void make_memo(renderer *r) {
     shared[n + 1 + i] = more[i];
   r->memo = ws_digest_memo_new(shared, n + 1 + nm);
   free(shared);
+  free(more);
 }
 
 /* The keys pages of template 'name' can show (NULL: any), found on first
@@ -804,7 +893,7 @@ const char *ws_renderer_build_date(const ws_renderer *r) {
 }
 
 const ws_mentoring_shared *ws_renderer_mentoring(const ws_renderer *r) {
-  return r->mentoring;
+  return r->shared->mentoring;
 }
 
 const ws_value *ws_renderer_site_value(const ws_renderer *r) {
@@ -968,7 +1057,7 @@ int ws_render_each(ws_renderer *r, size_t n,
 static int make_person(renderer *r, size_t i) {
   r->arenas[i] = ws_value_arena_new();
   ws_value_arena *before = ws_value_arena_use(r->arenas[i]);
-  r->people[i] = ws_render_person(r->site, r->mentoring, i);
+  r->people[i] = ws_render_person(r->site, r->shared, i);
   ws_value_arena_use(before);
   return 0;
 }
@@ -1042,7 +1131,7 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
   r.arenas =
       ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value_arena *));
-  r.mentoring = ws_mentoring_shared_new(site, r.jobs);
+  r.shared = person_shared_new(site, r.jobs);
   parallel_for(&r, site->npeople, make_person);
   if (r.record) {
     make_memo(&r);
@@ -1062,7 +1151,7 @@ cleanup:
   parallel_for(&r, site->npeople, free_person);
   free(r.people);
   free(r.arenas);
-  ws_mentoring_shared_free(r.mentoring);
+  person_shared_free(r.shared);
   for (size_t i = 0; i < r.npages; i++)
     free(r.pages[i]);
   free(r.pages);

@@ -65,12 +65,16 @@ const char *ws_renderer_build_date(const ws_renderer *r);
  * template names its file, line and column). */
 int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                    ws_output *out, const ws_render_opts *opts);
+/* Values that many person contexts show alike (each tag as a link, each
+ * mentor type, the mentoring links and circles), made once per build. */
+typedef struct ws_person_shared ws_person_shared;
+
 /** Builds the template context of person 'i' of 'site' (caller frees, before
  * 'site': the body is borrowed from the profile, not copied). It points at
- * the mentoring values in 'shared' (which must outlive it), or holds its
+ * the values in 'shared' (which must outlive it), or holds copies of its
  * own when 'shared' is NULL. */
-ws_value *ws_render_person(const ws_site *site,
-                           const struct ws_mentoring_shared *shared, size_t i);
+ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
+                           size_t i);
 /** Builds {name, definition, url} for mentor type 't' (caller frees). */
 ws_value *ws_render_mentor_type(ws_mentor_type t);
 /** Returns the initials of 'name' for an avatar (caller frees): the first

@@ -135,6 +135,31 @@ Test(incremental, field_edit_renders_every_page_that_shows_it) {
   free(tmp);
 }
 
+/* Person contexts share one value per tag (render.c): swapping one
+ * strength for another, the list as long as before, must still reach Bo's
+ * page and card, and every strength page involved. */
+Test(incremental, a_swapped_strength_reaches_every_page_that_shows_it) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  th_write(repo, "people/bo-lindqvist.md",
+           "---\nname: Bo Lindqvist\nteam: Data\nstrengths: [Go]\n"
+           "---\n## Background\n\nHello.\n\n## Hobbies\n\nChess.\n");
+  th_repo_commit_all(repo, "Bo swaps", "Bo <bo@example.org>", 1700000100);
+  counts c = build(repo, out, NULL);
+  cr_expect_gt(c.kept, 0);
+  char *bo = th_read(out, "people/bo-lindqvist/index.html");
+  cr_assert_not_null(bo);
+  cr_expect_not_null(strstr(bo, "strengths/go/"), "Bo's page misses Go");
+  free(bo);
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* Templates are inputs of every page: a site's override of one partial
  * renders everything again. */
 Test(incremental, template_change_renders_every_page) {
