@@ -147,6 +147,14 @@ ws_digest ws_digester_end(ws_digester *d) {
   return (ws_digest){h.high64, h.low64};
 }
 
+ws_digest ws_digest_bytes(const void *data, size_t len) {
+  ws_digester *d = ws_digester_new();
+  ws_digester_bytes(d, data, len);
+  ws_digest out = ws_digester_end(d);
+  ws_digester_free(d);
+  return out;
+}
+
 ws_digest ws_digest_value(const ws_value *v, ws_digest_memo *memo,
                           const ws_digest_keys *keys) {
   ws_digester *d = ws_digester_new();

@@ -51,6 +51,9 @@ void ws_digester_value(ws_digester *d, const ws_value *v, ws_digest_memo *memo,
 /** Returns the digest of what was added and starts over. */
 ws_digest ws_digester_end(ws_digester *d);
 
+/** Returns the digest of 'len' bytes (as ws_digester_bytes hashes them:
+ * length first), e.g. a cache file's checksum. */
+ws_digest ws_digest_bytes(const void *data, size_t len);
 /** Returns the digest of the tree 'v' (see ws_digester_value). */
 ws_digest ws_digest_value(const ws_value *v, ws_digest_memo *memo,
                           const ws_digest_keys *keys);

@@ -162,14 +162,6 @@ bool ws_matchcache_key(ws_digest *out, ws_profile *const *people, size_t n,
 
 /* --- writing --- */
 
-static ws_digest checksum(const void *data, size_t len) {
-  ws_digester *d = ws_digester_new();
-  ws_digester_bytes(d, data, len);
-  ws_digest sum = ws_digester_end(d);
-  ws_digester_free(d);
-  return sum;
-}
-
 /* Texts are reasons and topics: far below 4 GB, but cut rather than wrap
  * (a cut text fails the check on reading, and the matches are computed). */
 static void put_text(ws_str *b, const char *s) {
@@ -221,7 +213,7 @@ void ws_matchcache_encode(ws_str *out, const ws_digest *key,
   ws_bin_put_u64(out, m->ncircles);
   for (size_t i = 0; i < m->ncircles; i++)
     put_circle(out, &m->circles[i]);
-  ws_digest sum = checksum(out->ptr + start, out->len - start);
+  ws_digest sum = ws_digest_bytes(out->ptr + start, out->len - start);
   ws_bin_put_digest(out, &sum);
 }
 
@@ -389,7 +381,7 @@ ws_match *ws_matchcache_decode(const char *data, size_t len,
     return NULL;
   }
   ws_bin_reader tail = {data, len, len - DIGEST, false};
-  ws_digest sum = ws_bin_get_digest(&tail), want = checksum(data, len - DIGEST);
+  ws_digest sum = ws_bin_get_digest(&tail), want = ws_digest_bytes(data, len - DIGEST);
   if (!ws_digest_equal(&sum, &want)) {
     *why = "truncated or corrupt (checksum)";
     return NULL;
@@ -408,7 +400,7 @@ ws_match *ws_matchcache_decode(const char *data, size_t len,
 
 static void file_names(ws_str *dir, ws_str *file, ws_source *src) {
   const char *content = ws_source_content(src);
-  ws_digest folder = checksum(content, strlen(content));
+  ws_digest folder = ws_digest_bytes(content, strlen(content));
   ws_str_printf(dir, "%swholeself", ws_source_git_dir(src));
   ws_str_printf(file, "%s/matches-%016llx", dir->ptr,
                 (unsigned long long)folder.hi);

@@ -82,17 +82,8 @@ struct ws_profcache {
   const char *why; /* why the file is not used, or NULL */
 };
 
-/* --- hashing --- */
-
-/* XXH3-128 of the bytes: against truncation and damage, not an adversary,
- * and fast on the tens of megabytes of records. */
-static ws_digest checksum(const void *data, size_t len) {
-  ws_digester *d = ws_digester_new();
-  ws_digester_bytes(d, data, len);
-  ws_digest sum = ws_digester_end(d);
-  ws_digester_free(d);
-  return sum;
-}
+/* Checksums are XXH3-128 (ws_digest_bytes): against truncation and damage,
+ * not an adversary, and fast on the tens of megabytes of records. */
 
 /* --- the program --- */
 
@@ -583,7 +574,7 @@ static const char *decode_index(ws_profcache *pc) {
     rec->sum = ws_bin_get_digest(&r);
   }
   size_t sum_at = r.pos;
-  ws_digest sum = ws_bin_get_digest(&r), want = checksum(pc->data.ptr, sum_at);
+  ws_digest sum = ws_bin_get_digest(&r), want = ws_digest_bytes(pc->data.ptr, sum_at);
   if (r.bad)
     return "truncated";
   if (!ws_digest_equal(&sum, &want))
@@ -611,7 +602,7 @@ ws_profcache *ws_profcache_open(ws_source *src, const ws_source_list *files,
   for (size_t i = 0; i < n; i++)
     pc->slots[i].body = (ws_str)WS_STR_INIT;
   ws_str_printf(&pc->dir, "%swholeself", ws_source_git_dir(src));
-  ws_digest folder = checksum(content, strlen(content));
+  ws_digest folder = ws_digest_bytes(content, strlen(content));
   ws_str_printf(&pc->file, "%s/profiles-%016llx", pc->dir.ptr,
                 (unsigned long long)folder.hi);
   pc->why = pc->known ? ws_bin_read_file(&pc->data, pc->file.ptr)
@@ -680,7 +671,7 @@ bool ws_profcache_get(ws_profcache *pc, size_t slot, const ws_source_entry *e,
   if (!rec || !e->oid[0] || strcmp(rec->oid, e->oid) != 0 ||
       !photo_same(pc, rec))
     return false;
-  ws_digest sum = checksum(rec->body, rec->len);
+  ws_digest sum = ws_digest_bytes(rec->body, rec->len);
   if (!ws_digest_equal(&sum, &rec->sum))
     return false;
   ws_diag warnings = WS_DIAG_INIT;
@@ -708,7 +699,7 @@ void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
     return;
   }
   s->fresh = true;
-  s->sum = checksum(s->body.ptr, s->body.len);
+  s->sum = ws_digest_bytes(s->body.ptr, s->body.len);
   s->entry = e;
   s->photo = photo;
 }
@@ -764,7 +755,7 @@ static void encode_index(ws_str *b, const ws_profcache *pc, size_t n) {
       ws_bin_put_digest(b, &s->sum);
     }
   }
-  ws_digest sum = checksum(b->ptr, b->len);
+  ws_digest sum = ws_digest_bytes(b->ptr, b->len);
   ws_bin_put_digest(b, &sum);
 }
 
