@@ -909,14 +909,25 @@ static int (*const families[])(ws_renderer *) = {
 /* Each family, and each page a family renders on the pool (see
  * each_step), builds its contexts in an arena of its own: pages are made of
  * thousands of small values that all go when the page is written. Nothing
- * a family makes outlives it. */
+ * a family makes outlives it. arena_begin puts a new arena in use on this
+ * thread; arena_end frees it and puts 'before' back. */
+static ws_value_arena *arena_begin(ws_value_arena **before) {
+  ws_value_arena *a = ws_value_arena_new();
+  *before = ws_value_arena_use(a);
+  return a;
+}
+
+static void arena_end(ws_value_arena *a, ws_value_arena *before) {
+  ws_value_arena_use(before);
+  ws_value_arena_free(a);
+}
+
 static int render_families(renderer *r) {
   int error = 0;
   for (size_t i = 0; i < COUNT(families) && error == 0; i++) {
-    ws_value_arena *a = ws_value_arena_new(), *before = ws_value_arena_use(a);
+    ws_value_arena *before, *a = arena_begin(&before);
     error = families[i](r);
-    ws_value_arena_use(before);
-    ws_value_arena_free(a);
+    arena_end(a, before);
   }
   return error;
 }
@@ -1038,10 +1049,9 @@ typedef struct {
 
 static int each_step(void *payload, size_t i) {
   each_work *w = payload;
-  ws_value_arena *a = ws_value_arena_new(), *before = ws_value_arena_use(a);
+  ws_value_arena *before, *a = arena_begin(&before);
   int error = w->fn(w->r, i, w->payload);
-  ws_value_arena_use(before);
-  ws_value_arena_free(a);
+  arena_end(a, before);
   return error;
 }
 
@@ -1073,12 +1083,11 @@ static int free_person(renderer *r, size_t i) {
  * person pages' pool rather than steps on their own. Like every page, each
  * builds its context in an arena of its own (see render_families). */
 static int person_page_step(renderer *r, size_t i) {
-  ws_value_arena *a = ws_value_arena_new(), *before = ws_value_arena_use(a);
+  ws_value_arena *before, *a = arena_begin(&before);
   int error = i == 0   ? render_index(r)
               : i == 1 ? render_search(r)
                        : render_person(r, i - 2);
-  ws_value_arena_use(before);
-  ws_value_arena_free(a);
+  arena_end(a, before);
   return error;
 }
 
