@@ -191,10 +191,24 @@ int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
   return error;
 }
 
+/* Makes the mentoring matches, once, and frees what only they read. */
+static void match(ws_site *site, ws_source *src, const ws_build_opts *opts,
+                  timer *tm) {
+  if (site->matches)
+    return;
+  ws_site_match(site, src, opts->render.jobs);
+  ws_site_release_front_matter(site);
+  stage_done(tm, "mentoring: %zu suggested pairs, %zu unmet, %zu circles%s",
+             site->matches->npairs, site->matches->nunmet,
+             site->matches->ncircles,
+             site->matches_cached ? " (from the cache)" : "");
+}
+
 static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
                  timer *tm) {
   ws_source *src = NULL;
   ws_site *site = NULL;
+  ws_history_walk *walk = NULL;
   int error;
   ws_build_stats_release(out);
   if ((error = ws_source_open(&src, &opts->src)) < 0)
@@ -208,6 +222,9 @@ static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
   }
   out->source = ws_xstrdup(ws_source_describe(src));
   stage_done(tm, "source %s", out->source);
+  /* The walk runs beside loading and matching: see ws_site_history_start. */
+  if (!opts->no_history)
+    walk = ws_site_history_start(src);
   progress_set(tm, "loading profiles", NULL);
   if ((error = ws_site_load_jobs(&site, src, opts->render.jobs, diag)) < 0)
     goto cleanup;
@@ -217,9 +234,16 @@ static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
              site->profile_cache ? site->profile_cache : "not used");
   if (site->profile_cache_ignored)
     stage_done(tm, "profile cache ignored: %s", site->profile_cache_ignored);
-  progress_set(tm, "reading history", NULL);
-  if (!opts->no_history) {
-    if ((error = ws_site_history(site, src, diag)) < 0)
+  /* Matching is wasted on a site that will not be built. */
+  if (ws_diag_count(diag, WS_DIAG_ERROR) == 0) {
+    progress_set(tm, "matching mentors", NULL);
+    match(site, src, opts, tm);
+  }
+  if (walk) {
+    progress_set(tm, "reading history", NULL);
+    error = ws_site_history_finish(site, walk, diag);
+    walk = NULL;
+    if (error < 0)
       goto cleanup;
     stage_done(tm,
                "history: %zu profile changes, %zu commits walked, "
@@ -235,13 +259,7 @@ static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
                      errors == 1 ? "" : "s");
     goto cleanup;
   }
-  progress_set(tm, "matching mentors", NULL);
-  ws_site_match(site, src, opts->render.jobs);
-  ws_site_release_front_matter(site);
-  stage_done(tm, "mentoring: %zu suggested pairs, %zu unmet, %zu circles%s",
-             site->matches->npairs, site->matches->nunmet,
-             site->matches->ncircles,
-             site->matches_cached ? " (from the cache)" : "");
+  match(site, src, opts, tm);
   progress_set(tm, "rendering", NULL);
   if ((error = render(out, opts, tm, src, site)) < 0)
     goto cleanup;
@@ -253,6 +271,8 @@ static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
     goto cleanup;
   out->seconds = now() - tm->t0;
 cleanup:
+  if (walk)
+    ws_site_history_finish(NULL, walk, NULL);
   ws_site_free(site);
   ws_source_free(src);
   return error;

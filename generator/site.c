@@ -1,6 +1,8 @@
 #include "site.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -819,11 +821,9 @@ static void build_events(ws_site *site, const ws_source_history *h) {
     qsort(site->events, site->nevents, sizeof(ws_event), cmp_event);
 }
 
-int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag) {
-  ws_source_history *h = NULL;
-  int error = ws_source_history_load_cached(&h, src, "people");
-  if (error < 0)
-    return error;
+/* Puts what the walk 'h' learned into the site and frees 'h'. */
+static void history_apply(ws_site *site, ws_source_history *h, ws_source *src,
+                          ws_diag *diag) {
   map_people(site, h);
   build_events(site, h);
   site->history_partial = h->partial;
@@ -841,5 +841,64 @@ int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag) {
     free(path);
   }
   ws_source_history_free(h);
+}
+
+int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag) {
+  ws_source_history *h = NULL;
+  int error = ws_source_history_load_cached(&h, src, "people");
+  if (error < 0)
+    return error;
+  history_apply(site, h, src, diag);
   return 0;
+}
+
+struct ws_history_walk {
+  ws_source *src;  /* the build's source */
+  ws_source *own;  /* the walk thread's handle on it; NULL: no thread */
+  ws_source_history *h;
+  pthread_t thread;
+  int error;
+  char message[1024]; /* the walk thread's error message */
+};
+
+static void *walk_main(void *arg) {
+  ws_history_walk *w = arg;
+  w->error = ws_source_history_load_cached(&w->h, w->own, "people");
+  if (w->error < 0)
+    snprintf(w->message, sizeof(w->message), "%s", ws_error_last());
+  return NULL;
+}
+
+ws_history_walk *ws_site_history_start(ws_source *src) {
+  ws_history_walk *w = ws_xcalloc(1, sizeof(*w));
+  w->src = src;
+  /* The walk gets libgit2 objects of its own: sharing the build's would
+   * hold the source's lock, which loading the profiles needs, all along. */
+  if (ws_source_reopen(&w->own, src) < 0) {
+    ws_error_clear();
+    return w;
+  }
+  if (pthread_create(&w->thread, NULL, walk_main, w) != 0) {
+    ws_source_free(w->own);
+    w->own = NULL;
+  }
+  return w;
+}
+
+int ws_site_history_finish(ws_site *site, ws_history_walk *w, ws_diag *diag) {
+  int error = 0;
+  if (w->own) {
+    pthread_join(w->thread, NULL);
+    if ((error = w->error) < 0 && site)
+      ws_error(error, "%s", w->message);
+  } else if (site) {
+    error = ws_source_history_load_cached(&w->h, w->src, "people");
+  }
+  if (error == 0 && site)
+    history_apply(site, w->h, w->src, diag);
+  else
+    ws_source_history_free(w->h);
+  ws_source_free(w->own);
+  free(w);
+  return error;
 }

@@ -84,6 +84,16 @@ void ws_site_match(ws_site *site, ws_source *src, unsigned jobs);
  * warning to 'diag' saying which dates are affected. Returns 0, or a
  * negative code from the source. */
 int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag);
+/** ws_site_history in two halves, so that the walk (libgit2 work on one
+ * core, which reads only 'src') runs on a thread of its own while this one
+ * loads and matches the profiles. ws_site_history_start never fails (with no
+ * thread to be had, the walk runs in ws_site_history_finish). */
+typedef struct ws_history_walk ws_history_walk;
+ws_history_walk *ws_site_history_start(ws_source *src);
+/** Waits for the walk 'w', frees it, and puts what it learned into 'site'
+ * (NULL: only waits and frees, leaving this thread's error message
+ * alone). Returns as ws_site_history. */
+int ws_site_history_finish(ws_site *site, ws_history_walk *w, ws_diag *diag);
 /** Frees each profile's whole front matter ('data'), which only matching
  * and the caches read, once they have: rendering does not, and at 10,000
  * profiles it is tens of megabytes the pages can use instead. */

@@ -277,6 +277,27 @@ cleanup:
   return error;
 }
 
+int ws_source_reopen(ws_source **out, const ws_source *src) {
+  ws_source *dup = ws_xcalloc(1, sizeof(*dup));
+  const char *path = git_repository_path(src->repo);
+  *out = NULL;
+  dup->root_fd = -1;
+  dup->worktree = src->worktree;
+  dup->content = ws_xstrdup(src->content);
+  dup->workdir = src->workdir ? ws_xstrdup(src->workdir) : NULL;
+  dup->describe = src->describe ? ws_xstrdup(src->describe) : NULL;
+  memcpy(dup->commit, src->commit, sizeof(dup->commit));
+  dup->commit_time = src->commit_time;
+  pthread_mutex_init(&dup->lock, NULL);
+  if (git_repository_open(&dup->repo, path) < 0) {
+    int error = error_git(WS_ERROR, "cannot open repository %s", path);
+    ws_source_free(dup);
+    return error;
+  }
+  *out = dup;
+  return 0;
+}
+
 void ws_source_free(ws_source *src) {
   if (!src)
     return;

@@ -59,6 +59,11 @@ void ws_source_global_shutdown(void);
  * other failures; the message names what was asked for. Free with
  * ws_source_free. */
 int ws_source_open(ws_source **out, const ws_source_opts *opts);
+/** Opens a second handle on the repository of 'src', at the same commit
+ * and content folder, with libgit2 objects of its own: a thread can walk
+ * the history through it while others read 'src' (see the lock in
+ * source.c). Only the history functions may be used on it. */
+int ws_source_reopen(ws_source **out, const ws_source *src);
 /** Frees 'src'; NULL does nothing. */
 void ws_source_free(ws_source *src);
 /** Lists every entry below the content folder, recursively (folders

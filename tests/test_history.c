@@ -615,6 +615,111 @@ Test(history, site_fills_profiles_and_events) {
   free(repo);
 }
 
+/* --- the walk beside loading (ws_site_history_start) --- */
+
+/* The walk's own handle reads the commit the build opened, not wherever the
+ * branch has moved since: the profiles and their history must agree. */
+Test(history, a_reopened_source_walks_the_commit_it_was_opened_at) {
+  char *repo = team_repo();
+  ws_source_opts o = {repo, NULL, "content", false};
+  ws_source *src = NULL, *dup = NULL;
+  ws_source_history *h = NULL;
+  cr_assert_eq(ws_source_open(&src, &o), 0, "%s", ws_error_last());
+  write_person(repo, "dee", "Dee Okoye", NULL);
+  th_repo_commit_all(repo, "Welcome Dee", ADA, T5 + 100);
+  cr_assert_eq(ws_source_reopen(&dup, src), 0, "%s", ws_error_last());
+  ws_source_free(src);
+  cr_assert_eq(ws_source_history_load(&h, dup, "people"), 0, "%s",
+               ws_error_last());
+  cr_expect_eq(h->nrevs, 5, "the five commits of team_repo, not Dee's");
+  cr_expect_null(file_of(h, "people/dee.md"));
+  cr_expect_not_null(file_of(h, "people/bo-lindqvist.md"));
+  ws_source_history_free(h);
+  ws_source_free(dup);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* The site a walk on its own thread fills is the one ws_site_history
+ * fills, event for event; a walk nobody waits for is freed all the same
+ * (LeakSanitizer, under make asan). */
+Test(history, a_walk_beside_loading_fills_the_site_the_same) {
+  char *repo = team_repo();
+  ws_source *src = NULL;
+  ws_site *plain = site_of(repo, &src), *site = NULL;
+  ws_diag diag = WS_DIAG_INIT;
+  ws_history_walk *w = ws_site_history_start(src);
+  cr_assert_eq(ws_site_load_jobs(&site, src, 2, &diag), 0);
+  cr_assert_eq(ws_site_history_finish(site, w, &diag), 0, "%s",
+               ws_error_last());
+  cr_assert_eq(site->nevents, plain->nevents);
+  for (size_t i = 0; i < site->nevents; i++) {
+    cr_expect_eq(site->events[i].kind, plain->events[i].kind, "event %zu", i);
+    cr_expect_str_eq(site->events[i].slug, plain->events[i].slug);
+    cr_expect_str_eq(site->events[i].commit, plain->events[i].commit);
+  }
+  cr_assert_eq(site->npeople, plain->npeople);
+  for (size_t i = 0; i < site->npeople; i++) {
+    const ws_history *a = &site->people[i]->history,
+                     *b = &plain->people[i]->history;
+    cr_expect_eq(a->first_time, b->first_time, "person %zu", i);
+    cr_expect_eq(a->revisions, b->revisions, "person %zu", i);
+    cr_expect_str_eq(a->last_commit, b->last_commit, "person %zu", i);
+  }
+  ws_site_history_finish(NULL, ws_site_history_start(src), NULL);
+  ws_diag_release(&diag);
+  ws_site_free(site);
+  ws_site_free(plain);
+  ws_source_free(src);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* The message of a walk that fails on its thread reaches the build's. */
+Test(history, a_walk_that_fails_on_its_thread_says_why) {
+  char *repo = th_repo_new(false);
+  write_person(repo, "amara", "Amara Okafor", NULL);
+  th_repo_commit_all(repo, "Add Amara", ADA, T1);
+  char *first = th_repo_head(repo);
+  write_person(repo, "bo", "Bo Lindqvist", NULL);
+  th_repo_commit_all(repo, "Add Bo", BO, T2);
+  /* The first commit's object goes; its tree and blobs stay. */
+  ws_str rel = WS_STR_INIT;
+  ws_str_printf(&rel, ".git/objects/%.2s/%s", first, first + 2);
+  cr_assert(th_exists(repo, rel.ptr), "%s is not a loose object", rel.ptr);
+  remove_file(repo, rel.ptr);
+
+  ws_source_opts o = {repo, NULL, "content", false};
+  ws_source *src = NULL;
+  ws_site *site = NULL;
+  ws_diag diag = WS_DIAG_INIT;
+  cr_assert_eq(ws_source_open(&src, &o), 0, "%s", ws_error_last());
+  ws_history_walk *w = ws_site_history_start(src);
+  cr_assert_eq(ws_site_load_jobs(&site, src, 2, &diag), 0);
+  ws_error_clear();
+  cr_expect_lt(ws_site_history_finish(site, w, &diag), 0);
+  cr_expect(strstr(ws_error_last(), first), "the message names the commit: %s",
+            ws_error_last());
+
+  ws_str err = WS_STR_INIT;
+  ws_str out = WS_STR_INIT;
+  ws_str_printf(&out, "%s/public", repo);
+  const char *argv[] = {"build", "-C",       repo,    "--content", "content",
+                        "--out", out.ptr,     "--quiet", NULL};
+  cr_expect_eq(th_run(NULL, NULL, &err, argv), 3, "%s", err.ptr);
+  cr_expect(strstr(err.ptr, first), "%s", err.ptr);
+  cr_expect_not(th_exists(repo, "public"), "nothing is published");
+  ws_str_release(&err);
+  ws_str_release(&out);
+  ws_str_release(&rel);
+  ws_diag_release(&diag);
+  ws_site_free(site);
+  ws_source_free(src);
+  free(first);
+  th_rm_rf(repo);
+  free(repo);
+}
+
 /* --- pages --- */
 
 static int build(const char *repo, const char *out, ws_str *err,
