@@ -41,7 +41,7 @@ struct ws_renderer {
   struct view *views;  /* per page template: what its pages can show */
   size_t nviews;
   ws_digest_memo *memo; /* entry digests of the shared site and people */
-  ws_value_arena **arenas; /* where each person's context lives */
+  ws_value_arena **arenas; /* where the person contexts live */
   ws_person_shared *shared; /* tags, types, links and circles contexts share */
 };
 typedef ws_renderer renderer;
@@ -1062,19 +1062,28 @@ int ws_render_each(ws_renderer *r, size_t n,
   return ws_pool_run(r->jobs, n, each_step, &w);
 }
 
-/* Each person's context lives in an arena of its own, made on whichever
- * thread builds it and freed whole. */
-static int make_person(renderer *r, size_t i) {
-  r->arenas[i] = ws_value_arena_new();
-  ws_value_arena *before = ws_value_arena_use(r->arenas[i]);
-  r->people[i] = ws_render_person(r->site, r->shared, i);
+/* Person contexts live as long as the renderer, so a few dozen share an
+ * arena: one each would leave most of a block unused per person. */
+#define PEOPLE_PER_ARENA 64
+
+static size_t person_arenas(const renderer *r) {
+  return (r->site->npeople + PEOPLE_PER_ARENA - 1) / PEOPLE_PER_ARENA;
+}
+
+static int make_people(renderer *r, size_t k) {
+  size_t end = (k + 1) * PEOPLE_PER_ARENA;
+  if (end > r->site->npeople)
+    end = r->site->npeople;
+  r->arenas[k] = ws_value_arena_new();
+  ws_value_arena *before = ws_value_arena_use(r->arenas[k]);
+  for (size_t i = k * PEOPLE_PER_ARENA; i < end; i++)
+    r->people[i] = ws_render_person(r->site, r->shared, i);
   ws_value_arena_use(before);
   return 0;
 }
 
-static int free_person(renderer *r, size_t i) {
-  ws_value_arena_free(r->arenas[i]);
-  r->people[i] = NULL;
+static int free_people(renderer *r, size_t k) {
+  ws_value_arena_free(r->arenas[k]);
   return 0;
 }
 
@@ -1138,10 +1147,9 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
   int error = 0;
   set_build_date(&r, opts->build_time);
   r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
-  r.arenas =
-      ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value_arena *));
+  r.arenas = ws_xcalloc(person_arenas(&r) + 1, sizeof(ws_value_arena *));
   r.shared = person_shared_new(site, r.jobs);
-  parallel_for(&r, site->npeople, make_person);
+  parallel_for(&r, person_arenas(&r), make_people);
   if (r.record) {
     make_memo(&r);
     if ((error = prepare_reuse(&r)) < 0)
@@ -1157,7 +1165,7 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
   if (error == 0)
     error = render_sitemap(&r);
 cleanup:
-  parallel_for(&r, site->npeople, free_person);
+  parallel_for(&r, person_arenas(&r), free_people);
   free(r.people);
   free(r.arenas);
   person_shared_free(r.shared);
