@@ -16,17 +16,24 @@ static void set_list(ws_value *map, const char *key, ws_value *list) {
   ws_str_release(&has);
 }
 
+/* Texts of the site, its matches or the program outlive every value made
+ * here (contexts are freed before the site), so values point at them. */
+static void set_lasting(ws_value *map, const char *key, const char *s) {
+  if (s)
+    ws_value_set(map, key, ws_value_borrowz(s));
+}
+
 /* A person as a link: enough for lists of pairs, without the card. */
 static ws_value *person_ref(const ws_site *site, size_t i) {
   const ws_profile *p = site->people[i];
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
   ws_str_printf(&url, "people/%s/", p->slug);
-  ws_value_set_str(v, "name", p->name);
-  ws_value_set_str(v, "slug", p->slug);
+  set_lasting(v, "name", p->name);
+  set_lasting(v, "slug", p->slug);
   ws_value_set_str(v, "url", url.ptr);
-  ws_value_set_str(v, "role", p->role);
-  ws_value_set_str(v, "team", p->team);
+  set_lasting(v, "role", p->role);
+  set_lasting(v, "team", p->team);
   ws_str_release(&url);
   return v;
 }
@@ -34,16 +41,17 @@ static ws_value *person_ref(const ws_site *site, size_t i) {
 static void set_type(ws_value *v, ws_mentor_type t) {
   ws_str url = WS_STR_INIT;
   ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
-  ws_value_set_str(v, "type", ws_mentor_type_name(t));
+  set_lasting(v, "type", ws_mentor_type_name(t));
   ws_value_set_str(v, "type_url", url.ptr);
   ws_str_release(&url);
 }
 
 struct ws_mentoring_shared {
   const ws_site *site;
-  ws_value **values; /* person_ref by person, then circle_value by circle */
-  ws_value **refs, **circles; /* into 'values' */
-  size_t npeople, ncircles;
+  /* person_ref by person, circle_value by circle, then pair_value by pair */
+  ws_value **values;
+  ws_value **refs, **circles, **pairs; /* into 'values' */
+  size_t npeople, ncircles, npairs;
 };
 
 /* Person 'i' as a link: the shared one when there is one. */
@@ -59,18 +67,26 @@ static ws_value *pair_value(const ws_site *site, const ws_mentoring_shared *sh,
   ws_value_set(v, "mentee", ref_of(site, sh, p->mentee));
   ws_value_set(v, "mentor", ref_of(site, sh, p->mentor));
   for (size_t k = 0; k < p->reasons.len; k++)
-    ws_value_push(why, ws_value_strz(p->reasons.items[k]));
+    ws_value_push(why, ws_value_borrowz(p->reasons.items[k]));
   set_list(v, "reasons", why);
   ws_value_set_bool(v, "reverse", p->reverse);
   ws_value_set_num(v, "score", p->score);
   return v;
 }
 
+/* Pair 'k' of the matches: the shared one when there is one. Each pair is
+ * shown by its mentee, its mentor, the hub and its type's page. */
+static ws_value *pair_of(const ws_site *site, const ws_mentoring_shared *sh,
+                         size_t k) {
+  return sh ? ws_value_ref(sh->pairs[k])
+            : pair_value(site, NULL, &site->matches->pairs[k]);
+}
+
 static ws_value *circle_value(const ws_site *site, const ws_circle *c) {
   ws_value *v = ws_value_map(), *members = ws_value_list();
   ws_str url = WS_STR_INIT;
   ws_str_printf(&url, "strengths/%s/", c->slug);
-  ws_value_set_str(v, "topic", c->topic);
+  set_lasting(v, "topic", c->topic);
   ws_value_set_str(v, "topic_url", url.ptr);
   ws_value_set_num(v, "size", (double)c->nmembers);
   for (size_t k = 0; k < c->nmembers; k++) {
@@ -99,29 +115,40 @@ static int make_shared(void *payload, size_t i) {
   return 0;
 }
 
+/* Pairs point at the people's shared links, so they come second. */
+static int make_shared_pair(void *payload, size_t k) {
+  ws_mentoring_shared *s = payload;
+  s->pairs[k] = pair_value(s->site, s, &s->site->matches->pairs[k]);
+  return 0;
+}
+
 ws_mentoring_shared *ws_mentoring_shared_new(const ws_site *site,
                                              unsigned jobs) {
   ws_mentoring_shared *s = ws_xcalloc(1, sizeof(*s));
   s->site = site;
   s->npeople = site->npeople;
   s->ncircles = site->matches ? site->matches->ncircles : 0;
-  s->values = ws_xcalloc(s->npeople + s->ncircles + 1, sizeof(ws_value *));
+  s->npairs = site->matches ? site->matches->npairs : 0;
+  s->values = ws_xcalloc(s->npeople + s->ncircles + s->npairs + 1,
+                         sizeof(ws_value *));
   s->refs = s->values;
   s->circles = s->values + s->npeople;
+  s->pairs = s->circles + s->ncircles;
   ws_pool_run(jobs, s->npeople + s->ncircles, make_shared, s);
+  ws_pool_run(jobs, s->npairs, make_shared_pair, s);
   return s;
 }
 
 const ws_value *const *ws_mentoring_shared_values(const ws_mentoring_shared *s,
                                                   size_t *n) {
-  *n = s->npeople + s->ncircles;
+  *n = s->npeople + s->ncircles + s->npairs;
   return (const ws_value *const *)s->values;
 }
 
 void ws_mentoring_shared_free(ws_mentoring_shared *s) {
   if (!s)
     return;
-  for (size_t i = 0; i < s->npeople + s->ncircles; i++)
+  for (size_t i = 0; i < s->npeople + s->ncircles + s->npairs; i++)
     ws_value_free(s->values[i]);
   free(s->values);
   free(s);
@@ -132,7 +159,7 @@ static ws_value *unmet_value(const ws_site *site, const ws_mentoring_shared *sh,
   ws_value *v = ws_value_map();
   set_type(v, u->type);
   ws_value_set(v, "person", ref_of(site, sh, u->person));
-  ws_value_set_str(v, "reason", u->reason);
+  set_lasting(v, "reason", u->reason);
   return v;
 }
 
@@ -153,10 +180,10 @@ void ws_mentoring_person(ws_value *v, const ws_site *site,
       hi = mid;
   }
   for (size_t k = lo; m && k < m->npairs && m->pairs[k].mentee == i; k++)
-    ws_value_push(mentors, pair_value(site, sh, &m->pairs[k]));
+    ws_value_push(mentors, pair_of(site, sh, k));
   for (size_t k = m ? m->mentor_start[i] : 0; m && k < m->mentor_start[i + 1];
        k++)
-    ws_value_push(mentees, pair_value(site, sh, &m->pairs[m->by_mentor[k]]));
+    ws_value_push(mentees, pair_of(site, sh, m->by_mentor[k]));
   lo = 0, hi = m ? m->nunmet : 0;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -226,7 +253,7 @@ static int render_hub(ws_renderer *r, const type_stats *st) {
   const ws_mentoring_shared *sh = ws_renderer_mentoring(r);
   size_t reverse = 0;
   for (size_t k = 0; m && k < m->npairs; k++) {
-    ws_value_push(pairs, pair_value(site, sh, &m->pairs[k]));
+    ws_value_push(pairs, pair_of(site, sh, k));
     reverse += m->pairs[k].reverse;
   }
   for (size_t k = 0; m && k < m->ncircles; k++)
@@ -270,8 +297,7 @@ static int render_type(ws_renderer *r, ws_mentor_type t, const type_stats *st) {
   }
   for (size_t k = 0; m && k < m->npairs; k++)
     if (m->pairs[k].type == t)
-      ws_value_push(pairs,
-                    pair_value(site, ws_renderer_mentoring(r), &m->pairs[k]));
+      ws_value_push(pairs, pair_of(site, ws_renderer_mentoring(r), k));
   ws_value_set(ctx, "type", type);
   set_list(ctx, "offering", offer);
   set_list(ctx, "seeking", seek);

@@ -20,9 +20,9 @@
  * negative code of the first page that fails. */
 int ws_mentoring_render(ws_renderer *r);
 /* Values that many contexts show alike, made once per build: each person
- * as a link in a pair, and each circle. Thousands of person contexts and
- * the mentoring pages point at them (ws_value_ref) instead of holding
- * copies of their own. */
+ * as a link in a pair, each circle and each pair. Thousands of person
+ * contexts and the mentoring pages point at them (ws_value_ref) instead of
+ * holding copies of their own. */
 typedef struct ws_mentoring_shared ws_mentoring_shared;
 
 /** Makes the shared values of 'site' on 'jobs' threads (from the heap:

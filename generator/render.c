@@ -48,10 +48,23 @@ typedef ws_renderer renderer;
 
 /* --- small builders --- */
 
+/* A text that outlives every context: one of the site's (contexts are
+ * freed before the site, see render.h) or of the program. At 10,000 people
+ * copies of them were megabytes of every build's peak. */
+static ws_value *lasting_text(const char *s) {
+  return ws_value_borrowz(s);
+}
+
+static void set_lasting(ws_value *map, const char *key, const char *s) {
+  if (s)
+    ws_value_set(map, key, ws_value_borrowz(s));
+}
+
+/* The site's list 'l' (see lasting_text). */
 static ws_value *str_list(const ws_strlist *l) {
   ws_value *v = ws_value_list();
   for (size_t i = 0; i < l->len; i++)
-    ws_value_push(v, ws_value_strz(l->items[i]));
+    ws_value_push(v, lasting_text(l->items[i]));
   return v;
 }
 
@@ -182,7 +195,7 @@ static ws_value *names_of(unsigned bits, const char *const *names, size_t n) {
   ws_value *v = ws_value_list();
   for (size_t i = 0; i < n; i++)
     if (bits & (1u << i))
-      ws_value_push(v, ws_value_strz(names[i]));
+      ws_value_push(v, lasting_text(names[i]));
   return v;
 }
 
@@ -190,7 +203,7 @@ static ws_value *type_names(unsigned bits) {
   ws_value *v = ws_value_list();
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     if (bits & (1u << t))
-      ws_value_push(v, ws_value_strz(ws_mentor_type_name(t)));
+      ws_value_push(v, lasting_text(ws_mentor_type_name(t)));
   return v;
 }
 
@@ -489,12 +502,12 @@ static ws_value *history_value(const ws_history *h) {
   ws_value *v = ws_value_map();
   ws_str s = WS_STR_INIT;
   set_date(v, "since", h->first_time);
-  ws_value_set_str(v, "since_author", h->first_author);
+  set_lasting(v, "since_author", h->first_author);
   ws_value_set_bool(v, "partial", h->partial);
   set_date(v, "updated", h->last_time);
-  ws_value_set_str(v, "updated_author", h->last_author);
-  ws_value_set_str(v, "subject", h->last_subject);
-  ws_value_set_str(v, "commit", h->last_commit);
+  set_lasting(v, "updated_author", h->last_author);
+  set_lasting(v, "subject", h->last_subject);
+  set_lasting(v, "commit", h->last_commit);
   ws_str_put(&s, h->last_commit, strlen(h->last_commit) < 7 ? 0 : 7);
   ws_value_set_str(v, "short_commit", s.ptr);
   ws_value_set_num(v, "revisions", (double)h->revisions);
@@ -514,7 +527,7 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
   ws_str_printf(&url, "people/%s/", p->slug);
-  ws_value_set_str(v, "slug", p->slug);
+  set_lasting(v, "slug", p->slug);
   ws_value_set_str(v, "url", url.ptr);
   ws_str_release(&url);
   struct {
@@ -531,7 +544,7 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
                {"summary", p->summary}};
   for (size_t k = 0; k < COUNT(texts); k++)
     if (texts[k].val && *texts[k].val)
-      ws_value_set_str(v, texts[k].key, texts[k].val);
+      set_lasting(v, texts[k].key, texts[k].val);
   /* The body is most of a profile's size; the site outlives every
    * context, so the context points at the profile's copy. */
   if (p->body_html && *p->body_html)
@@ -560,8 +573,8 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
   ws_value_set(v, "mentoring", mentoring_value(p, shared));
   if (p->goal_short || p->goal_long) {
     ws_value *g = ws_value_map();
-    ws_value_set_str(g, "short_term", p->goal_short);
-    ws_value_set_str(g, "long_term", p->goal_long);
+    set_lasting(g, "short_term", p->goal_short);
+    set_lasting(g, "long_term", p->goal_long);
     ws_value_set(v, "goals", g);
   }
   if (p->links)

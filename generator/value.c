@@ -177,6 +177,10 @@ ws_value *ws_value_string_borrow(const char *s, size_t len) {
   return v;
 }
 
+ws_value *ws_value_borrowz(const char *s) {
+  return ws_value_string_borrow(s, strlen(s));
+}
+
 ws_value *ws_value_ref(const ws_value *target) {
   ws_value *v = make(WS_VALUE_REF);
   v->u.ref = ws_value_deref(target);

@@ -87,6 +87,8 @@ ws_value *ws_value_string_own(char *s, size_t len);
  * without copying it: 's' must outlive the value. For large text shared by
  * a model and a page context (a body of HTML). */
 ws_value *ws_value_string_borrow(const char *s, size_t len);
+/** ws_value_string_borrow of the NUL-terminated 's'. */
+ws_value *ws_value_borrowz(const char *s);
 /** Creates an empty list. */
 ws_value *ws_value_list(void);
 /** Creates an empty map. */

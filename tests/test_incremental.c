@@ -298,3 +298,52 @@ Test(incremental, a_renamed_mentor_is_renamed_wherever_shown) {
   free(repo);
   free(tmp);
 }
+
+/* A pair is made once and shown by its mentee, its mentor, the hub and its
+ * type's page: a reason that changes because of the mentee alone must
+ * reach the mentor's page too. */
+Test(incremental, a_changed_reason_reaches_every_page_that_shows_the_pair) {
+  static const char ada[] =
+      "---\nname: Ada Byron\nteam: Data\nmentoring:\n  offering:\n"
+      "    types: [coach]\n    topics: [SQL]\n"
+      "  formats: [one-on-one, group]\n  modes: [virtual]\n---\nHi.\n";
+  static const char ben[] =
+      "---\nname: Ben Okri\nteam: Data\nmentoring:\n  seeking:\n"
+      "    types: [coach]\n    topics: [SQL]\n"
+      "  formats: [%s]\n  modes: [virtual]\n---\nHi.\n";
+  static const char *const pages[] = {
+      "people/ada/index.html", "people/ben/index.html",
+      "mentoring/index.html", "mentoring/coach/index.html"};
+  char *repo = th_repo_new(false), *tmp = th_tmpdir(), out[4200], text[512];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  th_write(repo, "site.yml", "title: Test Team\n");
+  th_write(repo, "people/ada.md", ada);
+  snprintf(text, sizeof(text), ben, "one-on-one");
+  th_write(repo, "people/ben.md", text);
+  write_mentoring_person(repo, "cy", "Cy Twombly", "seeking", "sponsor");
+  th_repo_commit_all(repo, "Team", "Ada <ada@example.org>", 1700000000);
+  build(repo, out, NULL);
+  build(repo, out, NULL); /* the first build into 'out' records nothing */
+  for (size_t k = 0; k < 4; k++) {
+    char *html = th_read(out, pages[k]);
+    cr_assert(html && strstr(html, "both one-on-one<"), "%s: no reason",
+              pages[k]);
+    free(html);
+  }
+  snprintf(text, sizeof(text), ben, "group, one-on-one");
+  th_write(repo, "people/ben.md", text);
+  th_repo_commit_all(repo, "Ben: groups", "Ben <ben@example.org>", 1700000100);
+  counts c = build(repo, out, NULL);
+  for (size_t k = 0; k < 4; k++) {
+    char *html = th_read(out, pages[k]);
+    cr_expect(html && strstr(html, "both one-on-one or group<"),
+              "%s still shows the old reason", pages[k]);
+    free(html);
+  }
+  cr_expect_gt(c.kept, 0, "everything was rendered again (Cy's page too)");
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}

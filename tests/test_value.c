@@ -130,3 +130,16 @@ Test(value, the_arena_in_use_is_per_thread) {
   for (int i = 0; i < 4; i++)
     pthread_join(ids[i], NULL);
 }
+
+/* A borrowed text is the caller's bytes, never copied nor freed (ASan would
+ * report freeing the static array). */
+Test(value, a_borrowed_text_points_at_the_bytes) {
+  static const char text[] = "lasting";
+  ws_value *list = ws_value_list();
+  ws_value *v = ws_value_borrowz(text);
+  ws_value_push(list, v);
+  cr_expect_eq(v->u.string.ptr, text);
+  cr_expect_eq(v->u.string.len, strlen(text));
+  cr_expect_str_eq(ws_value_cstr(v), "lasting");
+  ws_value_free(list);
+}
