@@ -63,8 +63,12 @@ typedef struct {
 typedef struct {
   const record *hit;
   bool fresh;
-  ws_str body;                          /* the new record */
-  ws_digest sum;                        /* of 'body' */
+  /* The new record is encoded again when the file is written, from these:
+   * holding 10,000 of them (89 MB) until then raised the load's peak. */
+  const ws_profile *p;
+  const ws_diag *diag;
+  size_t len;                           /* of the new record */
+  ws_digest sum;                        /* of the new record */
   const ws_source_entry *entry, *photo; /* borrowed from the listing */
 } slot_state;
 
@@ -599,8 +603,6 @@ ws_profcache *ws_profcache_open(ws_source *src, const ws_source_list *files,
   pc->data = (ws_str)WS_STR_INIT;
   pc->n = n;
   pc->slots = ws_xcalloc(n ? n : 1, sizeof(slot_state));
-  for (size_t i = 0; i < n; i++)
-    pc->slots[i].body = (ws_str)WS_STR_INIT;
   ws_str_printf(&pc->dir, "%swholeself", ws_source_git_dir(src));
   ws_digest folder = ws_digest_bytes(content, strlen(content));
   ws_str_printf(&pc->file, "%s/profiles-%016llx", pc->dir.ptr,
@@ -694,14 +696,17 @@ void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
   if (!pc->known || !e->oid[0] || (p->photo && !photo) ||
       ws_diag_count(diag, WS_DIAG_ERROR) > 0)
     return;
-  if (!encode_profile(&s->body, p, diag)) {
-    ws_str_release(&s->body);
-    return;
+  ws_str body = WS_STR_INIT;
+  if (encode_profile(&body, p, diag)) {
+    s->fresh = true;
+    s->p = p;
+    s->diag = diag;
+    s->len = body.len;
+    s->sum = ws_digest_bytes(body.ptr, body.len);
+    s->entry = e;
+    s->photo = photo;
   }
-  s->fresh = true;
-  s->sum = ws_digest_bytes(s->body.ptr, s->body.len);
-  s->entry = e;
-  s->photo = photo;
+  ws_str_release(&body);
 }
 
 /* Buffered output to a descriptor; 'ok' turns false on the first error. */
@@ -731,6 +736,16 @@ static void sink_put(sink *k, const char *data, size_t len) {
     sink_flush(k);
 }
 
+/* Encodes the new record of 's' again, as ws_profcache_put did. */
+static void sink_record(sink *k, const slot_state *s) {
+  size_t start = k->buf.len;
+  encode_profile(&k->buf, s->p, s->diag);
+  if (k->buf.len - start != s->len) /* the profile changed since: never */
+    k->ok = false;
+  if (k->buf.len >= (1u << 20))
+    sink_flush(k);
+}
+
 static void encode_index(ws_str *b, const ws_profcache *pc, size_t n) {
   ws_str_puts(b, MAGIC);
   ws_bin_put_u64(b, VERSION);
@@ -751,7 +766,7 @@ static void encode_index(ws_str *b, const ws_profcache *pc, size_t n) {
       put_key(b, s->entry->oid);
       put_key(b, s->photo ? s->photo->path : "");
       put_key(b, s->photo ? s->photo->oid : "");
-      ws_bin_put_u64(b, s->body.len);
+      ws_bin_put_u64(b, s->len);
       ws_bin_put_digest(b, &s->sum);
     }
   }
@@ -774,7 +789,7 @@ static bool write_cache(const ws_profcache *pc, size_t n) {
     if (s->hit)
       sink_put(&k, s->hit->body, s->hit->len);
     else if (s->fresh)
-      sink_put(&k, s->body.ptr, s->body.len);
+      sink_record(&k, s);
   }
   sink_flush(&k);
   bool ok = k.fd >= 0 && close(k.fd) == 0 && k.ok &&
@@ -815,8 +830,6 @@ void ws_profcache_save(ws_profcache *pc, ws_profcache_stats *out) {
 void ws_profcache_free(ws_profcache *pc) {
   if (!pc)
     return;
-  for (size_t i = 0; i < pc->n; i++)
-    ws_str_release(&pc->slots[i].body);
   free(pc->slots);
   free(pc->records);
   ws_str_release(&pc->data);

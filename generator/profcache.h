@@ -50,7 +50,8 @@ bool ws_profcache_get(ws_profcache *pc, size_t slot, const ws_source_entry *e,
                       ws_diag *diag);
 /** Keeps for 'slot' what loading the listed file 'e' gave: 'p' with all of
  * its diagnostics 'diag'. Ignored when 'diag' holds an error or 'p' names
- * a photo that is not a listed file. 'p' is copied, not kept. */
+ * a photo that is not a listed file. 'p' and 'diag' are read again by
+ * ws_profcache_save: they must not change or go before it. */
 void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
                       const ws_profile *p, const ws_diag *diag);
 /** Writes the cache file when its set of entries changed (atomically, via

@@ -521,11 +521,16 @@ static ws_value *history_value(const ws_history *h) {
   return v;
 }
 
+/* The most keys a person context has: a fuller profile is still right,
+ * only a little less compact. */
+#define PERSON_KEYS 33
+
 ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
                            size_t i) {
   const ws_profile *p = site->people[i];
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
+  ws_value_map_reserve(v, PERSON_KEYS);
   ws_str_printf(&url, "people/%s/", p->slug);
   set_lasting(v, "slug", p->slug);
   ws_value_set_str(v, "url", url.ptr);

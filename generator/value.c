@@ -132,7 +132,16 @@ ws_value *ws_value_null(void) {
   return make(WS_VALUE_NULL);
 }
 
+/* Pooled values are never freed one by one, and a boolean is never changed
+ * once made, so every arena shares these two: contexts hold hundreds of
+ * thousands of flags (has_strengths, was_updated...). */
+static ws_value pooled_bools[2] = {
+    {.type = WS_VALUE_BOOL, .pooled = true, .u.boolean = false},
+    {.type = WS_VALUE_BOOL, .pooled = true, .u.boolean = true}};
+
 ws_value *ws_value_bool(bool b) {
+  if (current)
+    return &pooled_bools[b];
   ws_value *v = make(WS_VALUE_BOOL);
   v->u.boolean = b;
   return v;
@@ -197,6 +206,15 @@ ws_value *ws_value_list(void) {
 
 ws_value *ws_value_map(void) {
   return make(WS_VALUE_MAP);
+}
+
+void ws_value_map_reserve(ws_value *map, size_t n) {
+  if (n <= map->u.map.cap)
+    return;
+  map->u.map.entries =
+      part_grow(map->pooled, map->u.map.entries,
+                map->u.map.cap * sizeof(ws_value_entry), n * sizeof(ws_value_entry));
+  map->u.map.cap = n;
 }
 
 /* A pooled container may still hold values from the heap (set into it

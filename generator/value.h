@@ -73,7 +73,8 @@ void ws_value_arena_free(ws_value_arena *a);
 
 /** Creates a null value. Free it (and every value below) with ws_value_free. */
 ws_value *ws_value_null(void);
-/** Creates a boolean value. */
+/** Creates a boolean value (in an arena: one shared, never-changing value
+ * per truth). */
 ws_value *ws_value_bool(bool b);
 /** Creates a number value. */
 ws_value *ws_value_number(double n);
@@ -93,6 +94,10 @@ ws_value *ws_value_borrowz(const char *s);
 ws_value *ws_value_list(void);
 /** Creates an empty map. */
 ws_value *ws_value_map(void);
+/** Makes room in 'map' for 'n' entries in all. In an arena, where a grown
+ * array leaves the old one unused, a builder that knows its size asks once
+ * instead of growing 8, 16, 32. */
+void ws_value_map_reserve(ws_value *map, size_t n);
 /** Creates a value that stands for 'target' without owning or copying it:
  * lookups, truthiness, text and JSON see through it. 'target' must outlive
  * it. Lets thousands of pages share one person's context. */

@@ -143,3 +143,52 @@ Test(value, a_borrowed_text_points_at_the_bytes) {
   cr_expect_str_eq(ws_value_cstr(v), "lasting");
   ws_value_free(list);
 }
+
+/* In an arena, booleans are two shared values that nothing frees; on the
+ * heap each is a value of its own. */
+Test(value, pooled_booleans_are_shared) {
+  ws_value_arena *arena = ws_value_arena_new();
+  ws_value_arena_use(arena);
+  ws_value *m = ws_value_map();
+  ws_value_set_bool(m, "a", true);
+  ws_value_set_bool(m, "b", true);
+  ws_value_set_bool(m, "c", false);
+  ws_value_set_bool(m, "a", false); /* replacing frees nothing shared */
+  ws_value_arena_use(NULL);
+  cr_expect_eq(ws_value_get(m, "a"), ws_value_get(m, "c"));
+  cr_expect_neq(ws_value_get(m, "b"), ws_value_get(m, "c"));
+  cr_expect(ws_value_truthy(ws_value_get(m, "b")));
+  cr_expect_not(ws_value_truthy(ws_value_get(m, "c")));
+  ws_value *x = ws_value_bool(true), *y = ws_value_bool(true);
+  cr_expect_neq(x, y);
+  cr_expect_not(x->pooled);
+  ws_value_free(x);
+  ws_value_free(y);
+  ws_value_arena_free(arena);
+}
+
+/* A map reserved for its size holds it without growing, in an arena and
+ * on the heap alike. */
+Test(value, a_reserved_map_holds_its_entries_without_growing) {
+  ws_value_arena *arena = ws_value_arena_new();
+  for (int pooled = 0; pooled < 2; pooled++) {
+    ws_value_arena_use(pooled ? arena : NULL);
+    ws_value *m = ws_value_map();
+    ws_value_set_num(m, "first", 1);
+    ws_value_map_reserve(m, 40);
+    ws_value_entry *entries = m->u.map.entries;
+    char key[16];
+    for (int i = 0; i < 39; i++) {
+      snprintf(key, sizeof(key), "k%d", i);
+      ws_value_set_num(m, key, i);
+    }
+    cr_expect_eq(m->u.map.entries, entries, "the map grew");
+    cr_expect_eq(m->u.map.len, 40);
+    cr_expect_eq(ws_value_get(m, "first")->u.number, 1);
+    cr_expect_eq(ws_value_get(m, "k38")->u.number, 38);
+    ws_value_arena_use(NULL);
+    if (!pooled)
+      ws_value_free(m);
+  }
+  ws_value_arena_free(arena);
+}
