@@ -289,7 +289,13 @@ int ws_source_reopen(ws_source **out, const ws_source *src) {
   memcpy(dup->commit, src->commit, sizeof(dup->commit));
   dup->commit_time = src->commit_time;
   pthread_mutex_init(&dup->lock, NULL);
-  if (git_repository_open(&dup->repo, path) < 0) {
+  /* Opened by its git directory, a repository whose work tree lies
+   * elsewhere (git init --separate-git-dir) would not know it: the
+   * work-tree .mailmap is read from there. */
+  if (git_repository_open(&dup->repo, path) < 0 ||
+      (src->workdir &&
+       git_repository_set_workdir(dup->repo, git_repository_workdir(src->repo),
+                                  0) < 0)) {
     int error = error_git(WS_ERROR, "cannot open repository %s", path);
     ws_source_free(dup);
     return error;

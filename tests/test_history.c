@@ -675,6 +675,44 @@ Test(history, a_walk_beside_loading_fills_the_site_the_same) {
   free(repo);
 }
 
+/* A work tree whose git directory lies elsewhere (a ".git" file naming
+ * it): the walk's own handle must read that work tree's .mailmap too. */
+Test(history, a_walk_beside_loading_reads_the_work_tree_mailmap) {
+  char *tree = th_repo_new(false), *git = th_tmpdir();
+  write_person(tree, "amara", "Amara Okafor", NULL);
+  th_repo_commit_all(tree, "Add Amara", "A. L. <ada@old.example>", T1);
+  ws_str from = WS_STR_INIT, to = WS_STR_INIT, link = WS_STR_INIT;
+  ws_str_printf(&from, "%s/.git", tree);
+  ws_str_printf(&to, "%s/repo.git", git);
+  cr_assert_eq(rename(from.ptr, to.ptr), 0);
+  ws_str_printf(&link, "gitdir: %s\n", to.ptr);
+  th_write(tree, ".git", link.ptr);
+  th_write(tree, ".mailmap",
+           "Ada Lovelace <ada@example.org> <ada@old.example>\n");
+
+  ws_source_opts o = {tree, NULL, "content", true};
+  ws_source *src = NULL;
+  ws_site *site = NULL;
+  ws_diag diag = WS_DIAG_INIT;
+  cr_assert_eq(ws_source_open(&src, &o), 0, "%s", ws_error_last());
+  ws_history_walk *w = ws_site_history_start(src);
+  cr_assert_eq(ws_site_load_jobs(&site, src, 2, &diag), 0);
+  cr_assert_eq(ws_site_history_finish(site, w, &diag), 0, "%s",
+               ws_error_last());
+  const ws_profile *amara = site->people[ws_site_find(site, "amara")];
+  cr_expect_str_eq(amara->history.first_author, "Ada Lovelace");
+  ws_diag_release(&diag);
+  ws_site_free(site);
+  ws_source_free(src);
+  ws_str_release(&from);
+  ws_str_release(&to);
+  ws_str_release(&link);
+  th_rm_rf(tree);
+  th_rm_rf(git);
+  free(tree);
+  free(git);
+}
+
 /* The message of a walk that fails on its thread reaches the build's. */
 Test(history, a_walk_that_fails_on_its_thread_says_why) {
   char *repo = th_repo_new(false);
