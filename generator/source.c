@@ -277,6 +277,10 @@ cleanup:
   return error;
 }
 
+static bool same_text(const char *a, const char *b) {
+  return a && b && strcmp(a, b) == 0;
+}
+
 int ws_source_reopen(ws_source **out, const ws_source *src) {
   ws_source *dup = ws_xcalloc(1, sizeof(*dup));
   const char *path = git_repository_path(src->repo);
@@ -291,11 +295,12 @@ int ws_source_reopen(ws_source **out, const ws_source *src) {
   pthread_mutex_init(&dup->lock, NULL);
   /* Opened by its git directory, a repository whose work tree lies
    * elsewhere (git init --separate-git-dir) would not know it: the
-   * work-tree .mailmap is read from there. */
+   * work-tree .mailmap is read from there. (libgit2 1.5 leaks when told
+   * the work tree it already has, hence the comparison.) */
+  const char *wd = git_repository_workdir(src->repo);
   if (git_repository_open(&dup->repo, path) < 0 ||
-      (src->workdir &&
-       git_repository_set_workdir(dup->repo, git_repository_workdir(src->repo),
-                                  0) < 0)) {
+      (wd && !same_text(git_repository_workdir(dup->repo), wd) &&
+       git_repository_set_workdir(dup->repo, wd, 0) < 0)) {
     int error = error_git(WS_ERROR, "cannot open repository %s", path);
     ws_source_free(dup);
     return error;
