@@ -18,10 +18,6 @@ static void set_list(ws_value *map, const char *key, ws_value *list) {
 
 /* Texts of the site, its matches or the program outlive every value made
  * here (contexts are freed before the site), so values point at them. */
-static void set_lasting(ws_value *map, const char *key, const char *s) {
-  if (s)
-    ws_value_set(map, key, ws_value_borrowz(s));
-}
 
 /* A person as a link: enough for lists of pairs, without the card. */
 static ws_value *person_ref(const ws_site *site, size_t i) {
@@ -29,11 +25,11 @@ static ws_value *person_ref(const ws_site *site, size_t i) {
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
   ws_str_printf(&url, "people/%s/", p->slug);
-  set_lasting(v, "name", p->name);
-  set_lasting(v, "slug", p->slug);
+  ws_value_set_borrowed(v, "name", p->name);
+  ws_value_set_borrowed(v, "slug", p->slug);
   ws_value_set_str(v, "url", url.ptr);
-  set_lasting(v, "role", p->role);
-  set_lasting(v, "team", p->team);
+  ws_value_set_borrowed(v, "role", p->role);
+  ws_value_set_borrowed(v, "team", p->team);
   ws_str_release(&url);
   return v;
 }
@@ -41,7 +37,7 @@ static ws_value *person_ref(const ws_site *site, size_t i) {
 static void set_type(ws_value *v, ws_mentor_type t) {
   ws_str url = WS_STR_INIT;
   ws_str_printf(&url, "mentoring/%s/", ws_mentor_type_name(t));
-  set_lasting(v, "type", ws_mentor_type_name(t));
+  ws_value_set_borrowed(v, "type", ws_mentor_type_name(t));
   ws_value_set_str(v, "type_url", url.ptr);
   ws_str_release(&url);
 }
@@ -86,7 +82,7 @@ static ws_value *circle_value(const ws_site *site, const ws_circle *c) {
   ws_value *v = ws_value_map(), *members = ws_value_list();
   ws_str url = WS_STR_INIT;
   ws_str_printf(&url, "strengths/%s/", c->slug);
-  set_lasting(v, "topic", c->topic);
+  ws_value_set_borrowed(v, "topic", c->topic);
   ws_value_set_str(v, "topic_url", url.ptr);
   ws_value_set_num(v, "size", (double)c->nmembers);
   for (size_t k = 0; k < c->nmembers; k++) {
@@ -129,8 +125,8 @@ ws_mentoring_shared *ws_mentoring_shared_new(const ws_site *site,
   s->npeople = site->npeople;
   s->ncircles = site->matches ? site->matches->ncircles : 0;
   s->npairs = site->matches ? site->matches->npairs : 0;
-  s->values = ws_xcalloc(s->npeople + s->ncircles + s->npairs + 1,
-                         sizeof(ws_value *));
+  s->values =
+      ws_xcalloc(s->npeople + s->ncircles + s->npairs + 1, sizeof(ws_value *));
   s->refs = s->values;
   s->circles = s->values + s->npeople;
   s->pairs = s->circles + s->ncircles;
@@ -159,7 +155,7 @@ static ws_value *unmet_value(const ws_site *site, const ws_mentoring_shared *sh,
   ws_value *v = ws_value_map();
   set_type(v, u->type);
   ws_value_set(v, "person", ref_of(site, sh, u->person));
-  set_lasting(v, "reason", u->reason);
+  ws_value_set_borrowed(v, "reason", u->reason);
   return v;
 }
 

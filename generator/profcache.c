@@ -578,7 +578,8 @@ static const char *decode_index(ws_profcache *pc) {
     rec->sum = ws_bin_get_digest(&r);
   }
   size_t sum_at = r.pos;
-  ws_digest sum = ws_bin_get_digest(&r), want = ws_digest_bytes(pc->data.ptr, sum_at);
+  ws_digest sum = ws_bin_get_digest(&r),
+            want = ws_digest_bytes(pc->data.ptr, sum_at);
   if (r.bad)
     return "truncated";
   if (!ws_digest_equal(&sum, &want))

@@ -40,31 +40,22 @@ struct ws_renderer {
   ws_digest base;      /* the program and the templates */
   struct view *views;  /* per page template: what its pages can show */
   size_t nviews;
-  ws_digest_memo *memo; /* entry digests of the shared site and people */
-  ws_value_arena **arenas; /* where the person contexts live */
+  ws_digest_memo *memo;     /* entry digests of the shared site and people */
+  ws_value_arena **arenas;  /* where the person contexts live */
   ws_person_shared *shared; /* tags, types, links and circles contexts share */
 };
 typedef ws_renderer renderer;
 
 /* --- small builders --- */
 
-/* A text that outlives every context: one of the site's (contexts are
- * freed before the site, see render.h) or of the program. At 10,000 people
- * copies of them were megabytes of every build's peak. */
-static ws_value *lasting_text(const char *s) {
-  return ws_value_borrowz(s);
-}
-
-static void set_lasting(ws_value *map, const char *key, const char *s) {
-  if (s)
-    ws_value_set(map, key, ws_value_borrowz(s));
-}
-
-/* The site's list 'l' (see lasting_text). */
+/* Contexts point at texts that outlive them, the site's (contexts are freed
+ * before the site, see render.h) and the program's, rather than copy them
+ * (ws_value_borrowz): at 10,000 people the copies were megabytes of every
+ * build's peak. So does this list of the site's 'l'. */
 static ws_value *str_list(const ws_strlist *l) {
   ws_value *v = ws_value_list();
   for (size_t i = 0; i < l->len; i++)
-    ws_value_push(v, lasting_text(l->items[i]));
+    ws_value_push(v, ws_value_borrowz(l->items[i]));
   return v;
 }
 
@@ -111,8 +102,7 @@ static void add_tags(ws_person_shared *s, const ws_strlist *l) {
   }
 }
 
-static ws_person_shared *person_shared_new(const ws_site *site,
-                                           unsigned jobs) {
+static ws_person_shared *person_shared_new(const ws_site *site, unsigned jobs) {
   ws_person_shared *s = ws_xcalloc(1, sizeof(*s));
   size_t most = 0;
   for (size_t i = 0; i < site->npeople; i++)
@@ -186,8 +176,8 @@ static ws_value *type_list(unsigned bits, const ws_person_shared *s) {
   ws_value *v = ws_value_list();
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     if (bits & (1u << t))
-      ws_value_push(v, s ? ws_value_ref(s->types[t])
-                         : ws_render_mentor_type(t));
+      ws_value_push(v,
+                    s ? ws_value_ref(s->types[t]) : ws_render_mentor_type(t));
   return v;
 }
 
@@ -195,7 +185,7 @@ static ws_value *names_of(unsigned bits, const char *const *names, size_t n) {
   ws_value *v = ws_value_list();
   for (size_t i = 0; i < n; i++)
     if (bits & (1u << i))
-      ws_value_push(v, lasting_text(names[i]));
+      ws_value_push(v, ws_value_borrowz(names[i]));
   return v;
 }
 
@@ -203,7 +193,7 @@ static ws_value *type_names(unsigned bits) {
   ws_value *v = ws_value_list();
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     if (bits & (1u << t))
-      ws_value_push(v, lasting_text(ws_mentor_type_name(t)));
+      ws_value_push(v, ws_value_borrowz(ws_mentor_type_name(t)));
   return v;
 }
 
@@ -502,12 +492,12 @@ static ws_value *history_value(const ws_history *h) {
   ws_value *v = ws_value_map();
   ws_str s = WS_STR_INIT;
   set_date(v, "since", h->first_time);
-  set_lasting(v, "since_author", h->first_author);
+  ws_value_set_borrowed(v, "since_author", h->first_author);
   ws_value_set_bool(v, "partial", h->partial);
   set_date(v, "updated", h->last_time);
-  set_lasting(v, "updated_author", h->last_author);
-  set_lasting(v, "subject", h->last_subject);
-  set_lasting(v, "commit", h->last_commit);
+  ws_value_set_borrowed(v, "updated_author", h->last_author);
+  ws_value_set_borrowed(v, "subject", h->last_subject);
+  ws_value_set_borrowed(v, "commit", h->last_commit);
   ws_str_put(&s, h->last_commit, strlen(h->last_commit) < 7 ? 0 : 7);
   ws_value_set_str(v, "short_commit", s.ptr);
   ws_value_set_num(v, "revisions", (double)h->revisions);
@@ -532,7 +522,7 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
   ws_str url = WS_STR_INIT;
   ws_value_map_reserve(v, PERSON_KEYS);
   ws_str_printf(&url, "people/%s/", p->slug);
-  set_lasting(v, "slug", p->slug);
+  ws_value_set_borrowed(v, "slug", p->slug);
   ws_value_set_str(v, "url", url.ptr);
   ws_str_release(&url);
   struct {
@@ -549,7 +539,7 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
                {"summary", p->summary}};
   for (size_t k = 0; k < COUNT(texts); k++)
     if (texts[k].val && *texts[k].val)
-      set_lasting(v, texts[k].key, texts[k].val);
+      ws_value_set_borrowed(v, texts[k].key, texts[k].val);
   /* The body is most of a profile's size; the site outlives every
    * context, so the context points at the profile's copy. */
   if (p->body_html && *p->body_html)
@@ -578,8 +568,8 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
   ws_value_set(v, "mentoring", mentoring_value(p, shared));
   if (p->goal_short || p->goal_long) {
     ws_value *g = ws_value_map();
-    set_lasting(g, "short_term", p->goal_short);
-    set_lasting(g, "long_term", p->goal_long);
+    ws_value_set_borrowed(g, "short_term", p->goal_short);
+    ws_value_set_borrowed(g, "long_term", p->goal_long);
     ws_value_set(v, "goals", g);
   }
   if (p->links)

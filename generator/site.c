@@ -853,8 +853,8 @@ int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag) {
 }
 
 struct ws_history_walk {
-  ws_source *src;  /* the build's source */
-  ws_source *own;  /* the walk thread's handle on it; NULL: no thread */
+  ws_source *src; /* the build's source */
+  ws_source *own; /* the walk thread's handle on it; NULL: no thread */
   ws_source_history *h;
   pthread_t thread;
   int error;

@@ -917,7 +917,7 @@ typedef struct {
   size_t nknown;
   const git_oid *met_known; /* the cached commit the walk stopped at */
   git_oid root; /* the oldest commit walked: a root or a shallow boundary */
-  git_odb *odb;  /* the folders are read as raw trees (rawtree.h) */
+  git_odb *odb; /* the folders are read as raw trees (rawtree.h) */
 } walker;
 
 static size_t *map_slot(path_map *m, const char *key, bool create);

@@ -45,7 +45,8 @@ void ws_value_arena_free(ws_value_arena *a) {
 }
 
 /* Values hold pointers, sizes and doubles: 8 bytes is their alignment. */
-#define ALIGN (sizeof(double) > sizeof(void *) ? sizeof(double) : sizeof(void *))
+#define ALIGN                                                                  \
+  (sizeof(double) > sizeof(void *) ? sizeof(double) : sizeof(void *))
 
 static size_t rounded(size_t n) {
   return (n + ALIGN - 1) / ALIGN * ALIGN;
@@ -211,9 +212,9 @@ ws_value *ws_value_map(void) {
 void ws_value_map_reserve(ws_value *map, size_t n) {
   if (n <= map->u.map.cap)
     return;
-  map->u.map.entries =
-      part_grow(map->pooled, map->u.map.entries,
-                map->u.map.cap * sizeof(ws_value_entry), n * sizeof(ws_value_entry));
+  map->u.map.entries = part_grow(map->pooled, map->u.map.entries,
+                                 map->u.map.cap * sizeof(ws_value_entry),
+                                 n * sizeof(ws_value_entry));
   map->u.map.cap = n;
 }
 
@@ -250,8 +251,8 @@ ws_value *ws_value_borrow_map(const ws_value *v) {
   v = ws_value_deref(v);
   ws_value *c = ws_value_map();
   c->u.map.cap = v->u.map.len;
-  c->u.map.entries = part_alloc(
-      c->pooled, (c->u.map.cap ? c->u.map.cap : 1) * sizeof(ws_value_entry));
+  c->u.map.entries = part_alloc(c->pooled, (c->u.map.cap ? c->u.map.cap : 1) *
+                                               sizeof(ws_value_entry));
   for (size_t i = 0; i < v->u.map.len; i++) {
     const ws_value_entry *e = &v->u.map.entries[i];
     c->u.map.entries[i] =
@@ -295,9 +296,9 @@ ws_value *ws_value_copy(const ws_value *v) {
 void ws_value_push(ws_value *list, ws_value *item) {
   if (list->u.list.len == list->u.list.cap) {
     size_t cap = list->u.list.cap ? list->u.list.cap * 2 : 4;
-    list->u.list.items =
-        part_grow(list->pooled, list->u.list.items,
-                  list->u.list.cap * sizeof(ws_value *), cap * sizeof(ws_value *));
+    list->u.list.items = part_grow(list->pooled, list->u.list.items,
+                                   list->u.list.cap * sizeof(ws_value *),
+                                   cap * sizeof(ws_value *));
     list->u.list.cap = cap;
   }
   list->u.list.items[list->u.list.len++] = item;
@@ -324,13 +325,8 @@ void ws_value_set(ws_value *map, const char *key, ws_value *val) {
     e->val = val;
     return;
   }
-  if (map->u.map.len == map->u.map.cap) {
-    size_t cap = map->u.map.cap ? map->u.map.cap * 2 : 8;
-    map->u.map.entries = part_grow(map->pooled, map->u.map.entries,
-                                   map->u.map.cap * sizeof(ws_value_entry),
-                                   cap * sizeof(ws_value_entry));
-    map->u.map.cap = cap;
-  }
+  if (map->u.map.len == map->u.map.cap)
+    ws_value_map_reserve(map, map->u.map.cap ? map->u.map.cap * 2 : 8);
   e = &map->u.map.entries[map->u.map.len++];
   e->key = part_strndup(map->pooled, key, strlen(key));
   e->line = e->col = 0;
@@ -340,6 +336,11 @@ void ws_value_set(ws_value *map, const char *key, ws_value *val) {
 void ws_value_set_str(ws_value *map, const char *key, const char *s) {
   if (s)
     ws_value_set(map, key, ws_value_strz(s));
+}
+
+void ws_value_set_borrowed(ws_value *map, const char *key, const char *s) {
+  if (s)
+    ws_value_set(map, key, ws_value_borrowz(s));
 }
 
 void ws_value_set_num(ws_value *map, const char *key, double n) {

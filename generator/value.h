@@ -90,6 +90,8 @@ ws_value *ws_value_string_own(char *s, size_t len);
 ws_value *ws_value_string_borrow(const char *s, size_t len);
 /** ws_value_string_borrow of the NUL-terminated 's'. */
 ws_value *ws_value_borrowz(const char *s);
+/** Sets 'key' of 'map' to ws_value_borrowz('s'); NULL 's' sets nothing. */
+void ws_value_set_borrowed(ws_value *map, const char *key, const char *s);
 /** Creates an empty list. */
 ws_value *ws_value_list(void);
 /** Creates an empty map. */

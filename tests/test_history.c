@@ -617,6 +617,15 @@ Test(history, site_fills_profiles_and_events) {
 
 /* --- the walk beside loading (ws_site_history_start) --- */
 
+/* Loads the site of 'src' while its history is walked on a thread of its
+ * own, as build does; returns what ws_site_history_finish returned. */
+static int load_beside_walk(ws_source *src, ws_site **site, ws_diag *diag) {
+  ws_history_walk *w = ws_site_history_start(src);
+  cr_assert_eq(ws_site_load_jobs(site, src, 2, diag), 0);
+  ws_error_clear();
+  return ws_site_history_finish(*site, w, diag);
+}
+
 /* The walk's own handle reads the commit the build opened, not wherever the
  * branch has moved since: the profiles and their history must agree. */
 Test(history, a_reopened_source_walks_the_commit_it_was_opened_at) {
@@ -648,9 +657,7 @@ Test(history, a_walk_beside_loading_fills_the_site_the_same) {
   ws_source *src = NULL;
   ws_site *plain = site_of(repo, &src), *site = NULL;
   ws_diag diag = WS_DIAG_INIT;
-  ws_history_walk *w = ws_site_history_start(src);
-  cr_assert_eq(ws_site_load_jobs(&site, src, 2, &diag), 0);
-  cr_assert_eq(ws_site_history_finish(site, w, &diag), 0, "%s",
+  cr_assert_eq(load_beside_walk(src, &site, &diag), 0, "%s",
                ws_error_last());
   cr_assert_eq(site->nevents, plain->nevents);
   for (size_t i = 0; i < site->nevents; i++) {
@@ -695,9 +702,7 @@ Test(history, a_walk_beside_loading_reads_the_work_tree_mailmap) {
   ws_site *site = NULL;
   ws_diag diag = WS_DIAG_INIT;
   cr_assert_eq(ws_source_open(&src, &o), 0, "%s", ws_error_last());
-  ws_history_walk *w = ws_site_history_start(src);
-  cr_assert_eq(ws_site_load_jobs(&site, src, 2, &diag), 0);
-  cr_assert_eq(ws_site_history_finish(site, w, &diag), 0, "%s",
+  cr_assert_eq(load_beside_walk(src, &site, &diag), 0, "%s",
                ws_error_last());
   const ws_profile *amara = site->people[ws_site_find(site, "amara")];
   cr_expect_str_eq(amara->history.first_author, "Ada Lovelace");
@@ -732,10 +737,7 @@ Test(history, a_walk_that_fails_on_its_thread_says_why) {
   ws_site *site = NULL;
   ws_diag diag = WS_DIAG_INIT;
   cr_assert_eq(ws_source_open(&src, &o), 0, "%s", ws_error_last());
-  ws_history_walk *w = ws_site_history_start(src);
-  cr_assert_eq(ws_site_load_jobs(&site, src, 2, &diag), 0);
-  ws_error_clear();
-  cr_expect_lt(ws_site_history_finish(site, w, &diag), 0);
+  cr_expect_lt(load_beside_walk(src, &site, &diag), 0);
   cr_expect(strstr(ws_error_last(), first), "the message names the commit: %s",
             ws_error_last());
 
