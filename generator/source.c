@@ -363,8 +363,8 @@ static void path_push(ws_str *path, const char *name) {
   ws_str_puts(path, name);
 }
 
-static int list_tree(entry_vec *v, ws_source *src, git_odb *odb,
-                     const git_tree *tree, ws_str *path) {
+static int list_tree(entry_vec *v, ws_source *src, const git_tree *tree,
+                     ws_str *path) {
   int error = 0;
   size_t n = git_tree_entrycount(tree);
   for (size_t i = 0; i < n && error == 0; i++) {
@@ -382,23 +382,14 @@ static int list_tree(entry_vec *v, ws_source *src, git_odb *odb,
         error = error_git(WS_ERROR, "cannot read folder '%s' at %s", path->ptr,
                           src->describe);
       else
-        error = list_tree(v, src, odb, sub, path);
+        error = list_tree(v, src, sub, path);
       git_tree_free(sub);
       break;
     }
     case GIT_FILEMODE_BLOB:
-    case GIT_FILEMODE_BLOB_EXECUTABLE: {
-      size_t size = 0;
-      git_object_t type;
-      if (git_odb_read_header(&size, &type, odb, git_tree_entry_id(te)) < 0) {
-        error = error_git(WS_ERROR, "cannot read '%s' at %s", path->ptr,
-                          src->describe);
-        break;
-      }
+    case GIT_FILEMODE_BLOB_EXECUTABLE:
       e = push_entry(v, path, WS_ENTRY_FILE);
-      e->size = size;
       break;
-    }
     case GIT_FILEMODE_LINK:
       e = push_entry(v, path, WS_ENTRY_SYMLINK);
       break;
@@ -549,9 +540,7 @@ static int list_dir(entry_vec *v, ws_source *src, git_index *index, int fd,
       } else if (git_odb_hash(&id, data.ptr, data.len, GIT_OBJECT_BLOB) < 0) {
         error = error_git(WS_ERROR, "cannot hash '%s'", path->ptr);
       } else {
-        ws_source_entry *e = push_entry(v, path, WS_ENTRY_FILE);
-        e->size = data.len;
-        oid_hex(e->oid, &id);
+        oid_hex(push_entry(v, path, WS_ENTRY_FILE)->oid, &id);
       }
       if (file >= 0)
         close(file);
@@ -581,7 +570,6 @@ int ws_source_list_all(ws_source_list *out, ws_source *src) {
   int error = 0;
   entry_vec v = {NULL, 0, 0};
   ws_str path = WS_STR_INIT;
-  git_odb *odb = NULL;
   git_index *index = NULL;
 
   pthread_mutex_lock(&src->lock);
@@ -599,17 +587,12 @@ int ws_source_list_all(ws_source_list *out, ws_source *src) {
       git_index_read(index, 0);
     error = list_dir(&v, src, index, fd, &path);
   } else {
-    if (git_repository_odb(&odb, src->repo) < 0) {
-      error = error_git(WS_ERROR, "cannot open the object database");
-      goto cleanup;
-    }
-    error = list_tree(&v, src, odb, src->tree, &path);
+    error = list_tree(&v, src, src->tree, &path);
   }
 
 cleanup:
   pthread_mutex_unlock(&src->lock);
   git_index_free(index);
-  git_odb_free(odb);
   ws_str_release(&path);
   if (error < 0) {
     free_entries(v.items, v.len);

@@ -41,7 +41,6 @@ typedef struct {
   char *path; /* relative to the content folder, '/'-separated */
   ws_entry_kind kind;
   char oid[41]; /* blob id in hex (work tree: hash of the file) */
-  size_t size;  /* bytes (files only) */
 } ws_source_entry;
 
 typedef struct {

@@ -1,5 +1,6 @@
 /* End-to-end: the wholeself binary on repositories built with libgit2. */
 #include <criterion/criterion.h>
+#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,30 @@ Test(build, failed_build_leaves_the_old_site) {
   cr_expect(th_exists(out, "people/amara-okafor/index.html"));
   free(before);
   free(after);
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+/* A profile whose blob is missing from the object store (a damaged clone)
+ * stops the build with a message that names the file, and publishes
+ * nothing. */
+Test(build, a_missing_profile_blob_is_named_and_nothing_is_written) {
+  char *repo = demo_repo(), *tmp = th_tmpdir();
+  char out[4096], hex[GIT_OID_HEXSZ + 1];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  git_oid id;
+  cr_assert(git_odb_hash(&id, bo, strlen(bo), GIT_OBJECT_BLOB) == 0);
+  git_oid_tostr(hex, sizeof(hex), &id);
+  ws_str obj = WS_STR_INIT, err = WS_STR_INIT;
+  ws_str_printf(&obj, "%s/.git/objects/%.2s/%s", repo, hex, hex + 2);
+  cr_assert(unlink(obj.ptr) == 0, "%s is not a loose object", obj.ptr);
+  cr_expect_eq(build(repo, out, &err, NULL, NULL), 3);
+  cr_expect(strstr(err.ptr, "people/bo-lindqvist.md"), "%s", err.ptr);
+  cr_expect(!th_exists(out, "index.html"));
+  ws_str_release(&obj);
   ws_str_release(&err);
   th_rm_rf(repo);
   th_rm_rf(tmp);
