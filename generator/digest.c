@@ -1,6 +1,7 @@
 #include "digest.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,12 @@
  * bytes hashed are the same either way. */
 #define GATHER 1024
 
+/* Most digests (a card's entries, a page's references) are shorter than
+ * the gathering buffer: those are hashed in one call at the end, and the
+ * streaming state, which is large, is made only for longer ones. XXH3 gives
+ * the same result either way. */
 struct ws_digester {
-  XXH3_state_t *state;
+  XXH3_state_t *state; /* NULL until the buffer first fills */
   size_t n;
   unsigned char buf[GATHER];
 };
@@ -33,24 +38,35 @@ enum {
 };
 
 ws_digester *ws_digester_new(void) {
-  ws_digester *d = ws_xcalloc(1, sizeof(*d));
-  d->state = XXH3_createState();
-  if (!d->state) {
-    fputs("wholeself: out of memory (hash state)\n", stderr);
-    abort();
-  }
-  XXH3_128bits_reset(d->state);
-  return d;
+  return ws_xcalloc(1, sizeof(ws_digester));
+}
+
+/* A digester on the caller's stack, for the memo's many small digests. */
+static void digester_init(ws_digester *d) {
+  d->state = NULL;
+  d->n = 0;
+}
+
+static void digester_release(ws_digester *d) {
+  XXH3_freeState(d->state);
 }
 
 void ws_digester_free(ws_digester *d) {
   if (!d)
     return;
-  XXH3_freeState(d->state);
+  digester_release(d);
   free(d);
 }
 
 static void flush(ws_digester *d) {
+  if (!d->state) {
+    d->state = XXH3_createState();
+    if (!d->state) {
+      fputs("wholeself: out of memory (hash state)\n", stderr);
+      abort();
+    }
+    XXH3_128bits_reset(d->state);
+  }
   if (d->n)
     XXH3_128bits_update(d->state, d->buf, d->n);
   d->n = 0;
@@ -93,6 +109,7 @@ void ws_digester_digest(ws_digester *d, const ws_digest *x) {
 
 static bool put_memo(ws_digester *d, const ws_value *v, ws_digest_memo *m,
                      const ws_digest_keys *keys);
+static bool keys_has(const ws_digest_keys *k, const char *key, uint64_t hash);
 
 void ws_digester_value(ws_digester *d, const ws_value *v, ws_digest_memo *memo,
                        const ws_digest_keys *keys) {
@@ -141,9 +158,15 @@ void ws_digester_value(ws_digester *d, const ws_value *v, ws_digest_memo *memo,
 }
 
 ws_digest ws_digester_end(ws_digester *d) {
-  flush(d);
-  XXH128_hash_t h = XXH3_128bits_digest(d->state);
-  XXH3_128bits_reset(d->state);
+  XXH128_hash_t h;
+  if (d->state) {
+    flush(d);
+    h = XXH3_128bits_digest(d->state);
+    XXH3_128bits_reset(d->state);
+  } else {
+    h = XXH3_128bits(d->buf, d->n);
+    d->n = 0;
+  }
   return (ws_digest){h.high64, h.low64};
 }
 
@@ -226,22 +249,31 @@ bool ws_digest_program(ws_digest *out) {
 
 /* --- memo: open addressing on the value's address --- */
 
+/* Every page of a build reads the memo, from every thread, so reading it
+ * takes no lock: what a thread finished is published with a release store
+ * and read with an acquire load. Two threads that meet the same map at once
+ * both hash it and the first to publish wins; the results are equal. */
+
 typedef struct {
   const char *key; /* borrowed from the map */
+  uint64_t hash;   /* of 'key': every view tests it again */
   ws_digest digest;
 } entry_digest;
 
 typedef struct {
   const ws_value *key;
-  entry_digest *entries; /* NULL until first met */
+  _Atomic(entry_digest *) entries; /* NULL until first met */
 } memo_slot;
+
+/* A view's digest of one slot: not yet made, being stored, ready. */
+enum { VIEW_NONE, VIEW_STORING, VIEW_READY };
 
 /* What a shared map adds under one key set, by memo slot: a directory of
  * 10,000 cards then costs 10,000 lookups, not 300,000 key tests. */
 typedef struct {
   const ws_digest_keys *keys; /* NULL: all keys */
   ws_digest *digest;          /* by slot */
-  unsigned char *done;        /* by slot */
+  atomic_uchar *state;        /* by slot: VIEW_* */
 } memo_view;
 
 /* Key sets are per page template, so a handful per build. */
@@ -251,8 +283,8 @@ struct ws_digest_memo {
   memo_slot *slots;
   size_t mask; /* capacity - 1; capacity is a power of two */
   memo_view views[MEMO_VIEWS];
-  size_t nviews;
-  pthread_mutex_t mu; /* guards 'entries', 'views' and what they hold */
+  atomic_size_t nviews; /* views[0..nviews) are made and never change */
+  pthread_mutex_t mu;   /* taken only to add a view */
 };
 
 static size_t slot_of(const ws_digest_memo *m, const ws_value *v) {
@@ -263,7 +295,7 @@ static size_t slot_of(const ws_digest_memo *m, const ws_value *v) {
   return (size_t)x & m->mask;
 }
 
-static memo_slot *memo_find(const ws_digest_memo *m, const ws_value *v) {
+static memo_slot *memo_find(ws_digest_memo *m, const ws_value *v) {
   size_t i = slot_of(m, v);
   while (m->slots[i].key) {
     if (m->slots[i].key == v)
@@ -280,7 +312,10 @@ ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n) {
     cap *= 2;
   m->slots = ws_xcalloc(cap, sizeof(memo_slot));
   m->mask = cap - 1;
+  atomic_init(&m->nviews, 0);
   pthread_mutex_init(&m->mu, NULL);
+  for (size_t i = 0; i < cap; i++)
+    atomic_init(&m->slots[i].entries, NULL);
   for (size_t k = 0; k < n; k++) {
     const ws_value *v = ws_value_deref(shared[k]);
     if (!v || v->type != WS_VALUE_MAP)
@@ -297,56 +332,67 @@ void ws_digest_memo_free(ws_digest_memo *m) {
   if (!m)
     return;
   for (size_t i = 0; i <= m->mask; i++)
-    free(m->slots[i].entries);
-  for (size_t i = 0; i < m->nviews; i++) {
+    free(atomic_load(&m->slots[i].entries));
+  size_t nviews = atomic_load(&m->nviews);
+  for (size_t i = 0; i < nviews; i++) {
     free(m->views[i].digest);
-    free(m->views[i].done);
+    free(m->views[i].state);
   }
   pthread_mutex_destroy(&m->mu);
   free(m->slots);
   free(m);
 }
 
-/* Two threads may meet the same map at once: both hash it (outside the
- * lock, so neither waits on the other) and the first to finish stores its
- * result. */
 static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s) {
-  pthread_mutex_lock(&m->mu);
-  const entry_digest *done = s->entries;
-  pthread_mutex_unlock(&m->mu);
+  entry_digest *done = atomic_load_explicit(&s->entries, memory_order_acquire);
   if (done)
     return done;
   const ws_value *v = s->key;
   entry_digest *e = ws_xcalloc(v->u.map.len + 1, sizeof(entry_digest));
-  ws_digester *d = ws_digester_new();
+  ws_digester d;
+  digester_init(&d);
   for (size_t i = 0; i < v->u.map.len; i++) {
     e[i].key = v->u.map.entries[i].key;
-    ws_digester_value(d, v->u.map.entries[i].val, m, NULL);
-    e[i].digest = ws_digester_end(d);
+    e[i].hash = ws_str_hash(e[i].key);
+    ws_digester_value(&d, v->u.map.entries[i].val, m, NULL);
+    e[i].digest = ws_digester_end(&d);
   }
-  ws_digester_free(d);
-  pthread_mutex_lock(&m->mu);
-  if (!s->entries)
-    s->entries = e;
-  else
-    free(e);
-  done = s->entries;
-  pthread_mutex_unlock(&m->mu);
+  digester_release(&d);
+  if (atomic_compare_exchange_strong_explicit(
+          &s->entries, &done, e, memory_order_acq_rel, memory_order_acquire))
+    return e;
+  free(e); /* another thread was first: 'done' now holds its result */
   return done;
 }
 
-/* The view of 'keys', made on first use (under the lock); NULL when there
- * are more key sets than views. */
-static memo_view *view_of(ws_digest_memo *m, const ws_digest_keys *keys) {
-  for (size_t i = 0; i < m->nviews; i++)
+static memo_view *find_view(ws_digest_memo *m, const ws_digest_keys *keys,
+                            size_t nviews) {
+  for (size_t i = 0; i < nviews; i++)
     if (m->views[i].keys == keys)
       return &m->views[i];
-  if (m->nviews == MEMO_VIEWS)
-    return NULL;
-  memo_view *v = &m->views[m->nviews++];
-  v->keys = keys;
-  v->digest = ws_xcalloc(m->mask + 1, sizeof(ws_digest));
-  v->done = ws_xcalloc(m->mask + 1, 1);
+  return NULL;
+}
+
+/* The view of 'keys', made on first use; NULL when there are more key sets
+ * than views. */
+static memo_view *view_of(ws_digest_memo *m, const ws_digest_keys *keys) {
+  memo_view *v = find_view(
+      m, keys, atomic_load_explicit(&m->nviews, memory_order_acquire));
+  if (v)
+    return v;
+  pthread_mutex_lock(&m->mu);
+  size_t n = atomic_load_explicit(&m->nviews, memory_order_relaxed);
+  v = find_view(m, keys, n);
+  if (!v && n < MEMO_VIEWS) {
+    v = &m->views[n];
+    v->keys = keys;
+    v->digest = ws_xcalloc(m->mask + 1, sizeof(ws_digest));
+    v->state = ws_xcalloc(m->mask + 1, sizeof(atomic_uchar));
+    for (size_t i = 0; i <= m->mask; i++)
+      atomic_init(&v->state[i], VIEW_NONE);
+    atomic_store_explicit(&m->nviews, n + 1, memory_order_release);
+  }
+  pthread_mutex_unlock(&m->mu);
   return v;
 }
 
@@ -356,16 +402,17 @@ static ws_digest combine(ws_digest_memo *m, memo_slot *s,
                          const ws_digest_keys *keys) {
   const ws_value *v = s->key;
   const entry_digest *e = memo_entries(m, s);
-  ws_digester *d = ws_digester_new();
-  put_size(d, v->u.map.len);
+  ws_digester d;
+  digester_init(&d);
+  put_size(&d, v->u.map.len);
   for (size_t i = 0; i < v->u.map.len; i++) {
-    if (keys && !ws_digest_keys_has(keys, e[i].key))
+    if (keys && !keys_has(keys, e[i].key, e[i].hash))
       continue;
-    ws_digester_str(d, e[i].key);
-    ws_digester_digest(d, &e[i].digest);
+    ws_digester_str(&d, e[i].key);
+    ws_digester_digest(&d, &e[i].digest);
   }
-  ws_digest out = ws_digester_end(d);
-  ws_digester_free(d);
+  ws_digest out = ws_digester_end(&d);
+  digester_release(&d);
   return out;
 }
 
@@ -377,21 +424,21 @@ static bool put_memo(ws_digester *d, const ws_value *v, ws_digest_memo *m,
   if (!s)
     return false;
   size_t slot = (size_t)(s - m->slots);
-  ws_digest out;
-  pthread_mutex_lock(&m->mu);
   memo_view *view = view_of(m, keys);
-  bool done = view && view->done[slot];
-  if (done)
+  ws_digest out;
+  if (view && atomic_load_explicit(&view->state[slot], memory_order_acquire) ==
+                  VIEW_READY) {
     out = view->digest[slot];
-  pthread_mutex_unlock(&m->mu);
-  if (!done) {
+  } else {
     out = combine(m, s, keys);
-    pthread_mutex_lock(&m->mu);
-    if (view) {
+    unsigned char none = VIEW_NONE;
+    if (view && atomic_compare_exchange_strong_explicit(
+                    &view->state[slot], &none, VIEW_STORING,
+                    memory_order_acquire, memory_order_relaxed)) {
       view->digest[slot] = out;
-      view->done[slot] = 1;
+      atomic_store_explicit(&view->state[slot], VIEW_READY,
+                            memory_order_release);
     }
-    pthread_mutex_unlock(&m->mu);
   }
   put_tag(d, TAG_MEMO);
   ws_digester_digest(d, &out);
@@ -406,8 +453,8 @@ struct ws_digest_keys {
   size_t len;
 };
 
-static size_t key_slot(const ws_digest_keys *k, const char *key) {
-  return (size_t)ws_str_hash(key) & k->mask;
+static size_t key_slot(const ws_digest_keys *k, uint64_t hash) {
+  return (size_t)hash & k->mask;
 }
 
 ws_digest_keys *ws_digest_keys_new(void) {
@@ -427,7 +474,7 @@ void ws_digest_keys_free(ws_digest_keys *k) {
 }
 
 static void keys_insert(ws_digest_keys *k, char *key) {
-  size_t i = key_slot(k, key);
+  size_t i = key_slot(k, ws_str_hash(key));
   while (k->slots[i])
     i = (i + 1) & k->mask;
   k->slots[i] = key;
@@ -451,12 +498,16 @@ void ws_digest_keys_add(ws_digest_keys *k, const char *key) {
   keys_insert(k, ws_xstrdup(key));
 }
 
-bool ws_digest_keys_has(const ws_digest_keys *k, const char *key) {
-  size_t i = key_slot(k, key);
+static bool keys_has(const ws_digest_keys *k, const char *key, uint64_t hash) {
+  size_t i = key_slot(k, hash);
   while (k->slots[i]) {
     if (strcmp(k->slots[i], key) == 0)
       return true;
     i = (i + 1) & k->mask;
   }
   return false;
+}
+
+bool ws_digest_keys_has(const ws_digest_keys *k, const char *key) {
+  return keys_has(k, key, ws_str_hash(key));
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "helpers.h"
@@ -603,4 +604,41 @@ Test(report, zone_offsets_from_tzif_footers) {
     if (ok)
       cr_expect_eq(m, cases[i].minutes, "%s: %ld", cases[i].zone, m);
   }
+}
+
+/* The dates of pages and of the feed, formatted by hand for speed, read as
+ * printf would write them, over a spread of times from year 1 to 9999. */
+Test(report, dates_read_as_printf_writes_them) {
+  static const char *months[] = {
+      "January", "February", "March",     "April",   "May",      "June",
+      "July",    "August",   "September", "October", "November", "December"};
+  long long t = -62135596800LL; /* 0001-01-01T00:00:00Z */
+  unsigned long long x = 88172645463325252ULL;
+  for (int i = 0; i < 20000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    t += (long long)(x % 20000000);
+    time_t tt = (time_t)t;
+    struct tm tm;
+    cr_assert(gmtime_r(&tt, &tm));
+    char want[64], want_date[64];
+    snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec);
+    snprintf(want_date, sizeof(want_date), "%d %s %d", tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900);
+    ws_str iso = WS_STR_INIT, day = WS_STR_INIT, date = WS_STR_INIT;
+    ws_render_iso(&iso, t, false);
+    ws_render_iso(&day, t, true);
+    ws_render_date(&date, t);
+    cr_assert_str_eq(iso.ptr, want, "at %lld", t);
+    cr_assert_eq(day.len, 10);
+    cr_assert(strncmp(day.ptr, want, 10) == 0, "%s at %lld", day.ptr, t);
+    cr_assert_str_eq(date.ptr, want_date, "at %lld", t);
+    ws_str_release(&iso);
+    ws_str_release(&day);
+    ws_str_release(&date);
+  }
+  cr_expect_gt(t, 946684800LL, "the walk passed the year 2000");
 }
