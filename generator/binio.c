@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +97,37 @@ const char *ws_bin_read_file(ws_str *out, const char *path) {
   }
   close(fd);
   return why;
+}
+
+const char *ws_bin_map_file(ws_bin_map *out, const char *path) {
+  out->ptr = NULL;
+  out->len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? "missing" : "unreadable";
+  struct stat st;
+  const char *why = NULL;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+      (uint64_t)st.st_size > SIZE_MAX) {
+    why = "unreadable";
+  } else if (st.st_size > 0) {
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      why = "unreadable";
+    } else {
+      out->ptr = p;
+      out->len = (size_t)st.st_size;
+    }
+  }
+  close(fd);
+  return why;
+}
+
+void ws_bin_unmap(ws_bin_map *m) {
+  if (m->ptr)
+    munmap((void *)(uintptr_t)m->ptr, m->len);
+  m->ptr = NULL;
+  m->len = 0;
 }
 
 static bool write_all(int fd, const char *p, size_t len) {

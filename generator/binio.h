@@ -48,6 +48,20 @@ const char *ws_bin_get_span(ws_bin_reader *r, size_t len);
 /** Reads the whole file 'path' into 'out'. Returns NULL, or why it could
  * not: "missing" or "unreadable". */
 const char *ws_bin_read_file(ws_str *out, const char *path);
+/* A file mapped into memory, read-only. */
+typedef struct {
+  const char *ptr; /* not NUL-terminated */
+  size_t len;
+} ws_bin_map;
+
+/** Maps the whole file 'path' into 'out' (an empty file maps to no
+ * bytes). Returns NULL, or why it could not: "missing" or "unreadable".
+ * Cache files are only ever replaced by a rename, never rewritten in
+ * place, so the bytes mapped do not change under the reader. Unmap with
+ * ws_bin_unmap. */
+const char *ws_bin_map_file(ws_bin_map *out, const char *path);
+/** Unmaps 'm' and zeroes it; a zeroed map does nothing. */
+void ws_bin_unmap(ws_bin_map *m);
 /** Writes 'len' bytes of 'data' to 'path' through a temporary file beside
  * it and a rename, making folder 'dir' first if needed, so that a
  * concurrent build reads the old file or the new one, never half of one.

@@ -522,29 +522,57 @@ static bool was_written(const ws_output *o, const char *rel) {
   return bsearch(&rel, o->written, o->nwritten, sizeof(char *), cmp_path);
 }
 
-/* Removes what this build did not write, bottom-up, so the staging folder
- * holds exactly the new site. Never follows links. */
-static void sweep(const ws_output *o, const char *full, const char *rel) {
-  DIR *d = opendir(full);
+/* Tells whether the entry 'name' of the folder 'dir' is a folder (not a
+ * link to one); readdir's type spares a stat for everything else. */
+static bool is_folder(int dir, const struct dirent *e) {
+  struct stat st;
+  if (e->d_type != DT_UNKNOWN)
+    return e->d_type == DT_DIR;
+  return fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISDIR(st.st_mode);
+}
+
+/* Removes what this build did not write below the folder 'dir' (open;
+ * closed here), whose path in the site is 'rel' (a ws_str, restored on
+ * return), bottom-up, so the staging folder holds exactly the new site.
+ * Works relative to the folder's descriptor, so it never follows links
+ * and resolves no long paths. */
+static void sweep_at(const ws_output *o, int dir, ws_str *rel) {
+  DIR *d = fdopendir(dir);
+  if (!d) {
+    close(dir);
+    return;
+  }
+  size_t mark = rel->len;
   struct dirent *e;
-  while (d && (e = readdir(d))) {
+  while ((e = readdir(d))) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
       continue;
-    ws_str path = WS_STR_INIT, sub = WS_STR_INIT;
-    ws_str_printf(&path, "%s/%s", full, e->d_name);
-    ws_str_printf(&sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-    struct stat st;
-    if (lstat(path.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
-      sweep(o, path.ptr, sub.ptr);
-      rmdir(path.ptr); /* fails, as it should, unless now empty */
-    } else if (!was_written(o, sub.ptr)) {
-      unlink(path.ptr);
+    if (mark)
+      ws_str_putc(rel, '/');
+    ws_str_puts(rel, e->d_name);
+    if (is_folder(dirfd(d), e)) {
+      int sub = openat(dirfd(d), e->d_name,
+                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0)
+        sweep_at(o, sub, rel);
+      /* fails, as it should, unless now empty */
+      unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+    } else if (!was_written(o, rel->ptr)) {
+      unlinkat(dirfd(d), e->d_name, 0);
     }
-    ws_str_release(&path);
-    ws_str_release(&sub);
+    ws_str_truncate(rel, mark);
   }
-  if (d)
-    closedir(d);
+  closedir(d);
+}
+
+static void sweep(const ws_output *o, const char *full) {
+  int dir = open(full, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  ws_str rel = WS_STR_INIT;
+  ws_str_puts(&rel, "");
+  if (dir >= 0)
+    sweep_at(o, dir, &rel);
+  ws_str_release(&rel);
 }
 
 static int sync_dir(const char *path) {
@@ -560,7 +588,7 @@ int ws_output_commit(ws_output *o) {
   struct stat st;
   qsort(o->written, o->nwritten, sizeof(char *), cmp_path);
   if (!o->fresh)
-    sweep(o, o->staging, "");
+    sweep(o, o->staging);
   if (lstat(o->dir, &st) == 0) {
     if (!S_ISDIR(st.st_mode))
       return ws_error(WS_ERROR, "%s exists and is not a folder", o->dir);

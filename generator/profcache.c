@@ -78,7 +78,7 @@ struct ws_profcache {
   ws_digest program; /* see program_id */
   bool known;        /* 'program' could be told */
   ws_str dir, file;  /* the folder and the cache file */
-  ws_str data;       /* the file as read */
+  ws_bin_map data;   /* the file as read */
   record *records;
   size_t nrecords;
   slot_state *slots;
@@ -601,14 +601,13 @@ ws_profcache *ws_profcache_open(ws_source *src, const ws_source_list *files,
   pc->known = program_id(&pc->program);
   pc->dir = (ws_str)WS_STR_INIT;
   pc->file = (ws_str)WS_STR_INIT;
-  pc->data = (ws_str)WS_STR_INIT;
   pc->n = n;
   pc->slots = ws_xcalloc(n ? n : 1, sizeof(slot_state));
   ws_str_printf(&pc->dir, "%swholeself", ws_source_git_dir(src));
   ws_digest folder = ws_digest_bytes(content, strlen(content));
   ws_str_printf(&pc->file, "%s/profiles-%016llx", pc->dir.ptr,
                 (unsigned long long)folder.hi);
-  pc->why = pc->known ? ws_bin_read_file(&pc->data, pc->file.ptr)
+  pc->why = pc->known ? ws_bin_map_file(&pc->data, pc->file.ptr)
                       : "cannot identify the program";
   if (!pc->why)
     pc->why = decode_index(pc);
@@ -616,7 +615,7 @@ ws_profcache *ws_profcache_open(ws_source *src, const ws_source_list *files,
     free(pc->records);
     pc->records = NULL;
     pc->nrecords = 0;
-    ws_str_release(&pc->data);
+    ws_bin_unmap(&pc->data);
   }
   return pc;
 }
@@ -833,7 +832,7 @@ void ws_profcache_free(ws_profcache *pc) {
     return;
   free(pc->slots);
   free(pc->records);
-  ws_str_release(&pc->data);
+  ws_bin_unmap(&pc->data);
   ws_str_release(&pc->dir);
   ws_str_release(&pc->file);
   free(pc->content);
