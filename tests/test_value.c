@@ -55,8 +55,8 @@ static void expect_sample(const ws_value *m, int seed) {
   cr_assert_eq(l->u.list.len, 100);
   cr_expect_eq(l->u.list.items[99]->u.number, 99 + seed);
   snprintf(text, sizeof(text), "value 0 of %d", seed);
-  cr_expect_str_eq(
-      ws_value_cstr(ws_value_get(ws_value_get(m, "view"), "key0")), text);
+  cr_expect_str_eq(ws_value_cstr(ws_value_get(ws_value_get(m, "view"), "key0")),
+                   text);
   ws_str a = WS_STR_INIT;
   ws_value_put_json(&a, m);
   cr_expect(a.len > 20000);
@@ -191,4 +191,55 @@ Test(value, a_reserved_map_holds_its_entries_without_growing) {
       ws_value_free(m);
   }
   ws_value_arena_free(arena);
+}
+
+/* Whole numbers are written by hand, everything else by printf: both read
+ * as %.15g writes them. */
+Test(value, numbers_print_as_printf_prints_them) {
+  double cases[] = {0.0,
+                    -0.0,
+                    1.0,
+                    -1.0,
+                    7.0,
+                    10.0,
+                    123456.0,
+                    -42.0,
+                    0.5,
+                    -2.25,
+                    1e14,
+                    1e15,
+                    -1e15,
+                    999999999999999.0,
+                    -999999999999999.0,
+                    1e16,
+                    3.141592653589793,
+                    1e-7,
+                    65536.0,
+                    2147483648.0,
+                    -9007199254740992.0,
+                    0.1};
+  unsigned long long x = 88172645463325252ULL;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]) + 5000; i++) {
+    double n;
+    if (i < sizeof(cases) / sizeof(cases[0])) {
+      n = cases[i];
+    } else {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      long long whole =
+          (long long)(x % 2000000000000001ULL) - 1000000000000000LL;
+      n = i % 3 == 0   ? (double)whole
+          : i % 3 == 1 ? (double)(whole % 100000)
+                       : (double)whole / 1024.0;
+    }
+    char want[64];
+    snprintf(want, sizeof(want), "%.15g", n);
+    ws_value *v = ws_value_number(n);
+    ws_str got = WS_STR_INIT;
+    ws_value_put_text(&got, v);
+    cr_assert_str_eq(got.ptr, want, "%.17g", n);
+    ws_str_release(&got);
+    ws_value_free(v);
+  }
 }
