@@ -188,6 +188,42 @@ static void period(ws_str *out, const ws_site *site, size_t from, size_t to) {
   ws_str_release(&id);
 }
 
+/* What the timeline of events [from, to) is made of: each event, and the
+ * name and address of the person it links to (months_value and
+ * event_value read nothing else). */
+static ws_digest events_digest(const ws_site *site, const slug_index *ix,
+                               size_t from, size_t to) {
+  ws_digester *d = ws_digester_new();
+  for (size_t i = from; i < to; i++) {
+    const ws_event *e = &site->events[i];
+    const ws_profile *p = person_of(ix, site, e->slug);
+    unsigned char kind = (unsigned char)e->kind;
+    ws_digester_bytes(d, &kind, 1);
+    ws_digester_bytes(d, &e->time, sizeof(e->time));
+    ws_digester_str(d, e->author);
+    ws_digester_str(d, e->subject);
+    ws_digester_str(d, e->commit);
+    ws_digester_str(d, e->slug);
+    ws_digester_str(d, e->old_slug ? e->old_slug : "\n(none)");
+    ws_digester_str(d, p ? p->name : "\n(nobody)");
+    ws_digester_str(d, p ? p->slug : "");
+  }
+  ws_digest out = ws_digester_end(d);
+  ws_digester_free(d);
+  return out;
+}
+
+typedef struct {
+  const ws_site *site;
+  const slug_index *ix;
+  size_t from, to;
+} timeline;
+
+static void add_months(ws_value *ctx, void *payload) {
+  const timeline *t = payload;
+  ws_value_set(ctx, "months", months_value(t->site, t->ix, t->from, t->to));
+}
+
 static int render_page(ws_renderer *r, const slug_index *ix, size_t page,
                        size_t archive) {
   const ws_site *site = ws_renderer_site(r);
@@ -205,16 +241,19 @@ static int render_page(ws_renderer *r, const slug_index *ix, size_t page,
                 "Who joined the team page and who updated which profile, "
                 "newest first, from the repository's history."};
   ws_value *ctx = ws_render_context(r, &pg);
-  ws_value *months = months_value(site, ix, from, to);
-  ws_value_set_bool(ctx, "has_months", months->u.list.len > 0);
-  ws_value_set(ctx, "months", months);
+  /* The events are made into values only when the page is rendered: an
+   * archive page's rarely change, and a large team's history has tens of
+   * thousands. */
+  timeline t = {site, ix, from, to};
+  ws_page_rest rest = {events_digest(site, ix, from, to), add_months, &t};
+  ws_value_set_bool(ctx, "has_months", to > from);
   ws_value_set_num(ctx, "count", (double)site->nevents);
   ws_value_set_bool(ctx, "partial", site->history_partial);
   ws_value *pager = pager_value(page, archive);
   if (when.len)
     ws_value_set_str(pager, "period", when.ptr);
   ws_value_set(ctx, "pager", pager);
-  int error = ws_render_page(r, &pg, ctx);
+  int error = ws_render_page_rest(r, &pg, ctx, &rest);
   ws_str_release(&file);
   ws_str_release(&title);
   ws_str_release(&when);

@@ -799,28 +799,35 @@ static void views_free(renderer *r) {
 }
 
 /* Everything a page is made from: the program and templates, which
- * template, where it goes, and what of its context the template can show. */
+ * template, where it goes, what of its context the template can show, and
+ * the inputs of what its context will get only if it is rendered. */
 static ws_digest page_fingerprint(renderer *r, const ws_page *pg,
-                                  const ws_value *ctx) {
+                                  const ws_value *ctx,
+                                  const ws_page_rest *rest) {
   const ws_digest_keys *keys = keys_for(r, pg->template);
   ws_digester *d = ws_digester_new();
   ws_digester_digest(d, &r->base);
   ws_digester_str(d, pg->template);
   ws_digester_str(d, pg->file);
   ws_digester_value(d, ctx, r->memo, keys);
+  if (rest)
+    ws_digester_digest(d, &rest->inputs);
   ws_digest fp = ws_digester_end(d);
   ws_digester_free(d);
   return fp;
 }
 
-int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx) {
+int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
+                        const ws_page_rest *rest) {
   const ws_mustache *tpl;
   ws_str html = WS_STR_INIT;
   ws_digest fp = {0, 0};
   int error = 0;
   if (r->record)
-    fp = page_fingerprint(r, pg, ctx);
+    fp = page_fingerprint(r, pg, ctx, rest);
   if (!r->record || r->full || !ws_output_reuse(r->out, pg->file, &fp)) {
+    if (rest)
+      rest->finish(ctx, rest->payload);
     error = ws_theme_template(&tpl, r->theme, pg->template);
     if (error == 0)
       error = ws_mustache_render(&html, tpl, ctx, ws_theme_env(r->theme));
@@ -834,6 +841,10 @@ int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx) {
   ws_str_release(&html);
   ws_value_free(ctx);
   return error;
+}
+
+int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx) {
+  return ws_render_page_rest(r, pg, ctx, NULL);
 }
 
 static ws_value *people_list(renderer *r) {

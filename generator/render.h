@@ -36,6 +36,20 @@ typedef struct {
 ws_value *ws_render_context(ws_renderer *r, const ws_page *pg);
 /** Renders 'pg' with 'ctx' (which it frees) and writes it. */
 int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx);
+/* The part of a page's context that is worth making only when the page is
+ * rendered (a timeline's thousands of events): 'finish' adds it to the
+ * context, and 'inputs', the digest of everything 'finish' reads, stands
+ * for it in the page's fingerprint. */
+typedef struct {
+  ws_digest inputs;
+  void (*finish)(ws_value *ctx, void *payload);
+  void *payload;
+} ws_page_rest;
+/** ws_render_page for a context whose 'rest' is made only when the page
+ * must be rendered: a page whose fingerprint is unchanged never calls
+ * rest->finish. */
+int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
+                        const ws_page_rest *rest);
 /** Writes a file that is not a template page (JSON, XML, images). */
 int ws_render_write(ws_renderer *r, const char *file, const char *data,
                     size_t len);
@@ -51,8 +65,7 @@ const ws_site *ws_renderer_site(const ws_renderer *r);
  * Borrowed; copy it with ws_value_copy to put it into a page context. */
 const ws_value *ws_renderer_person(const ws_renderer *r, size_t i);
 /** Returns the mentoring values pages share (see mentoring.h). Borrowed. */
-const struct ws_mentoring_shared *
-ws_renderer_mentoring(const ws_renderer *r);
+const struct ws_mentoring_shared *ws_renderer_mentoring(const ws_renderer *r);
 /** Returns the "site" object every page gets. Borrowed. */
 const ws_value *ws_renderer_site_value(const ws_renderer *r);
 /** Returns the build date, YYYY-MM-DD, or "" when there is none. It is not

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <criterion/criterion.h>
 #include <git2.h>
@@ -199,8 +200,7 @@ static void push_line(ws_strlist *l, ws_str *line) {
   l->items[l->len++] = ws_str_detach(line);
 }
 
-static void oracle_lines(ws_strlist *out, git_repository *repo,
-                         git_commit *c) {
+static void oracle_lines(ws_strlist *out, git_repository *repo, git_commit *c) {
   git_tree *trees[2] = {NULL, NULL};
   for (int side = 0; side < 2; side++) {
     git_commit *k = c;
@@ -221,8 +221,7 @@ static void oracle_lines(ws_strlist *out, git_repository *repo,
   git_diff_find_options fo;
   git_diff_find_options_init(&fo, GIT_DIFF_FIND_OPTIONS_VERSION);
   fo.flags = GIT_DIFF_FIND_RENAMES;
-  cr_assert_eq(
-      git_diff_tree_to_tree(&diff, repo, trees[0], trees[1], NULL), 0);
+  cr_assert_eq(git_diff_tree_to_tree(&diff, repo, trees[0], trees[1], NULL), 0);
   cr_assert_eq(git_diff_find_similar(diff, &fo), 0);
   for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
     const git_diff_delta *d = git_diff_get_delta(diff, i);
@@ -238,8 +237,8 @@ static void oracle_lines(ws_strlist *out, git_repository *repo,
       ws_str_printf(&line, "modified people/%s", d->new_file.path);
       break;
     case GIT_DELTA_RENAMED:
-      ws_str_printf(&line, "renamed people/%s from people/%s",
-                    d->new_file.path, d->old_file.path);
+      ws_str_printf(&line, "renamed people/%s from people/%s", d->new_file.path,
+                    d->old_file.path);
       break;
     default:
       cr_assert_fail("unexpected delta %d", (int)d->status);
@@ -253,9 +252,10 @@ static void oracle_lines(ws_strlist *out, git_repository *repo,
 
 static void walk_lines(ws_strlist *out, const ws_source_history *h,
                        size_t rev) {
-  static const char *const kinds[] = {
-      [WS_CHANGE_ADDED] = "added", [WS_CHANGE_DELETED] = "deleted",
-      [WS_CHANGE_MODIFIED] = "modified", [WS_CHANGE_RENAMED] = "renamed"};
+  static const char *const kinds[] = {[WS_CHANGE_ADDED] = "added",
+                                      [WS_CHANGE_DELETED] = "deleted",
+                                      [WS_CHANGE_MODIFIED] = "modified",
+                                      [WS_CHANGE_RENAMED] = "renamed"};
   for (size_t i = 0; i < h->nchanges; i++) {
     const ws_source_change *ch = &h->changes[i];
     if (ch->rev != rev)
@@ -657,8 +657,7 @@ Test(history, a_walk_beside_loading_fills_the_site_the_same) {
   ws_source *src = NULL;
   ws_site *plain = site_of(repo, &src), *site = NULL;
   ws_diag diag = WS_DIAG_INIT;
-  cr_assert_eq(load_beside_walk(src, &site, &diag), 0, "%s",
-               ws_error_last());
+  cr_assert_eq(load_beside_walk(src, &site, &diag), 0, "%s", ws_error_last());
   cr_assert_eq(site->nevents, plain->nevents);
   for (size_t i = 0; i < site->nevents; i++) {
     cr_expect_eq(site->events[i].kind, plain->events[i].kind, "event %zu", i);
@@ -702,8 +701,7 @@ Test(history, a_walk_beside_loading_reads_the_work_tree_mailmap) {
   ws_site *site = NULL;
   ws_diag diag = WS_DIAG_INIT;
   cr_assert_eq(ws_source_open(&src, &o), 0, "%s", ws_error_last());
-  cr_assert_eq(load_beside_walk(src, &site, &diag), 0, "%s",
-               ws_error_last());
+  cr_assert_eq(load_beside_walk(src, &site, &diag), 0, "%s", ws_error_last());
   const ws_profile *amara = site->people[ws_site_find(site, "amara")];
   cr_expect_str_eq(amara->history.first_author, "Ada Lovelace");
   ws_diag_release(&diag);
@@ -744,8 +742,8 @@ Test(history, a_walk_that_fails_on_its_thread_says_why) {
   ws_str err = WS_STR_INIT;
   ws_str out = WS_STR_INIT;
   ws_str_printf(&out, "%s/public", repo);
-  const char *argv[] = {"build", "-C",       repo,    "--content", "content",
-                        "--out", out.ptr,     "--quiet", NULL};
+  const char *argv[] = {"build", "-C",    repo,      "--content", "content",
+                        "--out", out.ptr, "--quiet", NULL};
   cr_expect_eq(th_run(NULL, NULL, &err, argv), 3, "%s", err.ptr);
   cr_expect(strstr(err.ptr, first), "%s", err.ptr);
   cr_expect_not(th_exists(repo, "public"), "nothing is published");
@@ -861,6 +859,74 @@ Test(history, contributions_page_groups_by_month) {
   cr_expect_null(strstr(html, "class=\"pager\""), "one page: no pager");
   free(html);
   ws_str_release(&err);
+  th_rm_rf(tmp);
+  free(tmp);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+static ino_t inode_of(const char *dir, const char *rel) {
+  ws_str path = WS_STR_INIT;
+  struct stat st;
+  ws_str_printf(&path, "%s/%s", dir, rel);
+  cr_assert(stat(path.ptr, &st) == 0, "no %s", path.ptr);
+  ws_str_release(&path);
+  return st.st_ino;
+}
+
+/* An archive page of the timeline is fingerprinted from its events and the
+ * names they link to, without making them into values: it is kept (the
+ * published file linked, not written) while those stay, and rendered when
+ * a name it shows changes, exactly as a clean build makes it. */
+Test(history, an_archive_page_is_kept_until_a_name_it_shows_changes,
+     .timeout = 60) {
+  char *repo = th_repo_new(false);
+  ws_str extra = WS_STR_INIT;
+  write_person(repo, "bo", "Bo Lindqvist", NULL);
+  for (int i = 0; i < 205; i++) {
+    ws_str_clear(&extra);
+    ws_str_printf(&extra, "Edit %d.", i);
+    write_person(repo, "amara", "Amara Okafor", extra.ptr);
+    th_repo_commit_all(repo, "Edit", ADA, T1 + i * 60L);
+  }
+  char *tmp = th_tmpdir();
+  ws_str out = WS_STR_INIT, clean = WS_STR_INIT, err = WS_STR_INIT;
+  ws_str_printf(&out, "%s/public", tmp);
+  ws_str_printf(&clean, "%s/clean", tmp);
+  const char *page = "contributions/page/1/index.html";
+  cr_assert_eq(build(repo, out.ptr, &err, NULL, NULL), 0, "%s", err.ptr);
+  cr_assert_eq(build(repo, out.ptr, &err, NULL, NULL), 0, "%s", err.ptr);
+  ino_t before = inode_of(out.ptr, page);
+
+  /* Another edit: the front page changes, the archive page does not. */
+  write_person(repo, "bo", "Bo Lindqvist", "Now with a hobby.");
+  th_repo_commit_all(repo, "Bo's hobby", BO, T1 + 205 * 60L);
+  cr_assert_eq(build(repo, out.ptr, &err, NULL, NULL), 0, "%s", err.ptr);
+  cr_expect_eq(inode_of(out.ptr, page), before, "the archive page was written");
+  char *front = th_read(out.ptr, "contributions/index.html");
+  cr_assert_not_null(front);
+  cr_expect(strstr(front, "Bo Lindqvist</a>’s profile"), "%s", front);
+  free(front);
+
+  /* Amara's new name is on every event of the archive page. */
+  write_person(repo, "amara", "Amara N. Okafor", "Edit 204.");
+  th_repo_commit_all(repo, "New name", ADA, T1 + 206 * 60L);
+  cr_assert_eq(build(repo, out.ptr, &err, NULL, NULL), 0, "%s", err.ptr);
+  cr_expect_neq(inode_of(out.ptr, page), before, "the archive page was kept");
+  char *html = th_read(out.ptr, page);
+  cr_assert_not_null(html);
+  cr_expect(strstr(html, "Amara N. Okafor</a>"));
+  cr_expect_null(strstr(html, "Amara Okafor</a>"));
+  cr_assert_eq(build(repo, clean.ptr, &err, "--no-incremental", NULL), 0, "%s",
+               err.ptr);
+  char *diff = th_tree_diff(out.ptr, clean.ptr);
+  cr_expect_null(diff, "differs from a clean build at %s", diff);
+  free(diff);
+  free(html);
+  ws_str_release(&out);
+  ws_str_release(&clean);
+  ws_str_release(&err);
+  ws_str_release(&extra);
   th_rm_rf(tmp);
   free(tmp);
   th_rm_rf(repo);
