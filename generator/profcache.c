@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,10 +25,23 @@
  *
  * <git dir>/wholeself/profiles-<hash of the content folder>:
  *
- *   "wholeself profile cache\n", u64 version, digest program, key content,
- *   u64 n, n × (key path, key oid, key photo, key photo oid, u64 length,
- *   digest of the record), digest of everything before it,
- *   then the n records back to back.
+ *   header: "wholeself profile cache\n", u64 version, digest program,
+ *           key content;
+ *   then one or more segments, each written by one save: the records it
+ *   added, back to back, then an index: u64 n, n × (key path, key oid,
+ *   key photo, key photo oid, u64 offset, u64 length, digest of the
+ *   record), then a trailer: u64 offset of the index, the digest of the
+ *   header and the index, and TRAILER_MAGIC.
+ *
+ * The last segment's index is the file's: it lists every profile of the
+ * last save, wherever its record is (offsets count from the start of the
+ * file, and a record always lies before the index that lists it). A save
+ * after a one-profile commit so only appends a segment of one record and
+ * an index, instead of writing 89 MB again; when records no index lists
+ * would make up more than half of the file, the save writes a new file
+ * instead (through a temporary file and a rename). Appending never changes
+ * a byte already written, so a build that mapped the file earlier still
+ * reads what it mapped; appenders hold flock() on the file.
  *
  * Entries are sorted by path (the file's path in the content folder, as
  * listed), so a lookup is a binary search. A key is a u32 length, the bytes
@@ -40,22 +54,24 @@
  * library upgrade, never trusts this one's results. */
 
 #define MAGIC "wholeself profile cache\n"
-#define VERSION 1
+#define VERSION 2
+#define TRAILER_MAGIC "wsprof.\n"
+#define TRAILER (8 + 16 + 8) /* index offset, digest, magic */
 #define NO_TEXT 0xffffffffu
 /* Front matter nests at most WS_YAML_MAX_DEPTH collections below its map. */
 #define MAX_DEPTH (WS_YAML_MAX_DEPTH + 2)
-#define MIN_KEY 5                                  /* u32 length and the NUL */
-#define DIGEST 16                                  /* a ws_digest: hi, lo */
-#define MIN_INDEX_ENTRY (4 * MIN_KEY + 8 + DIGEST) /* keys, length, sum */
-#define MIN_VALUE (1 + 4 + 4)                      /* type, line, col */
-#define MIN_MAP_ENTRY (4 + 4 + 4 + MIN_VALUE)      /* key, line, col, value */
+#define MIN_KEY 5                                   /* u32 length and the NUL */
+#define DIGEST 16                                   /* a ws_digest: hi, lo */
+#define MIN_INDEX_ENTRY (4 * MIN_KEY + 16 + DIGEST) /* keys, place, sum */
+#define MIN_VALUE (1 + 4 + 4)                       /* type, line, col */
+#define MIN_MAP_ENTRY (4 + 4 + 4 + MIN_VALUE)       /* key, line, col, value */
 #define MIN_DIAG (1 + 4 + 4 + 4 + 4 + 4) /* severity, position, texts */
 
 /* An entry of the file that was read; strings point into it. */
 typedef struct {
   const char *path, *oid, *photo, *photo_oid;
   const char *body;
-  size_t len;
+  size_t off, len; /* where 'body' is in the file */
   ws_digest sum;
 } record;
 
@@ -67,7 +83,7 @@ typedef struct {
    * holding 10,000 of them (89 MB) until then raised the load's peak. */
   const ws_profile *p;
   const ws_diag *diag;
-  size_t len;                           /* of the new record */
+  size_t off, len;                      /* of the new record, once written */
   ws_digest sum;                        /* of the new record */
   const ws_source_entry *entry, *photo; /* borrowed from the listing */
 } slot_state;
@@ -79,6 +95,8 @@ struct ws_profcache {
   bool known;        /* 'program' could be told */
   ws_str dir, file;  /* the folder and the cache file */
   ws_bin_map data;   /* the file as read */
+  size_t header;     /* its header's length */
+  size_t index;      /* where its index starts */
   record *records;
   size_t nrecords;
   slot_state *slots;
@@ -535,61 +553,89 @@ static bool decode_diags(ws_bin_reader *r, ws_diag *out) {
 
 /* --- the cache file --- */
 
-static const char *decode_records(ws_profcache *pc, ws_bin_reader *r) {
-  size_t off = r->pos, end = pc->data.len;
+/* Checks that every record lies between the header and the index, and
+ * that the paths are sorted. */
+static const char *place_records(ws_profcache *pc) {
   for (size_t i = 0; i < pc->nrecords; i++) {
     record *rec = &pc->records[i];
-    if (rec->len > end - off)
-      return "truncated";
-    rec->body = pc->data.ptr + off;
-    off += rec->len;
+    if (rec->off < pc->header || rec->off > pc->index ||
+        rec->len > pc->index - rec->off)
+      return "corrupt (a record out of place)";
+    rec->body = pc->data.ptr + rec->off;
     if (i && strcmp(pc->records[i - 1].path, rec->path) >= 0)
       return "corrupt (not sorted)";
   }
-  return off == end ? NULL : "corrupt (trailing bytes)";
+  return NULL;
 }
 
-/* Checks the header and the index; returns why the file cannot be used,
- * or NULL. */
+/* The digest a trailer holds: of the header and of the index. */
+static ws_digest index_sum(const char *header, size_t header_len,
+                           const char *index, size_t index_len) {
+  ws_digester *d = ws_digester_new();
+  ws_digester_bytes(d, header, header_len);
+  ws_digester_bytes(d, index, index_len);
+  ws_digest sum = ws_digester_end(d);
+  ws_digester_free(d);
+  return sum;
+}
+
+/* Checks the header, the trailer and the index; returns why the file
+ * cannot be used, or NULL. */
 static const char *decode_index(ws_profcache *pc) {
-  size_t magic = strlen(MAGIC);
-  if (pc->data.len < magic || memcmp(pc->data.ptr, MAGIC, magic) != 0)
+  size_t magic = strlen(MAGIC), len = pc->data.len;
+  if (len < magic || memcmp(pc->data.ptr, MAGIC, magic) != 0)
     return "not a profile cache";
-  ws_bin_reader r = {pc->data.ptr, pc->data.len, magic, false};
+  ws_bin_reader r = {pc->data.ptr, len, magic, false};
   uint64_t version = ws_bin_get_u64(&r);
   ws_digest prog = ws_bin_get_digest(&r);
   const char *folder = get_key(&r);
-  size_t n = (size_t)ws_bin_get_u64(&r);
   if (r.bad)
     return "truncated";
   if (version != VERSION)
     return "another format version";
-  if (n > (r.len - r.pos) / MIN_INDEX_ENTRY)
-    return "corrupt";
-  pc->records = ws_xcalloc(n ? n : 1, sizeof(record));
-  for (size_t i = 0; i < n && !r.bad; i++) {
-    record *rec = &pc->records[i];
-    rec->path = get_key(&r);
-    rec->oid = get_key(&r);
-    rec->photo = get_key(&r);
-    rec->photo_oid = get_key(&r);
-    uint64_t len = ws_bin_get_u64(&r);
-    rec->len = (size_t)(len < SIZE_MAX ? len : SIZE_MAX);
-    rec->sum = ws_bin_get_digest(&r);
-  }
-  size_t sum_at = r.pos;
-  ws_digest sum = ws_bin_get_digest(&r),
-            want = ws_digest_bytes(pc->data.ptr, sum_at);
-  if (r.bad)
+  pc->header = r.pos;
+  if (len - pc->header < TRAILER)
     return "truncated";
+  const char *tail = pc->data.ptr + len - TRAILER;
+  if (memcmp(tail + 24, TRAILER_MAGIC, 8) != 0)
+    return "truncated";
+  ws_bin_reader t = {tail, TRAILER, 0, false};
+  uint64_t index = ws_bin_get_u64(&t);
+  ws_digest sum = ws_bin_get_digest(&t);
+  if (index < pc->header || index > len - TRAILER)
+    return "corrupt";
+  pc->index = (size_t)index;
+  size_t index_len = len - TRAILER - pc->index;
+  ws_digest want =
+      index_sum(pc->data.ptr, pc->header, pc->data.ptr + pc->index, index_len);
   if (!ws_digest_equal(&sum, &want))
     return "corrupt (checksum)";
   if (!ws_digest_equal(&prog, &pc->program))
     return "written by another build of wholeself";
   if (strcmp(folder, pc->content) != 0)
     return "another content folder";
+  ws_bin_reader x = {pc->data.ptr + pc->index, index_len, 0, false};
+  size_t n = (size_t)ws_bin_get_u64(&x);
+  if (x.bad || n > (index_len - x.pos) / MIN_INDEX_ENTRY)
+    return "corrupt";
+  pc->records = ws_xcalloc(n ? n : 1, sizeof(record));
+  for (size_t i = 0; i < n && !x.bad; i++) {
+    record *rec = &pc->records[i];
+    rec->path = get_key(&x);
+    rec->oid = get_key(&x);
+    rec->photo = get_key(&x);
+    rec->photo_oid = get_key(&x);
+    uint64_t off = ws_bin_get_u64(&x), rlen = ws_bin_get_u64(&x);
+    rec->off = (size_t)(off < SIZE_MAX ? off : SIZE_MAX);
+    rec->len = (size_t)(rlen < SIZE_MAX ? rlen : SIZE_MAX);
+    rec->sum = ws_bin_get_digest(&x);
+  }
+  if (x.bad)
+    return "corrupt";
+  if (x.pos != index_len)
+    return "corrupt (trailing bytes)";
   pc->nrecords = n;
-  return decode_records(pc, &r);
+  return place_records(pc);
 }
 
 ws_profcache *ws_profcache_open(ws_source *src, const ws_source_list *files,
@@ -709,9 +755,11 @@ void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
   ws_str_release(&body);
 }
 
-/* Buffered output to a descriptor; 'ok' turns false on the first error. */
+/* Buffered output to a descriptor at offset 'at'; 'ok' turns false on the
+ * first error. */
 typedef struct {
   int fd;
+  size_t at; /* where the next byte goes in the file */
   ws_str buf;
   bool ok;
 } sink;
@@ -732,73 +780,151 @@ static void sink_flush(sink *k) {
 
 static void sink_put(sink *k, const char *data, size_t len) {
   ws_str_put(&k->buf, data, len);
+  k->at += len;
   if (k->buf.len >= (1u << 20))
     sink_flush(k);
 }
 
-/* Encodes the new record of 's' again, as ws_profcache_put did. */
-static void sink_record(sink *k, const slot_state *s) {
+/* Writes the new record of 's' where the sink is, encoding it again as
+ * ws_profcache_put did, and notes where it went. */
+static void sink_record(sink *k, slot_state *s) {
   size_t start = k->buf.len;
+  s->off = k->at;
   encode_profile(&k->buf, s->p, s->diag);
   if (k->buf.len - start != s->len) /* the profile changed since: never */
     k->ok = false;
+  k->at += k->buf.len - start;
   if (k->buf.len >= (1u << 20))
     sink_flush(k);
 }
 
-static void encode_index(ws_str *b, const ws_profcache *pc, size_t n) {
+static void encode_header(ws_str *b, const ws_profcache *pc) {
   ws_str_puts(b, MAGIC);
   ws_bin_put_u64(b, VERSION);
   ws_bin_put_digest(b, &pc->program);
   put_key(b, pc->content);
+}
+
+static void encode_entry(ws_str *b, const char *path, const char *oid,
+                         const char *photo, const char *photo_oid, size_t off,
+                         size_t len, const ws_digest *sum) {
+  put_key(b, path);
+  put_key(b, oid);
+  put_key(b, photo);
+  put_key(b, photo_oid);
+  ws_bin_put_u64(b, off);
+  ws_bin_put_u64(b, len);
+  ws_bin_put_digest(b, sum);
+}
+
+/* The index of every slot kept ('where' tells where each hit's record is
+ * in the file being written), then the trailer. 'header' is that file's
+ * header and 'at' where the index starts. */
+static void encode_index(ws_str *b, const ws_profcache *pc, size_t n,
+                         const size_t *where, const ws_str *header, size_t at) {
+  size_t start = b->len;
   ws_bin_put_u64(b, n);
   for (size_t i = 0; i < pc->n; i++) {
     const slot_state *s = &pc->slots[i];
-    if (s->hit) {
-      put_key(b, s->hit->path);
-      put_key(b, s->hit->oid);
-      put_key(b, s->hit->photo);
-      put_key(b, s->hit->photo_oid);
-      ws_bin_put_u64(b, s->hit->len);
-      ws_bin_put_digest(b, &s->hit->sum);
-    } else if (s->fresh) {
-      put_key(b, s->entry->path);
-      put_key(b, s->entry->oid);
-      put_key(b, s->photo ? s->photo->path : "");
-      put_key(b, s->photo ? s->photo->oid : "");
-      ws_bin_put_u64(b, s->len);
-      ws_bin_put_digest(b, &s->sum);
-    }
+    if (s->hit)
+      encode_entry(b, s->hit->path, s->hit->oid, s->hit->photo,
+                   s->hit->photo_oid, where[i], s->hit->len, &s->hit->sum);
+    else if (s->fresh)
+      encode_entry(b, s->entry->path, s->entry->oid,
+                   s->photo ? s->photo->path : "",
+                   s->photo ? s->photo->oid : "", s->off, s->len, &s->sum);
   }
-  ws_digest sum = ws_digest_bytes(b->ptr, b->len);
+  ws_digest sum =
+      index_sum(header->ptr, header->len, b->ptr + start, b->len - start);
+  ws_bin_put_u64(b, at);
   ws_bin_put_digest(b, &sum);
+  ws_str_put(b, TRAILER_MAGIC, 8);
 }
 
-/* Writes through a temporary file and a rename, so that a concurrent
- * build reads the old file or the new one. */
-static bool write_cache(const ws_profcache *pc, size_t n) {
-  ws_str tmp = WS_STR_INIT;
-  sink k = {-1, WS_STR_INIT, true};
+/* Writes a new file through a temporary file and a rename, so that a
+ * concurrent build reads the old file or the new one. */
+static bool write_whole(ws_profcache *pc, size_t n) {
+  ws_str tmp = WS_STR_INIT, header = WS_STR_INIT;
+  size_t *where = ws_xcalloc(pc->n ? pc->n : 1, sizeof(size_t));
+  sink k = {-1, 0, WS_STR_INIT, true};
   ws_str_printf(&tmp, "%s.tmp.%ld", pc->file.ptr, (long)getpid());
   (void)mkdir(pc->dir.ptr, 0777);
   k.fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   k.ok = k.fd >= 0;
-  encode_index(&k.buf, pc, n);
+  encode_header(&header, pc);
+  sink_put(&k, header.ptr, header.len);
   for (size_t i = 0; i < pc->n && k.ok; i++) {
-    const slot_state *s = &pc->slots[i];
-    if (s->hit)
+    slot_state *s = &pc->slots[i];
+    if (s->hit) {
+      where[i] = k.at;
       sink_put(&k, s->hit->body, s->hit->len);
-    else if (s->fresh)
+    } else if (s->fresh) {
       sink_record(&k, s);
+    }
   }
+  encode_index(&k.buf, pc, n, where, &header, k.at);
   sink_flush(&k);
   bool ok = k.fd >= 0 && close(k.fd) == 0 && k.ok &&
             rename(tmp.ptr, pc->file.ptr) == 0;
   if (!ok && k.fd >= 0)
     unlink(tmp.ptr);
+  free(where);
   ws_str_release(&k.buf);
+  ws_str_release(&header);
   ws_str_release(&tmp);
   return ok;
+}
+
+/* Appends a segment to the file that was read: the new records, then an
+ * index of every slot kept. False, leaving the file as it was, when that
+ * file is no longer the one at the path or has grown since (another build
+ * saved meanwhile) or cannot be written. */
+static bool write_append(ws_profcache *pc, size_t n) {
+  int fd = open(pc->file.ptr, O_WRONLY | O_CLOEXEC);
+  struct stat now, was;
+  if (fd < 0)
+    return false;
+  if (flock(fd, LOCK_EX) < 0 || fstat(fd, &now) < 0 ||
+      stat(pc->file.ptr, &was) < 0 || now.st_ino != was.st_ino ||
+      now.st_dev != was.st_dev || (uint64_t)now.st_size != pc->data.len ||
+      lseek(fd, (off_t)pc->data.len, SEEK_SET) < 0) {
+    close(fd);
+    return false;
+  }
+  ws_str header = WS_STR_INIT;
+  size_t *where = ws_xcalloc(pc->n ? pc->n : 1, sizeof(size_t));
+  sink k = {fd, pc->data.len, WS_STR_INIT, true};
+  ws_str_put(&header, pc->data.ptr, pc->header);
+  for (size_t i = 0; i < pc->n && k.ok; i++) {
+    slot_state *s = &pc->slots[i];
+    if (s->hit)
+      where[i] = s->hit->off;
+    else if (s->fresh)
+      sink_record(&k, s);
+  }
+  encode_index(&k.buf, pc, n, where, &header, k.at);
+  sink_flush(&k);
+  /* A segment cut short would hide the last whole one: take it back. */
+  if (!k.ok && ftruncate(fd, (off_t)pc->data.len) < 0)
+    k.ok = false;
+  bool ok = close(fd) == 0 && k.ok;
+  free(where);
+  ws_str_release(&k.buf);
+  ws_str_release(&header);
+  return ok;
+}
+
+/* Appending pays while most of the file is still listed: the records of
+ * this save must be at least half of what the file would hold. */
+static bool worth_appending(const ws_profcache *pc) {
+  size_t live = 0, added = 0;
+  for (size_t i = 0; i < pc->n; i++) {
+    const slot_state *s = &pc->slots[i];
+    live += s->hit ? s->hit->len : s->fresh ? s->len : 0;
+    added += s->fresh ? s->len : 0;
+  }
+  size_t index = pc->n * (MIN_INDEX_ENTRY + 64); /* about: keys vary */
+  return !pc->why && live >= (pc->data.len + added + index) / 2;
 }
 
 void ws_profcache_save(ws_profcache *pc, ws_profcache_stats *out) {
@@ -823,7 +949,8 @@ void ws_profcache_save(ws_profcache *pc, ws_profcache_stats *out) {
     return;
   }
   out->status = !pc->why ? "updated" : missing ? "created" : "rebuilt";
-  if (!write_cache(pc, hits + fresh))
+  if (!(worth_appending(pc) && write_append(pc, hits + fresh)) &&
+      !write_whole(pc, hits + fresh))
     out->status = "not saved (cannot write it)";
 }
 

@@ -54,9 +54,10 @@ bool ws_profcache_get(ws_profcache *pc, size_t slot, const ws_source_entry *e,
  * ws_profcache_save: they must not change or go before it. */
 void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
                       const ws_profile *p, const ws_diag *diag);
-/** Writes the cache file when its set of entries changed (atomically, via
- * a temporary file; failing is not an error) and fills 'out'. Call once,
- * after every slot was looked up. */
+/** Saves the cache when its set of entries changed, by appending the new
+ * records and an index to the file that was read, or by writing a new one
+ * through a temporary file and a rename (failing is not an error), and
+ * fills 'out'. Call once, after every slot was looked up. */
 void ws_profcache_save(ws_profcache *pc, ws_profcache_stats *out);
 /** Frees 'pc'; NULL does nothing. */
 void ws_profcache_free(ws_profcache *pc);

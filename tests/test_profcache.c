@@ -17,6 +17,8 @@
 #include "digest.h"
 #include "error.h"
 #include "helpers.h"
+#include "profcache.h"
+#include "profile.h"
 #include "site.h"
 #include "source.h"
 #include "xalloc.h"
@@ -428,18 +430,66 @@ static void cut_index(ws_str *f) {
 
 /* Where the header's fields start: after the 24-byte magic, the u64
  * version, the 16-byte program digest and the key "content" (u32 length,
- * 7 bytes, NUL). */
+ * 7 bytes, NUL), where the first record starts. The trailer is the index's
+ * offset, a digest and 8 bytes of magic. */
 #define AT_VERSION 24
 #define AT_CONTENT (AT_VERSION + 8 + 16)
-#define AT_COUNT (AT_CONTENT + 4 + 7 + 1)
+#define HEADER (AT_CONTENT + 4 + 7 + 1)
+#define TRAILER (8 + 16 + 8)
+
+static uint64_t get_le(const char *p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++)
+    v |= (uint64_t)(unsigned char)p[i] << (8 * i);
+  return v;
+}
+
+static void put_le(char *p, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    p[i] = (char)(unsigned char)(v >> (8 * i));
+}
+
+static void put_digest(char *at, ws_digest sum) {
+  put_le(at, sum.hi, 8);
+  put_le(at + 8, sum.lo, 8);
+}
+
+static void put_sum(char *at, const char *data, size_t len) {
+  put_digest(at, ws_digest_bytes(data, len));
+}
+
+/* Where the index starts, from the trailer. */
+static size_t index_at(const ws_str *f) {
+  return (size_t)get_le(f->ptr + f->len - TRAILER, 8);
+}
+
+/* Makes the trailer's digest match the header and the index again. */
+static void resum(ws_str *f) {
+  size_t at = index_at(f), len = f->len - TRAILER - at;
+  ws_digester *d = ws_digester_new();
+  ws_digester_bytes(d, f->ptr, HEADER);
+  ws_digester_bytes(d, f->ptr + at, len);
+  put_digest(f->ptr + f->len - TRAILER + 8, ws_digester_end(d));
+  ws_digester_free(d);
+}
+
+/* The first index entry's offset field (after its four keys). */
+static size_t first_entry_place(const ws_str *f) {
+  size_t at = index_at(f) + 8;
+  cr_assert_eq(get_le(f->ptr + index_at(f), 8), 4);
+  for (int k = 0; k < 4; k++)
+    at += 4 + get_le(f->ptr + at, 4) + 1;
+  return at;
+}
 
 static void flip_header(ws_str *f) {
   cr_assert_eq(memcmp(f->ptr + AT_CONTENT + 4, "content", 8), 0);
   f->ptr[AT_CONTENT + 4] ^= 0x20;
 }
 
+/* The last byte of the last record, just before the index. */
 static void flip_last_record(ws_str *f) {
-  f->ptr[f->len - 1] ^= 1;
+  f->ptr[index_at(f) - 1] ^= 1;
 }
 
 static void bump_version(ws_str *f) {
@@ -460,55 +510,41 @@ static void magic_only(ws_str *f) {
   ws_str_truncate(f, 24);
 }
 
-static void trailing(ws_str *f) {
+/* What a save that was cut short leaves: bytes after the last trailer. */
+static void torn_segment(ws_str *f) {
   ws_str_puts(f, "more");
-}
-
-static uint64_t get_le(const char *p, size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; i++)
-    v |= (uint64_t)(unsigned char)p[i] << (8 * i);
-  return v;
-}
-
-static void put_sum(char *at, const char *data, size_t len) {
-  ws_digester *d = ws_digester_new();
-  ws_digester_bytes(d, data, len);
-  ws_digest sum = ws_digester_end(d);
-  ws_digester_free(d);
-  for (size_t i = 0; i < 8; i++) {
-    at[i] = (char)(unsigned char)(sum.hi >> (8 * i));
-    at[8 + i] = (char)(unsigned char)(sum.lo >> (8 * i));
-  }
 }
 
 /* A record that is not one, under digests that match: the first text of
  * the first profile claims more bytes than there are. */
 static void malformed_record(ws_str *f) {
-  size_t at = AT_COUNT + 8, sum_at = 0, len = 0;
-  cr_assert_eq(get_le(f->ptr + AT_COUNT, 8), 4);
-  for (size_t i = 0; i < 4; i++) {
-    for (int k = 0; k < 4; k++)
-      at += 4 + get_le(f->ptr + at, 4) + 1;
-    if (i == 0) {
-      len = get_le(f->ptr + at, 8);
-      sum_at = at + 8;
-    }
-    at += 8 + 16;
-  }
-  char *record = f->ptr + at + 16;
-  memset(record, 0xee, 4);
-  put_sum(f->ptr + sum_at, record, len);
-  put_sum(f->ptr + at, f->ptr, at);
+  size_t at = first_entry_place(f);
+  size_t off = (size_t)get_le(f->ptr + at, 8),
+         len = (size_t)get_le(f->ptr + at + 8, 8);
+  memset(f->ptr + off, 0xee, 4);
+  put_sum(f->ptr + at + 16, f->ptr + off, len);
+  resum(f);
 }
 
 static void huge_count(ws_str *f) {
-  memset(f->ptr + AT_COUNT, 0xff, 8);
+  memset(f->ptr + index_at(f), 0xff, 8);
+  resum(f);
+}
+
+/* A record said to lie inside the index. */
+static void record_out_of_place(ws_str *f) {
+  put_le(f->ptr + first_entry_place(f), index_at(f) + 1, 8);
+  resum(f);
+}
+
+/* An index that says it starts inside the header. */
+static void index_in_header(ws_str *f) {
+  put_le(f->ptr + f->len - TRAILER, 3, 8);
 }
 
 Test(profcache, damaged_caches_are_ignored) {
   static const damage_case cases[] = {
-      {"truncated records", cut_records, "truncated"},
+      {"truncated trailer", cut_records, "truncated"},
       {"truncated index", cut_index, "truncated"},
       {"flipped header", flip_header, "corrupt (checksum)"},
       {"flipped record", flip_last_record, NULL},
@@ -516,9 +552,12 @@ Test(profcache, damaged_caches_are_ignored) {
       {"garbage", garbage, "not a profile cache"},
       {"empty", emptied, "not a profile cache"},
       {"magic only", magic_only, "truncated"},
-      {"trailing bytes", trailing, "corrupt (trailing bytes)"},
+      {"torn segment", torn_segment, "truncated"},
       {"huge count", huge_count, "corrupt"},
       {"malformed record", malformed_record, NULL},
+      {"record out of place", record_out_of_place,
+       "corrupt (a record out of place)"},
+      {"index in the header", index_in_header, "corrupt"},
   };
   char *repo = team_repo();
   ws_diag ref_d = WS_DIAG_INIT;
@@ -559,6 +598,152 @@ Test(profcache, damaged_caches_are_ignored) {
   free(file);
   ws_site_free(ref);
   ws_diag_release(&ref_d);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* After a one-profile edit the save appends one record and an index: every
+ * byte already in the file stays as it was, and the next load takes all
+ * four profiles from it. */
+Test(profcache, an_edit_appends_to_the_file) {
+  char *repo = team_repo();
+  ws_diag d = WS_DIAG_INIT;
+  ws_site_free(load(repo, false, &d));
+  ws_diag_release(&d);
+  char *file = cache_file(repo);
+  cr_assert(file);
+  size_t before_len = 0, after_len = 0;
+  char *before = th_slurp(file, &before_len);
+  struct stat st_before, st_after;
+  cr_assert_eq(stat(file, &st_before), 0);
+  th_write(repo, "content/people/bo.md",
+           "---\nname: Bo Lindqvist\nrole: Lead Designer\n---\n" BG);
+  commit(repo, "Edit Bo");
+  ws_site *site = load(repo, false, &d);
+  cr_expect_eq(site->profiles_cached, 3);
+  cr_expect_str_eq(site->profile_cache, "updated");
+  ws_site_free(site);
+  ws_diag_release(&d);
+  char *after = th_slurp(file, &after_len);
+  cr_assert_eq(stat(file, &st_after), 0);
+  cr_expect_eq(st_after.st_ino, st_before.st_ino, "the file was replaced");
+  cr_assert_gt(after_len, before_len);
+  cr_expect_lt(after_len - before_len, before_len, "more than a segment");
+  cr_expect(memcmp(after, before, before_len) == 0, "a written byte changed");
+  cr_expect_str_eq(expect_warm(repo, false, 4), "up to date");
+  free(before);
+  free(after);
+  free(file);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* Edit after edit, the records no index lists pile up; once they would be
+ * half of the file, the save writes a new file with only the listed ones. */
+Test(profcache, a_file_mostly_unlisted_is_written_anew) {
+  char *repo = team_repo();
+  ws_diag d = WS_DIAG_INIT;
+  ws_site_free(load(repo, false, &d));
+  ws_diag_release(&d);
+  char *file = cache_file(repo);
+  struct stat st;
+  cr_assert_eq(stat(file, &st), 0);
+  ino_t first = st.st_ino;
+  off_t fresh = st.st_size, largest = 0;
+  bool replaced = false;
+  ws_str text = WS_STR_INIT;
+  for (int i = 0; i < 12; i++) {
+    ws_str_clear(&text);
+    ws_str_printf(&text, "---\nname: Bo Lindqvist\nrole: Designer %d\n---\n" BG,
+                  i);
+    th_write(repo, "content/people/bo.md", text.ptr);
+    commit(repo, "Edit Bo");
+    ws_site *site = load(repo, false, &d);
+    cr_expect_eq(site->profiles_cached, 3);
+    ws_site_free(site);
+    ws_diag_release(&d);
+    cr_assert_eq(stat(file, &st), 0);
+    replaced |= st.st_ino != first;
+    largest = st.st_size > largest ? st.st_size : largest;
+  }
+  cr_expect(replaced, "the file only grew: %lld bytes", (long long)st.st_size);
+  cr_expect_lt(largest, 3 * fresh, "%lld bytes for %lld listed",
+               (long long)largest, (long long)fresh);
+  cr_expect_str_eq(expect_warm(repo, false, 4), "up to date");
+  ws_str_release(&text);
+  free(file);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+static bool listed(const char *rel, void *payload) {
+  return ws_source_list_find(payload, rel) != NULL;
+}
+
+/* A load that saves after another build appended to the file it read
+ * cannot append (its index would lose the other's records and offsets
+ * might not hold): it writes a new file, which the next load uses whole. */
+Test(profcache, a_save_after_another_one_writes_a_new_file) {
+  char *repo = team_repo();
+  ws_diag d = WS_DIAG_INIT;
+  ws_site_free(load(repo, false, &d));
+  th_write(repo, "content/people/bo.md",
+           "---\nname: Bo Lindqvist\nrole: Lead Designer\n---\n" BG);
+  commit(repo, "Edit Bo");
+  ws_source_opts o = {repo, NULL, "content", false};
+  ws_source *src = NULL;
+  cr_assert_eq(ws_source_open(&src, &o), 0, "%s", ws_error_last());
+  ws_source_list files;
+  cr_assert_eq(ws_source_list_all(&files, src), 0);
+  const ws_source_entry *md[8];
+  size_t n = 0;
+  for (size_t i = 0; i < files.len && n < 8; i++)
+    if (strstr(files.items[i].path, ".md"))
+      md[n++] = &files.items[i];
+  cr_assert_eq(n, 4);
+  ws_profcache *pc = ws_profcache_open(src, &files, n);
+  ws_profile *p[8] = {NULL};
+  ws_diag diags[8];
+  size_t hits = 0;
+  for (size_t i = 0; i < n; i++) {
+    diags[i] = (ws_diag)WS_DIAG_INIT;
+    ws_str path = WS_STR_INIT, slug = WS_STR_INIT, text = WS_STR_INIT;
+    ws_str_printf(&path, "content/%s", md[i]->path);
+    ws_str_put(&slug, md[i]->path + 7, strlen(md[i]->path) - 10);
+    if (ws_profcache_get(pc, i, md[i], path.ptr, slug.ptr, &p[i], &diags[i])) {
+      hits++;
+    } else {
+      cr_assert_eq(ws_source_read(&text, src, md[i]->path), 0);
+      cr_assert_eq(ws_profile_load(&p[i], path.ptr, slug.ptr, text.ptr,
+                                   text.len, listed, &files, &diags[i]),
+                   0);
+      ws_profcache_put(pc, i, md[i], p[i], &diags[i]);
+    }
+    ws_str_release(&path);
+    ws_str_release(&slug);
+    ws_str_release(&text);
+  }
+  cr_expect_eq(hits, 3);
+  /* Meanwhile another build saves Bo's new record. */
+  ws_site_free(load(repo, false, &d));
+  char *file = cache_file(repo);
+  struct stat st_before, st_after;
+  cr_assert_eq(stat(file, &st_before), 0);
+  ws_profcache_stats stats;
+  ws_profcache_save(pc, &stats);
+  cr_expect_str_eq(stats.status, "updated");
+  cr_assert_eq(stat(file, &st_after), 0);
+  cr_expect_neq(st_after.st_ino, st_before.st_ino, "appended after another");
+  cr_expect_str_eq(expect_warm(repo, false, 4), "up to date");
+  ws_profcache_free(pc);
+  for (size_t i = 0; i < n; i++) {
+    ws_profile_free(p[i]);
+    ws_diag_release(&diags[i]);
+  }
+  ws_source_list_release(&files);
+  ws_source_free(src);
+  ws_diag_release(&d);
+  free(file);
   th_rm_rf(repo);
   free(repo);
 }
