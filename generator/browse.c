@@ -96,28 +96,66 @@ static int render_strengths_index(ws_renderer *r) {
 }
 
 /* Who a learner could ask: people with the strength, those who offer
- * mentoring first, never the learner. */
-static ws_value *learn_from(ws_renderer *r, const ws_tag *t, size_t learner) {
-  const ws_site *site = ws_renderer_site(r);
-  ws_value *l = ws_value_list();
+ * mentoring first, never the learner. Fills 'who' and returns how many. */
+static size_t ask_whom(const ws_site *site, const ws_tag *t, size_t learner,
+                       size_t who[LEARN_FROM_MAX]) {
+  size_t n = 0;
   for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < t->npeople && l->u.list.len < LEARN_FROM_MAX; i++) {
-      size_t who = t->people[i];
-      bool offers = site->people[who]->offer_types != 0;
-      if (who != learner && offers == (pass == 0))
-        ws_value_push(l, link_value(r, who));
+    for (size_t i = 0; i < t->npeople && n < LEARN_FROM_MAX; i++) {
+      size_t p = t->people[i];
+      bool offers = site->people[p]->offer_types != 0;
+      if (p != learner && offers == (pass == 0))
+        who[n++] = p;
     }
+  return n;
+}
+
+static ws_value *learn_from(ws_renderer *r, const ws_tag *t, size_t learner) {
+  size_t who[LEARN_FROM_MAX];
+  size_t n = ask_whom(ws_renderer_site(r), t, learner, who);
+  ws_value *l = ws_value_list();
+  for (size_t i = 0; i < n; i++)
+    ws_value_push(l, link_value(r, who[i]));
   return l;
 }
 
-static ws_value *learner_list(ws_renderer *r, const ws_tag *t) {
-  ws_value *l = ws_value_list();
-  for (size_t i = 0; i < t->nlearners; i++) {
-    ws_value *v = ws_value_borrow_map(ws_renderer_person(r, t->learners[i]));
-    set_list(v, "learn_from", learn_from(r, t, t->learners[i]));
-    ws_value_push(l, v);
+typedef struct {
+  ws_renderer *r;
+  const ws_tag *t;
+} learners;
+
+/* Each learner's card is their whole context, borrowed, and who to ask: a
+ * strength page's fingerprint takes the context as it takes any card (by
+ * its recorded digest, under the page's keys) and the name and address of
+ * each person to ask. So the cards are made only when the page is
+ * rendered. */
+static void learner_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
+                           void *payload) {
+  const learners *l = payload;
+  const ws_site *site = ws_renderer_site(r);
+  for (size_t i = 0; i < l->t->nlearners; i++) {
+    size_t learner = l->t->learners[i], who[LEARN_FROM_MAX];
+    ws_render_digest_value(r, pg, d, ws_renderer_person(r, learner));
+    size_t n = ask_whom(site, l->t, learner, who);
+    ws_digester_bytes(d, &n, sizeof(n));
+    for (size_t k = 0; k < n; k++) {
+      const ws_value *p = ws_renderer_person(r, who[k]);
+      ws_digester_str(d, ws_value_cstr(ws_value_get(p, "name")));
+      ws_digester_str(d, ws_value_cstr(ws_value_get(p, "url")));
+    }
   }
-  return l;
+}
+
+static void add_learners(ws_value *ctx, void *payload) {
+  const learners *l = payload;
+  ws_value *list = ws_value_list();
+  for (size_t i = 0; i < l->t->nlearners; i++) {
+    ws_value *v =
+        ws_value_borrow_map(ws_renderer_person(l->r, l->t->learners[i]));
+    set_list(v, "learn_from", learn_from(l->r, l->t, l->t->learners[i]));
+    ws_value_push(list, v);
+  }
+  ws_value_set(ctx, "learners", list);
 }
 
 static int render_strength(ws_renderer *r, const ws_tag *t) {
@@ -133,8 +171,10 @@ static int render_strength(ws_renderer *r, const ws_tag *t) {
   ws_value_set_str(s, "learners_word", people_word(t->nlearners));
   ws_value_set(ctx, "strength", s);
   set_list(ctx, "people", person_list(r, t->people, t->npeople));
-  set_list(ctx, "learners", learner_list(r, t));
-  int error = ws_render_page(r, &pg, ctx);
+  ws_value_set_bool(ctx, "has_learners", t->nlearners > 0);
+  learners l = {r, t};
+  ws_page_rest rest = {learner_inputs, add_learners, &l};
+  int error = ws_render_page_rest(r, &pg, ctx, &rest);
   ws_str_release(&file);
   ws_str_release(&desc);
   return error;

@@ -188,15 +188,23 @@ static void period(ws_str *out, const ws_site *site, size_t from, size_t to) {
   ws_str_release(&id);
 }
 
+typedef struct {
+  const ws_site *site;
+  const slug_index *ix;
+  size_t from, to;
+} timeline;
+
 /* What the timeline of events [from, to) is made of: each event, and the
  * name and address of the person it links to (months_value and
  * event_value read nothing else). */
-static ws_digest events_digest(const ws_site *site, const slug_index *ix,
-                               size_t from, size_t to) {
-  ws_digester *d = ws_digester_new();
-  for (size_t i = from; i < to; i++) {
-    const ws_event *e = &site->events[i];
-    const ws_profile *p = person_of(ix, site, e->slug);
+static void timeline_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
+                            void *payload) {
+  const timeline *t = payload;
+  (void)r;
+  (void)pg;
+  for (size_t i = t->from; i < t->to; i++) {
+    const ws_event *e = &t->site->events[i];
+    const ws_profile *p = person_of(t->ix, t->site, e->slug);
     unsigned char kind = (unsigned char)e->kind;
     ws_digester_bytes(d, &kind, 1);
     ws_digester_bytes(d, &e->time, sizeof(e->time));
@@ -208,16 +216,7 @@ static ws_digest events_digest(const ws_site *site, const slug_index *ix,
     ws_digester_str(d, p ? p->name : "\n(nobody)");
     ws_digester_str(d, p ? p->slug : "");
   }
-  ws_digest out = ws_digester_end(d);
-  ws_digester_free(d);
-  return out;
 }
-
-typedef struct {
-  const ws_site *site;
-  const slug_index *ix;
-  size_t from, to;
-} timeline;
 
 static void add_months(ws_value *ctx, void *payload) {
   const timeline *t = payload;
@@ -245,7 +244,7 @@ static int render_page(ws_renderer *r, const slug_index *ix, size_t page,
    * archive page's rarely change, and a large team's history has tens of
    * thousands. */
   timeline t = {site, ix, from, to};
-  ws_page_rest rest = {events_digest(site, ix, from, to), add_months, &t};
+  ws_page_rest rest = {timeline_inputs, add_months, &t};
   ws_value_set_bool(ctx, "has_months", to > from);
   ws_value_set_num(ctx, "count", (double)site->nevents);
   ws_value_set_bool(ctx, "partial", site->history_partial);

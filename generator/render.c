@@ -811,7 +811,7 @@ static ws_digest page_fingerprint(renderer *r, const ws_page *pg,
   ws_digester_str(d, pg->file);
   ws_digester_value(d, ctx, r->memo, keys);
   if (rest)
-    ws_digester_digest(d, &rest->inputs);
+    rest->inputs(r, pg, d, rest->payload);
   ws_digest fp = ws_digester_end(d);
   ws_digester_free(d);
   return fp;
@@ -845,6 +845,13 @@ int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
 
 int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx) {
   return ws_render_page_rest(r, pg, ctx, NULL);
+}
+
+void ws_render_digest_value(ws_renderer *r, const ws_page *pg, ws_digester *d,
+                            const ws_value *v) {
+  /* The memo knows shared values by the references pages hold to them. */
+  ws_value ref = {.type = WS_VALUE_REF, .u.ref = ws_value_deref(v)};
+  ws_digester_value(d, &ref, r->memo, keys_for(r, pg->template));
 }
 
 static ws_value *people_list(renderer *r) {

@@ -37,11 +37,13 @@ ws_value *ws_render_context(ws_renderer *r, const ws_page *pg);
 /** Renders 'pg' with 'ctx' (which it frees) and writes it. */
 int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx);
 /* The part of a page's context that is worth making only when the page is
- * rendered (a timeline's thousands of events): 'finish' adds it to the
- * context, and 'inputs', the digest of everything 'finish' reads, stands
- * for it in the page's fingerprint. */
+ * rendered (a timeline's thousands of events, a strength's learners):
+ * 'inputs' adds to the page's fingerprint the digest of everything
+ * 'finish' reads (it is called only when fingerprints are kept), and
+ * 'finish' adds that part to the context. */
 typedef struct {
-  ws_digest inputs;
+  void (*inputs)(ws_renderer *r, const ws_page *pg, ws_digester *d,
+                 void *payload);
   void (*finish)(ws_value *ctx, void *payload);
   void *payload;
 } ws_page_rest;
@@ -50,6 +52,12 @@ typedef struct {
  * rest->finish. */
 int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
                         const ws_page_rest *rest);
+/** Adds 'v' to 'd' as the fingerprint of page 'pg' takes its context:
+ * shared values (person contexts) by their recorded digests, maps only
+ * with the keys pg's template can show. For ws_page_rest inputs. */
+void ws_render_digest_value(ws_renderer *r, const ws_page *pg, ws_digester *d,
+                            const ws_value *v);
+
 /** Writes a file that is not a template page (JSON, XML, images). */
 int ws_render_write(ws_renderer *r, const char *file, const char *data,
                     size_t len);

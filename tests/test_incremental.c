@@ -160,6 +160,34 @@ Test(incremental, a_swapped_strength_reaches_every_page_that_shows_it) {
   free(tmp);
 }
 
+/* A strength page makes its learners' cards only when it is rendered, so
+ * its fingerprint takes them from their inputs: a learner's new name must
+ * still reach the page of what they are learning, where it shows only as
+ * a learner. */
+Test(incremental, a_learners_new_name_reaches_the_strength_page) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  th_write(repo, "people/amara-okafor.md",
+           "---\nname: Amara N. Okafor\nteam: Platform\n"
+           "strengths: [SQL, Go]\nlearning: [Rust]\n---\n"
+           "## Background\n\nStorage.\n");
+  th_repo_commit_all(repo, "Amara's name", "Ada <ada@example.org>", 1700000100);
+  counts c = build(repo, out, NULL);
+  cr_expect_gt(c.kept, 0);
+  char *rust = th_read(out, "strengths/rust/index.html");
+  cr_assert_not_null(rust);
+  cr_expect_not_null(strstr(rust, "Amara N. Okafor"), "%s", rust);
+  cr_expect_not_null(strstr(rust, "could learn from"), "%s", rust);
+  free(rust);
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* Templates are inputs of every page: a site's override of one partial
  * renders everything again. */
 Test(incremental, template_change_renders_every_page) {
@@ -312,8 +340,8 @@ Test(incremental, a_changed_reason_reaches_every_page_that_shows_the_pair) {
       "    types: [coach]\n    topics: [SQL]\n"
       "  formats: [%s]\n  modes: [virtual]\n---\nHi.\n";
   static const char *const pages[] = {
-      "people/ada/index.html", "people/ben/index.html",
-      "mentoring/index.html", "mentoring/coach/index.html"};
+      "people/ada/index.html", "people/ben/index.html", "mentoring/index.html",
+      "mentoring/coach/index.html"};
   char *repo = th_repo_new(false), *tmp = th_tmpdir(), out[4200], text[512];
   snprintf(out, sizeof(out), "%s/public", tmp);
   th_write(repo, "site.yml", "title: Test Team\n");
