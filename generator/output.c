@@ -503,9 +503,10 @@ bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp) {
   if (ok) {
     size_t n = strlen(rel);
     pthread_mutex_lock(&o->mu);
+    bool page = n >= 5 && strcmp(rel + n - 5, ".html") == 0;
     o->count++;
-    o->reused++;
-    o->pages += n >= 5 && strcmp(rel + n - 5, ".html") == 0;
+    o->reused += page;
+    o->pages += page;
     note_written(o, rel);
     manifest_add(&o->now, rel, fp);
     pthread_mutex_unlock(&o->mu);

@@ -35,8 +35,8 @@ int ws_output_write(ws_output *o, const char *rel, const char *data,
  * everything it was made from, for later builds' ws_output_reuse. */
 int ws_output_write_made(ws_output *o, const char *rel, const char *data,
                          size_t len, const ws_digest *fp);
-/** Tells whether page 'rel' can be kept as an earlier build made it from
- * the same inputs (fingerprint 'fp'): the staging folder already holds it,
+/** Tells whether page (or file) 'rel' can be kept as an earlier build made it
+ * from the same inputs (fingerprint 'fp'): the staging folder already holds it,
  * or the published folder does and it is linked into the staging folder.
  * Then it counts as written and nothing needs rendering; false means render
  * and write it. Thread-safe. */
@@ -59,7 +59,7 @@ size_t ws_output_count(const ws_output *o);
 /** Returns how many HTML pages were written so far. Thread-safe: a progress
  * display may call it while pages are being written. */
 size_t ws_output_pages(ws_output *o);
-/** Returns how many pages were kept by ws_output_reuse. Thread-safe. */
+/** Returns how many HTML pages were kept by ws_output_reuse. Thread-safe. */
 size_t ws_output_reused(ws_output *o);
 
 #endif

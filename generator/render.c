@@ -990,7 +990,41 @@ static int render_families(renderer *r) {
   return error;
 }
 
+static void digest_list(ws_digester *d, const ws_strlist *l) {
+  ws_digester_bytes(d, &l->len, sizeof(l->len));
+  for (size_t i = 0; i < l->len; i++)
+    ws_digester_str(d, l->items[i]);
+}
+
+/* search.json is made from these fields of every person and nothing else:
+ * its fingerprint, so an unchanged index is kept, not made again. */
+static ws_digest search_fingerprint(const renderer *r) {
+  ws_digester *d = ws_digester_new();
+  ws_digester_digest(d, &r->base);
+  ws_digester_str(d, "search.json");
+  for (size_t i = 0; i < r->site->npeople; i++) {
+    const ws_profile *p = r->site->people[i];
+    unsigned bits[4] = {p->offer_types, p->seek_types, p->formats, p->modes};
+    ws_digester_str(d, p->slug);
+    ws_digester_str(d, p->name);
+    ws_digester_str(d, p->role);
+    ws_digester_str(d, p->team);
+    digest_list(d, &p->strengths);
+    digest_list(d, &p->learning);
+    ws_digester_bytes(d, bits, sizeof(bits));
+  }
+  ws_digest fp = ws_digester_end(d);
+  ws_digester_free(d);
+  return fp;
+}
+
 static int render_search(renderer *r) {
+  ws_digest fp = {0, 0};
+  if (r->record) {
+    fp = search_fingerprint(r);
+    if (!r->full && ws_output_reuse(r->out, "search.json", &fp))
+      return 0;
+  }
   ws_value *list = ws_value_list();
   for (size_t i = 0; i < r->site->npeople; i++) {
     const ws_profile *p = r->site->people[i];
@@ -1014,7 +1048,10 @@ static int render_search(renderer *r) {
   ws_str json = WS_STR_INIT;
   ws_value_put_json(&json, list);
   ws_str_putc(&json, '\n');
-  int error = ws_output_write(r->out, "search.json", json.ptr, json.len);
+  int error =
+      r->record
+          ? ws_output_write_made(r->out, "search.json", json.ptr, json.len, &fp)
+          : ws_output_write(r->out, "search.json", json.ptr, json.len);
   ws_str_release(&json);
   ws_value_free(list);
   return error;

@@ -51,6 +51,14 @@ static counts build(const char *repo, const char *out, const char *extra) {
   return c;
 }
 
+static ino_t inode_of(const char *dir, const char *rel) {
+  char path[4400];
+  struct stat st;
+  snprintf(path, sizeof(path), "%s/%s", dir, rel);
+  cr_assert(stat(path, &st) == 0, "no %s", path);
+  return st.st_ino;
+}
+
 static void expect_same_as_clean(const char *repo, const char *out) {
   char *tmp = th_tmpdir(), clean[4200];
   snprintf(clean, sizeof(clean), "%s/clean", tmp);
@@ -94,11 +102,14 @@ Test(incremental, body_edit_renders_only_that_page) {
   snprintf(out, sizeof(out), "%s/public", tmp);
   counts first = build(repo, out, NULL);
   build(repo, out, NULL);
+  ino_t search = inode_of(out, "search.json");
   th_write(repo, "people/bo-lindqvist.md", bo_v2);
   th_repo_commit_all(repo, "Bo climbs", "Bo <bo@example.org>", 1700000100);
   counts c = build(repo, out, NULL);
   cr_expect_eq(c.rendered, 1, "rendered %lu pages", c.rendered);
   cr_expect_eq(c.kept, first.rendered - 1);
+  /* The search index shows no body: it is kept, linked, not made again. */
+  cr_expect_eq(inode_of(out, "search.json"), search);
   char *page = th_read(out, "people/bo-lindqvist/index.html");
   cr_assert_not_null(page);
   cr_expect_not_null(strstr(page, "Chess and climbing."));
