@@ -260,9 +260,13 @@ typedef struct {
   ws_digest digest;
 } entry_digest;
 
+/* A slot's entry digests: not yet made, being made, ready. */
+enum { ENTRIES_NONE, ENTRIES_MAKING, ENTRIES_READY };
+
 typedef struct {
   const ws_value *key;
-  _Atomic(entry_digest *) entries; /* NULL until first met */
+  size_t first;       /* its entry digests: entries[first..first + len) */
+  atomic_uchar state; /* ENTRIES_* */
 } memo_slot;
 
 /* A view's digest of one slot: not yet made, being stored, ready. */
@@ -281,7 +285,8 @@ typedef struct {
 
 struct ws_digest_memo {
   memo_slot *slots;
-  size_t mask; /* capacity - 1; capacity is a power of two */
+  entry_digest *entries; /* every slot's, in one piece: one free */
+  size_t mask;           /* capacity - 1; capacity is a power of two */
   memo_view views[MEMO_VIEWS];
   atomic_size_t nviews; /* views[0..nviews) are made and never change */
   pthread_mutex_t mu;   /* taken only to add a view */
@@ -315,7 +320,8 @@ ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n) {
   atomic_init(&m->nviews, 0);
   pthread_mutex_init(&m->mu, NULL);
   for (size_t i = 0; i < cap; i++)
-    atomic_init(&m->slots[i].entries, NULL);
+    atomic_init(&m->slots[i].state, ENTRIES_NONE);
+  size_t total = 0;
   for (size_t k = 0; k < n; k++) {
     const ws_value *v = ws_value_deref(shared[k]);
     if (!v || v->type != WS_VALUE_MAP)
@@ -323,16 +329,20 @@ ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n) {
     size_t i = slot_of(m, v);
     while (m->slots[i].key && m->slots[i].key != v)
       i = (i + 1) & m->mask;
+    if (m->slots[i].key)
+      continue; /* registered twice */
     m->slots[i].key = v;
+    m->slots[i].first = total;
+    total += v->u.map.len;
   }
+  m->entries = ws_xcalloc(total + 1, sizeof(entry_digest));
   return m;
 }
 
 void ws_digest_memo_free(ws_digest_memo *m) {
   if (!m)
     return;
-  for (size_t i = 0; i <= m->mask; i++)
-    free(atomic_load(&m->slots[i].entries));
+  free(m->entries);
   size_t nviews = atomic_load(&m->nviews);
   for (size_t i = 0; i < nviews; i++) {
     free(m->views[i].digest);
@@ -343,12 +353,8 @@ void ws_digest_memo_free(ws_digest_memo *m) {
   free(m);
 }
 
-static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s) {
-  entry_digest *done = atomic_load_explicit(&s->entries, memory_order_acquire);
-  if (done)
-    return done;
-  const ws_value *v = s->key;
-  entry_digest *e = ws_xcalloc(v->u.map.len + 1, sizeof(entry_digest));
+static void make_entries(ws_digest_memo *m, const ws_value *v,
+                         entry_digest *e) {
   ws_digester d;
   digester_init(&d);
   for (size_t i = 0; i < v->u.map.len; i++) {
@@ -358,11 +364,30 @@ static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s) {
     e[i].digest = ws_digester_end(&d);
   }
   digester_release(&d);
-  if (atomic_compare_exchange_strong_explicit(
-          &s->entries, &done, e, memory_order_acq_rel, memory_order_acquire))
+}
+
+/* The entry digests of slot 's'. A thread that finds another making them
+ * makes its own copy rather than wait: '*own' is then set, for the caller
+ * to free. */
+static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s,
+                                        entry_digest **own) {
+  entry_digest *e = m->entries + s->first;
+  unsigned char state = ENTRIES_NONE;
+  *own = NULL;
+  if (atomic_load_explicit(&s->state, memory_order_acquire) == ENTRIES_READY)
     return e;
-  free(e); /* another thread was first: 'done' now holds its result */
-  return done;
+  if (atomic_compare_exchange_strong_explicit(&s->state, &state, ENTRIES_MAKING,
+                                              memory_order_acquire,
+                                              memory_order_acquire)) {
+    make_entries(m, s->key, e);
+    atomic_store_explicit(&s->state, ENTRIES_READY, memory_order_release);
+    return e;
+  }
+  if (state == ENTRIES_READY)
+    return e;
+  *own = ws_xcalloc(s->key->u.map.len + 1, sizeof(entry_digest));
+  make_entries(m, s->key, *own);
+  return *own;
 }
 
 static memo_view *find_view(ws_digest_memo *m, const ws_digest_keys *keys,
@@ -401,7 +426,8 @@ static memo_view *view_of(ws_digest_memo *m, const ws_digest_keys *keys) {
 static ws_digest combine(ws_digest_memo *m, memo_slot *s,
                          const ws_digest_keys *keys) {
   const ws_value *v = s->key;
-  const entry_digest *e = memo_entries(m, s);
+  entry_digest *own;
+  const entry_digest *e = memo_entries(m, s, &own);
   ws_digester d;
   digester_init(&d);
   put_size(&d, v->u.map.len);
@@ -413,6 +439,7 @@ static ws_digest combine(ws_digest_memo *m, memo_slot *s,
   }
   ws_digest out = ws_digester_end(&d);
   digester_release(&d);
+  free(own);
   return out;
 }
 

@@ -658,13 +658,8 @@ void ws_site_free(ws_site *site) {
   tags_free(site->strengths, site->nstrengths);
   tags_free(site->teams, site->nteams);
   ws_value_free(site->config);
-  for (size_t i = 0; i < site->nevents; i++) {
-    free(site->events[i].author);
-    free(site->events[i].subject);
-    free(site->events[i].slug);
-    free(site->events[i].old_slug);
-  }
   free(site->events);
+  ws_value_arena_free(site->event_text);
   free(site->content);
   ws_match_free(site->matches);
   free(site);
@@ -802,18 +797,31 @@ static int cmp_event(const void *a, const void *b) {
   return c ? c : strcmp(x->slug, y->slug);
 }
 
+/* Moves a slug made by profile_slug into the events' arena. */
+static char *keep_text(ws_site *site, char *s) {
+  char *kept = s ? ws_value_arena_strdup(site->event_text, s) : NULL;
+  free(s);
+  return kept;
+}
+
+/* An event's strings go into one arena: a large team's history has
+ * tens of thousands of events, four strings each, freed all at once. */
 static void build_events(ws_site *site, const ws_source_history *h) {
   site->events = ws_xcalloc(h->nchanges ? h->nchanges : 1, sizeof(ws_event));
+  site->event_text = ws_value_arena_new();
   for (size_t i = 0; i < h->nchanges; i++) {
     const ws_source_change *c = &h->changes[i];
     const ws_source_rev *r = &h->revs[c->rev];
     ws_event *e = &site->events[site->nevents];
     memset(e, 0, sizeof(*e));
-    if (!event_of(e, c))
+    bool kept = event_of(e, c);
+    e->slug = keep_text(site, e->slug);
+    e->old_slug = keep_text(site, e->old_slug);
+    if (!kept)
       continue;
     e->time = r->time;
-    e->author = ws_xstrdup(r->author);
-    e->subject = ws_xstrdup(r->subject);
+    e->author = ws_value_arena_strdup(site->event_text, r->author);
+    e->subject = ws_value_arena_strdup(site->event_text, r->subject);
     memcpy(e->commit, r->id, sizeof(e->commit));
     site->nevents++;
   }

@@ -56,9 +56,10 @@ typedef struct {
   ws_value *config; /* site.yml (a map, possibly empty), owned */
   ws_event *events; /* profile history, newest first; empty without it */
   size_t nevents;
-  bool history_partial;      /* the repository is a shallow clone */
-  size_t history_walked;     /* commits walked; the rest came from the cache */
-  const char *history_cache; /* static: see ws_source_history.cache */
+  ws_value_arena *event_text; /* the events' strings, owned */
+  bool history_partial;       /* the repository is a shallow clone */
+  size_t history_walked;      /* commits walked; the rest came from the cache */
+  const char *history_cache;  /* static: see ws_source_history.cache */
   const char *history_cache_ignored; /* static: why the cache was not used */
   char *content;            /* content folder prefix, "" or "content/" */
   struct ws_match *matches; /* mentoring suggestions and circles (match.h) */

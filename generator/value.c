@@ -78,6 +78,13 @@ static void *carve(ws_value_arena *a, size_t n) {
   return p;
 }
 
+char *ws_value_arena_strdup(ws_value_arena *a, const char *s) {
+  size_t len = strlen(s);
+  char *p = carve(a, len + 1);
+  memcpy(p, s, len + 1);
+  return p;
+}
+
 /* Memory for a value's parts: from the arena when the value is pooled. */
 static void *part_alloc(bool pooled, size_t n) {
   return pooled ? carve(current, n) : ws_xmalloc(n);

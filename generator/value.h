@@ -70,6 +70,9 @@ ws_value_arena *ws_value_arena_use(ws_value_arena *a);
 /** Frees the arena and every value made in it; ws_value_free on them must
  * come first (it frees what they hold from the heap) or not at all. */
 void ws_value_arena_free(ws_value_arena *a);
+/** Copies 's' into 'a' (with no arena in use needed): text that lives as
+ * long as the arena, with no free of its own. */
+char *ws_value_arena_strdup(ws_value_arena *a, const char *s);
 
 /** Creates a null value. Free it (and every value below) with ws_value_free. */
 ws_value *ws_value_null(void);
