@@ -98,49 +98,95 @@ static int cmp_people(const void *a, const void *b) {
 
 typedef struct {
   char *slug;
-  char **spellings; /* every spelling seen, for the most common one */
-  size_t nspell;
-  size_t *people, npeople, *learners, nlearners;
+  const char **spellings; /* every spelling seen (borrowed from profiles),
+                             for the most common one */
+  size_t nspell, spell_cap;
+  size_t *people, npeople, people_cap, *learners, nlearners, learners_cap;
 } tag_acc;
+
+/* A spelling already met and its tag: most of a team's 50,000 strengths are
+ * a few dozen spellings, slugified once each. */
+typedef struct {
+  const char *label; /* borrowed */
+  size_t tag;
+} seen_label;
 
 typedef struct {
   tag_acc *items;
   size_t len, cap;
+  seen_label *seen; /* open addressing on the label's hash */
+  size_t seen_mask, nseen;
 } tag_set;
 
-static tag_acc *tag_get(tag_set *set, const char *label) {
-  char *slug = ws_slugify(label);
-  for (size_t i = 0; i < set->len; i++)
-    if (strcmp(set->items[i].slug, slug) == 0) {
-      free(slug);
-      return &set->items[i];
-    }
-  if (set->len == set->cap) {
-    set->cap = set->cap ? set->cap * 2 : 32;
-    set->items = ws_xreallocarray(set->items, set->cap, sizeof(tag_acc));
-  }
-  tag_acc *t = &set->items[set->len++];
-  memset(t, 0, sizeof(*t));
-  t->slug = slug;
-  return t;
+static void seen_put(tag_set *set, const char *label, size_t tag) {
+  size_t i = (size_t)ws_str_hash(label) & set->seen_mask;
+  while (set->seen[i].label)
+    i = (i + 1) & set->seen_mask;
+  set->seen[i] = (seen_label){label, tag};
+  set->nseen++;
 }
 
-static void push_index(size_t **arr, size_t *n, size_t v) {
+static void seen_grow(tag_set *set) {
+  seen_label *old = set->seen;
+  size_t cap = old ? (set->seen_mask + 1) * 2 : 64;
+  set->seen = ws_xcalloc(cap, sizeof(seen_label));
+  set->seen_mask = cap - 1;
+  set->nseen = 0;
+  for (size_t i = 0; old && i < cap / 2; i++)
+    if (old[i].label)
+      seen_put(set, old[i].label, old[i].tag);
+  free(old);
+}
+
+static tag_acc *tag_get(tag_set *set, const char *label) {
+  if ((set->nseen + 1) * 2 > set->seen_mask + 1)
+    seen_grow(set);
+  size_t h = (size_t)ws_str_hash(label) & set->seen_mask;
+  for (size_t i = h; set->seen[i].label; i = (i + 1) & set->seen_mask)
+    if (strcmp(set->seen[i].label, label) == 0)
+      return &set->items[set->seen[i].tag];
+  char *slug = ws_slugify(label);
+  size_t found = set->len;
+  for (size_t i = 0; i < set->len && found == set->len; i++)
+    if (strcmp(set->items[i].slug, slug) == 0)
+      found = i;
+  if (found < set->len) {
+    free(slug);
+  } else {
+    if (set->len == set->cap) {
+      set->cap = set->cap ? set->cap * 2 : 32;
+      set->items = ws_xreallocarray(set->items, set->cap, sizeof(tag_acc));
+    }
+    tag_acc *t = &set->items[set->len++];
+    memset(t, 0, sizeof(*t));
+    t->slug = slug;
+  }
+  seen_put(set, label, found);
+  return &set->items[found];
+}
+
+static void push_index(size_t **arr, size_t *n, size_t *cap, size_t v) {
   if (*n && (*arr)[*n - 1] == v)
     return; /* the same person listing a tag twice counts once */
-  *arr = ws_xreallocarray(*arr, *n + 1, sizeof(size_t));
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 8;
+    *arr = ws_xreallocarray(*arr, *cap, sizeof(size_t));
+  }
   (*arr)[(*n)++] = v;
 }
 
 static void tag_add(tag_set *set, const char *label, size_t person,
                     bool learner) {
   tag_acc *t = tag_get(set, label);
-  t->spellings = ws_xreallocarray(t->spellings, t->nspell + 1, sizeof(char *));
-  t->spellings[t->nspell++] = ws_xstrdup(label);
+  if (t->nspell == t->spell_cap) {
+    t->spell_cap = t->spell_cap ? t->spell_cap * 2 : 8;
+    t->spellings = ws_xreallocarray(t->spellings, t->spell_cap, sizeof(char *));
+  }
+  t->spellings[t->nspell++] = label;
   if (learner)
-    push_index(&t->learners, &t->nlearners, person);
+    push_index(&t->learners, &t->nlearners, &t->learners_cap, person);
   else
-    push_index(&t->people, &t->npeople, person);
+    push_index(&t->people, &t->npeople, &t->people_cap, person);
 }
 
 static int cmp_cstr(const void *a, const void *b) {
@@ -149,7 +195,7 @@ static int cmp_cstr(const void *a, const void *b) {
 
 /* The most common spelling wins; ties go to the smallest byte-wise, so the
  * choice never depends on file order. */
-static char *common_spelling(char **sp, size_t n) {
+static char *common_spelling(const char **sp, size_t n) {
   qsort(sp, n, sizeof(char *), cmp_cstr);
   size_t best = 0, best_n = 0;
   for (size_t i = 0; i < n;) {
@@ -188,11 +234,10 @@ static void tags_finish(ws_tag **out, size_t *n, tag_set *set, bool by_count) {
     tag->npeople = t->npeople;
     tag->learners = t->learners;
     tag->nlearners = t->nlearners;
-    for (size_t k = 0; k < t->nspell; k++)
-      free(t->spellings[k]);
     free(t->spellings);
   }
   free(set->items);
+  free(set->seen);
   qsort(*out, *n, sizeof(ws_tag), by_count ? cmp_tag_count : cmp_tag_slug);
 }
 
