@@ -17,14 +17,6 @@
 
 /* --- small builders --- */
 
-static void set_list(ws_value *map, const char *key, ws_value *list) {
-  ws_str has = WS_STR_INIT;
-  ws_str_printf(&has, "has_%s", key);
-  ws_value_set_bool(map, has.ptr, list->u.list.len > 0);
-  ws_value_set(map, key, list);
-  ws_str_release(&has);
-}
-
 static const char *people_word(size_t n) {
   return n == 1 ? "person" : "people";
 }
@@ -90,8 +82,8 @@ static int render_strengths_index(ws_renderer *r) {
     ws_value_push(have, v);
   }
   ws_value_set_num(ctx, "count", (double)have->u.list.len);
-  set_list(ctx, "strengths", have);
-  set_list(ctx, "learning_only", learn_only);
+  ws_value_set_list(ctx, "strengths", have);
+  ws_value_set_list(ctx, "learning_only", learn_only);
   return ws_render_page(r, &pg, ctx);
 }
 
@@ -152,7 +144,8 @@ static void add_learners(ws_value *ctx, void *payload) {
   for (size_t i = 0; i < l->t->nlearners; i++) {
     ws_value *v =
         ws_value_borrow_map(ws_renderer_person(l->r, l->t->learners[i]));
-    set_list(v, "learn_from", learn_from(l->r, l->t, l->t->learners[i]));
+    ws_value_set_list(v, "learn_from",
+                      learn_from(l->r, l->t, l->t->learners[i]));
     ws_value_push(list, v);
   }
   ws_value_set(ctx, "learners", list);
@@ -170,7 +163,7 @@ static int render_strength(ws_renderer *r, const ws_tag *t) {
   ws_value *s = tag_value(t, "strengths");
   ws_value_set_str(s, "learners_word", people_word(t->nlearners));
   ws_value_set(ctx, "strength", s);
-  set_list(ctx, "people", person_list(r, t->people, t->npeople));
+  ws_value_set_list(ctx, "people", person_list(r, t->people, t->npeople));
   ws_value_set_bool(ctx, "has_learners", t->nlearners > 0);
   learners l = {r, t};
   ws_page_rest rest = {learner_inputs, add_learners, &l};
@@ -236,9 +229,9 @@ static ws_value *team_value(ws_renderer *r, const ws_tag *t) {
   ws_value *members = ws_value_list();
   for (size_t i = 0; i < t->npeople; i++)
     ws_value_push(members, link_value(r, t->people[i]));
-  set_list(v, "members", members);
-  set_list(v, "top_strengths",
-           team_strengths(site, t, false, TEAM_TOP_STRENGTHS));
+  ws_value_set_list(v, "members", members);
+  ws_value_set_list(v, "top_strengths",
+                    team_strengths(site, t, false, TEAM_TOP_STRENGTHS));
   return v;
 }
 
@@ -251,7 +244,7 @@ static int render_teams_index(ws_renderer *r) {
   for (size_t i = 0; i < site->nteams; i++)
     ws_value_push(teams, team_value(r, &site->teams[i]));
   ws_value_set_num(ctx, "count", (double)site->nteams);
-  set_list(ctx, "teams", teams);
+  ws_value_set_list(ctx, "teams", teams);
   return ws_render_page(r, &pg, ctx);
 }
 
@@ -264,9 +257,10 @@ static int render_team(ws_renderer *r, const ws_tag *t) {
   ws_page pg = {"team", file.ptr, "teams", t->label, desc.ptr};
   ws_value *ctx = ws_render_context(r, &pg);
   ws_value_set(ctx, "team", tag_value(t, "teams"));
-  set_list(ctx, "people", person_list(r, t->people, t->npeople));
-  set_list(ctx, "strengths", team_strengths(site, t, false, (size_t)-1));
-  set_list(ctx, "learning", team_strengths(site, t, true, (size_t)-1));
+  ws_value_set_list(ctx, "people", person_list(r, t->people, t->npeople));
+  ws_value_set_list(ctx, "strengths",
+                    team_strengths(site, t, false, (size_t)-1));
+  ws_value_set_list(ctx, "learning", team_strengths(site, t, true, (size_t)-1));
   int error = ws_render_page(r, &pg, ctx);
   ws_str_release(&file);
   ws_str_release(&desc);
@@ -341,10 +335,10 @@ void ws_browse_directory(ws_renderer *r, ws_value *ctx) {
   ws_value *types = ws_value_list();
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     ws_value_push(types, ws_render_mentor_type(t));
-  set_list(ctx, "teams", teams);
-  set_list(ctx, "strengths", strength_choices(site));
-  set_list(ctx, "top_strengths", top);
-  set_list(ctx, "mentor_types", types);
-  set_list(ctx, "formats", name_list(formats, 2));
-  set_list(ctx, "modes", name_list(modes, 2));
+  ws_value_set_list(ctx, "teams", teams);
+  ws_value_set_list(ctx, "strengths", strength_choices(site));
+  ws_value_set_list(ctx, "top_strengths", top);
+  ws_value_set_list(ctx, "mentor_types", types);
+  ws_value_set_list(ctx, "formats", name_list(formats, 2));
+  ws_value_set_list(ctx, "modes", name_list(modes, 2));
 }

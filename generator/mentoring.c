@@ -8,14 +8,6 @@
 #include "str.h"
 #include "xalloc.h"
 
-static void set_list(ws_value *map, const char *key, ws_value *list) {
-  ws_str has = WS_STR_INIT;
-  ws_str_printf(&has, "has_%s", key);
-  ws_value_set_bool(map, has.ptr, list->u.list.len > 0);
-  ws_value_set(map, key, list);
-  ws_str_release(&has);
-}
-
 /* Texts of the site, its matches or the program outlive every value made
  * here (contexts are freed before the site), so values point at them. */
 
@@ -71,7 +63,7 @@ static ws_value *pair_value(const ws_site *site, const ws_mentoring_shared *sh,
   ws_value_set(v, "mentor", ref_of(site, sh, p->mentor));
   for (size_t k = 0; k < p->reasons.len; k++)
     ws_value_push(why, ws_value_borrowz(p->reasons.items[k]));
-  set_list(v, "reasons", why);
+  ws_value_set_list(v, "reasons", why);
   ws_value_set_bool(v, "reverse", p->reverse);
   ws_value_set_num(v, "score", p->score);
   return v;
@@ -97,7 +89,7 @@ static ws_value *circle_value(const ws_site *site, const ws_circle *c) {
     ws_value_set_bool(m, "offers", k < c->noffering);
     ws_value_push(members, m);
   }
-  set_list(v, "members", members);
+  ws_value_set_list(v, "members", members);
   ws_str_release(&url);
   return v;
 }
@@ -220,9 +212,9 @@ void ws_mentoring_person(ws_value *v, const ws_site *site,
     ws_value_set(s, "circle", circle_of(site, sh, m->circle_of[i]));
   any = mentors->u.list.len || mentees->u.list.len || unmet->u.list.len ||
         ws_value_get(s, "circle");
-  set_list(s, "mentors", mentors);
-  set_list(s, "mentees", mentees);
-  set_list(s, "unmet", unmet);
+  ws_value_set_list(s, "mentors", mentors);
+  ws_value_set_list(s, "mentees", mentees);
+  ws_value_set_list(s, "unmet", unmet);
   ws_value_set(v, "suggestions", s);
   ws_value_set_bool(v, "has_suggestions", any);
 }
@@ -283,9 +275,9 @@ static int render_hub(ws_renderer *r, const type_stats *st) {
   for (size_t k = 0; m && k < m->nunmet; k++)
     ws_value_push(unmet, unmet_value(site, sh, &m->unmet[k]));
   ws_value_set(ctx, "types", types_value(st));
-  set_list(ctx, "pairs", pairs);
-  set_list(ctx, "circles", circles);
-  set_list(ctx, "unmet", unmet);
+  ws_value_set_list(ctx, "pairs", pairs);
+  ws_value_set_list(ctx, "circles", circles);
+  ws_value_set_list(ctx, "unmet", unmet);
   ws_value_set_num(ctx, "pair_count", m ? (double)m->npairs : 0);
   ws_value_set_num(ctx, "demand_count", m ? (double)m->demand : 0);
   ws_value_set_num(ctx, "reverse_count", (double)reverse);
@@ -321,9 +313,9 @@ static int render_type(ws_renderer *r, ws_mentor_type t, const type_stats *st) {
     if (m->pairs[k].type == t)
       ws_value_push(pairs, pair_of(site, ws_renderer_mentoring(r), k));
   ws_value_set(ctx, "type", type);
-  set_list(ctx, "offering", offer);
-  set_list(ctx, "seeking", seek);
-  set_list(ctx, "pairs", pairs);
+  ws_value_set_list(ctx, "offering", offer);
+  ws_value_set_list(ctx, "seeking", seek);
+  ws_value_set_list(ctx, "pairs", pairs);
   ws_value_set(ctx, "types", types_value(st));
   int error = ws_render_page(r, &pg, ctx);
   ws_str_release(&file);

@@ -199,14 +199,6 @@ static ws_value *type_names(unsigned bits) {
 
 /* Sets 'key' to 'list' and "has_<key>" to whether it has items: Mustache
  * cannot ask a list for its length, and themes wrap lists in <ul>. */
-static void set_list(ws_value *map, const char *key, ws_value *list) {
-  ws_str has = WS_STR_INIT;
-  ws_str_printf(&has, "has_%s", key);
-  ws_value_set_bool(map, has.ptr, list->u.list.len > 0);
-  ws_value_set(map, key, list);
-  ws_str_release(&has);
-}
-
 /* --- avatars --- */
 
 static size_t utf8_len(unsigned char c) {
@@ -438,17 +430,17 @@ static ws_value *mentoring_value(const ws_profile *p,
   ws_value *m = ws_value_map();
   ws_value *seek = ws_value_map(), *offer = ws_value_map();
   ws_value_set(seek, "types", type_list(p->seek_types, s));
-  set_list(seek, "topics", str_list(&p->seek_topics));
+  ws_value_set_list(seek, "topics", str_list(&p->seek_topics));
   ws_value_set_bool(seek, "cross_team", p->cross_team);
   ws_value_set(offer, "types", type_list(p->offer_types, s));
-  set_list(offer, "topics", str_list(&p->offer_topics));
+  ws_value_set_list(offer, "topics", str_list(&p->offer_topics));
   ws_value_set_num(offer, "capacity", p->capacity);
   ws_value_set(m, "seeking", seek);
   ws_value_set(m, "offering", offer);
   ws_value_set_bool(m, "is_seeking", p->seek_types != 0);
   ws_value_set_bool(m, "is_offering", p->offer_types != 0);
-  set_list(m, "formats", names_of(p->formats, formats, 2));
-  set_list(m, "modes", names_of(p->modes, modes, 2));
+  ws_value_set_list(m, "formats", names_of(p->formats, formats, 2));
+  ws_value_set_list(m, "modes", names_of(p->modes, modes, 2));
   return m;
 }
 
@@ -538,7 +530,7 @@ static ws_value *history_value(const ws_history *h) {
                 h->revisions == 1 ? "" : "s");
   ws_value_set_str(v, "revisions_label", s.ptr);
   ws_value_set_bool(v, "was_updated", h->revisions > 1);
-  set_list(v, "authors", str_list(&h->authors));
+  ws_value_set_list(v, "authors", str_list(&h->authors));
   ws_str_release(&s);
   return v;
 }
@@ -591,12 +583,12 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
   free(initials);
   ws_value_set_num(v, "hue", ws_render_hue(p->slug));
   set_photo(v, p);
-  set_list(v, "strengths", tag_links(&p->strengths, shared));
+  ws_value_set_list(v, "strengths", tag_links(&p->strengths, shared));
   ws_strlist top = {p->strengths.items,
                     p->strengths.len < 3 ? p->strengths.len : 3};
-  set_list(v, "top_strengths", tag_links(&top, shared));
-  set_list(v, "learning", tag_links(&p->learning, shared));
-  set_list(v, "passion_projects", str_list(&p->passion_projects));
+  ws_value_set_list(v, "top_strengths", tag_links(&top, shared));
+  ws_value_set_list(v, "learning", tag_links(&p->learning, shared));
+  ws_value_set_list(v, "passion_projects", str_list(&p->passion_projects));
   ws_value_set(v, "mentoring", mentoring_value(p, shared));
   if (p->goal_short || p->goal_long) {
     ws_value *g = ws_value_map();
@@ -605,7 +597,7 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
     ws_value_set(v, "goals", g);
   }
   if (p->links)
-    set_list(v, "links", ws_value_copy(p->links));
+    ws_value_set_list(v, "links", ws_value_copy(p->links));
   if (p->history.known)
     ws_value_set(v, "history", history_value(&p->history));
   ws_mentoring_person(v, site, shared ? shared->mentoring : NULL, i);

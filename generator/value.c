@@ -358,6 +358,23 @@ void ws_value_set_bool(ws_value *map, const char *key, bool b) {
   ws_value_set(map, key, ws_value_bool(b));
 }
 
+void ws_value_set_list(ws_value *map, const char *key, ws_value *list) {
+  ws_str has = WS_STR_INIT;
+  char small[64] = "has_";
+  size_t n = strlen(key);
+  const char *name = small;
+  if (n < sizeof(small) - 4) { /* every key of the program: no allocation */
+    memcpy(small + 4, key, n + 1);
+  } else {
+    ws_str_puts(&has, "has_");
+    ws_str_puts(&has, key);
+    name = has.ptr;
+  }
+  ws_value_set_bool(map, name, list->u.list.len > 0);
+  ws_value_set(map, key, list);
+  ws_str_release(&has);
+}
+
 const ws_value *ws_value_get(const ws_value *map, const char *key) {
   const ws_value_entry *e = find(map, key);
   return e ? ws_value_deref(e->val) : NULL;

@@ -128,6 +128,9 @@ void ws_value_set_str(ws_value *map, const char *key, const char *s);
 void ws_value_set_num(ws_value *map, const char *key, double n);
 /** Sets 'key' of 'map' to the boolean 'b'. */
 void ws_value_set_bool(ws_value *map, const char *key, bool b);
+/** Sets 'key' to 'list' and "has_<key>" to whether it has items, as
+ * templates test lists. */
+void ws_value_set_list(ws_value *map, const char *key, ws_value *list);
 /** Returns the value of 'key' in 'map' (borrowed, references resolved), or
  * NULL; a NULL map is fine. */
 const ws_value *ws_value_get(const ws_value *map, const char *key);

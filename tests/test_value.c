@@ -243,3 +243,23 @@ Test(value, numbers_print_as_printf_prints_them) {
     ws_value_free(v);
   }
 }
+
+/* A list and its "has_" flag, whatever the key's length. */
+Test(value, a_list_is_set_with_its_flag) {
+  char long_key[100];
+  memset(long_key, 'k', sizeof(long_key) - 1);
+  long_key[sizeof(long_key) - 1] = '\0';
+  ws_value *m = ws_value_map(), *full = ws_value_list();
+  ws_value_push(full, ws_value_strz("x"));
+  ws_value_set_list(m, "people", full);
+  ws_value_set_list(m, long_key, ws_value_list());
+  cr_expect(ws_value_truthy(ws_value_get(m, "has_people")));
+  cr_expect_eq(ws_value_get(m, "people")->u.list.len, 1);
+  ws_str has = WS_STR_INIT;
+  ws_str_printf(&has, "has_%s", long_key);
+  const ws_value *flag = ws_value_get(m, has.ptr);
+  cr_assert_not_null(flag);
+  cr_expect_not(ws_value_truthy(flag));
+  ws_str_release(&has);
+  ws_value_free(m);
+}
