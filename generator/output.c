@@ -390,14 +390,14 @@ static int write_all(const char *path, const char *data, size_t len) {
 /* Makes room for a new file at 'path': a folder an older site left there
  * goes, and so does a file, which may be a second name of a published one
  * (see link_published) and must not be written through. */
+/* Empties the spot 'path' for a new file. Nearly always it holds an old
+ * file, which one unlink removes; only a folder there needs more. */
 static void clear_spot(const char *path) {
   struct stat st;
-  if (lstat(path, &st) < 0)
+  if (unlink(path) == 0 || errno == ENOENT)
     return;
-  if (S_ISDIR(st.st_mode))
+  if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
     rm_tree(path);
-  else
-    unlink(path);
 }
 
 /* Tells whether the file at 'path' already holds exactly 'data'. */
@@ -474,6 +474,9 @@ static bool is_file(const char *path) {
  * name for the same file: no bytes are copied, and since every write
  * replaces a file rather than changing it, the published one stays as it
  * is. */
+/* Links the published 'rel' at 'full' in the staging folder. The spot
+ * usually holds an older file and its folder exists, so the link is tried
+ * first and the spot cleared, or the folders made, only when it fails. */
 static bool link_published(ws_output *o, const char *rel, const char *full) {
   ws_str from = WS_STR_INIT;
   ws_str_printf(&from, "%s/%s", o->dir, rel);
@@ -481,6 +484,8 @@ static bool link_published(ws_output *o, const char *rel, const char *full) {
   if (ok) {
     clear_spot(full);
     ok = link(from.ptr, full) == 0;
+    if (!ok && errno == ENOENT)
+      ok = make_parents(o, full) == 0 && link(from.ptr, full) == 0;
   }
   ws_str_release(&from);
   return ok;
@@ -498,7 +503,7 @@ bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp) {
     ok = true;
   } else if ((m = manifest_find(&o->old_out, rel)) &&
              ws_digest_equal(&m->fp, fp)) {
-    ok = make_parents(o, full.ptr) == 0 && link_published(o, rel, full.ptr);
+    ok = link_published(o, rel, full.ptr);
   }
   if (ok) {
     size_t n = strlen(rel);
@@ -535,16 +540,18 @@ static bool is_folder(int dir, const struct dirent *e) {
 
 /* Removes what this build did not write below the folder 'dir' (open;
  * closed here), whose path in the site is 'rel' (a ws_str, restored on
- * return), bottom-up, so the staging folder holds exactly the new site.
+ * return), bottom-up, so the staging folder holds exactly the new site;
+ * tells whether the folder is now empty, for its parent to remove it.
  * Works relative to the folder's descriptor, so it never follows links
  * and resolves no long paths. */
-static void sweep_at(const ws_output *o, int dir, ws_str *rel) {
+static bool sweep_at(const ws_output *o, int dir, ws_str *rel) {
   DIR *d = fdopendir(dir);
   if (!d) {
     close(dir);
-    return;
+    return false;
   }
   size_t mark = rel->len;
+  bool empty = true;
   struct dirent *e;
   while ((e = readdir(d))) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -555,16 +562,19 @@ static void sweep_at(const ws_output *o, int dir, ws_str *rel) {
     if (is_folder(dirfd(d), e)) {
       int sub = openat(dirfd(d), e->d_name,
                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sub >= 0)
-        sweep_at(o, sub, rel);
-      /* fails, as it should, unless now empty */
-      unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+      bool gone = sub >= 0 && sweep_at(o, sub, rel) &&
+                  unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0;
+      empty = empty && gone;
     } else if (!was_written(o, rel->ptr)) {
-      unlinkat(dirfd(d), e->d_name, 0);
+      bool gone = unlinkat(dirfd(d), e->d_name, 0) == 0;
+      empty = empty && gone;
+    } else {
+      empty = false;
     }
     ws_str_truncate(rel, mark);
   }
   closedir(d);
+  return empty;
 }
 
 static void sweep(const ws_output *o, const char *full) {
@@ -572,7 +582,7 @@ static void sweep(const ws_output *o, const char *full) {
   ws_str rel = WS_STR_INIT;
   ws_str_puts(&rel, "");
   if (dir >= 0)
-    sweep_at(o, dir, &rel);
+    (void)sweep_at(o, dir, &rel);
   ws_str_release(&rel);
 }
 

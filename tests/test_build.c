@@ -427,6 +427,13 @@ Test(build, a_staging_folder_in_any_state_is_made_clean) {
   th_write(staging, "people", "a file where a folder goes");
   th_write(staging, "index.html/stale.html", "a folder where a page goes");
   th_write(staging, "old/page.html", "a page no longer made");
+  /* Stale files beside pages the build makes, in whatever order the
+   * folder lists them: every one goes. */
+  for (int i = 0; i < 20; i++) {
+    char stale[64];
+    snprintf(stale, sizeof(stale), "assets/stale-%02d.css", i);
+    th_write(staging, stale, "left over");
+  }
   th_write(outside, "keep.txt", "not the site's");
   snprintf(link_at, sizeof(link_at), "%s/strengths", staging);
   cr_assert(symlink(outside, link_at) == 0);
