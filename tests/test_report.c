@@ -110,7 +110,9 @@ static void add_event(ws_site *site, ws_event_kind kind, long long time,
   memset(e, 0, sizeof(*e));
   e->kind = kind;
   e->time = time;
-  e->slug = ws_xstrdup(slug);
+  if (!site->event_text) /* the site frees its events' strings with it */
+    site->event_text = ws_value_arena_new();
+  e->slug = ws_value_arena_strdup(site->event_text, slug);
 }
 
 /* The history the walk of issue 5 would give: people's last changes, and
