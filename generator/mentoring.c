@@ -34,19 +34,12 @@ static void set_type(ws_value *v, ws_mentor_type t) {
   ws_str_release(&url);
 }
 
-/* Shared values are made on the pool, each batch of VALUES_PER_ARENA in an
- * arena of its own: freeing 30,000 of them is then freeing a few hundred
- * blocks. */
-#define VALUES_PER_ARENA 64
-
 struct ws_mentoring_shared {
   const ws_site *site;
   /* person_ref by person, circle_value by circle, then pair_value by pair */
   ws_value **values;
   ws_value **refs, **circles, **pairs; /* into 'values' */
   size_t npeople, ncircles, npairs;
-  ws_value_arena **arenas; /* the first values' batches, then the pairs' */
-  size_t nfirst;           /* batches of refs and circles */
 };
 
 /* Person 'i' as a link: the shared one when there is one. */
@@ -101,31 +94,23 @@ static ws_value *circle_of(const ws_site *site, const ws_mentoring_shared *sh,
             : circle_value(site, &site->matches->circles[k]);
 }
 
-static size_t batches(size_t n) {
-  return (n + VALUES_PER_ARENA - 1) / VALUES_PER_ARENA;
-}
-
-static int make_shared(void *payload, size_t b) {
+/* The shared values are made on the heap, not in arenas: made after
+ * loading has left the heap full of small holes, 30,000 small values fit
+ * in them, where arena blocks would take 19 MB of new memory at the peak
+ * of a 10,000-profile build. */
+static int make_shared(void *payload, size_t i) {
   ws_mentoring_shared *s = payload;
-  size_t n = s->npeople + s->ncircles, i = b * VALUES_PER_ARENA;
-  ws_value_arena *before = ws_value_arena_use(s->arenas[b]);
-  for (; i < n && i < (b + 1) * VALUES_PER_ARENA; i++)
-    s->values[i] =
-        i < s->npeople
-            ? person_ref(s->site, i)
-            : circle_value(s->site, &s->site->matches->circles[i - s->npeople]);
-  ws_value_arena_use(before);
+  s->values[i] =
+      i < s->npeople
+          ? person_ref(s->site, i)
+          : circle_value(s->site, &s->site->matches->circles[i - s->npeople]);
   return 0;
 }
 
 /* Pairs point at the people's shared links, so they come second. */
-static int make_shared_pairs(void *payload, size_t b) {
+static int make_shared_pair(void *payload, size_t k) {
   ws_mentoring_shared *s = payload;
-  size_t k = b * VALUES_PER_ARENA;
-  ws_value_arena *before = ws_value_arena_use(s->arenas[s->nfirst + b]);
-  for (; k < s->npairs && k < (b + 1) * VALUES_PER_ARENA; k++)
-    s->pairs[k] = pair_value(s->site, s, &s->site->matches->pairs[k]);
-  ws_value_arena_use(before);
+  s->pairs[k] = pair_value(s->site, s, &s->site->matches->pairs[k]);
   return 0;
 }
 
@@ -141,13 +126,8 @@ ws_mentoring_shared *ws_mentoring_shared_new(const ws_site *site,
   s->refs = s->values;
   s->circles = s->values + s->npeople;
   s->pairs = s->circles + s->ncircles;
-  s->nfirst = batches(s->npeople + s->ncircles);
-  size_t narenas = s->nfirst + batches(s->npairs);
-  s->arenas = ws_xcalloc(narenas + 1, sizeof(ws_value_arena *));
-  for (size_t b = 0; b < narenas; b++)
-    s->arenas[b] = ws_value_arena_new();
-  ws_pool_run(jobs, s->nfirst, make_shared, s);
-  ws_pool_run(jobs, narenas - s->nfirst, make_shared_pairs, s);
+  ws_pool_run(jobs, s->npeople + s->ncircles, make_shared, s);
+  ws_pool_run(jobs, s->npairs, make_shared_pair, s);
   return s;
 }
 
@@ -160,10 +140,8 @@ const ws_value *const *ws_mentoring_shared_values(const ws_mentoring_shared *s,
 void ws_mentoring_shared_free(ws_mentoring_shared *s) {
   if (!s)
     return;
-  size_t narenas = s->nfirst + batches(s->npairs);
-  for (size_t b = 0; b < narenas; b++)
-    ws_value_arena_free(s->arenas[b]);
-  free(s->arenas);
+  for (size_t i = 0; i < s->npeople + s->ncircles + s->npairs; i++)
+    ws_value_free(s->values[i]);
   free(s->values);
   free(s);
 }
