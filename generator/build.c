@@ -194,13 +194,12 @@ int ws_build_run(ws_build_stats *out, const ws_build_opts *opts,
   return error;
 }
 
-/* Makes the mentoring matches, once, and frees what only they read. */
+/* Makes the mentoring matches, once. */
 static void match(ws_site *site, ws_source *src, const ws_build_opts *opts,
                   timer *tm) {
   if (site->matches)
     return;
   ws_site_match(site, src, opts->render.jobs);
-  ws_site_release_front_matter(site);
   stage_done(tm, "mentoring: %zu suggested pairs, %zu unmet, %zu circles%s",
              site->matches->npairs, site->matches->nunmet,
              site->matches->ncircles,

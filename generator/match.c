@@ -566,7 +566,7 @@ static void world_init(world *w, ws_profile *const *people, size_t n) {
                         p->modes, p->capacity, p->cross_team};
     if (!ws_match_tz_offset(p->timezone, &w->tz[i]))
       w->tz[i] = INT_MIN;
-    const ws_value *lv = ws_value_get(p->data, "level");
+    const ws_value *lv = p->level;
     w->level[i] = lv && lv->type == WS_VALUE_NUMBER && lv->u.number >= 0 &&
                           lv->u.number <= 1000
                       ? (int)lv->u.number

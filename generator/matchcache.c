@@ -113,7 +113,7 @@ static void key_person(ws_str *b, ws_digester *values, const ws_profile *p) {
   key_u64(b, p->modes);
   key_u64(b, p->capacity);
   key_u64(b, p->cross_team);
-  ws_digester_value(values, ws_value_get(p->data, "level"), NULL, NULL);
+  ws_digester_value(values, p->level, NULL, NULL);
   ws_digest level = ws_digester_end(values);
   key_u64(b, level.hi);
   key_u64(b, level.lo);
@@ -381,7 +381,8 @@ ws_match *ws_matchcache_decode(const char *data, size_t len,
     return NULL;
   }
   ws_bin_reader tail = {data, len, len - DIGEST, false};
-  ws_digest sum = ws_bin_get_digest(&tail), want = ws_digest_bytes(data, len - DIGEST);
+  ws_digest sum = ws_bin_get_digest(&tail),
+            want = ws_digest_bytes(data, len - DIGEST);
   if (!ws_digest_equal(&sum, &want)) {
     *why = "truncated or corrupt (checksum)";
     return NULL;

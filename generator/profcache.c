@@ -54,7 +54,7 @@
  * library upgrade, never trusts this one's results. */
 
 #define MAGIC "wholeself profile cache\n"
-#define VERSION 2
+#define VERSION 3
 #define TRAILER_MAGIC "wsprof.\n"
 #define TRAILER (8 + 16 + 8) /* index offset, digest, magic */
 #define NO_TEXT 0xffffffffu
@@ -278,11 +278,12 @@ static void text_fields(char **f[NTEXTS], ws_profile *p) {
   memcpy(f, all, sizeof(all));
 }
 
-#define NNUMBERS 8
+#define NNUMBERS 12
 static void number_fields(unsigned *f[NNUMBERS], ws_profile *p) {
   unsigned *all[NNUMBERS] = {&p->photo_type, &p->photo_w,     &p->photo_h,
                              &p->seek_types, &p->offer_types, &p->formats,
-                             &p->modes,      &p->capacity};
+                             &p->modes,      &p->capacity,    &p->name_line,
+                             &p->name_col,   &p->photo_line,  &p->photo_col};
   memcpy(f, all, sizeof(all));
 }
 
@@ -293,9 +294,10 @@ static void list_fields(ws_strlist *f[NLISTS], ws_profile *p) {
   memcpy(f, all, sizeof(all));
 }
 
-/* The record: 14 texts (u32 length or NO_TEXT, bytes), 8 u32 numbers, u8
- * cross_team, 5 lists and the sections (u32 count, texts), links and data
- * (u8 present, value), u32 count of diagnostics (u8 severity, u32 line,
+/* The record: 14 texts (u32 length or NO_TEXT, bytes), 12 u32 numbers
+ * (with the positions of the name and the photo), u8 cross_team, 5 lists
+ * and the sections (u32 count, texts), links and level (u8 present,
+ * value), u32 count of diagnostics (u8 severity, u32 line,
  * u32 col, texts file, code, message). A value is u8 type, u32 line, u32
  * col and its payload: u8, the double's bits as u64, bytes, or u32 count
  * and items (a map's items: key text, u32 line, u32 col, value). */
@@ -317,7 +319,7 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
   for (size_t i = 0; i < NLISTS; i++)
     ok = ok && put_list(b, lists[i]->items, lists[i]->len);
   ok = ok && put_list(b, p->sections, p->nsections) &&
-       put_opt_value(b, p->links) && put_opt_value(b, p->data) &&
+       put_opt_value(b, p->links) && put_opt_value(b, p->level) &&
        diag->len < NO_TEXT;
   ws_bin_put_u32(b, (uint32_t)diag->len);
   for (size_t i = 0; ok && i < diag->len; i++) {
@@ -469,15 +471,16 @@ static ws_value *get_value(ws_bin_reader *r, unsigned depth) {
   return v;
 }
 
-static bool get_opt_value(ws_bin_reader *r, ws_value **out,
-                          ws_value_type want) {
+/* An optional value of type 'want', or of any type when 'any'. */
+static bool get_opt_value(ws_bin_reader *r, ws_value **out, ws_value_type want,
+                          bool any) {
   unsigned present = ws_bin_get_u8(r);
   *out = NULL;
   if (r->bad || present > 1)
     return false;
   if (present && !(*out = get_value(r, 0)))
     return false;
-  return !*out || (*out)->type == want;
+  return !*out || any || (*out)->type == want;
 }
 
 static bool get_list(ws_bin_reader *r, char ***items, size_t *n, size_t max) {
@@ -527,8 +530,8 @@ static bool decode_fields(ws_bin_reader *r, ws_profile *p) {
     if (!get_list(r, &lists[i]->items, &lists[i]->len, WS_PROFILE_MAX_ITEMS))
       return false;
   return get_list(r, &p->sections, &p->nsections, SIZE_MAX) &&
-         get_opt_value(r, &p->links, WS_VALUE_LIST) &&
-         get_opt_value(r, &p->data, WS_VALUE_MAP) && p->data && p->name &&
+         get_opt_value(r, &p->links, WS_VALUE_LIST, false) &&
+         get_opt_value(r, &p->level, WS_VALUE_NULL, true) && p->name &&
          p->body_html && p->summary;
 }
 

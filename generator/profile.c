@@ -639,6 +639,24 @@ static void check_body_encoding(checker *c, const char *body, size_t len,
           "invalid UTF-8 text; save the file as UTF-8");
 }
 
+/* Where the value of 'key' is written in the front matter; 1:1 when it is
+ * not there. */
+static void position_of(const ws_value *data, const char *key, unsigned *line,
+                        unsigned *col) {
+  const ws_value *v = ws_value_get(data, key);
+  *line = v ? v->line : 1;
+  *col = v ? v->col : 1;
+}
+
+/* What is read of the front matter after loading; the rest of it goes with
+ * the parse. */
+static void keep_from_front_matter(ws_profile *p, const ws_value *data) {
+  const ws_value *level = ws_value_get(data, "level");
+  p->level = level ? ws_value_copy(level) : NULL;
+  position_of(data, "name", &p->name_line, &p->name_col);
+  position_of(data, "photo", &p->photo_line, &p->photo_col);
+}
+
 int ws_profile_load(ws_profile **out, const char *path, const char *slug,
                     const char *src, size_t len,
                     bool (*photo_exists)(const char *rel, void *payload),
@@ -675,8 +693,7 @@ int ws_profile_load(ws_profile **out, const char *path, const char *slug,
   p->sections = md.sections;
   p->nsections = md.nsections;
   check_body(&c, fm.body_line);
-  p->data = fm.data;
-  fm.data = NULL;
+  keep_from_front_matter(p, fm.data);
 done:
   ws_frontmatter_release(&fm);
   if (c.errors) {
@@ -721,7 +738,7 @@ void ws_profile_free(ws_profile *p) {
     free(p->sections[i]);
   free(p->sections);
   ws_value_free(p->links);
-  ws_value_free(p->data);
+  ws_value_free(p->level);
   ws_history_release(&p->history);
   free(p);
 }

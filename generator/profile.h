@@ -70,7 +70,10 @@ typedef struct {
   char *body_html, *summary;
   char **sections; /* level-2 headings of the body */
   size_t nsections;
-  ws_value *data; /* the whole front matter, for templates */
+  ws_value *level; /* the front matter's "level" as written, or NULL: the
+                      matcher reads the whole value (match.c) */
+  unsigned name_line, name_col;   /* where the name and the photo are */
+  unsigned photo_line, photo_col; /* written, for messages made later */
   ws_history history;
 } ws_profile;
 

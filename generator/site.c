@@ -271,13 +271,13 @@ typedef struct {
 } lookup;
 
 static void note_name(lookup *lk, const char *name, const char *path,
-                      const ws_value *at) {
+                      unsigned line, unsigned col) {
   lk->names = ws_xreallocarray(lk->names, lk->nnames + 1, sizeof(name_at));
   name_at *n = &lk->names[lk->nnames++];
   n->name = ws_xstrdup(name);
   n->path = ws_xstrdup(path);
-  n->line = at ? at->line : 1;
-  n->col = at ? at->col : 1;
+  n->line = line;
+  n->col = col;
 }
 
 /* A profile with errors is not loaded, but its name still counts: a
@@ -291,7 +291,7 @@ static void note_invalid_name(lookup *lk, const char *path, const char *text,
     const ws_value *v = ws_value_get(fm.data, "name");
     const char *name = ws_value_cstr(v);
     if (name && name[strspn(name, " \t\r\n")])
-      note_name(lk, name, path, v);
+      note_name(lk, name, path, v->line, v->col);
   }
   ws_frontmatter_release(&fm);
   ws_diag_release(&scratch);
@@ -366,8 +366,7 @@ static int check_photo(ws_profile *p, ws_source *src, const lookup *lk,
                                         data.len);
   ws_image_info info =
       ws_image_probe((const unsigned char *)data.ptr, data.len);
-  const ws_value *at = ws_value_get(p->data, "photo");
-  unsigned line = at ? at->line : 1, col = at ? at->col : 1;
+  unsigned line = p->photo_line, col = p->photo_col;
   if (data.len > WS_IMAGE_MAX_BYTES)
     ws_diag_add(diag, WS_DIAG_ERROR, p->path, line, col, "photo-size",
                 "photo is %zu bytes; the limit is %d", data.len,
@@ -539,7 +538,7 @@ static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
     loaded *l = &job.items[i];
     ws_diag_move(diag, &l->diag);
     if (l->p) {
-      note_name(lk, l->p->name, l->p->path, ws_value_get(l->p->data, "name"));
+      note_name(lk, l->p->name, l->p->path, l->p->name_line, l->p->name_col);
       add_person(site, l->p);
     } else if (l->text.len) {
       note_invalid_name(lk, l->path, l->text.ptr, l->text.len);
@@ -636,13 +635,6 @@ int ws_site_load(ws_site **out, ws_source *src, ws_diag *diag) {
   if (error == 0)
     ws_site_match(*out, NULL, 0);
   return error;
-}
-
-void ws_site_release_front_matter(ws_site *site) {
-  for (size_t i = 0; i < site->npeople; i++) {
-    ws_value_free(site->people[i]->data);
-    site->people[i]->data = NULL;
-  }
 }
 
 void ws_site_match(ws_site *site, ws_source *src, unsigned jobs) {

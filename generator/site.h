@@ -95,10 +95,6 @@ ws_history_walk *ws_site_history_start(ws_source *src);
  * (NULL: only waits and frees, leaving this thread's error message
  * alone). Returns as ws_site_history. */
 int ws_site_history_finish(ws_site *site, ws_history_walk *w, ws_diag *diag);
-/** Frees each profile's whole front matter ('data'), which only matching
- * and the caches read, once they have: rendering does not, and at 10,000
- * profiles it is tens of megabytes the pages can use instead. */
-void ws_site_release_front_matter(ws_site *site);
 /** Frees 'site'; NULL does nothing. */
 void ws_site_free(ws_site *site);
 /** Returns the index of the person with 'slug', or (size_t)-1. */

@@ -185,12 +185,14 @@ static void expect_same_profile(const ws_profile *a, const ws_profile *b) {
       b->goal_short,    b->goal_long, b->body_html, b->summary};
   for (size_t i = 0; i < sizeof(ta) / sizeof(ta[0]); i++)
     expect_same_text(ta[i], tb[i], what);
-  unsigned na[] = {a->photo_type, a->photo_w,     a->photo_h,
-                   a->seek_types, a->offer_types, a->formats,
-                   a->modes,      a->capacity,    a->cross_team};
-  unsigned nb[] = {b->photo_type, b->photo_w,     b->photo_h,
-                   b->seek_types, b->offer_types, b->formats,
-                   b->modes,      b->capacity,    b->cross_team};
+  unsigned na[] = {a->photo_type,  a->photo_w,   a->photo_h,  a->seek_types,
+                   a->offer_types, a->formats,   a->modes,    a->capacity,
+                   a->cross_team,  a->name_line, a->name_col, a->photo_line,
+                   a->photo_col};
+  unsigned nb[] = {b->photo_type,  b->photo_w,   b->photo_h,  b->seek_types,
+                   b->offer_types, b->formats,   b->modes,    b->capacity,
+                   b->cross_team,  b->name_line, b->name_col, b->photo_line,
+                   b->photo_col};
   for (size_t i = 0; i < sizeof(na) / sizeof(na[0]); i++)
     cr_expect_eq(na[i], nb[i], "%s: number %zu is %u, want %u", what, i, na[i],
                  nb[i]);
@@ -203,7 +205,7 @@ static void expect_same_profile(const ws_profile *a, const ws_profile *b) {
   for (size_t i = 0; i < a->nsections; i++)
     cr_expect_str_eq(a->sections[i], b->sections[i], "%s", what);
   expect_same_value(a->links, b->links, what);
-  expect_same_value(a->data, b->data, what);
+  expect_same_value(a->level, b->level, what);
 }
 
 static char *diag_text(const ws_diag *d, ws_diag_style style) {
@@ -371,6 +373,37 @@ Test(profcache, a_changed_photo_parses_its_profile_again) {
   ws_site_free(site);
   ws_diag_release(&d);
   ws_str_release(&p);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* A duplicate name is found across profiles on every load, so it points at
+ * a cached profile's name by the position kept in the cache. */
+Test(profcache, a_duplicate_points_at_a_cached_name) {
+  char *repo = team_repo();
+  ws_diag d = WS_DIAG_INIT;
+  ws_site_free(load(repo, false, &d));
+  ws_diag_release(&d);
+  th_write(repo, "content/people/al.md",
+           "---\nrole: Twin\nname: Bo Lindqvist\n---\n" BG);
+  commit(repo, "A second Bo");
+  for (int i = 0; i < 2; i++) {
+    ws_site *site = load(repo, false, &d);
+    cr_expect_eq(site->profiles_cached, i ? 5u : 4u, "load %d", i);
+    bool found = false;
+    for (size_t k = 0; k < d.len; k++) {
+      const ws_diag_item *it = &d.items[k];
+      if (strcmp(it->code, "duplicate-name") != 0)
+        continue;
+      found = true;
+      bool bo = strcmp(it->file, "content/people/bo.md") == 0;
+      cr_expect_eq(it->line, bo ? 2u : 3u, "load %d: %s", i, it->file);
+      cr_expect_eq(it->col, 7u, "load %d: %s", i, it->file);
+    }
+    cr_expect(found, "load %d: no duplicate reported", i);
+    ws_site_free(site);
+    ws_diag_release(&d);
+  }
   th_rm_rf(repo);
   free(repo);
 }
