@@ -17,6 +17,7 @@
 #include "binio.h"
 #include "digest.h"
 #include "error.h"
+#include "pool.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -538,13 +539,43 @@ static bool is_folder(int dir, const struct dirent *e) {
          S_ISDIR(st.st_mode);
 }
 
+static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread);
+
+/* Folders of one folder, swept on the pool: people/ alone holds one per
+ * person. */
+typedef struct {
+  const ws_output *o;
+  int dir;
+  const char *rel; /* of the folder that holds them */
+  char **names;
+  bool *gone;
+  bool spread; /* they are swept one after another: each may spread */
+} sweep_job;
+
+/* Sweeps sub-folder 'i' and removes it when it is left empty. */
+static int sweep_folder(void *payload, size_t i) {
+  sweep_job *j = payload;
+  ws_str rel = WS_STR_INIT;
+  ws_str_printf(&rel, "%s%s%s", j->rel, *j->rel ? "/" : "", j->names[i]);
+  int sub = openat(j->dir, j->names[i],
+                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  j->gone[i] = sub >= 0 && sweep_at(j->o, sub, &rel, j->spread) &&
+               unlinkat(j->dir, j->names[i], AT_REMOVEDIR) == 0;
+  ws_str_release(&rel);
+  return 0;
+}
+
+/* Below this many sub-folders, starting threads costs more than it saves. */
+#define SWEEP_SPREAD 64
+
 /* Removes what this build did not write below the folder 'dir' (open;
  * closed here), whose path in the site is 'rel' (a ws_str, restored on
  * return), bottom-up, so the staging folder holds exactly the new site;
  * tells whether the folder is now empty, for its parent to remove it.
  * Works relative to the folder's descriptor, so it never follows links
- * and resolves no long paths. */
-static bool sweep_at(const ws_output *o, int dir, ws_str *rel) {
+ * and resolves no long paths. With 'spread', a folder with many
+ * sub-folders has them swept on the pool. */
+static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread) {
   DIR *d = fdopendir(dir);
   if (!d) {
     close(dir);
@@ -552,6 +583,8 @@ static bool sweep_at(const ws_output *o, int dir, ws_str *rel) {
   }
   size_t mark = rel->len;
   bool empty = true;
+  char **later = NULL; /* sub-folders kept for the pool */
+  size_t nlater = 0, cap = 0;
   struct dirent *e;
   while ((e = readdir(d))) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -559,10 +592,17 @@ static bool sweep_at(const ws_output *o, int dir, ws_str *rel) {
     if (mark)
       ws_str_putc(rel, '/');
     ws_str_puts(rel, e->d_name);
-    if (is_folder(dirfd(d), e)) {
+    bool folder = is_folder(dirfd(d), e);
+    if (folder && spread) {
+      if (nlater == cap) {
+        cap = cap ? cap * 2 : 64;
+        later = ws_xreallocarray(later, cap, sizeof(char *));
+      }
+      later[nlater++] = ws_xstrdup(e->d_name);
+    } else if (folder) {
       int sub = openat(dirfd(d), e->d_name,
                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      bool gone = sub >= 0 && sweep_at(o, sub, rel) &&
+      bool gone = sub >= 0 && sweep_at(o, sub, rel, false) &&
                   unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0;
       empty = empty && gone;
     } else if (!was_written(o, rel->ptr)) {
@@ -573,6 +613,26 @@ static bool sweep_at(const ws_output *o, int dir, ws_str *rel) {
     }
     ws_str_truncate(rel, mark);
   }
+  if (nlater) {
+    sweep_job job = {o,
+                     dirfd(d),
+                     rel->ptr,
+                     later,
+                     ws_xcalloc(nlater, sizeof(bool)),
+                     nlater < SWEEP_SPREAD};
+    if (!job.spread) {
+      ws_pool_run(0, nlater, sweep_folder, &job);
+    } else {
+      for (size_t i = 0; i < nlater; i++)
+        sweep_folder(&job, i);
+    }
+    for (size_t i = 0; i < nlater; i++) {
+      empty = empty && job.gone[i];
+      free(later[i]);
+    }
+    free(job.gone);
+    free(later);
+  }
   closedir(d);
   return empty;
 }
@@ -582,7 +642,7 @@ static void sweep(const ws_output *o, const char *full) {
   ws_str rel = WS_STR_INIT;
   ws_str_puts(&rel, "");
   if (dir >= 0)
-    (void)sweep_at(o, dir, &rel);
+    (void)sweep_at(o, dir, &rel, true);
   ws_str_release(&rel);
 }
 

@@ -413,6 +413,48 @@ Test(build, rebuild_sweeps_what_is_no_longer_made) {
   free(tmp);
 }
 
+/* A folder with many sub-folders (people/ of a large team) is swept on
+ * several threads: removed people's folders, stale files beside kept pages
+ * and stale folders all go, and nothing the build made does. */
+Test(build, a_large_team_is_swept_on_threads, .timeout = 60) {
+  char *repo = th_repo_new(false), *tmp = th_tmpdir();
+  char out[4096], staging[4200], fresh[4096], rel[256];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  snprintf(staging, sizeof(staging), "%s.staging", out);
+  snprintf(fresh, sizeof(fresh), "%s/fresh", tmp);
+  th_write(repo, "content/site.yml", "title: Many\n");
+  for (int i = 0; i < 80; i++) {
+    char text[128];
+    snprintf(rel, sizeof(rel), "content/people/p-%02d.md", i);
+    snprintf(text, sizeof(text), "---\nname: Person %02d\n---\nHello.\n", i);
+    th_write(repo, rel, text);
+  }
+  th_repo_commit_all(repo, "Many", "Ada <ada@example.org>", 1700000000);
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  for (int i = 0; i < 80; i += 10) {
+    snprintf(rel, sizeof(rel), "%s/content/people/p-%02d.md", repo, i);
+    cr_assert(unlink(rel) == 0);
+  }
+  th_repo_commit_all(repo, "Fewer", "Ada <ada@example.org>", 1700000100);
+  th_write(staging, "people/p-01/stale.txt", "left over");
+  th_write(staging, "people/p-02/old/page.html", "a stale folder");
+  th_write(staging, "people/gone/index.html", "a person long gone");
+  cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  cr_expect(!th_exists(out, "people/p-00"), "a removed person's folder");
+  cr_expect(th_exists(out, "people/p-01/index.html"));
+  cr_assert_eq(build(repo, fresh, &err, NULL, NULL), 0, "%s", err.ptr);
+  char *diff = th_tree_diff(out, fresh);
+  cr_expect_null(diff, "differs from a build into a new folder at %s", diff);
+  free(diff);
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* A staging folder left by a killed build, or by hand, may hold anything:
  * a file where a folder goes, a folder where a page goes, a link out of the
  * site, stale pages. A build writes through none of it and publishes
