@@ -197,8 +197,6 @@ static ws_value *type_names(unsigned bits) {
   return v;
 }
 
-/* Sets 'key' to 'list' and "has_<key>" to whether it has items: Mustache
- * cannot ask a list for its length, and themes wrap lists in <ul>. */
 /* --- avatars --- */
 
 static size_t utf8_len(unsigned char c) {

@@ -128,8 +128,8 @@ void ws_value_set_str(ws_value *map, const char *key, const char *s);
 void ws_value_set_num(ws_value *map, const char *key, double n);
 /** Sets 'key' of 'map' to the boolean 'b'. */
 void ws_value_set_bool(ws_value *map, const char *key, bool b);
-/** Sets 'key' to 'list' and "has_<key>" to whether it has items, as
- * templates test lists. */
+/** Sets 'key' to 'list' and "has_<key>" to whether it has items: Mustache
+ * cannot ask a list for its length, and themes wrap lists in <ul>. */
 void ws_value_set_list(ws_value *map, const char *key, ws_value *list);
 /** Returns the value of 'key' in 'map' (borrowed, references resolved), or
  * NULL; a NULL map is fine. */
