@@ -723,6 +723,14 @@ void ws_history_release(ws_history *h) {
 void ws_profile_free(ws_profile *p) {
   if (!p)
     return;
+  ws_value_free(p->links);
+  ws_value_free(p->level);
+  ws_history_release(&p->history);
+  if (p->block) {
+    free(p->block);
+    free(p);
+    return;
+  }
   char *texts[] = {p->slug,          p->path,      p->name,      p->pronouns,
                    p->pronunciation, p->role,      p->team,      p->location,
                    p->timezone,      p->joined,    p->photo,     p->dream_job,
@@ -737,9 +745,6 @@ void ws_profile_free(ws_profile *p) {
   for (size_t i = 0; i < p->nsections; i++)
     free(p->sections[i]);
   free(p->sections);
-  ws_value_free(p->links);
-  ws_value_free(p->level);
-  ws_history_release(&p->history);
   free(p);
 }
 

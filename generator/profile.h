@@ -75,6 +75,9 @@ typedef struct {
   unsigned name_line, name_col;   /* where the name and the photo are */
   unsigned photo_line, photo_col; /* written, for messages made later */
   ws_history history;
+  char *block; /* set when every text and list above (slug and path too)
+                  lives in this one allocation, as the profile cache makes
+                  them; NULL when each is allocated on its own */
 } ws_profile;
 
 /** Returns the name of mentor type 't' ("advisor"). */
