@@ -377,35 +377,39 @@ static char *block_text(text_block *b, const char *s, size_t n) {
   return p;
 }
 
-/* A C string from the block into '*out', NULL for NO_TEXT. False when the
- * bytes are missing or hold a NUL. */
-static bool get_text(ws_bin_reader *r, char **out, text_block *b) {
-  *out = NULL;
-  uint32_t n = ws_bin_get_u32(r);
-  if (n == NO_TEXT)
+/* A text's bytes in place: '*s' NULL for NO_TEXT. False when the bytes are
+ * missing or hold a NUL. */
+static bool get_span(ws_bin_reader *r, const char **s, size_t *n) {
+  uint32_t len = ws_bin_get_u32(r);
+  *s = NULL;
+  *n = 0;
+  if (len == NO_TEXT)
     return !r->bad;
-  const char *s = ws_bin_get_span(r, n);
-  if (!s || memchr(s, 0, n)) {
+  *s = ws_bin_get_span(r, len);
+  if (!*s || memchr(*s, 0, len)) {
     r->bad = true;
     return false;
   }
-  *out = block_text(b, s, n);
+  *n = len;
   return true;
+}
+
+/* A C string from the block into '*out', NULL for NO_TEXT. */
+static bool get_text(ws_bin_reader *r, char **out, text_block *b) {
+  const char *s;
+  size_t n;
+  bool ok = get_span(r, &s, &n);
+  *out = s ? block_text(b, s, n) : NULL;
+  return ok;
 }
 
 /* A C string (caller frees) into '*out', as get_text reads it. */
 static bool get_own_text(ws_bin_reader *r, char **out) {
-  *out = NULL;
-  uint32_t n = ws_bin_get_u32(r);
-  if (n == NO_TEXT)
-    return !r->bad;
-  const char *s = ws_bin_get_span(r, n);
-  if (!s || memchr(s, 0, n)) {
-    r->bad = true;
-    return false;
-  }
-  *out = ws_xstrndup(s, n);
-  return true;
+  const char *s;
+  size_t n;
+  bool ok = get_span(r, &s, &n);
+  *out = s ? ws_xstrndup(s, n) : NULL;
+  return ok;
 }
 
 /* Reads a count of items at least 'min' bytes each; 0 and bad when the
