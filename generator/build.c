@@ -148,7 +148,7 @@ static int render(ws_build_stats *st, const ws_build_opts *o, timer *tm,
   st->reused = ws_output_reused(out);
   stage_done(tm, "rendered %zu pages, kept %zu unchanged; %zu files",
              st->pages - st->reused, st->reused, st->files);
-  if ((error = ws_output_commit(out)) < 0)
+  if ((error = ws_output_commit(out, ro.jobs)) < 0)
     goto cleanup;
   stage_done(tm, "published %s/", o->out);
 cleanup:

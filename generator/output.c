@@ -41,6 +41,7 @@ typedef struct {
 } dirset;
 
 struct ws_output {
+  unsigned jobs; /* threads for the sweep (0: one per core) */
   char *dir, *staging, *lock_path, *manifest_path;
   int lock_fd;
   bool committed;
@@ -621,7 +622,7 @@ static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread) {
                      ws_xcalloc(nlater, sizeof(bool)),
                      nlater < SWEEP_SPREAD};
     if (!job.spread) {
-      ws_pool_run(0, nlater, sweep_folder, &job);
+      ws_pool_run(o->jobs, nlater, sweep_folder, &job);
     } else {
       for (size_t i = 0; i < nlater; i++)
         sweep_folder(&job, i);
@@ -655,7 +656,8 @@ static int sync_dir(const char *path) {
   return rc;
 }
 
-int ws_output_commit(ws_output *o) {
+int ws_output_commit(ws_output *o, unsigned jobs) {
+  o->jobs = jobs;
   struct stat st;
   qsort(o->written, o->nwritten, sizeof(char *), cmp_path);
   if (!o->fresh)

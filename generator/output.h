@@ -49,8 +49,8 @@ bool ws_output_had_site(const ws_output *o);
 /** Tells whether 'rel' is a path ws_output_write accepts. */
 bool ws_output_path_ok(const char *rel);
 /** Puts the staging folder in place of the output folder and removes the
- * old site. */
-int ws_output_commit(ws_output *o);
+ * old site, sweeping on 'jobs' threads (0: one per core). */
+int ws_output_commit(ws_output *o, unsigned jobs);
 /** Frees 'o' and releases the lock; when not committed the old site is as
  * it was (the staging folder stays, to be reused). NULL does nothing. */
 void ws_output_free(ws_output *o);

@@ -565,7 +565,7 @@ Test(report, page_with_history_draws_ages_and_growth) {
   ws_render_opts ro = {.build_time = T_2024_06_15};
   cr_assert_eq(ws_render_site(site, theme, src, out, &ro), 0, "%s",
                ws_error_last());
-  cr_assert_eq(ws_output_commit(out), 0);
+  cr_assert_eq(ws_output_commit(out, 0), 0);
   char *html = th_read(tmp, "report/index.html");
   cr_assert(html);
   cr_expect_eq(each_svg(html, NULL, NULL), 8);
