@@ -56,9 +56,9 @@ typedef struct {
 
 /** Maps the whole file 'path' into 'out' (an empty file maps to no
  * bytes). Returns NULL, or why it could not: "missing" or "unreadable".
- * Cache files are only ever replaced by a rename, never rewritten in
- * place, so the bytes mapped do not change under the reader. Unmap with
- * ws_bin_unmap. */
+ * Cache files are only ever replaced by a rename or appended to, never
+ * rewritten or cut short in place, so the bytes mapped do not change
+ * under the reader. Unmap with ws_bin_unmap. */
 const char *ws_bin_map_file(ws_bin_map *out, const char *path);
 /** Unmaps 'm' and zeroes it; a zeroed map does nothing. */
 void ws_bin_unmap(ws_bin_map *m);

@@ -980,9 +980,10 @@ static bool write_append(ws_profcache *pc, size_t n) {
   }
   encode_index(&k.buf, pc, n, where, &header, k.at);
   sink_flush(&k);
-  /* A segment cut short would hide the last whole one: take it back. */
-  if (!k.ok && ftruncate(fd, (off_t)pc->data.len) < 0)
-    k.ok = false;
+  /* A segment cut short (a full disk) is left as it is, not cut off: a
+   * build that mapped the file meanwhile would fault on pages cut from
+   * under it. The next load finds no trailer at the end and writes a new
+   * file. */
   bool ok = close(fd) == 0 && k.ok;
   free(where);
   ws_str_release(&k.buf);
