@@ -265,7 +265,7 @@ enum { ENTRIES_NONE, ENTRIES_MAKING, ENTRIES_READY };
 
 typedef struct {
   const ws_value *key;
-  size_t first;       /* its entry digests: entries[first..first + len) */
+  size_t first, len;  /* its entry digests: entries[first..first + len) */
   atomic_uchar state; /* ENTRIES_* */
 } memo_slot;
 
@@ -333,6 +333,7 @@ ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n) {
       continue; /* registered twice */
     m->slots[i].key = v;
     m->slots[i].first = total;
+    m->slots[i].len = v->u.map.len;
     total += v->u.map.len;
   }
   m->entries = ws_xcalloc(total + 1, sizeof(entry_digest));
@@ -374,6 +375,8 @@ static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s,
   entry_digest *e = m->entries + s->first;
   unsigned char state = ENTRIES_NONE;
   *own = NULL;
+  if (s->key->u.map.len != s->len) /* grew since: its place is too small */
+    goto private;
   if (atomic_load_explicit(&s->state, memory_order_acquire) == ENTRIES_READY)
     return e;
   if (atomic_compare_exchange_strong_explicit(&s->state, &state, ENTRIES_MAKING,
@@ -385,6 +388,8 @@ static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s,
   }
   if (state == ENTRIES_READY)
     return e;
+
+private:
   *own = ws_xcalloc(s->key->u.map.len + 1, sizeof(entry_digest));
   make_entries(m, s->key, *own);
   return *own;

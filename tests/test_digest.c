@@ -1,0 +1,123 @@
+/* test_digest.c - fingerprints through the memo of shared values: a shared
+ * map hashes the same from any thread and however often it is met, a
+ * change below it changes the digest, and a map that grew after it was
+ * registered is hashed whole, not into the room kept for it. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#include "digest.h"
+#include "value.h"
+
+/* A card, and a page that lists it under two keys of which the page can
+ * show one. */
+static ws_value *card(const char *name) {
+  ws_value *c = ws_value_map();
+  ws_value_set_str(c, "name", name);
+  ws_value_set_str(c, "body", "a long text the page never shows");
+  return c;
+}
+
+static ws_value *page_of(const ws_value *c) {
+  ws_value *page = ws_value_map(), *list = ws_value_list();
+  for (int i = 0; i < 3; i++)
+    ws_value_push(list, ws_value_ref(c));
+  ws_value_set(page, "people", list);
+  return page;
+}
+
+static ws_digest page_digest(const ws_value *c, const ws_digest_keys *keys) {
+  const ws_value *shared[] = {c};
+  ws_digest_memo *m = ws_digest_memo_new(shared, 1);
+  ws_value *page = page_of(c);
+  ws_digest d = ws_digest_value(page, m, keys);
+  ws_value_free(page);
+  ws_digest_memo_free(m);
+  return d;
+}
+
+Test(digest, a_shared_map_changes_the_digest_only_by_what_is_shown) {
+  ws_digest_keys *keys = ws_digest_keys_new();
+  ws_digest_keys_add(keys, "people");
+  ws_digest_keys_add(keys, "name");
+  ws_value *a = card("Ada"), *b = card("Ada"), *c = card("Bo");
+  ws_digest da = page_digest(a, keys), db = page_digest(b, keys),
+            dc = page_digest(c, keys);
+  cr_expect(ws_digest_equal(&da, &db), "the same card hashes alike");
+  cr_expect_not(ws_digest_equal(&da, &dc), "a new name changes the page");
+  ws_value_set_str(b, "body", "another text");
+  db = page_digest(b, keys);
+  cr_expect(ws_digest_equal(&da, &db), "a field the page cannot show");
+  ws_value_free(a);
+  ws_value_free(b);
+  ws_value_free(c);
+  ws_digest_keys_free(keys);
+}
+
+typedef struct {
+  const ws_value *page;
+  ws_digest_memo *memo;
+  const ws_digest_keys *keys;
+  ws_digest out;
+} hash_job;
+
+static void *hash_page(void *arg) {
+  hash_job *j = arg;
+  j->out = ws_digest_value(j->page, j->memo, j->keys);
+  return NULL;
+}
+
+/* Threads that meet the same shared maps at once agree with one alone. */
+Test(digest, threads_sharing_a_memo_agree) {
+  enum { CARDS = 200, THREADS = 4 };
+  ws_value *cards[CARDS], *page = ws_value_map(), *list = ws_value_list();
+  const ws_value *shared[CARDS];
+  for (int i = 0; i < CARDS; i++) {
+    char name[32];
+    snprintf(name, sizeof(name), "Person %d", i);
+    cards[i] = card(name);
+    shared[i] = cards[i];
+    ws_value_push(list, ws_value_ref(cards[i]));
+  }
+  ws_value_set(page, "people", list);
+  ws_digest_memo *alone = ws_digest_memo_new(shared, CARDS);
+  ws_digest want = ws_digest_value(page, alone, NULL);
+  ws_digest_memo_free(alone);
+  ws_digest_memo *memo = ws_digest_memo_new(shared, CARDS);
+  pthread_t t[THREADS];
+  hash_job jobs[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    jobs[i] = (hash_job){page, memo, NULL, {0, 0}};
+    cr_assert_eq(pthread_create(&t[i], NULL, hash_page, &jobs[i]), 0);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(t[i], NULL);
+    cr_expect(ws_digest_equal(&jobs[i].out, &want), "thread %d", i);
+  }
+  ws_digest_memo_free(memo);
+  ws_value_free(page);
+  for (int i = 0; i < CARDS; i++)
+    ws_value_free(cards[i]);
+}
+
+/* Entry digests have room kept for them by the map's length when it was
+ * registered; one that grew since is hashed whole, apart. */
+Test(digest, a_map_that_grew_after_registration_is_hashed_whole) {
+  ws_value *a = card("Ada");
+  const ws_value *shared[] = {a};
+  ws_digest_memo *early = ws_digest_memo_new(shared, 1);
+  for (int i = 0; i < 40; i++) {
+    char key[16];
+    snprintf(key, sizeof(key), "extra%d", i);
+    ws_value_set_str(a, key, "more");
+  }
+  ws_value *page = page_of(a);
+  ws_digest got = ws_digest_value(page, early, NULL);
+  ws_digest_memo *late = ws_digest_memo_new(shared, 1);
+  ws_digest want = ws_digest_value(page, late, NULL);
+  cr_expect(ws_digest_equal(&got, &want));
+  ws_digest_memo_free(early);
+  ws_digest_memo_free(late);
+  ws_value_free(page);
+  ws_value_free(a);
+}
