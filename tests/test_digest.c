@@ -107,7 +107,7 @@ Test(digest, a_map_that_grew_after_registration_is_hashed_whole) {
   const ws_value *shared[] = {a};
   ws_digest_memo *early = ws_digest_memo_new(shared, 1);
   for (int i = 0; i < 40; i++) {
-    char key[16];
+    char key[32];
     snprintf(key, sizeof(key), "extra%d", i);
     ws_value_set_str(a, key, "more");
   }
