@@ -81,8 +81,9 @@ static const char usage_build[] =
     "                      OUT is kept as it was (docs/incremental.md)\n"
     "      --format F      diagnostics as text (default), github or json\n"
     "      --strict        refuse to build on warnings too\n"
-    "  -j, --jobs N        threads for parsing and rendering (default: one\n"
-    "                      per core); the output is the same for any N\n"
+    "  -j, --jobs N        threads for parsing, rendering and publishing\n"
+    "                      (default: one per core); the output is the same\n"
+    "                      for any N\n"
     "  -q, --quiet         print problems only when the build fails\n"
     "  -v, --verbose       print every stage with its time\n"
     "  -h, --help          show this help\n";

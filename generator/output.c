@@ -550,7 +550,7 @@ typedef struct {
   const char *rel; /* of the folder that holds them */
   char **names;
   bool *gone;
-  bool spread; /* they are swept one after another: each may spread */
+  bool spread; /* not on the pool: each may use it for its own folders */
 } sweep_job;
 
 /* Sweeps sub-folder 'i' and removes it when it is left empty. */
@@ -615,13 +615,11 @@ static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread) {
     ws_str_truncate(rel, mark);
   }
   if (nlater) {
-    sweep_job job = {o,
-                     dirfd(d),
-                     rel->ptr,
-                     later,
-                     ws_xcalloc(nlater, sizeof(bool)),
-                     nlater < SWEEP_SPREAD};
-    if (!job.spread) {
+    bool pooled = nlater >= SWEEP_SPREAD;
+    sweep_job job = {
+        o,      dirfd(d), rel->ptr, later, ws_xcalloc(nlater, sizeof(bool)),
+        !pooled};
+    if (pooled) {
       ws_pool_run(o->jobs, nlater, sweep_folder, &job);
     } else {
       for (size_t i = 0; i < nlater; i++)

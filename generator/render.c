@@ -447,34 +447,17 @@ static const char *const month_names[] = {
     "July",    "August",   "September", "October", "November", "December"};
 
 /* Dates are formatted for every event of the history (50,000 and more)
- * on every build: digits by hand, not printf. 'width' pads with zeros;
- * 0 writes as many digits as 'n' has. */
-static void put_number(ws_str *out, int n, int width) {
-  char buf[16];
-  int len = 0;
-  unsigned u = n < 0 ? 0u - (unsigned)n : (unsigned)n;
-  do {
-    buf[len++] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  while (len < width && len < (int)sizeof(buf) - 1)
-    buf[len++] = '0';
-  if (n < 0)
-    ws_str_putc(out, '-');
-  while (len)
-    ws_str_putc(out, buf[--len]);
-}
-
+ * on every build: digits by ws_str_put_int, not printf. */
 void ws_render_date(ws_str *out, long long t) {
   time_t tt = (time_t)t;
   struct tm tm;
   if (!gmtime_r(&tt, &tm))
     return;
-  put_number(out, tm.tm_mday, 0);
+  ws_str_put_int(out, tm.tm_mday, 0);
   ws_str_putc(out, ' ');
   ws_str_puts(out, month_names[tm.tm_mon]);
   ws_str_putc(out, ' ');
-  put_number(out, tm.tm_year + 1900, 0);
+  ws_str_put_int(out, tm.tm_year + 1900, 0);
 }
 
 void ws_render_iso(ws_str *out, long long t, bool date_only) {
@@ -482,19 +465,19 @@ void ws_render_iso(ws_str *out, long long t, bool date_only) {
   struct tm tm;
   if (!gmtime_r(&tt, &tm))
     return;
-  put_number(out, tm.tm_year + 1900, 4);
+  ws_str_put_int(out, tm.tm_year + 1900, 4);
   ws_str_putc(out, '-');
-  put_number(out, tm.tm_mon + 1, 2);
+  ws_str_put_int(out, tm.tm_mon + 1, 2);
   ws_str_putc(out, '-');
-  put_number(out, tm.tm_mday, 2);
+  ws_str_put_int(out, tm.tm_mday, 2);
   if (date_only)
     return;
   ws_str_putc(out, 'T');
-  put_number(out, tm.tm_hour, 2);
+  ws_str_put_int(out, tm.tm_hour, 2);
   ws_str_putc(out, ':');
-  put_number(out, tm.tm_min, 2);
+  ws_str_put_int(out, tm.tm_min, 2);
   ws_str_putc(out, ':');
-  put_number(out, tm.tm_sec, 2);
+  ws_str_put_int(out, tm.tm_sec, 2);
   ws_str_putc(out, 'Z');
 }
 

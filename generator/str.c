@@ -34,6 +34,24 @@ void ws_str_put(ws_str *s, const char *data, size_t len) {
   s->ptr[s->len] = '\0';
 }
 
+void ws_str_put_int(ws_str *s, long long n, int width) {
+  char buf[24];
+  size_t len = 0;
+  unsigned long long u =
+      n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
+  do {
+    buf[len++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  size_t digits = width > 0 ? (size_t)width - (n < 0) : 0;
+  while (len < digits && len < sizeof(buf))
+    buf[len++] = '0';
+  if (n < 0)
+    ws_str_putc(s, '-');
+  while (len)
+    ws_str_putc(s, buf[--len]);
+}
+
 void ws_str_puts(ws_str *s, const char *cstr) {
   ws_str_put(s, cstr, strlen(cstr));
 }

@@ -28,6 +28,10 @@ void ws_str_put(ws_str *s, const char *data, size_t len);
 void ws_str_puts(ws_str *s, const char *cstr);
 /** Appends one byte. */
 void ws_str_putc(ws_str *s, char c);
+/** Appends 'n' in decimal, as printf's "%0*lld" with 'width' writes it:
+ * zeros (after a minus sign) fill it to 'width' characters. For the
+ * hundreds of thousands of dates and counts a build prints. */
+void ws_str_put_int(ws_str *s, long long n, int width);
 /** Appends formatted text. */
 void ws_str_printf(ws_str *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -409,23 +409,10 @@ bool ws_value_truthy(const ws_value *v) {
  * (which %.15g prints as plain digits) are written by hand. */
 static void put_number(ws_str *out, double n) {
   if (n > -1e15 && n < 1e15 && n == (double)(long long)n &&
-      !(n == 0 && signbit(n))) {
-    char buf[24];
-    size_t len = 0;
-    long long i = (long long)n;
-    unsigned long long u =
-        i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
-    do {
-      buf[len++] = (char)('0' + u % 10);
-      u /= 10;
-    } while (u);
-    if (i < 0)
-      ws_str_putc(out, '-');
-    while (len)
-      ws_str_putc(out, buf[--len]);
-    return;
-  }
-  ws_str_printf(out, "%.15g", n);
+      !(n == 0 && signbit(n)))
+    ws_str_put_int(out, (long long)n, 0);
+  else
+    ws_str_printf(out, "%.15g", n);
 }
 
 void ws_value_put_text(ws_str *out, const ws_value *v) {

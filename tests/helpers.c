@@ -116,6 +116,14 @@ bool th_exists(const char *dir, const char *rel) {
   return ok;
 }
 
+ino_t th_inode(const char *dir, const char *rel) {
+  char *path = join(dir, rel);
+  struct stat st;
+  cr_assert(stat(path, &st) == 0, "no %s", path);
+  free(path);
+  return st.st_ino;
+}
+
 const char *th_bin(void) {
   const char *bin = getenv("WS_BIN");
   return bin && bin[0] ? bin : "build/wholeself";

@@ -7,6 +7,7 @@
 #define TH_HELPERS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 #include "str.h"
@@ -33,6 +34,9 @@ void th_spill(const char *path, const char *data, size_t len);
 char *th_cache_file(const char *repo, const char *prefix);
 /** Tells whether 'dir'/'rel' exists. */
 bool th_exists(const char *dir, const char *rel);
+/** Returns the inode of 'dir'/'rel', which must exist: a page linked from
+ * the published site keeps its inode, one written again gets a new one. */
+ino_t th_inode(const char *dir, const char *rel);
 /** Returns the path of the built binary (WS_BIN, else build/wholeself). */
 const char *th_bin(void);
 /** Returns the source root of the project (WS_ROOT, else "."). */

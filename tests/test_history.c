@@ -865,15 +865,6 @@ Test(history, contributions_page_groups_by_month) {
   free(repo);
 }
 
-static ino_t inode_of(const char *dir, const char *rel) {
-  ws_str path = WS_STR_INIT;
-  struct stat st;
-  ws_str_printf(&path, "%s/%s", dir, rel);
-  cr_assert(stat(path.ptr, &st) == 0, "no %s", path.ptr);
-  ws_str_release(&path);
-  return st.st_ino;
-}
-
 /* An archive page of the timeline is fingerprinted from its events and the
  * names they link to, without making them into values: it is kept (the
  * published file linked, not written) while those stay, and rendered when
@@ -896,13 +887,13 @@ Test(history, an_archive_page_is_kept_until_a_name_it_shows_changes,
   const char *page = "contributions/page/1/index.html";
   cr_assert_eq(build(repo, out.ptr, &err, NULL, NULL), 0, "%s", err.ptr);
   cr_assert_eq(build(repo, out.ptr, &err, NULL, NULL), 0, "%s", err.ptr);
-  ino_t before = inode_of(out.ptr, page);
+  ino_t before = th_inode(out.ptr, page);
 
   /* Another edit: the front page changes, the archive page does not. */
   write_person(repo, "bo", "Bo Lindqvist", "Now with a hobby.");
   th_repo_commit_all(repo, "Bo's hobby", BO, T1 + 205 * 60L);
   cr_assert_eq(build(repo, out.ptr, &err, NULL, NULL), 0, "%s", err.ptr);
-  cr_expect_eq(inode_of(out.ptr, page), before, "the archive page was written");
+  cr_expect_eq(th_inode(out.ptr, page), before, "the archive page was written");
   char *front = th_read(out.ptr, "contributions/index.html");
   cr_assert_not_null(front);
   cr_expect(strstr(front, "Bo Lindqvist</a>’s profile"), "%s", front);
@@ -912,7 +903,7 @@ Test(history, an_archive_page_is_kept_until_a_name_it_shows_changes,
   write_person(repo, "amara", "Amara N. Okafor", "Edit 204.");
   th_repo_commit_all(repo, "New name", ADA, T1 + 206 * 60L);
   cr_assert_eq(build(repo, out.ptr, &err, NULL, NULL), 0, "%s", err.ptr);
-  cr_expect_neq(inode_of(out.ptr, page), before, "the archive page was kept");
+  cr_expect_neq(th_inode(out.ptr, page), before, "the archive page was kept");
   char *html = th_read(out.ptr, page);
   cr_assert_not_null(html);
   cr_expect(strstr(html, "Amara N. Okafor</a>"));
