@@ -39,15 +39,29 @@ static ws_value *tag_value(const ws_tag *t, const char *section) {
 static ws_value *person_list(ws_renderer *r, const size_t *idx, size_t n) {
   ws_value *l = ws_value_list();
   for (size_t i = 0; i < n; i++)
-    ws_value_push(l, ws_value_ref(ws_renderer_person(r, idx[i])));
+    ws_value_push(l, ws_render_person_ref(r, idx[i]));
   return l;
 }
 
+/* A person as a link: their name (as their context has it: none when it
+ * is empty) and the address of their page. Made from the profile, so a
+ * page's fingerprint can take it without the person's context. */
+static const char *link_name(const ws_profile *p) {
+  return p->name && *p->name ? p->name : NULL;
+}
+
+static void link_url(ws_str *url, const ws_profile *p) {
+  ws_str_printf(url, "people/%s/", p->slug);
+}
+
 static ws_value *link_value(ws_renderer *r, size_t person) {
-  const ws_value *p = ws_renderer_person(r, person);
+  const ws_profile *p = ws_renderer_site(r)->people[person];
   ws_value *v = ws_value_map();
-  ws_value_set_str(v, "name", ws_value_cstr(ws_value_get(p, "name")));
-  ws_value_set_str(v, "url", ws_value_cstr(ws_value_get(p, "url")));
+  ws_str url = WS_STR_INIT;
+  link_url(&url, p);
+  ws_value_set_str(v, "name", link_name(p));
+  ws_value_set_str(v, "url", url.ptr);
+  ws_str_release(&url);
   return v;
 }
 
@@ -127,13 +141,15 @@ static void learner_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
   const ws_site *site = ws_renderer_site(r);
   for (size_t i = 0; i < l->t->nlearners; i++) {
     size_t learner = l->t->learners[i], who[LEARN_FROM_MAX];
-    ws_render_digest_value(r, pg, d, ws_renderer_person(r, learner));
+    ws_render_digest_person(r, pg, d, learner);
     size_t n = ask_whom(site, l->t, learner, who);
     ws_digester_bytes(d, &n, sizeof(n));
     for (size_t k = 0; k < n; k++) {
-      const ws_value *p = ws_renderer_person(r, who[k]);
-      ws_digester_str(d, ws_value_cstr(ws_value_get(p, "name")));
-      ws_digester_str(d, ws_value_cstr(ws_value_get(p, "url")));
+      ws_str url = WS_STR_INIT;
+      link_url(&url, site->people[who[k]]);
+      ws_digester_str(d, link_name(site->people[who[k]]));
+      ws_digester_str(d, url.ptr);
+      ws_str_release(&url);
     }
   }
 }

@@ -125,6 +125,7 @@ static int render(ws_build_stats *st, const ws_build_opts *o, timer *tm,
   ws_theme *theme = NULL;
   ws_output *out = NULL;
   ws_render_opts ro = o->render;
+  ws_render_stats rs = {0};
   const char *name =
       o->theme ? o->theme : ws_site_config(site, "theme", "default");
   int error;
@@ -139,6 +140,7 @@ static int render(ws_build_stats *st, const ws_build_opts *o, timer *tm,
   if ((error = ws_output_open(&out, o->out)) < 0)
     goto cleanup;
   progress_set(tm, "rendering", out);
+  ro.stats = &rs;
   error = ws_render_site(site, theme, src, out, &ro);
   progress_set(tm, "publishing", NULL);
   if (error < 0)
@@ -148,6 +150,13 @@ static int render(ws_build_stats *st, const ws_build_opts *o, timer *tm,
   st->reused = ws_output_reused(out);
   stage_done(tm, "rendered %zu pages, kept %zu unchanged; %zu files",
              st->pages - st->reused, st->reused, st->files);
+  if (rs.context_cache_used)
+    stage_done(tm,
+               "person contexts: %zu made, %zu known by their digests "
+               "in the context cache%s%s",
+               rs.contexts_made, rs.contexts_recorded,
+               rs.context_cache ? "; its file was not used: " : "",
+               rs.context_cache ? rs.context_cache : "");
   if ((error = ws_output_commit(out, ro.jobs)) < 0)
     goto cleanup;
   stage_done(tm, "published %s/", o->out);

@@ -265,8 +265,9 @@ enum { ENTRIES_NONE, ENTRIES_MAKING, ENTRIES_READY };
 
 typedef struct {
   const ws_value *key;
-  size_t first, len;  /* its entry digests: entries[first..first + len) */
-  atomic_uchar state; /* ENTRIES_* */
+  size_t first, len;    /* its entry digests: entries[first..first + len) */
+  atomic_uchar state;   /* ENTRIES_* */
+  entry_digest *seeded; /* given by ws_digest_memo_seed, instead */
 } memo_slot;
 
 /* A view's digest of one slot: not yet made, being stored, ready. */
@@ -344,6 +345,8 @@ void ws_digest_memo_free(ws_digest_memo *m) {
   if (!m)
     return;
   free(m->entries);
+  for (size_t i = 0; i <= m->mask; i++)
+    free(m->slots[i].seeded);
   size_t nviews = atomic_load(&m->nviews);
   for (size_t i = 0; i < nviews; i++) {
     free(m->views[i].digest);
@@ -375,6 +378,8 @@ static const entry_digest *memo_entries(ws_digest_memo *m, memo_slot *s,
   entry_digest *e = m->entries + s->first;
   unsigned char state = ENTRIES_NONE;
   *own = NULL;
+  if (s->seeded)
+    return s->seeded;
   if (s->key->u.map.len != s->len) /* grew since: its place is too small */
     goto private;
   if (atomic_load_explicit(&s->state, memory_order_acquire) == ENTRIES_READY)
@@ -430,13 +435,15 @@ static memo_view *view_of(ws_digest_memo *m, const ws_digest_keys *keys) {
  * entry digests. */
 static ws_digest combine(ws_digest_memo *m, memo_slot *s,
                          const ws_digest_keys *keys) {
-  const ws_value *v = s->key;
   entry_digest *own;
   const entry_digest *e = memo_entries(m, s, &own);
+  /* A seeded slot counts the entries it was given: its map may be empty
+   * still, or being filled on another thread. */
+  size_t n = s->seeded ? s->len : s->key->u.map.len;
   ws_digester d;
   digester_init(&d);
-  put_size(&d, v->u.map.len);
-  for (size_t i = 0; i < v->u.map.len; i++) {
+  put_size(&d, n);
+  for (size_t i = 0; i < n; i++) {
     if (keys && !keys_has(keys, e[i].key, e[i].hash))
       continue;
     ws_digester_str(&d, e[i].key);
@@ -446,6 +453,34 @@ static ws_digest combine(ws_digest_memo *m, memo_slot *s,
   digester_release(&d);
   free(own);
   return out;
+}
+
+void ws_digest_memo_seed(ws_digest_memo *m, const ws_value *v,
+                         const ws_digest_entry *e, size_t n) {
+  memo_slot *s = memo_find(m, ws_value_deref(v));
+  if (!s || s->seeded)
+    return;
+  s->seeded = ws_xcalloc(n + 1, sizeof(entry_digest));
+  for (size_t i = 0; i < n; i++) {
+    s->seeded[i].key = e[i].key;
+    s->seeded[i].hash = ws_str_hash(e[i].key);
+    s->seeded[i].digest = e[i].digest;
+  }
+  s->len = n;
+}
+
+size_t ws_digest_memo_entries(ws_digest_memo *m, const ws_value *v,
+                              ws_digest_entry *out, size_t max) {
+  memo_slot *s = memo_find(m, ws_value_deref(v));
+  if (!s)
+    return 0;
+  entry_digest *own;
+  const entry_digest *e = memo_entries(m, s, &own);
+  size_t n = s->seeded ? s->len : s->key->u.map.len;
+  for (size_t i = 0; i < n && i < max; i++)
+    out[i] = (ws_digest_entry){e[i].key, e[i].digest};
+  free(own);
+  return n;
 }
 
 /* Adds the shared map 'v' as its digest under 'keys'; false when 'v' is

@@ -88,4 +88,27 @@ ws_digest_memo *ws_digest_memo_new(const ws_value *const *shared, size_t n);
 /** Frees 'm'; NULL does nothing. */
 void ws_digest_memo_free(ws_digest_memo *m);
 
+/* One entry of a shared map as the memo hashes it: its key and the digest
+ * of its value. */
+typedef struct {
+  const char *key;
+  ws_digest digest;
+} ws_digest_entry;
+
+/** Gives the registered map 'v' the 'n' entry digests 'e' (their keys
+ * borrowed: they must outlive 'm'), to use instead of hashing its
+ * entries: a map that stands for one not made yet (a person's context
+ * whose inputs did not change since a build that recorded these) then
+ * digests as that one would, whatever 'v' holds meanwhile. Seed before
+ * sharing the memo; a map not registered, or seeded already, is left
+ * alone. */
+void ws_digest_memo_seed(ws_digest_memo *m, const ws_value *v,
+                         const ws_digest_entry *e, size_t n);
+/** Copies up to 'max' entry digests of the registered map 'v' into 'out'
+ * (hashing them first if no page has yet) and returns how many it has; 0
+ * when 'v' is not registered. Keys are borrowed from the map or the
+ * seed. */
+size_t ws_digest_memo_entries(ws_digest_memo *m, const ws_value *v,
+                              ws_digest_entry *out, size_t max);
+
 #endif

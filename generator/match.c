@@ -2143,6 +2143,30 @@ static void form_circles(ws_match *out, const world *w) {
 
 /* --- the whole --- */
 
+size_t ws_match_first_pair(const ws_match *m, size_t i) {
+  size_t lo = 0, hi = m->npairs;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->pairs[mid].mentee < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+size_t ws_match_first_unmet(const ws_match *m, size_t i) {
+  size_t lo = 0, hi = m->nunmet;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->unmet[mid].person < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 /* Counting sort of the pairs by mentor, and each person's circle. */
 void ws_match_index(ws_match *m, size_t n) {
   m->npeople = n;

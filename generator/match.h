@@ -85,6 +85,11 @@ void ws_match_free(ws_match *m);
  * by_mentor, circle_of) from its pairs and circles, whose indices must be
  * below 'n'. Used by ws_match_new and to rebuild cached matches. */
 void ws_match_index(ws_match *m, size_t n);
+/** Returns the first pair whose mentee is person 'i' (pairs are ordered by
+ * mentee), or npairs when there is none; the person's pairs follow it. */
+size_t ws_match_first_pair(const ws_match *m, size_t i);
+/** Returns the first unmet need of person 'i', as ws_match_first_pair. */
+size_t ws_match_first_unmet(const ws_match *m, size_t i);
 /** Returns the UTC offset in minutes of the IANA zone 'tz' (standard time)
  * through 'out', or false for a zone the built-in table does not know. */
 bool ws_match_tz_offset(const char *tz, int *out);

@@ -161,30 +161,14 @@ void ws_mentoring_person(ws_value *v, const ws_site *site,
   ws_value *s = ws_value_map(), *mentors = ws_value_list(),
            *mentees = ws_value_list(), *unmet = ws_value_list();
   bool any = false;
-  /* Pairs are ordered by mentee and unmet needs by person: find the first
-   * of this person's by bisection, then read on. */
-  size_t lo = 0, hi = m ? m->npairs : 0;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (m->pairs[mid].mentee < i)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  for (size_t k = lo; m && k < m->npairs && m->pairs[k].mentee == i; k++)
+  for (size_t k = m ? ws_match_first_pair(m, i) : 0;
+       m && k < m->npairs && m->pairs[k].mentee == i; k++)
     ws_value_push(mentors, pair_of(site, sh, k));
   for (size_t k = m ? m->mentor_start[i] : 0; m && k < m->mentor_start[i + 1];
        k++)
     ws_value_push(mentees, pair_of(site, sh, m->by_mentor[k]));
-  lo = 0, hi = m ? m->nunmet : 0;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (m->unmet[mid].person < i)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  for (size_t k = lo; m && k < m->nunmet && m->unmet[k].person == i; k++)
+  for (size_t k = m ? ws_match_first_unmet(m, i) : 0;
+       m && k < m->nunmet && m->unmet[k].person == i; k++)
     ws_value_push(unmet, unmet_value(site, sh, &m->unmet[k]));
   if (m && m->circle_of[i] != (size_t)-1)
     ws_value_set(s, "circle", circle_of(site, sh, m->circle_of[i]));
@@ -283,9 +267,9 @@ static int render_type(ws_renderer *r, ws_mentor_type t, const type_stats *st) {
   ws_value_set_num(type, "matched", (double)st[t].matched);
   for (size_t i = 0; i < site->npeople; i++) {
     if (site->people[i]->offer_types & (1u << t))
-      ws_value_push(offer, ws_value_ref(ws_renderer_person(r, i)));
+      ws_value_push(offer, ws_render_person_ref(r, i));
     if (site->people[i]->seek_types & (1u << t))
-      ws_value_push(seek, ws_value_ref(ws_renderer_person(r, i)));
+      ws_value_push(seek, ws_render_person_ref(r, i));
   }
   for (size_t k = 0; m && k < m->npairs; k++)
     if (m->pairs[k].type == t)

@@ -775,8 +775,21 @@ static bool photo_same(const ws_profcache *pc, const record *rec) {
   return ph && strcmp(ph->oid, rec->photo_oid) == 0;
 }
 
-static ws_profile *decode(const record *rec, const char *path, const char *slug,
-                          ws_diag *diag) {
+/* What tells this profile from any other: its record, by the checksum
+ * just verified, where it was read from, and its slug. */
+static ws_digest profile_digest(const ws_digest *sum, const char *path,
+                                const char *slug) {
+  ws_digester *d = ws_digester_new();
+  ws_digester_digest(d, sum);
+  ws_digester_str(d, path);
+  ws_digester_str(d, slug);
+  ws_digest out = ws_digester_end(d);
+  ws_digester_free(d);
+  return out;
+}
+
+static ws_profile *decode(const record *rec, const ws_digest *sum,
+                          const char *path, const char *slug, ws_diag *diag) {
   ws_bin_reader r = {rec->body, rec->len, 0, false};
   ws_profile *p = ws_xcalloc(1, sizeof(*p));
   if (!decode_fields(&r, p, path, slug) ||
@@ -785,6 +798,7 @@ static ws_profile *decode(const record *rec, const char *path, const char *slug,
     ws_profile_free(p);
     return NULL;
   }
+  p->digest = profile_digest(sum, path, slug);
   return p;
 }
 
@@ -799,7 +813,7 @@ bool ws_profcache_get(ws_profcache *pc, size_t slot, const ws_source_entry *e,
   if (!ws_digest_equal(&sum, &rec->sum))
     return false;
   ws_diag warnings = WS_DIAG_INIT;
-  ws_profile *p = decode(rec, path, slug, &warnings);
+  ws_profile *p = decode(rec, &sum, path, slug, &warnings);
   if (!p) {
     ws_diag_release(&warnings);
     return false;
@@ -811,7 +825,7 @@ bool ws_profcache_get(ws_profcache *pc, size_t slot, const ws_source_entry *e,
 }
 
 void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
-                      const ws_profile *p, const ws_diag *diag) {
+                      ws_profile *p, const ws_diag *diag) {
   slot_state *s = &pc->slots[slot];
   const ws_source_entry *photo =
       p->photo ? find_file(pc->files, p->photo) : NULL;
@@ -825,6 +839,8 @@ void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
     s->diag = diag;
     s->len = body.len;
     s->sum = ws_digest_bytes(body.ptr, body.len);
+    /* The same digest a load from the cache will give it. */
+    p->digest = profile_digest(&s->sum, p->path, p->slug);
     s->entry = e;
     s->photo = photo;
   }

@@ -49,11 +49,12 @@ bool ws_profcache_get(ws_profcache *pc, size_t slot, const ws_source_entry *e,
                       const char *path, const char *slug, ws_profile **out,
                       ws_diag *diag);
 /** Keeps for 'slot' what loading the listed file 'e' gave: 'p' with all of
- * its diagnostics 'diag'. Ignored when 'diag' holds an error or 'p' names
- * a photo that is not a listed file. 'p' and 'diag' are read again by
- * ws_profcache_save: they must not change or go before it. */
+ * its diagnostics 'diag', and sets p->digest as a load from the cache
+ * would. Ignored when 'diag' holds an error or 'p' names a photo that is
+ * not a listed file. 'p' and 'diag' are read again by ws_profcache_save:
+ * they must not change or go before it. */
 void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
-                      const ws_profile *p, const ws_diag *diag);
+                      ws_profile *p, const ws_diag *diag);
 /** Saves the cache when its set of entries changed, by appending the new
  * records and an index to the file that was read, or by writing a new one
  * through a temporary file and a rename (failing is not an error), and

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "digest.h"
 #include "value.h"
 
 typedef enum {
@@ -75,6 +76,10 @@ typedef struct {
   unsigned name_line, name_col;   /* where the name and the photo are */
   unsigned photo_line, photo_col; /* written, for messages made later */
   ws_history history;
+  /* Set for a profile read from the profile cache: a digest of all of the
+   * above but the history (the record's checksum, the path and the slug),
+   * equal for equal profiles. Zero for one just parsed. */
+  ws_digest digest;
   char *block; /* set when every text and list above (slug and path too)
                   lives in this one allocation, as the profile cache makes
                   them; NULL when each is allocated on its own */

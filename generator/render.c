@@ -1,6 +1,7 @@
 #include "render.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,11 @@
 
 #include "browse.h"
 #include "contributions.h"
+#include "ctxcache.h"
 #include "digest.h"
 #include "error.h"
 #include "image.h"
+#include "match.h"
 #include "mentoring.h"
 #include "mustache.h"
 #include "pool.h"
@@ -21,6 +24,16 @@
 #include "xalloc.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Digests of what the inputs of many people share, made once per build:
+ * each person as mentoring.c links to them (name, slug, role, team), each
+ * pair and each circle. Hashing them into every person that shows them
+ * instead reached into a dozen other profiles per person. */
+typedef struct {
+  ws_digest *links;   /* by person */
+  ws_digest *pairs;   /* by pair */
+  ws_digest *circles; /* by circle */
+} shared_inputs;
 
 struct ws_renderer {
   const ws_site *site;
@@ -43,6 +56,19 @@ struct ws_renderer {
   ws_digest_memo *memo;     /* entry digests of the shared site and people */
   ws_value_arena **arenas;  /* where the person contexts live */
   ws_person_shared *shared; /* tags, types, links and circles contexts share */
+  /* A person whose context's entry digests an earlier build recorded for
+   * the same inputs (ctxcache.h) gets an empty map, a stub, whose digests
+   * the memo is given; it is filled in place only if a page that shows it
+   * must be rendered (fill_person). */
+  ws_digest program;       /* the executable's digest */
+  ws_ctxcache *contexts;   /* NULL: contexts are all made */
+  ws_digest *inputs;       /* per person, with 'contexts' */
+  shared_inputs shared_in; /* what goes into many people's 'inputs' */
+  ws_value *stubs;         /* per person, with 'contexts' */
+  atomic_uchar *filled;    /* per person: people[i] is complete */
+  size_t nstubs;           /* people whose context is a stub */
+  pthread_mutex_t fill_mu; /* guards fill_arena */
+  ws_value_arena *fill_arena;
 };
 typedef ws_renderer renderer;
 
@@ -585,6 +611,158 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
   return v;
 }
 
+/* --- what a person context is made from --- */
+
+/* Texts that may be missing: NULL and "" are told apart, since some keys
+ * are set for either (goals) and others only for a text that is not
+ * empty. */
+static void put_text(ws_digester *d, const char *s) {
+  ws_digester_bytes(d, s ? "+" : "-", 1);
+  ws_digester_str(d, s);
+}
+
+static void put_num(ws_digester *d, unsigned long long n) {
+  ws_digester_bytes(d, &n, sizeof(n));
+}
+
+static void put_list(ws_digester *d, const ws_strlist *l) {
+  put_num(d, l->len);
+  for (size_t i = 0; i < l->len; i++)
+    put_text(d, l->items[i]);
+}
+
+static ws_digest end_digest(ws_digester *d) {
+  ws_digest out = ws_digester_end(d);
+  ws_digester_free(d);
+  return out;
+}
+
+static ws_digest link_digest(const ws_profile *p) {
+  ws_digester *d = ws_digester_new();
+  put_text(d, p->name);
+  put_text(d, p->slug);
+  put_text(d, p->role);
+  put_text(d, p->team);
+  return end_digest(d);
+}
+
+static ws_digest pair_digest(const ws_match_pair *p, const ws_digest *links) {
+  ws_digester *d = ws_digester_new();
+  put_num(d, p->type);
+  put_num(d, (unsigned long long)(long long)p->score);
+  put_num(d, p->reverse);
+  put_list(d, &p->reasons);
+  ws_digester_digest(d, &links[p->mentee]);
+  ws_digester_digest(d, &links[p->mentor]);
+  return end_digest(d);
+}
+
+static ws_digest circle_digest(const ws_circle *c, const ws_digest *links) {
+  ws_digester *d = ws_digester_new();
+  put_text(d, c->topic);
+  put_text(d, c->slug);
+  put_num(d, c->nmembers);
+  put_num(d, c->noffering);
+  for (size_t k = 0; k < c->nmembers; k++)
+    ws_digester_digest(d, &links[c->members[k]]);
+  return end_digest(d);
+}
+
+/* What ws_mentoring_person shows of person 'i': their pairs as mentee and
+ * as mentor, their unmet needs and their circle, in its order. */
+static void put_suggestions(ws_digester *d, const ws_site *site,
+                            const shared_inputs *sh, size_t i) {
+  const ws_match *m = site->matches;
+  if (!m) {
+    put_num(d, 0);
+    return;
+  }
+  put_num(d, 1);
+  size_t from = ws_match_first_pair(m, i), to = from;
+  while (to < m->npairs && m->pairs[to].mentee == i)
+    to++;
+  put_num(d, to - from);
+  for (size_t k = from; k < to; k++)
+    ws_digester_digest(d, &sh->pairs[k]);
+  put_num(d, m->mentor_start[i + 1] - m->mentor_start[i]);
+  for (size_t k = m->mentor_start[i]; k < m->mentor_start[i + 1]; k++)
+    ws_digester_digest(d, &sh->pairs[m->by_mentor[k]]);
+  from = to = ws_match_first_unmet(m, i);
+  while (to < m->nunmet && m->unmet[to].person == i)
+    to++;
+  put_num(d, to - from);
+  for (size_t k = from; k < to; k++) {
+    put_num(d, m->unmet[k].type);
+    put_text(d, m->unmet[k].reason);
+  }
+  if (m->circle_of[i] == (size_t)-1) {
+    put_num(d, 0);
+    return;
+  }
+  put_num(d, 1);
+  ws_digester_digest(d, &sh->circles[m->circle_of[i]]);
+}
+
+static void put_history(ws_digester *d, const ws_history *h) {
+  put_num(d, h->known);
+  if (!h->known)
+    return;
+  put_num(d, h->partial);
+  put_num(d, (unsigned long long)h->first_time);
+  put_num(d, (unsigned long long)h->last_time);
+  put_text(d, h->first_author);
+  put_text(d, h->last_author);
+  put_text(d, h->last_subject);
+  put_text(d, h->last_commit);
+  put_num(d, h->revisions);
+  put_list(d, &h->authors);
+}
+
+/* The fields of profile 'p' that ws_render_person reads. */
+static void put_profile(ws_digester *d, const ws_profile *p) {
+  const char *const texts[] = {
+      p->slug,    p->name,      p->pronouns, p->pronunciation, p->role,
+      p->team,    p->location,  p->timezone, p->joined,        p->dream_job,
+      p->summary, p->body_html, p->photo,    p->goal_short,    p->goal_long};
+  const ws_strlist *lists[] = {&p->strengths, &p->learning,
+                               &p->passion_projects, &p->seek_topics,
+                               &p->offer_topics};
+  const unsigned numbers[] = {p->photo_type, p->photo_w,     p->photo_h,
+                              p->seek_types, p->offer_types, p->formats,
+                              p->modes,      p->capacity,    p->cross_team};
+  for (size_t k = 0; k < COUNT(texts); k++)
+    put_text(d, texts[k]);
+  for (size_t k = 0; k < COUNT(lists); k++)
+    put_list(d, lists[k]);
+  for (size_t k = 0; k < COUNT(numbers); k++)
+    put_num(d, numbers[k]);
+  ws_digester_value(d, p->links, NULL, NULL);
+}
+
+/* The digest of everything ws_render_person reads to make person 'i''s
+ * context: a context is a function of these alone (and of the program),
+ * so one whose inputs are unchanged has the entry digests recorded for
+ * it (ctxcache.h). Keep it in step with ws_render_person and
+ * ws_mentoring_person: a field read there and not hashed here would let a
+ * page keep what that field showed before. A profile from the profile
+ * cache comes with a digest of all of its fields (profile.h), which spares
+ * hashing its body again; one just parsed is hashed field by field. */
+static ws_digest person_inputs(const ws_site *site, const shared_inputs *sh,
+                               size_t i) {
+  const ws_profile *p = site->people[i];
+  ws_digester *d = ws_digester_new();
+  if (p->digest.hi || p->digest.lo) {
+    ws_digester_bytes(d, "cached", 6);
+    ws_digester_digest(d, &p->digest);
+  } else {
+    ws_digester_bytes(d, "parsed", 6);
+    put_profile(d, p);
+  }
+  put_history(d, &p->history);
+  put_suggestions(d, site, sh, i);
+  return end_digest(d);
+}
+
 /* --- pages --- */
 
 static const struct {
@@ -790,6 +968,45 @@ static ws_digest page_fingerprint(renderer *r, const ws_page *pg,
   return fp;
 }
 
+/* Makes the context of person 'i' in its stub, once, from any thread.
+ * Pages being fingerprinted meanwhile never read a stub (the memo has its
+ * digests), and a page that shows it is rendered only after this. */
+static void fill_person(renderer *r, size_t i) {
+  if (atomic_load_explicit(&r->filled[i], memory_order_acquire))
+    return;
+  pthread_mutex_lock(&r->fill_mu);
+  if (!atomic_load_explicit(&r->filled[i], memory_order_relaxed)) {
+    ws_value_arena *before = ws_value_arena_use(r->fill_arena);
+    ws_value *v = ws_render_person(r->site, r->shared, i);
+    ws_value_arena_use(before);
+    r->stubs[i].u.map = v->u.map; /* 'v' itself stays in the arena */
+    atomic_store_explicit(&r->filled[i], 1, memory_order_release);
+  }
+  pthread_mutex_unlock(&r->fill_mu);
+}
+
+/* Fills every stub that 'v' refers to. Only page contexts refer to person
+ * contexts, and nothing a reference leads to refers to one, so references
+ * are not followed. */
+static void fill_reachable(renderer *r, const ws_value *v) {
+  switch (v->type) {
+  case WS_VALUE_REF:
+    if (v->u.ref >= r->stubs && v->u.ref < r->stubs + r->site->npeople)
+      fill_person(r, (size_t)(v->u.ref - r->stubs));
+    break;
+  case WS_VALUE_LIST:
+    for (size_t i = 0; i < v->u.list.len; i++)
+      fill_reachable(r, v->u.list.items[i]);
+    break;
+  case WS_VALUE_MAP:
+    for (size_t i = 0; i < v->u.map.len; i++)
+      fill_reachable(r, v->u.map.entries[i].val);
+    break;
+  default:
+    break;
+  }
+}
+
 int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
                         const ws_page_rest *rest) {
   const ws_mustache *tpl;
@@ -801,6 +1018,8 @@ int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
   if (!r->record || r->full || !ws_output_reuse(r->out, pg->file, &fp)) {
     if (rest)
       rest->finish(ctx, rest->payload);
+    if (r->nstubs)
+      fill_reachable(r, ctx);
     error = ws_theme_template(&tpl, r->theme, pg->template);
     if (error == 0)
       error = ws_mustache_render(&html, tpl, ctx, ws_theme_env(r->theme));
@@ -915,8 +1134,19 @@ const ws_site *ws_renderer_site(const ws_renderer *r) {
   return r->site;
 }
 
-const ws_value *ws_renderer_person(const ws_renderer *r, size_t i) {
+const ws_value *ws_renderer_person(ws_renderer *r, size_t i) {
+  if (r->nstubs)
+    fill_person(r, i);
   return r->people[i];
+}
+
+ws_value *ws_render_person_ref(const ws_renderer *r, size_t i) {
+  return ws_value_ref(r->people[i]);
+}
+
+void ws_render_digest_person(ws_renderer *r, const ws_page *pg, ws_digester *d,
+                             size_t i) {
+  ws_render_digest_value(r, pg, d, r->people[i]);
 }
 
 const char *ws_renderer_build_date(const ws_renderer *r) {
@@ -1137,16 +1367,98 @@ static size_t person_arenas(const renderer *r) {
   return (r->site->npeople + PEOPLE_PER_ARENA - 1) / PEOPLE_PER_ARENA;
 }
 
+/* The most entries a person context can have (PERSON_KEYS and the "has_"
+ * of each list, with room to spare). */
+#define CONTEXT_ENTRIES 128
+
+static bool recorded(const renderer *r, size_t i, ws_digest_entry *e,
+                     size_t *n) {
+  return r->contexts &&
+         ws_ctxcache_find(r->contexts, &r->inputs[i], e, CONTEXT_ENTRIES, n);
+}
+
 static int make_people(renderer *r, size_t k) {
   size_t end = (k + 1) * PEOPLE_PER_ARENA;
+  ws_digest_entry e[CONTEXT_ENTRIES];
+  size_t n;
   if (end > r->site->npeople)
     end = r->site->npeople;
   r->arenas[k] = ws_value_arena_new();
   ws_value_arena *before = ws_value_arena_use(r->arenas[k]);
-  for (size_t i = k * PEOPLE_PER_ARENA; i < end; i++)
-    r->people[i] = ws_render_person(r->site, r->shared, i);
+  for (size_t i = k * PEOPLE_PER_ARENA; i < end; i++) {
+    bool stub = recorded(r, i, e, &n);
+    if (stub) {
+      r->stubs[i] = (ws_value){.type = WS_VALUE_MAP, .pooled = true};
+      r->people[i] = &r->stubs[i];
+    } else {
+      r->people[i] = ws_render_person(r->site, r->shared, i);
+    }
+    atomic_init(&r->filled[i], !stub);
+  }
   ws_value_arena_use(before);
   return 0;
+}
+
+static int link_step(renderer *r, size_t i) {
+  r->shared_in.links[i] = link_digest(r->site->people[i]);
+  return 0;
+}
+
+static int pair_or_circle_step(renderer *r, size_t k) {
+  const ws_match *m = r->site->matches;
+  shared_inputs *sh = &r->shared_in;
+  if (k < m->npairs)
+    sh->pairs[k] = pair_digest(&m->pairs[k], sh->links);
+  else
+    sh->circles[k - m->npairs] =
+        circle_digest(&m->circles[k - m->npairs], sh->links);
+  return 0;
+}
+
+static int person_inputs_step(renderer *r, size_t i) {
+  r->inputs[i] = person_inputs(r->site, &r->shared_in, i);
+  return 0;
+}
+
+/* Opens the context cache and hashes every person's inputs. */
+static void open_contexts(renderer *r) {
+  size_t n = r->site->npeople ? r->site->npeople : 1;
+  r->inputs = ws_xcalloc(n, sizeof(ws_digest));
+  r->stubs = ws_xcalloc(n, sizeof(ws_value));
+  r->contexts = ws_ctxcache_open(r->src, &r->program);
+  const ws_match *m = r->site->matches;
+  shared_inputs *sh = &r->shared_in;
+  sh->links = ws_xcalloc(n, sizeof(ws_digest));
+  parallel_for(r, r->site->npeople, link_step);
+  if (m) {
+    sh->pairs = ws_xcalloc(m->npairs + 1, sizeof(ws_digest));
+    sh->circles = ws_xcalloc(m->ncircles + 1, sizeof(ws_digest));
+    parallel_for(r, m->npairs + m->ncircles, pair_or_circle_step);
+  }
+  parallel_for(r, r->site->npeople, person_inputs_step);
+}
+
+static int seed_step(renderer *r, size_t i) {
+  ws_digest_entry e[CONTEXT_ENTRIES];
+  size_t n;
+  if (r->people[i] == &r->stubs[i] && recorded(r, i, e, &n))
+    ws_digest_memo_seed(r->memo, r->people[i], e, n);
+  return 0;
+}
+
+static size_t context_entries(void *payload, size_t i, ws_digest_entry *out,
+                              size_t max) {
+  renderer *r = payload;
+  return ws_digest_memo_entries(r->memo, r->people[i], out, max);
+}
+
+/* Records the entry digests of every context the memo has, when some were
+ * not recorded yet. */
+static void save_contexts(renderer *r) {
+  if (r->contexts &&
+      (r->nstubs < r->site->npeople || ws_ctxcache_ignored(r->contexts)))
+    ws_ctxcache_save(r->contexts, r->site->npeople, r->inputs, context_entries,
+                     r);
 }
 
 static int free_people(renderer *r, size_t k) {
@@ -1188,6 +1500,7 @@ static int prepare_reuse(renderer *r) {
     return error;
   if (!ws_digest_program(&program))
     r->full = true; /* without knowing the program, trust nothing old */
+  r->program = program;
   ws_digester *d = ws_digester_new();
   ws_digester_digest(d, &program);
   ws_digester_digest(d, &theme);
@@ -1196,37 +1509,54 @@ static int prepare_reuse(renderer *r) {
   return 0;
 }
 
+/* The stubs' entry digests go into the memo; 'r->nstubs' counts them. */
+static void seed_people(renderer *r) {
+  for (size_t i = 0; i < r->site->npeople; i++)
+    r->nstubs += r->people[i] == &r->stubs[i];
+  if (r->nstubs)
+    parallel_for(r, r->site->npeople, seed_step);
+}
+
+static void report_stats(const renderer *r, ws_render_stats *st) {
+  if (!st)
+    return;
+  size_t filled = 0;
+  for (size_t i = 0; r->nstubs && i < r->site->npeople; i++)
+    filled += r->people[i] == &r->stubs[i] && atomic_load(&r->filled[i]);
+  st->contexts_recorded = r->nstubs - filled;
+  st->contexts_made = r->site->npeople - st->contexts_recorded;
+  st->context_cache = r->contexts ? ws_ctxcache_ignored(r->contexts) : NULL;
+  st->context_cache_used = r->contexts != NULL;
+}
+
 int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                    ws_output *out, const ws_render_opts *opts) {
-  renderer r = {site,
-                theme,
-                src,
-                out,
-                site_value(site, opts),
-                NULL,
-                NULL,
-                0,
-                opts->jobs ? opts->jobs : ws_pool_default_jobs(),
-                PTHREAD_MUTEX_INITIALIZER,
-                "",
-                opts->full,
-                ws_output_had_site(out),
-                {0, 0},
-                NULL,
-                0,
-                NULL,
-                NULL,
-                NULL};
+  renderer r = {.site = site,
+                .theme = theme,
+                .src = src,
+                .out = out,
+                .site_ctx = site_value(site, opts),
+                .jobs = opts->jobs ? opts->jobs : ws_pool_default_jobs(),
+                .mu = PTHREAD_MUTEX_INITIALIZER,
+                .full = opts->full,
+                .record = ws_output_had_site(out),
+                .fill_mu = PTHREAD_MUTEX_INITIALIZER};
   int error = 0;
+  size_t n = site->npeople ? site->npeople : 1;
   set_build_date(&r, opts->build_time);
-  r.people = ws_xcalloc(site->npeople ? site->npeople : 1, sizeof(ws_value *));
+  r.people = ws_xcalloc(n, sizeof(ws_value *));
+  r.filled = ws_xcalloc(n, sizeof(atomic_uchar));
   r.arenas = ws_xcalloc(person_arenas(&r) + 1, sizeof(ws_value_arena *));
+  r.fill_arena = ws_value_arena_new();
   r.shared = person_shared_new(site, r.jobs);
+  if (r.record && (error = prepare_reuse(&r)) < 0)
+    goto cleanup;
+  if (r.record && !r.full) /* when every page is rendered, make them all */
+    open_contexts(&r);
   parallel_for(&r, person_arenas(&r), make_people);
   if (r.record) {
     make_memo(&r);
-    if ((error = prepare_reuse(&r)) < 0)
-      goto cleanup;
+    seed_people(&r);
   }
   error = parallel_for(&r, site->npeople + SITE_PAGES, person_page_step);
   if (error == 0)
@@ -1237,10 +1567,20 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
     error = ws_theme_assets(theme, write_asset, &r);
   if (error == 0)
     error = render_sitemap(&r);
+  if (error == 0 && r.memo)
+    save_contexts(&r);
+  report_stats(&r, opts->stats);
 cleanup:
   parallel_for(&r, person_arenas(&r), free_people);
+  ws_value_arena_free(r.fill_arena);
   free(r.people);
+  free(r.filled);
   free(r.arenas);
+  free(r.inputs);
+  free(r.shared_in.links);
+  free(r.shared_in.pairs);
+  free(r.shared_in.circles);
+  free(r.stubs);
   person_shared_free(r.shared);
   for (size_t i = 0; i < r.npages; i++)
     free(r.pages[i]);
@@ -1248,6 +1588,8 @@ cleanup:
   ws_value_free(r.site_ctx);
   views_free(&r);
   ws_digest_memo_free(r.memo);
+  ws_ctxcache_free(r.contexts); /* after the memo: it has the keys */
   pthread_mutex_destroy(&r.mu);
+  pthread_mutex_destroy(&r.fill_mu);
   return error;
 }

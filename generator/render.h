@@ -13,12 +13,22 @@
 #include "theme.h"
 #include "value.h"
 
+/* What rendering found, for -v. */
+typedef struct {
+  size_t contexts_made;      /* person contexts made */
+  size_t contexts_recorded;  /* the others: only their recorded digests
+                                were needed */
+  bool context_cache_used;   /* the context cache was read (see ctxcache.h) */
+  const char *context_cache; /* why its file was not used, or NULL */
+} ws_render_stats;
+
 typedef struct {
   const char *base_url; /* overrides site.yml; NULL: keep */
   const char *title;    /* overrides site.yml; NULL: keep */
   long long build_time; /* seconds since epoch, for the site's build date */
   unsigned jobs;        /* threads for per-person work; 0: one per core */
   bool full; /* render every page, even one whose inputs are unchanged */
+  ws_render_stats *stats; /* filled after a build, unless NULL */
 } ws_render_opts;
 
 typedef struct ws_renderer ws_renderer;
@@ -69,9 +79,18 @@ int ws_render_each(ws_renderer *r, size_t n,
                    void *payload);
 /** Returns the site being rendered. Borrowed. */
 const ws_site *ws_renderer_site(const ws_renderer *r);
-/** Returns the template context of person 'i' (see ws_render_person).
- * Borrowed; copy it with ws_value_copy to put it into a page context. */
-const ws_value *ws_renderer_person(const ws_renderer *r, size_t i);
+/** Returns the template context of person 'i' (see ws_render_person),
+ * making it first if only its digests were recorded (see ctxcache.h).
+ * Borrowed; to put it into a page context, use ws_render_person_ref. */
+const ws_value *ws_renderer_person(ws_renderer *r, size_t i);
+/** Returns a reference (ws_value_ref) to person 'i''s context for a page
+ * context: the context may not be made yet, but is by the time that page
+ * is rendered. */
+ws_value *ws_render_person_ref(const ws_renderer *r, size_t i);
+/** Adds person 'i''s context to 'd' as a page's fingerprint takes it (see
+ * ws_render_digest_value), without making it. */
+void ws_render_digest_person(ws_renderer *r, const ws_page *pg, ws_digester *d,
+                             size_t i);
 /** Returns the mentoring values pages share (see mentoring.h). Borrowed. */
 const struct ws_mentoring_shared *ws_renderer_mentoring(const ws_renderer *r);
 /** Returns the "site" object every page gets. Borrowed. */

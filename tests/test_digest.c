@@ -121,3 +121,37 @@ Test(digest, a_map_that_grew_after_registration_is_hashed_whole) {
   ws_value_free(page);
   ws_value_free(a);
 }
+
+/* A stub seeded with a card's entry digests hashes as the card does under
+ * any key set, and keeps doing so while it is filled. */
+Test(digest, a_seeded_stub_hashes_as_the_map_it_stands_for) {
+  ws_value *real = card("Ada"), *stub = ws_value_map();
+  const ws_value *shared[] = {real, stub};
+  ws_digest_memo *m = ws_digest_memo_new(shared, 2);
+  ws_digest_entry e[8];
+  size_t n = ws_digest_memo_entries(m, real, e, 8);
+  cr_assert_eq(n, 2);
+  cr_expect_str_eq(e[0].key, "name");
+  ws_digest_memo_seed(m, stub, e, n);
+  ws_digest_keys *keys = ws_digest_keys_new();
+  ws_digest_keys_add(keys, "people");
+  ws_digest_keys_add(keys, "name");
+  ws_value *pr = page_of(real), *ps = page_of(stub);
+  ws_digest a = ws_digest_value(pr, m, keys), b = ws_digest_value(ps, m, keys);
+  cr_expect(ws_digest_equal(&a, &b), "under a key set");
+  a = ws_digest_value(pr, m, NULL);
+  b = ws_digest_value(ps, m, NULL);
+  cr_expect(ws_digest_equal(&a, &b), "under every key");
+  ws_value_set_str(stub, "name", "Bo");
+  b = ws_digest_value(ps, m, NULL);
+  cr_expect(ws_digest_equal(&a, &b), "the seed, not the stub's entries");
+  ws_digest_entry back[8];
+  cr_expect_eq(ws_digest_memo_entries(m, stub, back, 8), 2);
+  cr_expect(ws_digest_equal(&back[1].digest, &e[1].digest));
+  ws_value_free(pr);
+  ws_value_free(ps);
+  ws_digest_memo_free(m);
+  ws_digest_keys_free(keys);
+  ws_value_free(real);
+  ws_value_free(stub);
+}

@@ -377,3 +377,57 @@ Test(incremental, a_changed_reason_reaches_every_page_that_shows_the_pair) {
   free(repo);
   free(tmp);
 }
+
+/* Reads "person contexts: N made, M known by their digests" from a -v
+ * build's output. */
+static counts build_contexts(const char *repo, const char *out) {
+  const char *argv[] = {"build", "-C",           repo, "--out",
+                        out,     "--no-history", "-v", NULL};
+  ws_str err = WS_STR_INIT;
+  counts c = {0, 0};
+  cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "build failed: %s", err.ptr);
+  const char *at = strstr(err.ptr, "person contexts: ");
+  cr_assert_not_null(at, "no person contexts line in: %s", err.ptr);
+  cr_assert_eq(
+      sscanf(at, "person contexts: %lu made, %lu known", &c.rendered, &c.kept),
+      2, "unexpected line: %s", at);
+  ws_str_release(&err);
+  return c;
+}
+
+/* A build that records fingerprints also records the digests of every
+ * person context (ctxcache.h): the next build makes only the contexts of
+ * people whose inputs changed, and makes the others in place when a page
+ * that shows them must be rendered after all. */
+Test(incremental, only_changed_people_get_a_context) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  build(repo, out, NULL);
+  counts c = build_contexts(repo, out);
+  cr_expect_eq(c.rendered, 3, "%lu contexts made", c.rendered);
+  c = build_contexts(repo, out);
+  cr_expect_eq(c.rendered, 0, "%lu contexts made again", c.rendered);
+  cr_expect_eq(c.kept, 3);
+  th_write(repo, "people/bo-lindqvist.md", bo_v2);
+  th_repo_commit_all(repo, "Edit", "Ada <ada@example.org>", 1700000100);
+  c = build_contexts(repo, out);
+  cr_expect_eq(c.rendered, 1, "%lu contexts made for a body edit", c.rendered);
+  expect_same_as_clean(repo, out);
+  /* A new name shows on every card: the directory is rendered, with the
+   * cards of people whose contexts were known only by their digests. */
+  th_write(repo, "people/chen-wei.md",
+           "---\nname: Chen Wei-Ling\nteam: Data\nstrengths: [Rust]\n---\n"
+           "## Background\n\nCompilers.\n");
+  th_repo_commit_all(repo, "Rename", "Ada <ada@example.org>", 1700000200);
+  c = build_contexts(repo, out);
+  cr_expect_eq(c.rendered, 3, "%lu contexts made for the directory",
+               c.rendered);
+  expect_page_has(out, "index.html", "Chen Wei-Ling");
+  expect_page_has(out, "index.html", "Amara Okafor");
+  expect_page_has(out, "index.html", "Bo Lindqvist");
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
