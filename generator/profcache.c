@@ -54,7 +54,7 @@
  * library upgrade, never trusts this one's results. */
 
 #define MAGIC "wholeself profile cache\n"
-#define VERSION 3
+#define VERSION 4
 #define TRAILER_MAGIC "wsprof.\n"
 #define TRAILER (8 + 16 + 8) /* index offset, digest, magic */
 #define NO_TEXT 0xffffffffu
@@ -191,13 +191,17 @@ static bool put_bytes(ws_str *b, const char *s, size_t len) {
   return true;
 }
 
-/* A C string or NULL. */
+/* A C string or NULL; the NUL is kept, so the text can be used where it
+ * lies in the mapped file. */
 static bool put_text(ws_str *b, const char *s) {
   if (!s) {
     ws_bin_put_u32(b, NO_TEXT);
     return true;
   }
-  return put_bytes(b, s, strlen(s));
+  if (!put_bytes(b, s, strlen(s)))
+    return false;
+  ws_str_putc(b, '\0');
+  return true;
 }
 
 static void put_key(ws_str *b, const char *s) {
@@ -294,7 +298,7 @@ static void list_fields(ws_strlist *f[NLISTS], ws_profile *p) {
   memcpy(f, all, sizeof(all));
 }
 
-/* The record: 14 texts (u32 length or NO_TEXT, bytes), 12 u32 numbers
+/* The record: 14 texts (u32 length or NO_TEXT, bytes, NUL), 12 u32 numbers
  * (with the positions of the name and the photo), u8 cross_team, 5 lists
  * and the sections (u32 count, texts), links and level (u8 present,
  * value), u32 count of diagnostics (u8 severity, u32 line,
@@ -346,10 +350,11 @@ static const char *get_key(ws_bin_reader *r) {
   return s;
 }
 
-/* Where a decoded profile's texts and lists go: one allocation, sized by a
- * first pass that only counts ('base' NULL), then filled by a second. A
- * cached profile is thus one block instead of about forty small ones,
- * allocated and later freed on every build. */
+/* Where a decoded profile's lists, slug and path go (its texts stay in
+ * the file): one allocation, sized by a first pass that only counts
+ * ('base' NULL), then filled by a second. A cached profile is thus one
+ * block instead of a dozen small ones, allocated and later freed on every
+ * build. */
 typedef struct {
   char *base, *next; /* NULL while counting */
   size_t need;
@@ -377,16 +382,17 @@ static char *block_text(text_block *b, const char *s, size_t n) {
   return p;
 }
 
-/* A text's bytes in place: '*s' NULL for NO_TEXT. False when the bytes are
- * missing or hold a NUL. */
+/* A text in place, NUL-terminated: '*s' NULL for NO_TEXT. False when the
+ * bytes are missing, hold a NUL or do not end with one. */
 static bool get_span(ws_bin_reader *r, const char **s, size_t *n) {
   uint32_t len = ws_bin_get_u32(r);
   *s = NULL;
   *n = 0;
   if (len == NO_TEXT)
     return !r->bad;
-  *s = ws_bin_get_span(r, len);
-  if (!*s || memchr(*s, 0, len)) {
+  *s = ws_bin_get_span(r, (size_t)len + 1);
+  if (!*s || (*s)[len] != '\0' || memchr(*s, 0, len)) {
+    *s = NULL;
     r->bad = true;
     return false;
   }
@@ -394,12 +400,14 @@ static bool get_span(ws_bin_reader *r, const char **s, size_t *n) {
   return true;
 }
 
-/* A C string from the block into '*out', NULL for NO_TEXT. */
-static bool get_text(ws_bin_reader *r, char **out, text_block *b) {
+/* A C string into '*out', NULL for NO_TEXT: where it lies in the mapped
+ * file, which outlives the profile (ws_profcache_keep_map). Copying the
+ * texts of 10,000 profiles (a body each) cost more than decoding them. */
+static bool get_text(ws_bin_reader *r, char **out) {
   const char *s;
   size_t n;
   bool ok = get_span(r, &s, &n);
-  *out = s ? block_text(b, s, n) : NULL;
+  *out = (char *)(uintptr_t)s; /* never written: see profile.h */
   return ok;
 }
 
@@ -541,7 +549,7 @@ static bool get_list(ws_bin_reader *r, char ***items, size_t *n, size_t max,
   char **all = block_take(b, (count ? count : 1) * sizeof(char *));
   for (size_t i = 0; i < count; i++) {
     char *s;
-    if (!get_text(r, &s, b) || !s)
+    if (!get_text(r, &s) || !s)
       return false;
     if (b->base)
       all[i] = s;
@@ -572,7 +580,7 @@ static bool decode_texts(ws_bin_reader *r, ws_profile *p, text_block *b) {
   number_fields(numbers, p);
   list_fields(lists, p);
   for (size_t i = 0; i < NTEXTS; i++)
-    if (!get_text(r, texts[i], b))
+    if (!get_text(r, texts[i]))
       return false;
   for (size_t i = 0; i < NNUMBERS; i++)
     *numbers[i] = ws_bin_get_u32(r);
@@ -1045,6 +1053,11 @@ void ws_profcache_save(ws_profcache *pc, ws_profcache_stats *out) {
   if (!(worth_appending(pc) && write_append(pc, hits + fresh)) &&
       !write_whole(pc, hits + fresh))
     out->status = "not saved (cannot write it)";
+}
+
+void ws_profcache_keep_map(ws_profcache *pc, ws_bin_map *out) {
+  *out = pc->data;
+  pc->data = (ws_bin_map){NULL, 0};
 }
 
 void ws_profcache_free(ws_profcache *pc) {

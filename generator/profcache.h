@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "binio.h"
 #include "diag.h"
 #include "profile.h"
 #include "source.h"
@@ -60,6 +61,11 @@ void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
  * through a temporary file and a rename (failing is not an error), and
  * fills 'out'. Call once, after every slot was looked up. */
 void ws_profcache_save(ws_profcache *pc, ws_profcache_stats *out);
+/** Hands the mapping of the cache file over to '*out' (unmap it with
+ * ws_bin_unmap): the texts of the profiles ws_profcache_get gave lie in
+ * it, so it must outlive them. '*out' must be zeroed; it stays so when
+ * there is no mapping. */
+void ws_profcache_keep_map(ws_profcache *pc, ws_bin_map *out);
 /** Frees 'pc'; NULL does nothing. */
 void ws_profcache_free(ws_profcache *pc);
 

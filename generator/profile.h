@@ -80,9 +80,11 @@ typedef struct {
    * above but the history (the record's checksum, the path and the slug),
    * equal for equal profiles. Zero for one just parsed. */
   ws_digest digest;
-  char *block; /* set when every text and list above (slug and path too)
-                  lives in this one allocation, as the profile cache makes
-                  them; NULL when each is allocated on its own */
+  char *block; /* set for a profile from the profile cache: its lists,
+                  slug and path live in this one allocation and its texts
+                  in the cache file's mapping, which the site keeps (and
+                  nobody writes to them); NULL when each is allocated on
+                  its own */
 } ws_profile;
 
 /** Returns the name of mentor type 't' ("advisor"). */

@@ -533,6 +533,7 @@ static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
     site->profile_cache = st.status;
     site->profile_cache_ignored = st.ignored;
   }
+  ws_profcache_keep_map(job.cache, &site->profile_map);
   ws_profcache_free(job.cache);
   for (size_t i = 0; i < n; i++) {
     loaded *l = &job.items[i];
@@ -699,6 +700,7 @@ void ws_site_free(ws_site *site) {
   ws_value_arena_free(site->event_text);
   free(site->content);
   ws_match_free(site->matches);
+  ws_bin_unmap(&site->profile_map); /* after the profiles that point in */
   free(site);
 }
 

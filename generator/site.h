@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "binio.h"
 #include "diag.h"
 #include "profile.h"
 #include "source.h"
@@ -64,6 +65,8 @@ typedef struct {
   char *content;            /* content folder prefix, "" or "content/" */
   struct ws_match *matches; /* mentoring suggestions and circles (match.h) */
   bool matches_cached;      /* 'matches' came from the mentoring cache */
+  ws_bin_map profile_map; /* the profile cache's file, where the texts of
+                             cached profiles lie (profcache.h); owned */
 } ws_site;
 
 /** Loads every profile under people/ and site.yml from 'src'. Content
