@@ -1562,7 +1562,9 @@ static int start_commit(git_commit **out, ws_source *src) {
  *   u8 partial, u64 nrevs, u64 nchanges,
  *   nrevs × (str id, u64 time, str author, str subject, u8 cut),
  *   nchanges × (u8 kind, u64 rev, str path, str old_path or ""),
- *   u64 FNV-1a of everything before it.
+ *   u64 checksum of everything before it (the high half of its
+ *   XXH3-128 digest, ws_digest_bytes: a byte-wise FNV-1a took 10 ms over
+ *   the 8 MB of a 50,000-commit history).
  *
  * Numbers are little-endian, a str is a u64 length and the bytes. The next
  * walk stops at T and appends the cached log; when it never meets T (the
@@ -1571,7 +1573,7 @@ static int start_commit(git_commit **out, ws_source *src) {
  * file means a full walk, never an error. */
 
 #define CACHE_MAGIC "wholeself history cache\n"
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2
 #define CACHE_MIN_REV (8 + 40 + 8 + 8 + 8 + 1)
 #define CACHE_MIN_CHANGE (1 + 8 + 8 + 8)
 
@@ -1591,6 +1593,10 @@ static uint64_t fnv64(uint64_t h, const void *data, size_t len) {
   for (size_t i = 0; i < len; i++)
     h = (h ^ p[i]) * 1099511628211u;
   return h;
+}
+
+static uint64_t file_checksum(const void *data, size_t len) {
+  return ws_digest_bytes(data, len).hi;
 }
 
 #define FNV64_INIT 14695981039346656037u
@@ -1688,7 +1694,7 @@ static void cache_encode(ws_str *b, const cache_keys *k, const git_oid *root,
     put_cstr(b, c->path);
     put_cstr(b, c->old_path);
   }
-  ws_bin_put_u64(b, fnv64(FNV64_INIT, b->ptr, b->len));
+  ws_bin_put_u64(b, file_checksum(b->ptr, b->len));
 }
 
 /* --- reading --- */
@@ -1791,7 +1797,7 @@ static const char *decode(cache_data *out, const ws_str *file,
     return "not a history cache";
   ws_bin_reader r = {file->ptr, file->len - 8, magic, false};
   ws_bin_reader sum = {file->ptr, file->len, file->len - 8, false};
-  if (ws_bin_get_u64(&sum) != fnv64(FNV64_INIT, file->ptr, file->len - 8))
+  if (ws_bin_get_u64(&sum) != file_checksum(file->ptr, file->len - 8))
     return "corrupt (checksum)";
   if (ws_bin_get_u64(&r) != CACHE_VERSION)
     return "another format version";
