@@ -128,7 +128,8 @@ static void add_tags(ws_person_shared *s, const ws_strlist *l) {
   }
 }
 
-static ws_person_shared *person_shared_new(const ws_site *site, unsigned jobs) {
+static ws_person_shared *person_shared_new(const ws_site *site, unsigned jobs,
+                                           bool arenas) {
   ws_person_shared *s = ws_xcalloc(1, sizeof(*s));
   size_t most = 0;
   for (size_t i = 0; i < site->npeople; i++)
@@ -144,7 +145,7 @@ static ws_person_shared *person_shared_new(const ws_site *site, unsigned jobs) {
   }
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     s->types[t] = ws_render_mentor_type(t);
-  s->mentoring = ws_mentoring_shared_new(site, jobs);
+  s->mentoring = ws_mentoring_shared_new(site, jobs, arenas);
   return s;
 }
 
@@ -1548,7 +1549,9 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
   r.filled = ws_xcalloc(n, sizeof(atomic_uchar));
   r.arenas = ws_xcalloc(person_arenas(&r) + 1, sizeof(ws_value_arena *));
   r.fill_arena = ws_value_arena_new();
-  r.shared = person_shared_new(site, r.jobs);
+  /* A build that records fingerprints is a rebuild, whose peak is far
+   * from a first build's: the mentoring values go into arenas. */
+  r.shared = person_shared_new(site, r.jobs, r.record);
   if (r.record && (error = prepare_reuse(&r)) < 0)
     goto cleanup;
   if (r.record && !r.full) /* when every page is rendered, make them all */
