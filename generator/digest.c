@@ -268,6 +268,8 @@ typedef struct {
   size_t first, len;    /* its entry digests: entries[first..first + len) */
   atomic_uchar state;   /* ENTRIES_* */
   entry_digest *seeded; /* given by ws_digest_memo_seed, instead */
+  ws_digest_view *seeded_views; /* its digests under some key sets */
+  size_t nseeded_views;
 } memo_slot;
 
 /* A view's digest of one slot: not yet made, being stored, ready. */
@@ -277,6 +279,7 @@ enum { VIEW_NONE, VIEW_STORING, VIEW_READY };
  * 10,000 cards then costs 10,000 lookups, not 300,000 key tests. */
 typedef struct {
   const ws_digest_keys *keys; /* NULL: all keys */
+  ws_digest id;               /* ws_digest_keys_id(keys) */
   ws_digest *digest;          /* by slot */
   atomic_uchar *state;        /* by slot: VIEW_* */
 } memo_view;
@@ -345,8 +348,10 @@ void ws_digest_memo_free(ws_digest_memo *m) {
   if (!m)
     return;
   free(m->entries);
-  for (size_t i = 0; i <= m->mask; i++)
+  for (size_t i = 0; i <= m->mask; i++) {
     free(m->slots[i].seeded);
+    free(m->slots[i].seeded_views);
+  }
   size_t nviews = atomic_load(&m->nviews);
   for (size_t i = 0; i < nviews; i++) {
     free(m->views[i].digest);
@@ -421,6 +426,7 @@ static memo_view *view_of(ws_digest_memo *m, const ws_digest_keys *keys) {
   if (!v && n < MEMO_VIEWS) {
     v = &m->views[n];
     v->keys = keys;
+    v->id = ws_digest_keys_id(keys);
     v->digest = ws_xcalloc(m->mask + 1, sizeof(ws_digest));
     v->state = ws_xcalloc(m->mask + 1, sizeof(atomic_uchar));
     for (size_t i = 0; i <= m->mask; i++)
@@ -456,7 +462,8 @@ static ws_digest combine(ws_digest_memo *m, memo_slot *s,
 }
 
 void ws_digest_memo_seed(ws_digest_memo *m, const ws_value *v,
-                         const ws_digest_entry *e, size_t n) {
+                         const ws_digest_entry *e, size_t n,
+                         const ws_digest_view *views, size_t nviews) {
   memo_slot *s = memo_find(m, ws_value_deref(v));
   if (!s || s->seeded)
     return;
@@ -467,6 +474,34 @@ void ws_digest_memo_seed(ws_digest_memo *m, const ws_value *v,
     s->seeded[i].digest = e[i].digest;
   }
   s->len = n;
+  if (nviews) {
+    s->seeded_views = ws_xcalloc(nviews, sizeof(ws_digest_view));
+    memcpy(s->seeded_views, views, nviews * sizeof(ws_digest_view));
+    s->nseeded_views = nviews;
+  }
+}
+
+size_t ws_digest_memo_views(ws_digest_memo *m, const ws_value *v,
+                            ws_digest_view *out, size_t max) {
+  memo_slot *s = memo_find(m, ws_value_deref(v));
+  size_t n = 0, slot = s ? (size_t)(s - m->slots) : 0;
+  size_t nviews = atomic_load_explicit(&m->nviews, memory_order_acquire);
+  for (size_t i = 0; s && i < nviews && n < max; i++)
+    if (atomic_load_explicit(&m->views[i].state[slot], memory_order_acquire) ==
+        VIEW_READY)
+      out[n++] = (ws_digest_view){m->views[i].id, m->views[i].digest[slot]};
+  return n;
+}
+
+/* The digest a seed gave slot 's' under 'view', if any. */
+static bool seeded_view(const memo_slot *s, const memo_view *view,
+                        ws_digest *out) {
+  for (size_t i = 0; view && i < s->nseeded_views; i++)
+    if (ws_digest_equal(&s->seeded_views[i].keys, &view->id)) {
+      *out = s->seeded_views[i].digest;
+      return true;
+    }
+  return false;
 }
 
 size_t ws_digest_memo_entries(ws_digest_memo *m, const ws_value *v,
@@ -497,7 +532,8 @@ static bool put_memo(ws_digester *d, const ws_value *v, ws_digest_memo *m,
                   VIEW_READY) {
     out = view->digest[slot];
   } else {
-    out = combine(m, s, keys);
+    if (!seeded_view(s, view, &out))
+      out = combine(m, s, keys);
     unsigned char none = VIEW_NONE;
     if (view && atomic_compare_exchange_strong_explicit(
                     &view->state[slot], &none, VIEW_STORING,
@@ -573,6 +609,29 @@ static bool keys_has(const ws_digest_keys *k, const char *key, uint64_t hash) {
     i = (i + 1) & k->mask;
   }
   return false;
+}
+
+static int cmp_key(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+ws_digest ws_digest_keys_id(const ws_digest_keys *k) {
+  if (!k)
+    return ws_digest_bytes("*", 1);
+  char **keys = ws_xcalloc(k->len + 1, sizeof(char *));
+  size_t n = 0;
+  for (size_t i = 0; i <= k->mask; i++)
+    if (k->slots[i])
+      keys[n++] = k->slots[i];
+  qsort(keys, n, sizeof(char *), cmp_key);
+  ws_digester *d = ws_digester_new();
+  ws_digester_bytes(d, "keys", 4);
+  for (size_t i = 0; i < n; i++)
+    ws_digester_str(d, keys[i]);
+  ws_digest out = ws_digester_end(d);
+  ws_digester_free(d);
+  free(keys);
+  return out;
 }
 
 bool ws_digest_keys_has(const ws_digest_keys *k, const char *key) {

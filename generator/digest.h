@@ -64,6 +64,9 @@ ws_digest_keys *ws_digest_keys_new(void);
 void ws_digest_keys_free(ws_digest_keys *k);
 /** Adds 'key' to 'k' (again is harmless). */
 void ws_digest_keys_add(ws_digest_keys *k, const char *key);
+/** Returns a digest of the keys in 'k' (NULL: of "every key"): equal
+ * for two sets with the same keys, whatever order they were added in. */
+ws_digest ws_digest_keys_id(const ws_digest_keys *k);
 /** Tells whether 'key' is in 'k'. */
 bool ws_digest_keys_has(const ws_digest_keys *k, const char *key);
 /** Tells whether 'a' and 'b' are the same digest. */
@@ -95,15 +98,29 @@ typedef struct {
   ws_digest digest;
 } ws_digest_entry;
 
+/* A shared map's digest under one key set, the set told by its id
+ * (ws_digest_keys_id). */
+typedef struct {
+  ws_digest keys;
+  ws_digest digest;
+} ws_digest_view;
+
 /** Gives the registered map 'v' the 'n' entry digests 'e' (their keys
  * borrowed: they must outlive 'm'), to use instead of hashing its
- * entries: a map that stands for one not made yet (a person's context
- * whose inputs did not change since a build that recorded these) then
- * digests as that one would, whatever 'v' holds meanwhile. Seed before
- * sharing the memo; a map not registered, or seeded already, is left
- * alone. */
+ * entries, and its digests under the 'nviews' key sets of 'views'
+ * (copied), to use instead of combining those: a map that stands for one
+ * not made yet (a person's context whose inputs did not change since a
+ * build that recorded these) then digests as that one would, whatever 'v'
+ * holds meanwhile. Seed before sharing the memo; a map not registered, or
+ * seeded already, is left alone. */
 void ws_digest_memo_seed(ws_digest_memo *m, const ws_value *v,
-                         const ws_digest_entry *e, size_t n);
+                         const ws_digest_entry *e, size_t n,
+                         const ws_digest_view *views, size_t nviews);
+/** Copies into 'out' (up to 'max') the digests of the registered map 'v'
+ * under each key set it was digested under so far, and returns how
+ * many. */
+size_t ws_digest_memo_views(ws_digest_memo *m, const ws_value *v,
+                            ws_digest_view *out, size_t max);
 /** Copies up to 'max' entry digests of the registered map 'v' into 'out'
  * (hashing them first if no page has yet) and returns how many it has; 0
  * when 'v' is not registered. Keys are borrowed from the map or the

@@ -1368,26 +1368,18 @@ static size_t person_arenas(const renderer *r) {
   return (r->site->npeople + PEOPLE_PER_ARENA - 1) / PEOPLE_PER_ARENA;
 }
 
-/* The most entries a person context can have (PERSON_KEYS and the "has_"
- * of each list, with room to spare). */
-#define CONTEXT_ENTRIES 128
-
-static bool recorded(const renderer *r, size_t i, ws_digest_entry *e,
-                     size_t *n) {
-  return r->contexts &&
-         ws_ctxcache_find(r->contexts, &r->inputs[i], e, CONTEXT_ENTRIES, n);
+static bool recorded(const renderer *r, size_t i) {
+  return r->contexts && ws_ctxcache_has(r->contexts, &r->inputs[i]);
 }
 
 static int make_people(renderer *r, size_t k) {
   size_t end = (k + 1) * PEOPLE_PER_ARENA;
-  ws_digest_entry e[CONTEXT_ENTRIES];
-  size_t n;
   if (end > r->site->npeople)
     end = r->site->npeople;
   r->arenas[k] = ws_value_arena_new();
   ws_value_arena *before = ws_value_arena_use(r->arenas[k]);
   for (size_t i = k * PEOPLE_PER_ARENA; i < end; i++) {
-    bool stub = recorded(r, i, e, &n);
+    bool stub = recorded(r, i);
     if (stub) {
       r->stubs[i] = (ws_value){.type = WS_VALUE_MAP, .pooled = true};
       r->people[i] = &r->stubs[i];
@@ -1440,17 +1432,22 @@ static void open_contexts(renderer *r) {
 }
 
 static int seed_step(renderer *r, size_t i) {
-  ws_digest_entry e[CONTEXT_ENTRIES];
-  size_t n;
-  if (r->people[i] == &r->stubs[i] && recorded(r, i, e, &n))
-    ws_digest_memo_seed(r->memo, r->people[i], e, n);
+  ws_ctx_digests d;
+  if (r->people[i] == &r->stubs[i] &&
+      ws_ctxcache_find(r->contexts, &r->inputs[i], &d))
+    ws_digest_memo_seed(r->memo, r->people[i], d.entries, d.nentries, d.views,
+                        d.nviews);
   return 0;
 }
 
-static size_t context_entries(void *payload, size_t i, ws_digest_entry *out,
-                              size_t max) {
+/* What the memo has of context 'i': its entries and every view of it. */
+static bool context_digests(void *payload, size_t i, ws_ctx_digests *out) {
   renderer *r = payload;
-  return ws_digest_memo_entries(r->memo, r->people[i], out, max);
+  out->nentries = ws_digest_memo_entries(r->memo, r->people[i], out->entries,
+                                         WS_CTX_ENTRIES);
+  out->nviews =
+      ws_digest_memo_views(r->memo, r->people[i], out->views, WS_CTX_VIEWS);
+  return out->nentries > 0 && out->nentries <= WS_CTX_ENTRIES;
 }
 
 /* Records the entry digests of every context the memo has, when some were
@@ -1458,7 +1455,7 @@ static size_t context_entries(void *payload, size_t i, ws_digest_entry *out,
 static void save_contexts(renderer *r) {
   if (r->contexts &&
       (r->nstubs < r->site->npeople || ws_ctxcache_ignored(r->contexts)))
-    ws_ctxcache_save(r->contexts, r->site->npeople, r->inputs, context_entries,
+    ws_ctxcache_save(r->contexts, r->site->npeople, r->inputs, context_digests,
                      r);
 }
 

@@ -42,19 +42,20 @@ static ws_ctxcache *open_cache(const char *repo, const ws_digest *prog) {
   return c;
 }
 
-/* Two people: Ada with two entries, Bo with one; a third has too many to
- * be kept. */
-static size_t two_people(void *payload, size_t i, ws_digest_entry *out,
-                         size_t max) {
+/* Two people: Ada with two entries and a view, Bo with one entry; a third
+ * is left out. */
+static bool two_people(void *payload, size_t i, ws_ctx_digests *out) {
   static const ws_digest_entry ada[] = {{"name", {1, 1}}, {"url", {2, 2}}};
   static const ws_digest_entry bo[] = {{"name", {3, 3}}};
   (void)payload;
   if (i == 2)
-    return max + 1;
-  out[0] = i == 0 ? ada[0] : bo[0];
-  if (i == 0)
-    out[1] = ada[1];
-  return i == 0 ? 2 : 1;
+    return false;
+  out->nentries = i == 0 ? 2 : 1;
+  memcpy(out->entries, i == 0 ? ada : bo,
+         out->nentries * sizeof(ws_digest_entry));
+  out->nviews = i == 0;
+  out->views[0] = (ws_digest_view){{7, 7}, {8, 8}};
+  return true;
 }
 
 static void save_two(const char *repo) {
@@ -69,23 +70,23 @@ Test(ctxcache, what_is_saved_is_found_by_inputs) {
   char *repo = team_repo();
   save_two(repo);
   ws_ctxcache *c = open_cache(repo, &program);
-  ws_digest_entry e[4];
-  size_t n = 0;
+  ws_ctx_digests d;
   cr_expect_null(ws_ctxcache_ignored(c));
-  cr_assert(ws_ctxcache_find(c, &(ws_digest){10, 11}, e, 4, &n));
-  cr_expect_eq(n, 2);
-  cr_expect_str_eq(e[0].key, "name");
-  cr_expect_str_eq(e[1].key, "url");
-  cr_expect(e[1].digest.hi == 2 && e[1].digest.lo == 2);
-  cr_assert(ws_ctxcache_find(c, &(ws_digest){20, 21}, e, 4, &n));
-  cr_expect_eq(n, 1);
-  cr_expect(e[0].digest.hi == 3);
-  cr_expect_not(ws_ctxcache_find(c, &(ws_digest){10, 12}, e, 4, &n),
-                "inputs never saved");
-  cr_expect_not(ws_ctxcache_find(c, &(ws_digest){30, 31}, e, 4, &n),
-                "a context with too many entries to keep");
-  cr_expect_not(ws_ctxcache_find(c, &(ws_digest){10, 11}, e, 1, &n),
-                "more entries than room");
+  cr_assert(ws_ctxcache_find(c, &(ws_digest){10, 11}, &d));
+  cr_expect_eq(d.nentries, 2);
+  cr_expect_str_eq(d.entries[0].key, "name");
+  cr_expect_str_eq(d.entries[1].key, "url");
+  cr_expect(d.entries[1].digest.hi == 2 && d.entries[1].digest.lo == 2);
+  cr_assert_eq(d.nviews, 1);
+  cr_expect(d.views[0].keys.hi == 7 && d.views[0].digest.lo == 8);
+  cr_assert(ws_ctxcache_find(c, &(ws_digest){20, 21}, &d));
+  cr_expect_eq(d.nentries, 1);
+  cr_expect_eq(d.nviews, 0);
+  cr_expect(d.entries[0].digest.hi == 3);
+  cr_expect(ws_ctxcache_has(c, &(ws_digest){20, 21}));
+  cr_expect_not(ws_ctxcache_has(c, &(ws_digest){10, 12}), "inputs never saved");
+  cr_expect_not(ws_ctxcache_find(c, &(ws_digest){30, 31}, &d),
+                "a context left out");
   ws_ctxcache_free(c);
   th_rm_rf(repo);
   free(repo);
@@ -95,11 +96,9 @@ Test(ctxcache, another_program_s_file_is_ignored) {
   char *repo = team_repo();
   save_two(repo);
   ws_ctxcache *c = open_cache(repo, &other);
-  ws_digest_entry e[4];
-  size_t n;
   cr_expect_str_eq(ws_ctxcache_ignored(c),
                    "written by another build of wholeself");
-  cr_expect_not(ws_ctxcache_find(c, &(ws_digest){10, 11}, e, 4, &n));
+  cr_expect_not(ws_ctxcache_has(c, &(ws_digest){10, 11}));
   ws_ctxcache_free(c);
   th_rm_rf(repo);
   free(repo);
@@ -115,8 +114,6 @@ Test(ctxcache, damaged_files_are_ignored) {
   size_t len;
   char *good = th_slurp(file, &len);
   for (size_t at = 0; at <= len; at++) {
-    ws_digest_entry e[4];
-    size_t n;
     char *bad = malloc(len + 1);
     memcpy(bad, good, len);
     if (at < len) {
@@ -127,7 +124,7 @@ Test(ctxcache, damaged_files_are_ignored) {
     }
     ws_ctxcache *c = open_cache(repo, &program);
     cr_expect_not_null(ws_ctxcache_ignored(c), "damage at %zu not seen", at);
-    cr_expect_not(ws_ctxcache_find(c, &(ws_digest){10, 11}, e, 4, &n));
+    cr_expect_not(ws_ctxcache_has(c, &(ws_digest){10, 11}));
     ws_ctxcache_free(c);
     free(bad);
   }

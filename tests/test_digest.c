@@ -132,7 +132,7 @@ Test(digest, a_seeded_stub_hashes_as_the_map_it_stands_for) {
   size_t n = ws_digest_memo_entries(m, real, e, 8);
   cr_assert_eq(n, 2);
   cr_expect_str_eq(e[0].key, "name");
-  ws_digest_memo_seed(m, stub, e, n);
+  ws_digest_memo_seed(m, stub, e, n, NULL, 0);
   ws_digest_keys *keys = ws_digest_keys_new();
   ws_digest_keys_add(keys, "people");
   ws_digest_keys_add(keys, "name");
@@ -152,6 +152,48 @@ Test(digest, a_seeded_stub_hashes_as_the_map_it_stands_for) {
   ws_value_free(ps);
   ws_digest_memo_free(m);
   ws_digest_keys_free(keys);
+  ws_value_free(real);
+  ws_value_free(stub);
+}
+
+/* A stub seeded with a card's digest under a key set gives that digest
+ * under an equal key set, made apart and filled in another order, and
+ * what a memo made is what it gives back. */
+Test(digest, a_seeded_view_is_used_for_an_equal_key_set) {
+  ws_value *real = card("Ada"), *stub = ws_value_map();
+  const ws_value *shared[] = {real};
+  ws_digest_keys *keys = ws_digest_keys_new(), *same = ws_digest_keys_new();
+  ws_digest_keys_add(keys, "people");
+  ws_digest_keys_add(keys, "name");
+  ws_digest_keys_add(same, "name");
+  ws_digest_keys_add(same, "people");
+  ws_digest a = ws_digest_keys_id(keys), b = ws_digest_keys_id(same);
+  cr_expect(ws_digest_equal(&a, &b), "the same keys, another order");
+  ws_digest_memo *m = ws_digest_memo_new(shared, 1);
+  ws_value *pr = page_of(real);
+  ws_digest want = ws_digest_value(pr, m, keys);
+  ws_digest_view views[4];
+  cr_assert_eq(ws_digest_memo_views(m, real, views, 4), 1);
+  ws_digest_entry e[8];
+  size_t n = ws_digest_memo_entries(m, real, e, 8);
+  const ws_value *stubs[] = {stub};
+  ws_digest_memo *m2 = ws_digest_memo_new(stubs, 1);
+  /* Entries that disagree with the view: only the view can explain a
+   * digest equal to the real card's. */
+  e[0].digest.lo ^= 1;
+  ws_digest_memo_seed(m2, stub, e, n, views, 1);
+  ws_value *ps = page_of(stub);
+  ws_digest got = ws_digest_value(ps, m2, same);
+  cr_expect(ws_digest_equal(&got, &want), "the seeded view");
+  got = ws_digest_value(ps, m2, NULL);
+  ws_digest all = ws_digest_value(pr, m, NULL);
+  cr_expect_not(ws_digest_equal(&got, &all), "other keys use the entries");
+  ws_value_free(pr);
+  ws_value_free(ps);
+  ws_digest_memo_free(m);
+  ws_digest_memo_free(m2);
+  ws_digest_keys_free(keys);
+  ws_digest_keys_free(same);
   ws_value_free(real);
   ws_value_free(stub);
 }
