@@ -335,7 +335,8 @@ static int make_dir(const char *p) {
       return -1;
     if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
       return 0;
-    if (unlink(p) < 0 && errno != ENOENT)
+    /* EISDIR: another thread replaced the file with the folder since. */
+    if (unlink(p) < 0 && errno != ENOENT && errno != EISDIR)
       return -1;
   }
   errno = EEXIST;
