@@ -1,5 +1,8 @@
 #include "mentoring.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,25 +37,42 @@ static void set_type(ws_value *v, ws_mentor_type t) {
   ws_str_release(&url);
 }
 
-/* With arenas, each batch of VALUES_PER_ARENA values is made in an arena
- * of its own, so freeing 30,000 of them is freeing a few hundred blocks. */
-#define VALUES_PER_ARENA 64
-
 struct ws_mentoring_shared {
   const ws_site *site;
   /* person_ref by person, circle_value by circle, then pair_value by pair */
   ws_value **values;
-  ws_value **refs, **circles, **pairs; /* into 'values' */
   size_t npeople, ncircles, npairs;
-  ws_value_arena **arenas; /* the first values' batches, then the pairs';
-                              NULL: the values are on the heap */
-  size_t nfirst;           /* batches of refs and circles */
+  atomic_uchar *made; /* per value: it is made */
+  /* Lazily: each value is made on first use, under 'mu' (recursive: a
+   * pair makes its people's links), in 'arena'. */
+  bool lazy;
+  pthread_mutex_t mu;
+  ws_value_arena *arena;
 };
+
+static ws_value *make_value(ws_mentoring_shared *s, size_t i);
+
+/* Value 'i', made now if it is not yet. The set of values is fixed; only
+ * when each is made varies, hence the cast. */
+static const ws_value *shared_value(const ws_mentoring_shared *cs, size_t i) {
+  ws_mentoring_shared *s = (ws_mentoring_shared *)(uintptr_t)cs;
+  if (atomic_load_explicit(&s->made[i], memory_order_acquire))
+    return s->values[i];
+  pthread_mutex_lock(&s->mu);
+  if (!atomic_load_explicit(&s->made[i], memory_order_relaxed)) {
+    ws_value_arena *before = ws_value_arena_use(s->arena);
+    s->values[i] = make_value(s, i);
+    ws_value_arena_use(before);
+    atomic_store_explicit(&s->made[i], 1, memory_order_release);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return s->values[i];
+}
 
 /* Person 'i' as a link: the shared one when there is one. */
 static ws_value *ref_of(const ws_site *site, const ws_mentoring_shared *sh,
                         size_t i) {
-  return sh ? ws_value_ref(sh->refs[i]) : person_ref(site, i);
+  return sh ? ws_value_ref(shared_value(sh, i)) : person_ref(site, i);
 }
 
 static ws_value *pair_value(const ws_site *site, const ws_mentoring_shared *sh,
@@ -73,7 +93,7 @@ static ws_value *pair_value(const ws_site *site, const ws_mentoring_shared *sh,
  * shown by its mentee, its mentor, the hub and its type's page. */
 static ws_value *pair_of(const ws_site *site, const ws_mentoring_shared *sh,
                          size_t k) {
-  return sh ? ws_value_ref(sh->pairs[k])
+  return sh ? ws_value_ref(shared_value(sh, sh->npeople + sh->ncircles + k))
             : pair_value(site, NULL, &site->matches->pairs[k]);
 }
 
@@ -97,94 +117,71 @@ static ws_value *circle_value(const ws_site *site, const ws_circle *c) {
 /* Circle 'k': the shared one when there is one. */
 static ws_value *circle_of(const ws_site *site, const ws_mentoring_shared *sh,
                            size_t k) {
-  return sh ? ws_value_ref(sh->circles[k])
+  return sh ? ws_value_ref(shared_value(sh, sh->npeople + k))
             : circle_value(site, &site->matches->circles[k]);
 }
 
-static size_t batches(size_t n) {
-  return (n + VALUES_PER_ARENA - 1) / VALUES_PER_ARENA;
+static ws_value *make_value(ws_mentoring_shared *s, size_t i) {
+  const ws_match *m = s->site->matches;
+  if (i < s->npeople)
+    return person_ref(s->site, i);
+  if (i < s->npeople + s->ncircles)
+    return circle_value(s->site, &m->circles[i - s->npeople]);
+  return pair_value(s->site, s, &m->pairs[i - s->npeople - s->ncircles]);
 }
 
-static void make_value(ws_mentoring_shared *s, size_t i) {
-  s->values[i] =
-      i < s->npeople
-          ? person_ref(s->site, i)
-          : circle_value(s->site, &s->site->matches->circles[i - s->npeople]);
-}
-
-/* Item 'b' of the first pass: a batch of values with arenas, one value
- * without. */
-static int make_shared(void *payload, size_t b) {
+/* Made all at once, on the pool: the links and circles first, then the
+ * pairs, which point at the links. */
+static int make_first(void *payload, size_t i) {
   ws_mentoring_shared *s = payload;
-  if (!s->arenas) {
-    make_value(s, b);
-    return 0;
-  }
-  size_t n = s->npeople + s->ncircles, i = b * VALUES_PER_ARENA;
-  ws_value_arena *before = ws_value_arena_use(s->arenas[b]);
-  for (; i < n && i < (b + 1) * VALUES_PER_ARENA; i++)
-    make_value(s, i);
-  ws_value_arena_use(before);
+  s->values[i] = make_value(s, i);
+  atomic_store_explicit(&s->made[i], 1, memory_order_release);
   return 0;
 }
 
-/* Pairs point at the people's shared links, so they come second. */
-static int make_shared_pairs(void *payload, size_t b) {
+static int make_pair(void *payload, size_t k) {
   ws_mentoring_shared *s = payload;
-  size_t k = s->arenas ? b * VALUES_PER_ARENA : b;
-  size_t end = s->arenas ? (b + 1) * VALUES_PER_ARENA : b + 1;
-  ws_value_arena *before =
-      s->arenas ? ws_value_arena_use(s->arenas[s->nfirst + b]) : NULL;
-  for (; k < s->npairs && k < end; k++)
-    s->pairs[k] = pair_value(s->site, s, &s->site->matches->pairs[k]);
-  if (s->arenas)
-    ws_value_arena_use(before);
-  return 0;
+  return make_first(s, s->npeople + s->ncircles + k);
 }
 
 ws_mentoring_shared *ws_mentoring_shared_new(const ws_site *site, unsigned jobs,
-                                             bool arenas) {
+                                             bool lazy) {
   ws_mentoring_shared *s = ws_xcalloc(1, sizeof(*s));
+  pthread_mutexattr_t attr;
   s->site = site;
   s->npeople = site->npeople;
   s->ncircles = site->matches ? site->matches->ncircles : 0;
   s->npairs = site->matches ? site->matches->npairs : 0;
-  s->values =
-      ws_xcalloc(s->npeople + s->ncircles + s->npairs + 1, sizeof(ws_value *));
-  s->refs = s->values;
-  s->circles = s->values + s->npeople;
-  s->pairs = s->circles + s->ncircles;
-  size_t first = s->npeople + s->ncircles, pairs = s->npairs;
-  if (arenas) {
-    s->nfirst = first = batches(first);
-    pairs = batches(pairs);
-    s->arenas = ws_xcalloc(first + pairs + 1, sizeof(ws_value_arena *));
-    for (size_t b = 0; b < first + pairs; b++)
-      s->arenas[b] = ws_value_arena_new();
+  size_t n = s->npeople + s->ncircles + s->npairs;
+  s->values = ws_xcalloc(n + 1, sizeof(ws_value *));
+  s->made = ws_xcalloc(n + 1, sizeof(atomic_uchar));
+  for (size_t i = 0; i < n; i++)
+    atomic_init(&s->made[i], 0);
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&s->mu, &attr);
+  pthread_mutexattr_destroy(&attr);
+  s->lazy = lazy;
+  if (lazy) {
+    s->arena = ws_value_arena_new();
+  } else {
+    ws_pool_run(jobs, s->npeople + s->ncircles, make_first, s);
+    ws_pool_run(jobs, s->npairs, make_pair, s);
   }
-  ws_pool_run(jobs, first, make_shared, s);
-  ws_pool_run(jobs, pairs, make_shared_pairs, s);
   return s;
-}
-
-const ws_value *const *ws_mentoring_shared_values(const ws_mentoring_shared *s,
-                                                  size_t *n) {
-  *n = s->npeople + s->ncircles + s->npairs;
-  return (const ws_value *const *)s->values;
 }
 
 void ws_mentoring_shared_free(ws_mentoring_shared *s) {
   if (!s)
     return;
-  if (s->arenas) {
-    size_t n = s->nfirst + batches(s->npairs);
-    for (size_t b = 0; b < n; b++)
-      ws_value_arena_free(s->arenas[b]);
-    free(s->arenas);
+  if (s->lazy) {
+    ws_value_arena_free(s->arena);
   } else {
     for (size_t i = 0; i < s->npeople + s->ncircles + s->npairs; i++)
       ws_value_free(s->values[i]);
   }
+  pthread_mutex_destroy(&s->mu);
+  free(s->made);
   free(s->values);
   free(s);
 }
@@ -260,6 +257,63 @@ static ws_value *types_value(const type_stats *st) {
   return l;
 }
 
+/* The hub's and the type pages' lists of pairs, circles and unmet needs
+ * are made only when the page is rendered: they show every pair (10,000
+ * at 10,000 profiles) and would need every shared value made (see
+ * ws_mentoring_shared_new). Their fingerprints take the digests of what
+ * those are made from instead (render.h). 't' is a type, or
+ * WS_MENTOR__COUNT for the hub's every pair, circle and need. */
+typedef struct {
+  ws_renderer *r;
+  unsigned t;
+} lists;
+
+static void list_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
+                        void *payload) {
+  const lists *l = payload;
+  const ws_match *m = ws_renderer_site(r)->matches;
+  size_t n[3] = {m ? m->npairs : 0, 0, 0};
+  (void)pg;
+  if (m && l->t == WS_MENTOR__COUNT) {
+    n[1] = m->ncircles;
+    n[2] = m->nunmet;
+  }
+  ws_digester_bytes(d, n, sizeof(n));
+  for (size_t k = 0; k < n[0]; k++)
+    if (l->t == WS_MENTOR__COUNT || m->pairs[k].type == l->t)
+      ws_render_digest_pair(r, d, k);
+  for (size_t k = 0; k < n[1]; k++)
+    ws_render_digest_circle(r, d, k);
+  for (size_t k = 0; k < n[2]; k++) {
+    unsigned type = m->unmet[k].type;
+    ws_digester_bytes(d, &type, sizeof(type));
+    ws_digester_str(d, m->unmet[k].reason);
+    ws_render_digest_link(r, d, m->unmet[k].person);
+  }
+}
+
+static void add_lists(ws_value *ctx, void *payload) {
+  const lists *l = payload;
+  const ws_site *site = ws_renderer_site(l->r);
+  const ws_match *m = site->matches;
+  const ws_mentoring_shared *sh = ws_renderer_mentoring(l->r);
+  bool hub = l->t == WS_MENTOR__COUNT;
+  ws_value *pairs = ws_value_list();
+  for (size_t k = 0; m && k < m->npairs; k++)
+    if (hub || m->pairs[k].type == l->t)
+      ws_value_push(pairs, pair_of(site, sh, k));
+  ws_value_set_list(ctx, "pairs", pairs);
+  if (!hub)
+    return;
+  ws_value *circles = ws_value_list(), *unmet = ws_value_list();
+  for (size_t k = 0; m && k < m->ncircles; k++)
+    ws_value_push(circles, circle_of(site, sh, k));
+  for (size_t k = 0; m && k < m->nunmet; k++)
+    ws_value_push(unmet, unmet_value(site, sh, &m->unmet[k]));
+  ws_value_set_list(ctx, "circles", circles);
+  ws_value_set_list(ctx, "unmet", unmet);
+}
+
 static int render_hub(ws_renderer *r, const type_stats *st) {
   const ws_site *site = ws_renderer_site(r);
   const ws_match *m = site->matches;
@@ -267,32 +321,21 @@ static int render_hub(ws_renderer *r, const type_stats *st) {
                 "Who offers and seeks each kind of mentoring, suggested "
                 "pairs and why, mentorship circles and unmet needs."};
   ws_value *ctx = ws_render_context(r, &pg);
-  ws_value *pairs = ws_value_list(), *circles = ws_value_list(),
-           *unmet = ws_value_list();
-  const ws_mentoring_shared *sh = ws_renderer_mentoring(r);
   size_t reverse = 0;
-  for (size_t k = 0; m && k < m->npairs; k++) {
-    ws_value_push(pairs, pair_of(site, sh, k));
+  for (size_t k = 0; m && k < m->npairs; k++)
     reverse += m->pairs[k].reverse;
-  }
-  for (size_t k = 0; m && k < m->ncircles; k++)
-    ws_value_push(circles, circle_of(site, sh, k));
-  for (size_t k = 0; m && k < m->nunmet; k++)
-    ws_value_push(unmet, unmet_value(site, sh, &m->unmet[k]));
   ws_value_set(ctx, "types", types_value(st));
-  ws_value_set_list(ctx, "pairs", pairs);
-  ws_value_set_list(ctx, "circles", circles);
-  ws_value_set_list(ctx, "unmet", unmet);
   ws_value_set_num(ctx, "pair_count", m ? (double)m->npairs : 0);
   ws_value_set_num(ctx, "demand_count", m ? (double)m->demand : 0);
   ws_value_set_num(ctx, "reverse_count", (double)reverse);
   ws_value_set_num(ctx, "circle_count", m ? (double)m->ncircles : 0);
-  return ws_render_page(r, &pg, ctx);
+  lists l = {r, WS_MENTOR__COUNT};
+  ws_page_rest rest = {list_inputs, add_lists, &l};
+  return ws_render_page_rest(r, &pg, ctx, &rest);
 }
 
 static int render_type(ws_renderer *r, ws_mentor_type t, const type_stats *st) {
   const ws_site *site = ws_renderer_site(r);
-  const ws_match *m = site->matches;
   ws_str file = WS_STR_INIT, title = WS_STR_INIT;
   const char *name = ws_mentor_type_name(t);
   ws_str_printf(&file, "mentoring/%s/index.html", name);
@@ -301,7 +344,7 @@ static int render_type(ws_renderer *r, ws_mentor_type t, const type_stats *st) {
                 ws_mentor_type_definition(t)};
   ws_value *ctx = ws_render_context(r, &pg);
   ws_value *type = ws_value_map(), *offer = ws_value_list(),
-           *seek = ws_value_list(), *pairs = ws_value_list();
+           *seek = ws_value_list();
   ws_value_set_str(type, "name", name);
   ws_value_set_str(type, "definition", ws_mentor_type_definition(t));
   ws_value_set_num(type, "offerers", (double)st[t].offerers);
@@ -314,15 +357,13 @@ static int render_type(ws_renderer *r, ws_mentor_type t, const type_stats *st) {
     if (site->people[i]->seek_types & (1u << t))
       ws_value_push(seek, ws_render_person_ref(r, i));
   }
-  for (size_t k = 0; m && k < m->npairs; k++)
-    if (m->pairs[k].type == t)
-      ws_value_push(pairs, pair_of(site, ws_renderer_mentoring(r), k));
   ws_value_set(ctx, "type", type);
   ws_value_set_list(ctx, "offering", offer);
   ws_value_set_list(ctx, "seeking", seek);
-  ws_value_set_list(ctx, "pairs", pairs);
   ws_value_set(ctx, "types", types_value(st));
-  int error = ws_render_page(r, &pg, ctx);
+  lists l = {r, t};
+  ws_page_rest rest = {list_inputs, add_lists, &l};
+  int error = ws_render_page_rest(r, &pg, ctx, &rest);
   ws_str_release(&file);
   ws_str_release(&title);
   return error;

@@ -129,7 +129,7 @@ static void add_tags(ws_person_shared *s, const ws_strlist *l) {
 }
 
 static ws_person_shared *person_shared_new(const ws_site *site, unsigned jobs,
-                                           bool arenas) {
+                                           bool lazy) {
   ws_person_shared *s = ws_xcalloc(1, sizeof(*s));
   size_t most = 0;
   for (size_t i = 0; i < site->npeople; i++)
@@ -145,7 +145,7 @@ static ws_person_shared *person_shared_new(const ws_site *site, unsigned jobs,
   }
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     s->types[t] = ws_render_mentor_type(t);
-  s->mentoring = ws_mentoring_shared_new(site, jobs, arenas);
+  s->mentoring = ws_mentoring_shared_new(site, jobs, lazy);
   return s;
 }
 
@@ -162,21 +162,19 @@ static void person_shared_free(ws_person_shared *s) {
   free(s);
 }
 
-/* Every shared value, for the fingerprint memo; caller frees the array. */
+/* Every shared value, for the fingerprint memo; caller frees the array.
+ * The mentoring values are not among them: they are made on first use,
+ * after the memo (mentoring.h), and hashed as any other value. */
 static const ws_value **person_shared_values(const ws_person_shared *s,
                                              size_t *n) {
-  size_t nm = 0;
-  const ws_value *const *more = ws_mentoring_shared_values(s->mentoring, &nm);
   const ws_value **all =
-      ws_xcalloc(s->ntags + WS_MENTOR__COUNT + nm + 1, sizeof(ws_value *));
+      ws_xcalloc(s->ntags + WS_MENTOR__COUNT + 1, sizeof(ws_value *));
   *n = 0;
   for (size_t i = 0; i < s->cap; i++)
     if (s->tags[i])
       all[(*n)++] = s->tags[i];
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     all[(*n)++] = s->types[t];
-  for (size_t i = 0; i < nm; i++)
-    all[(*n)++] = more[i];
   return all;
 }
 
@@ -1413,12 +1411,9 @@ static int person_inputs_step(renderer *r, size_t i) {
   return 0;
 }
 
-/* Opens the context cache and hashes every person's inputs. */
-static void open_contexts(renderer *r) {
+/* Hashes what the inputs of people and of the mentoring pages share. */
+static void hash_shared_inputs(renderer *r) {
   size_t n = r->site->npeople ? r->site->npeople : 1;
-  r->inputs = ws_xcalloc(n, sizeof(ws_digest));
-  r->stubs = ws_xcalloc(n, sizeof(ws_value));
-  r->contexts = ws_ctxcache_open(r->src, &r->program);
   const ws_match *m = r->site->matches;
   shared_inputs *sh = &r->shared_in;
   sh->links = ws_xcalloc(n, sizeof(ws_digest));
@@ -1428,7 +1423,28 @@ static void open_contexts(renderer *r) {
     sh->circles = ws_xcalloc(m->ncircles + 1, sizeof(ws_digest));
     parallel_for(r, m->npairs + m->ncircles, pair_or_circle_step);
   }
+}
+
+/* Opens the context cache and hashes every person's inputs. */
+static void open_contexts(renderer *r) {
+  size_t n = r->site->npeople ? r->site->npeople : 1;
+  r->inputs = ws_xcalloc(n, sizeof(ws_digest));
+  r->stubs = ws_xcalloc(n, sizeof(ws_value));
+  r->contexts = ws_ctxcache_open(r->src, &r->program);
   parallel_for(r, r->site->npeople, person_inputs_step);
+}
+
+void ws_render_digest_link(const ws_renderer *r, ws_digester *d,
+                           size_t person) {
+  ws_digester_digest(d, &r->shared_in.links[person]);
+}
+
+void ws_render_digest_pair(const ws_renderer *r, ws_digester *d, size_t k) {
+  ws_digester_digest(d, &r->shared_in.pairs[k]);
+}
+
+void ws_render_digest_circle(const ws_renderer *r, ws_digester *d, size_t k) {
+  ws_digester_digest(d, &r->shared_in.circles[k]);
 }
 
 static int seed_step(renderer *r, size_t i) {
@@ -1546,11 +1562,13 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
   r.filled = ws_xcalloc(n, sizeof(atomic_uchar));
   r.arenas = ws_xcalloc(person_arenas(&r) + 1, sizeof(ws_value_arena *));
   r.fill_arena = ws_value_arena_new();
-  /* A build that records fingerprints is a rebuild, whose peak is far
-   * from a first build's: the mentoring values go into arenas. */
+  /* A build that records fingerprints is a rebuild: most of its person
+   * contexts and mentoring pages need no mentoring value. */
   r.shared = person_shared_new(site, r.jobs, r.record);
   if (r.record && (error = prepare_reuse(&r)) < 0)
     goto cleanup;
+  if (r.record)
+    hash_shared_inputs(&r);
   if (r.record && !r.full) /* when every page is rendered, make them all */
     open_contexts(&r);
   parallel_for(&r, person_arenas(&r), make_people);

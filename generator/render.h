@@ -68,6 +68,14 @@ int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
 void ws_render_digest_value(ws_renderer *r, const ws_page *pg, ws_digester *d,
                             const ws_value *v);
 
+/* What the mentoring pages' fingerprints take instead of their lists
+ * (ws_page_rest inputs; only while fingerprints are kept): a digest of
+ * everything a person's link (name, slug, role, team), pair 'k' or circle
+ * 'k' of the site's matches is made from (mentoring.h). */
+void ws_render_digest_link(const ws_renderer *r, ws_digester *d, size_t person);
+void ws_render_digest_pair(const ws_renderer *r, ws_digester *d, size_t k);
+void ws_render_digest_circle(const ws_renderer *r, ws_digester *d, size_t k);
+
 /** Writes a file that is not a template page (JSON, XML, images). */
 int ws_render_write(ws_renderer *r, const char *file, const char *data,
                     size_t len);

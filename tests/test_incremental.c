@@ -431,3 +431,34 @@ Test(incremental, only_changed_people_get_a_context) {
   free(repo);
   free(tmp);
 }
+
+/* A circle is shown on the hub and on each member's page, which take it
+ * by what it is made from: a member's new name must reach them all. */
+Test(incremental, a_circle_member_s_new_name_reaches_the_hub) {
+  static const char person[] =
+      "---\nname: %s\nteam: Data\n%s: [SQL]\nmentoring:\n"
+      "  formats: [group]\n  modes: [virtual]\n---\nHi.\n";
+  char *repo = th_repo_new(false), *tmp = th_tmpdir(), out[4200], text[512];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  th_write(repo, "site.yml", "title: Test Team\n");
+  snprintf(text, sizeof(text), person, "Ada Byron", "strengths");
+  th_write(repo, "people/ada.md", text);
+  snprintf(text, sizeof(text), person, "Ben Okri", "learning");
+  th_write(repo, "people/ben.md", text);
+  snprintf(text, sizeof(text), person, "Cy Twombly", "learning");
+  th_write(repo, "people/cy.md", text);
+  th_repo_commit_all(repo, "Team", "Ada <ada@example.org>", 1700000000);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  expect_page_has(out, "mentoring/index.html", "Cy Twombly");
+  snprintf(text, sizeof(text), person, "Cy Tw.", "learning");
+  counts c = edit_and_build(repo, out, "people/cy.md", text);
+  cr_expect_gt(c.kept, 0, "everything was rendered again");
+  expect_page_has(out, "mentoring/index.html", "Cy Tw.");
+  expect_page_has(out, "people/ada/index.html", "Cy Tw.");
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
