@@ -738,20 +738,19 @@ static int cmp_slug_ref(const void *a, const void *b) {
   return strcmp(((const slug_ref *)a)->slug, ((const slug_ref *)b)->slug);
 }
 
-/* The slug of "people/<slug>.md" (caller frees), or NULL for any other
- * path: photos and nested files are not profiles. */
-static char *profile_slug(const char *path) {
+/* The slug of the profile at 'path' into 'out' (a slug has at most 64
+ * bytes), or false when 'path' is not a profile's. No allocation: a
+ * history has tens of thousands of changes. */
+static bool slug_into(const char *path, char out[65]) {
   if (!path || strncmp(path, "people/", 7) != 0)
-    return NULL;
+    return false;
   const char *file = path + 7;
-  if (strchr(file, '/') || !ends_with(file, ".md"))
-    return NULL;
-  char *slug = ws_xstrndup(file, strlen(file) - 3);
-  if (!ws_slug_valid(slug)) {
-    free(slug);
-    return NULL;
-  }
-  return slug;
+  size_t n = strlen(file);
+  if (n < 3 || n - 3 > 64 || strchr(file, '/') || !ends_with(file, ".md"))
+    return false;
+  memcpy(out, file, n - 3);
+  out[n - 3] = '\0';
+  return ws_slug_valid(out);
 }
 
 static void fill_history(ws_history *out, const ws_source_history *h,
@@ -781,22 +780,24 @@ static void map_people(ws_site *site, const ws_source_history *h) {
     index[i] = (slug_ref){site->people[i]->slug, i};
   qsort(index, site->npeople, sizeof(slug_ref), cmp_slug_ref);
   for (size_t i = 0; i < h->nfiles; i++) {
-    char *slug = profile_slug(h->files[i].path);
+    char slug[65];
     slug_ref key = {slug, 0};
-    const slug_ref *hit = slug ? bsearch(&key, index, site->npeople,
-                                         sizeof(slug_ref), cmp_slug_ref)
-                               : NULL;
+    const slug_ref *hit = slug_into(h->files[i].path, slug)
+                              ? bsearch(&key, index, site->npeople,
+                                        sizeof(slug_ref), cmp_slug_ref)
+                              : NULL;
     if (hit)
       fill_history(&site->people[hit->person]->history, h, &h->files[i]);
-    free(slug);
   }
   free(index);
 }
 
-/* A rename into or out of people/<slug>.md is an arrival or a departure. */
-static bool event_of(ws_event *e, const ws_source_change *c) {
-  char *slug = profile_slug(c->path);
-  char *old = profile_slug(c->old_path);
+/* A rename into or out of people/<slug>.md is an arrival or a departure.
+ * The slugs go into the site's event texts. */
+static bool event_of(ws_site *site, ws_event *e, const ws_source_change *c) {
+  char now[65], before[65];
+  const char *slug = slug_into(c->path, now) ? now : NULL;
+  const char *old = slug_into(c->old_path, before) ? before : NULL;
   switch (c->kind) {
   case WS_CHANGE_ADDED:
     e->kind = WS_EVENT_ADDED;
@@ -815,16 +816,13 @@ static bool event_of(ws_event *e, const ws_source_change *c) {
     break;
   }
   if (e->kind == WS_EVENT_REMOVED && c->kind == WS_CHANGE_RENAMED) {
-    free(slug);
     slug = old;
     old = NULL;
   }
-  if (e->kind != WS_EVENT_RENAMED) {
-    free(old);
+  if (e->kind != WS_EVENT_RENAMED)
     old = NULL;
-  }
-  e->slug = slug;
-  e->old_slug = old;
+  e->slug = slug ? ws_value_arena_strdup(site->event_text, slug) : NULL;
+  e->old_slug = old ? ws_value_arena_strdup(site->event_text, old) : NULL;
   return slug != NULL;
 }
 
@@ -836,11 +834,11 @@ static int cmp_event(const void *a, const void *b) {
   return c ? c : strcmp(x->slug, y->slug);
 }
 
-/* Moves a slug made by profile_slug into the events' arena. */
-static char *keep_text(ws_site *site, char *s) {
-  char *kept = s ? ws_value_arena_strdup(site->event_text, s) : NULL;
-  free(s);
-  return kept;
+static bool events_sorted(const ws_site *site) {
+  for (size_t i = 1; i < site->nevents; i++)
+    if (cmp_event(&site->events[i - 1], &site->events[i]) > 0)
+      return false;
+  return true;
 }
 
 /* An event's strings go into one arena: a large team's history has
@@ -853,10 +851,7 @@ static void build_events(ws_site *site, const ws_source_history *h) {
     const ws_source_rev *r = &h->revs[c->rev];
     ws_event *e = &site->events[site->nevents];
     memset(e, 0, sizeof(*e));
-    bool kept = event_of(e, c);
-    e->slug = keep_text(site, e->slug);
-    e->old_slug = keep_text(site, e->old_slug);
-    if (!kept)
+    if (!event_of(site, e, c))
       continue;
     e->time = r->time;
     e->author = ws_value_arena_strdup(site->event_text, r->author);
@@ -864,7 +859,9 @@ static void build_events(ws_site *site, const ws_source_history *h) {
     memcpy(e->commit, r->id, sizeof(e->commit));
     site->nevents++;
   }
-  if (site->nevents > 1)
+  /* The walk lists changes newest first, so the events are usually in
+   * order already: checking costs far less than sorting 50,000. */
+  if (site->nevents > 1 && !events_sorted(site))
     qsort(site->events, site->nevents, sizeof(ws_event), cmp_event);
 }
 
