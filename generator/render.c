@@ -1466,11 +1466,18 @@ static bool context_digests(void *payload, size_t i, ws_ctx_digests *out) {
   return out->nentries > 0 && out->nentries <= WS_CTX_ENTRIES;
 }
 
-/* Records the entry digests of every context the memo has, when some were
- * not recorded yet. */
+/* Contexts made again rather than the file rewritten: up to one in
+ * SAVE_AFTER (150 at 10,000 profiles). Making one costs tens of
+ * microseconds; rewriting the file costs 13 ms at 10,000, on every push
+ * that edits a profile. */
+#define SAVE_AFTER 64
+
+/* Records the digests of every context the memo has, when the file could
+ * not be used or when more contexts than SAVE_AFTER allows were made. */
 static void save_contexts(renderer *r) {
-  if (r->contexts &&
-      (r->nstubs < r->site->npeople || ws_ctxcache_ignored(r->contexts)))
+  size_t made = r->site->npeople - r->nstubs;
+  if (r->contexts && (ws_ctxcache_ignored(r->contexts) ||
+                      made * SAVE_AFTER > r->site->npeople))
     ws_ctxcache_save(r->contexts, r->site->npeople, r->inputs, context_digests,
                      r);
 }

@@ -462,3 +462,56 @@ Test(incremental, a_circle_member_s_new_name_reaches_the_hub) {
   free(repo);
   free(tmp);
 }
+
+/* Profile number 'i' of a generated team, with 'more' after the first
+ * paragraph (the summary, which cards show). */
+static void write_numbered(const char *repo, int i, const char *more) {
+  char rel[64], text[256];
+  snprintf(rel, sizeof(rel), "people/p%03d.md", i);
+  snprintf(text, sizeof(text),
+           "---\nname: Person %03d\nteam: T%d\n---\n## Background\n\n"
+           "Hello.\n\n%s\n",
+           i, i % 4, more);
+  th_write(repo, rel, text);
+}
+
+/* The context cache is rewritten only when the contexts made again add
+ * up to more than one in 64: one edited profile of 130 leaves the file
+ * as it is (its context is made again next time, for tens of
+ * microseconds), a few more rewrite it. */
+Test(incremental, the_context_cache_is_rewritten_when_misses_add_up) {
+  char *repo = th_repo_new(false), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  th_write(repo, "site.yml", "title: Test Team\n");
+  for (int i = 0; i < 130; i++)
+    write_numbered(repo, i, "");
+  th_repo_commit_all(repo, "Team", "Ada <ada@example.org>", 1700000000);
+  build(repo, out, NULL);
+  build_contexts(repo, out);
+  char *file = th_cache_file(repo, "contexts-");
+  cr_assert_not_null(file, "no context cache");
+  struct stat before, after;
+  cr_assert_eq(stat(file, &before), 0);
+  write_numbered(repo, 7, "Edited.");
+  th_repo_commit_all(repo, "Edit", "Ada <ada@example.org>", 1700000100);
+  counts c = build_contexts(repo, out);
+  cr_expect_eq(c.rendered, 1, "%lu contexts made", c.rendered);
+  cr_assert_eq(stat(file, &after), 0);
+  cr_expect_eq(after.st_ino, before.st_ino, "rewritten for one context");
+  for (int i = 20; i < 23; i++)
+    write_numbered(repo, i, "Edited too.");
+  th_repo_commit_all(repo, "Edit more", "Ada <ada@example.org>", 1700000200);
+  c = build_contexts(repo, out);
+  cr_expect_eq(c.rendered, 4, "%lu contexts made", c.rendered);
+  cr_assert_eq(stat(file, &after), 0);
+  cr_expect_neq(after.st_ino, before.st_ino, "not rewritten for four");
+  c = build_contexts(repo, out);
+  cr_expect_eq(c.rendered, 0, "%lu contexts made after the rewrite",
+               c.rendered);
+  expect_same_as_clean(repo, out);
+  free(file);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
