@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -510,6 +511,32 @@ Test(incremental, the_context_cache_is_rewritten_when_misses_add_up) {
                c.rendered);
   expect_same_as_clean(repo, out);
   free(file);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
+/* A page deleted by hand from the staging folder (and from the published
+ * folder, which could lend its copy) since the last build is not counted
+ * as kept, whatever the manifest says, but rendered. */
+Test(incremental, a_page_deleted_from_the_staging_folder_is_made_again) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200], staging[4300];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  snprintf(staging, sizeof(staging), "%s.staging", out);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  cr_assert(th_exists(staging, "people/chen-wei/index.html"));
+  char path[4400];
+  snprintf(path, sizeof(path), "%s/people/chen-wei/index.html", staging);
+  cr_assert_eq(unlink(path), 0);
+  snprintf(path, sizeof(path), "%s/people/chen-wei/index.html", out);
+  cr_assert_eq(unlink(path), 0);
+  counts c = build(repo, out, NULL);
+  cr_expect_eq(c.rendered, 1, "rendered %lu pages", c.rendered);
+  expect_page_has(out, "people/chen-wei/index.html", "Chen Wei");
+  expect_same_as_clean(repo, out);
   th_rm_rf(repo);
   th_rm_rf(tmp);
   free(repo);
