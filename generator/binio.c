@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,12 +42,24 @@ unsigned ws_bin_get_u8(ws_bin_reader *r) {
   return ws_bin_need(r, 1) ? (unsigned char)r->p[r->pos++] : 0;
 }
 
+/* Caches hold millions of numbers: on a little-endian machine each is
+ * one load, elsewhere it is put together byte by byte. */
 static uint64_t get_le(ws_bin_reader *r, size_t n) {
   uint64_t v = 0;
   if (!ws_bin_need(r, n))
     return 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n == 8) {
+    memcpy(&v, r->p + r->pos, 8);
+  } else {
+    uint32_t w;
+    memcpy(&w, r->p + r->pos, 4);
+    v = w;
+  }
+#else
   for (size_t i = 0; i < n; i++)
     v |= (uint64_t)(unsigned char)r->p[r->pos + i] << (8 * i);
+#endif
   r->pos += n;
   return v;
 }

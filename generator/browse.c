@@ -132,9 +132,9 @@ typedef struct {
 
 /* Each learner's card is their whole context, borrowed, and who to ask: a
  * strength page's fingerprint takes the context as it takes any card (by
- * its recorded digest, under the page's keys) and the name and address of
- * each person to ask. So the cards are made only when the page is
- * rendered. */
+ * its recorded digest, under the page's keys) and each person to ask as
+ * a link (ws_render_digest_link: name, slug, role, team). So the cards are
+ * made only when the page is rendered. */
 static void learner_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
                            void *payload) {
   const learners *l = payload;
@@ -144,13 +144,8 @@ static void learner_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
     ws_render_digest_person(r, pg, d, learner);
     size_t n = ask_whom(site, l->t, learner, who);
     ws_digester_bytes(d, &n, sizeof(n));
-    for (size_t k = 0; k < n; k++) {
-      ws_str url = WS_STR_INIT;
-      link_url(&url, site->people[who[k]]);
-      ws_digester_str(d, link_name(site->people[who[k]]));
-      ws_digester_str(d, url.ptr);
-      ws_str_release(&url);
-    }
+    for (size_t k = 0; k < n; k++)
+      ws_render_digest_link(r, d, who[k]);
   }
 }
 
