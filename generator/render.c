@@ -41,6 +41,7 @@ struct ws_renderer {
   ws_source *src;
   ws_output *out;
   ws_value *site_ctx; /* the "site" object shared by every page */
+  ws_value *navs[7];  /* each section's navigation (nav_of, NAVS) */
   ws_value **people;  /* one context per person, in site order */
   char **pages;       /* page.path of every index.html written, for the
                          sitemap */
@@ -773,6 +774,13 @@ static const struct {
                  {"Contributions", "contributions/", "contributions"},
                  {"Report", "report/", "report"}};
 
+/* The navigation of each section, made once per build: every page shows
+ * one, and its links are maps the fingerprint memo knows (make_memo), so
+ * 10,000 pages neither make nor hash 10,000 copies. The last one is for
+ * pages in no section (404). */
+#define NAVS (COUNT(nav_items) + 1)
+_Static_assert(NAVS == COUNT(((renderer *)0)->navs), "one per section");
+
 static ws_value *nav_value(const char *section) {
   ws_value *nav = ws_value_list();
   for (size_t i = 0; i < COUNT(nav_items); i++) {
@@ -782,6 +790,22 @@ static ws_value *nav_value(const char *section) {
     ws_value_set_bool(n, "current", strcmp(section, nav_items[i].section) == 0);
     ws_value_push(nav, n);
   }
+  return nav;
+}
+
+static size_t nav_index(const char *section) {
+  for (size_t i = 0; i < COUNT(nav_items); i++)
+    if (strcmp(section, nav_items[i].section) == 0)
+      return i;
+  return COUNT(nav_items);
+}
+
+/* A list of references to the shared links of 'section'. */
+static ws_value *nav_of(const renderer *r, const char *section) {
+  const ws_value *shared = r->navs[nav_index(section)];
+  ws_value *nav = ws_value_list();
+  for (size_t i = 0; i < shared->u.list.len; i++)
+    ws_value_push(nav, ws_value_ref(shared->u.list.items[i]));
   return nav;
 }
 
@@ -817,7 +841,7 @@ ws_value *ws_render_context(ws_renderer *r, const ws_page *pg) {
   ws_value_set(ctx, "site", ws_value_ref(r->site_ctx));
   ws_value_set(ctx, "page", page);
   ws_value_set_str(ctx, "root", root);
-  ws_value_set(ctx, "nav", nav_value(pg->section));
+  ws_value_set(ctx, "nav", nav_of(r, pg->section));
   free(root);
   ws_str_release(&path);
   ws_str_release(&canon);
@@ -904,15 +928,19 @@ static ws_digest_keys *template_keys(renderer *r, const char *name) {
  * strength and team pages): each entry of each is hashed once, when a page
  * first meets it, and pages then hash only those digests. */
 static void make_memo(renderer *r) {
-  size_t n = r->site->npeople, nm = 0;
+  size_t n = r->site->npeople, nm = 0, k = 0;
   const ws_value **more = person_shared_values(r->shared, &nm);
-  const ws_value **shared = ws_xcalloc(n + 1 + nm, sizeof(ws_value *));
+  const ws_value **shared =
+      ws_xcalloc(n + 1 + nm + NAVS * COUNT(nav_items), sizeof(ws_value *));
   for (size_t i = 0; i < n; i++)
-    shared[i] = r->people[i];
-  shared[n] = r->site_ctx;
+    shared[k++] = r->people[i];
+  shared[k++] = r->site_ctx;
   for (size_t i = 0; i < nm; i++)
-    shared[n + 1 + i] = more[i];
-  r->memo = ws_digest_memo_new(shared, n + 1 + nm);
+    shared[k++] = more[i];
+  for (size_t i = 0; i < NAVS; i++)
+    for (size_t j = 0; j < r->navs[i]->u.list.len; j++)
+      shared[k++] = r->navs[i]->u.list.items[j];
+  r->memo = ws_digest_memo_new(shared, k);
   free(shared);
   free(more);
 }
@@ -1564,6 +1592,8 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                 .fill_mu = PTHREAD_MUTEX_INITIALIZER};
   int error = 0;
   size_t n = site->npeople ? site->npeople : 1;
+  for (size_t i = 0; i < NAVS; i++)
+    r.navs[i] = nav_value(i < COUNT(nav_items) ? nav_items[i].section : "");
   set_build_date(&r, opts->build_time);
   r.people = ws_xcalloc(n, sizeof(ws_value *));
   r.filled = ws_xcalloc(n, sizeof(atomic_uchar));
@@ -1611,6 +1641,8 @@ cleanup:
     free(r.pages[i]);
   free(r.pages);
   ws_value_free(r.site_ctx);
+  for (size_t i = 0; i < NAVS; i++)
+    ws_value_free(r.navs[i]);
   views_free(&r);
   ws_digest_memo_free(r.memo);
   ws_ctxcache_free(r.contexts); /* after the memo: it has the keys */
