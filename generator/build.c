@@ -235,7 +235,7 @@ static int build(ws_build_stats *out, const ws_build_opts *opts, ws_diag *diag,
   stage_done(tm, "source %s", out->source);
   /* The walk runs beside loading and matching: see ws_site_history_start. */
   if (!opts->no_history)
-    walk = ws_site_history_start(src);
+    walk = ws_site_history_start(src, opts->render.jobs);
   progress_set(tm, "loading profiles", NULL);
   if ((error = ws_site_load_jobs(&site, src, opts->render.jobs, diag)) < 0)
     goto cleanup;

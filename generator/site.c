@@ -916,11 +916,28 @@ static void build_events(ws_site *site, const ws_source_history *h) {
     qsort(site->events, site->nevents, sizeof(ws_event), cmp_event);
 }
 
-/* Puts what the walk 'h' learned into the site and frees 'h'. */
+typedef struct {
+  ws_site *site;
+  const ws_source_history *h;
+} apply_job;
+
+/* The people's histories and the site's events come from the same walk
+ * but touch nothing in common: one thread each. */
+static int apply_step(void *payload, size_t i) {
+  apply_job *j = payload;
+  if (i == 0)
+    map_people(j->site, j->h);
+  else
+    build_events(j->site, j->h);
+  return 0;
+}
+
+/* Puts what the walk 'h' learned into the site, on 'jobs' threads, and
+ * frees 'h'. */
 static void history_apply(ws_site *site, ws_source_history *h, ws_source *src,
-                          ws_diag *diag) {
-  map_people(site, h);
-  build_events(site, h);
+                          ws_diag *diag, unsigned jobs) {
+  apply_job job = {site, h};
+  ws_pool_run(jobs, 2, apply_step, &job);
   site->history_partial = h->partial;
   site->history_walked = h->walked;
   site->history_cache = h->cache;
@@ -943,12 +960,13 @@ int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag) {
   int error = ws_source_history_load_cached(&h, src, "people");
   if (error < 0)
     return error;
-  history_apply(site, h, src, diag);
+  history_apply(site, h, src, diag, 1);
   return 0;
 }
 
 struct ws_history_walk {
   ws_source *src; /* the build's source */
+  unsigned jobs;  /* threads for putting the history into the site */
   ws_source *own; /* the walk thread's handle on it; NULL: no thread */
   ws_source_history *h;
   pthread_t thread;
@@ -964,9 +982,10 @@ static void *walk_main(void *arg) {
   return NULL;
 }
 
-ws_history_walk *ws_site_history_start(ws_source *src) {
+ws_history_walk *ws_site_history_start(ws_source *src, unsigned jobs) {
   ws_history_walk *w = ws_xcalloc(1, sizeof(*w));
   w->src = src;
+  w->jobs = jobs;
   /* The walk gets libgit2 objects of its own: sharing the build's would
    * hold the source's lock, which loading the profiles needs, all along. */
   if (ws_source_reopen(&w->own, src) < 0) {
@@ -990,7 +1009,7 @@ int ws_site_history_finish(ws_site *site, ws_history_walk *w, ws_diag *diag) {
     error = ws_source_history_load_cached(&w->h, w->src, "people");
   }
   if (error == 0 && site)
-    history_apply(site, w->h, w->src, diag);
+    history_apply(site, w->h, w->src, diag, w->jobs);
   else
     ws_source_history_free(w->h);
   ws_source_free(w->own);

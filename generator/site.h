@@ -65,8 +65,8 @@ typedef struct {
   char *content;            /* content folder prefix, "" or "content/" */
   struct ws_match *matches; /* mentoring suggestions and circles (match.h) */
   bool matches_cached;      /* 'matches' came from the mentoring cache */
-  ws_bin_map profile_map; /* the profile cache's file, where the texts of
-                             cached profiles lie (profcache.h); owned */
+  ws_bin_map profile_map;   /* the profile cache's file, where the texts of
+                               cached profiles lie (profcache.h); owned */
 } ws_site;
 
 /** Loads every profile under people/ and site.yml from 'src'. Content
@@ -90,10 +90,12 @@ void ws_site_match(ws_site *site, ws_source *src, unsigned jobs);
 int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag);
 /** ws_site_history in two halves, so that the walk (libgit2 work on one
  * core, which reads only 'src') runs on a thread of its own while this one
- * loads and matches the profiles. ws_site_history_start never fails (with no
- * thread to be had, the walk runs in ws_site_history_finish). */
+ * loads and matches the profiles; ws_site_history_finish then puts what it
+ * learned into the site on 'jobs' threads (0: one per core).
+ * ws_site_history_start never fails (with no thread to be had, the walk
+ * runs in ws_site_history_finish). */
 typedef struct ws_history_walk ws_history_walk;
-ws_history_walk *ws_site_history_start(ws_source *src);
+ws_history_walk *ws_site_history_start(ws_source *src, unsigned jobs);
 /** Waits for the walk 'w', frees it, and puts what it learned into 'site'
  * (NULL: only waits and frees, leaving this thread's error message
  * alone). Returns as ws_site_history. */
