@@ -620,7 +620,7 @@ Test(history, site_fills_profiles_and_events) {
 /* Loads the site of 'src' while its history is walked on a thread of its
  * own, as build does; returns what ws_site_history_finish returned. */
 static int load_beside_walk(ws_source *src, ws_site **site, ws_diag *diag) {
-  ws_history_walk *w = ws_site_history_start(src);
+  ws_history_walk *w = ws_site_history_start(src, 0);
   cr_assert_eq(ws_site_load_jobs(site, src, 2, diag), 0);
   ws_error_clear();
   return ws_site_history_finish(*site, w, diag);
@@ -672,7 +672,7 @@ Test(history, a_walk_beside_loading_fills_the_site_the_same) {
     cr_expect_eq(a->revisions, b->revisions, "person %zu", i);
     cr_expect_str_eq(a->last_commit, b->last_commit, "person %zu", i);
   }
-  ws_site_history_finish(NULL, ws_site_history_start(src), NULL);
+  ws_site_history_finish(NULL, ws_site_history_start(src, 0), NULL);
   ws_diag_release(&diag);
   ws_site_free(site);
   ws_site_free(plain);
