@@ -191,9 +191,15 @@ bool ws_digest_equal(const ws_digest *a, const ws_digest *b) {
   return a->hi == b->hi && a->lo == b->lo;
 }
 
+/* Written for every page of every manifest saved: digits by hand, not
+ * by snprintf. */
 void ws_digest_hex(const ws_digest *d, char out[33]) {
-  snprintf(out, 33, "%016llx%016llx", (unsigned long long)d->hi,
-           (unsigned long long)d->lo);
+  static const char digits[] = "0123456789abcdef";
+  for (int i = 0; i < 16; i++) {
+    out[i] = digits[(d->hi >> (60 - 4 * i)) & 0xf];
+    out[16 + i] = digits[(d->lo >> (60 - 4 * i)) & 0xf];
+  }
+  out[32] = '\0';
 }
 
 static int hex_value(char c) {

@@ -224,7 +224,10 @@ static void put_section(ws_str *s, const char *folder, const manifest *m) {
   for (size_t i = 0; i < m->len; i++) {
     char hex[33];
     ws_digest_hex(&m->items[i].fp, hex);
-    ws_str_printf(s, "%s %s\n", hex, m->items[i].path);
+    ws_str_put(s, hex, 32);
+    ws_str_putc(s, ' ');
+    ws_str_puts(s, m->items[i].path);
+    ws_str_putc(s, '\n');
   }
 }
 
