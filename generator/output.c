@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,12 +537,36 @@ static bool was_written(const ws_output *o, const char *rel) {
 
 /* Tells whether the entry 'name' of the folder 'dir' is a folder (not a
  * link to one); readdir's type spares a stat for everything else. */
-static bool is_folder(int dir, const struct dirent *e) {
+static bool is_folder(int dir, const struct dirent64 *e) {
   struct stat st;
   if (e->d_type != DT_UNKNOWN)
     return e->d_type == DT_DIR;
   return fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
          S_ISDIR(st.st_mode);
+}
+
+/* The entries of a folder, read in batches with getdents64: a DIR stream
+ * costs a 32 KB buffer and two more system calls per folder, which add up
+ * over the 10,000 folders of people/. */
+typedef struct {
+  int fd;
+  ssize_t len, off;
+  uint64_t buf[1024]; /* 8 KB, aligned for the records */
+} folder_entries;
+
+static const struct dirent64 *next_entry(folder_entries *it) {
+  for (;;) {
+    if (it->off < it->len) {
+      const struct dirent64 *e =
+          (const struct dirent64 *)((const char *)it->buf + it->off);
+      it->off += e->d_reclen;
+      return e;
+    }
+    it->len = getdents64(it->fd, it->buf, sizeof(it->buf));
+    it->off = 0;
+    if (it->len <= 0)
+      return NULL;
+  }
 }
 
 static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread);
@@ -581,23 +606,19 @@ static int sweep_folder(void *payload, size_t i) {
  * and resolves no long paths. With 'spread', a folder with many
  * sub-folders has them swept on the pool. */
 static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread) {
-  DIR *d = fdopendir(dir);
-  if (!d) {
-    close(dir);
-    return false;
-  }
+  folder_entries it = {.fd = dir};
   size_t mark = rel->len;
   bool empty = true;
   char **later = NULL; /* sub-folders kept for the pool */
   size_t nlater = 0, cap = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
+  const struct dirent64 *e;
+  while ((e = next_entry(&it))) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
       continue;
     if (mark)
       ws_str_putc(rel, '/');
     ws_str_puts(rel, e->d_name);
-    bool folder = is_folder(dirfd(d), e);
+    bool folder = is_folder(dir, e);
     if (folder && spread) {
       if (nlater == cap) {
         cap = cap ? cap * 2 : 64;
@@ -605,13 +626,13 @@ static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread) {
       }
       later[nlater++] = ws_xstrdup(e->d_name);
     } else if (folder) {
-      int sub = openat(dirfd(d), e->d_name,
+      int sub = openat(dir, e->d_name,
                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       bool gone = sub >= 0 && sweep_at(o, sub, rel, false) &&
-                  unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0;
+                  unlinkat(dir, e->d_name, AT_REMOVEDIR) == 0;
       empty = empty && gone;
     } else if (!was_written(o, rel->ptr)) {
-      bool gone = unlinkat(dirfd(d), e->d_name, 0) == 0;
+      bool gone = unlinkat(dir, e->d_name, 0) == 0;
       empty = empty && gone;
     } else {
       empty = false;
@@ -621,8 +642,7 @@ static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread) {
   if (nlater) {
     bool pooled = nlater >= SWEEP_SPREAD;
     sweep_job job = {
-        o,      dirfd(d), rel->ptr, later, ws_xcalloc(nlater, sizeof(bool)),
-        !pooled};
+        o, dir, rel->ptr, later, ws_xcalloc(nlater, sizeof(bool)), !pooled};
     if (pooled) {
       ws_pool_run(o->jobs, nlater, sweep_folder, &job);
     } else {
@@ -636,7 +656,7 @@ static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread) {
     free(job.gone);
     free(later);
   }
-  closedir(d);
+  close(dir);
   return empty;
 }
 
