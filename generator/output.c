@@ -45,6 +45,9 @@ struct ws_output {
   unsigned jobs; /* threads for the sweep (0: one per core) */
   char *dir, *staging, *lock_path, *manifest_path;
   int lock_fd;
+  /* The two folders, open: a kept page is looked up and linked relative
+   * to them, which spares resolving the whole path of each page. */
+  int staging_fd, out_fd;
   bool committed;
   size_t count, pages, reused;
   char **written; /* every path written, for the sweep of stale files */
@@ -267,6 +270,7 @@ int ws_output_open(ws_output **out, const char *dir) {
   int error;
   *out = NULL;
   o->lock_fd = -1;
+  o->staging_fd = o->out_fd = -1;
   pthread_mutex_init(&o->mu, NULL);
   o->dir = ws_xstrdup(dir);
   while (strlen(o->dir) > 1 && o->dir[strlen(o->dir) - 1] == '/')
@@ -296,6 +300,10 @@ int ws_output_open(ws_output **out, const char *dir) {
   }
   if (lstat(o->dir, &o->out_st) < 0 || !S_ISDIR(o->out_st.st_mode))
     o->out_st.st_ino = 0;
+  o->staging_fd =
+      open(o->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (o->out_st.st_ino)
+    o->out_fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (lstat(o->staging, &st) == 0)
     manifest_load(o, &st);
   /* This build is about to change the staging folder: until it commits,
@@ -472,9 +480,10 @@ int ws_output_write_made(ws_output *o, const char *rel, const char *data,
   return error;
 }
 
-static bool is_file(const char *path) {
+static bool is_file_at(int dir, const char *rel) {
   struct stat st;
-  return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+  return dir >= 0 && fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISREG(st.st_mode);
 }
 
 /* Puts the published copy of 'rel' into the staging folder as a second
@@ -485,16 +494,15 @@ static bool is_file(const char *path) {
  * usually holds an older file and its folder exists, so the link is tried
  * first and the spot cleared, or the folders made, only when it fails. */
 static bool link_published(ws_output *o, const char *rel, const char *full) {
-  ws_str from = WS_STR_INIT;
-  ws_str_printf(&from, "%s/%s", o->dir, rel);
-  bool ok = is_file(from.ptr);
+  bool ok = is_file_at(o->out_fd, rel);
   if (ok) {
-    clear_spot(full);
-    ok = link(from.ptr, full) == 0;
+    if (unlinkat(o->staging_fd, rel, 0) < 0 && errno != ENOENT)
+      clear_spot(full); /* a folder, or a file in the way of one */
+    ok = linkat(o->out_fd, rel, o->staging_fd, rel, 0) == 0;
     if (!ok && errno == ENOENT)
-      ok = make_parents(o, full) == 0 && link(from.ptr, full) == 0;
+      ok = make_parents(o, full) == 0 &&
+           linkat(o->out_fd, rel, o->staging_fd, rel, 0) == 0;
   }
-  ws_str_release(&from);
   return ok;
 }
 
@@ -506,7 +514,7 @@ bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp) {
     return false;
   ws_str_printf(&full, "%s/%s", o->staging, rel);
   if ((m = manifest_find(&o->old_staging, rel)) &&
-      ws_digest_equal(&m->fp, fp) && is_file(full.ptr)) {
+      ws_digest_equal(&m->fp, fp) && is_file_at(o->staging_fd, rel)) {
     ok = true;
   } else if ((m = manifest_find(&o->old_out, rel)) &&
              ws_digest_equal(&m->fp, fp)) {
@@ -712,6 +720,10 @@ void ws_output_free(ws_output *o) {
     return;
   if (o->lock_fd >= 0)
     close(o->lock_fd); /* releases the flock; the file stays, harmless */
+  if (o->staging_fd >= 0)
+    close(o->staging_fd);
+  if (o->out_fd >= 0)
+    close(o->out_fd);
   pthread_mutex_destroy(&o->mu);
   free(o->dir);
   free(o->staging);
