@@ -28,9 +28,12 @@
 /* Digests of what the inputs of many people share, made once per build:
  * each person as mentoring.c links to them (name, slug, role, team), each
  * pair and each circle. Hashing them into every person that shows them
- * instead reached into a dozen other profiles per person. */
+ * instead reached into a dozen other profiles per person. Also each
+ * person's fields as the report reads them (ws_render_digest_fields),
+ * made here on every core rather than by the report's one job. */
 typedef struct {
   ws_digest *links;   /* by person */
+  ws_digest *fields;  /* by person */
   ws_digest *pairs;   /* by pair */
   ws_digest *circles; /* by circle */
 } shared_inputs;
@@ -719,11 +722,22 @@ static void put_history(ws_digester *d, const ws_history *h) {
 }
 
 /* The fields of profile 'p' that ws_render_person reads. */
-static void put_profile(ws_digester *d, const ws_profile *p) {
-  const char *const texts[] = {
-      p->slug,    p->name,      p->pronouns, p->pronunciation, p->role,
-      p->team,    p->location,  p->timezone, p->joined,        p->dream_job,
-      p->summary, p->body_html, p->photo,    p->goal_short,    p->goal_long};
+static void put_profile(ws_digester *d, const ws_profile *p, bool body) {
+  const char *const texts[] = {p->slug,
+                               p->name,
+                               p->pronouns,
+                               p->pronunciation,
+                               p->role,
+                               p->team,
+                               p->location,
+                               p->timezone,
+                               p->joined,
+                               p->dream_job,
+                               body ? p->summary : NULL,
+                               body ? p->body_html : NULL,
+                               p->photo,
+                               p->goal_short,
+                               p->goal_long};
   const ws_strlist *lists[] = {&p->strengths, &p->learning,
                                &p->passion_projects, &p->seek_topics,
                                &p->offer_topics};
@@ -756,7 +770,7 @@ static ws_digest person_inputs(const ws_site *site, const shared_inputs *sh,
     ws_digester_digest(d, &p->digest);
   } else {
     ws_digester_bytes(d, "parsed", 6);
-    put_profile(d, p);
+    put_profile(d, p, true);
   }
   put_history(d, &p->history);
   put_suggestions(d, site, sh, i);
@@ -1418,8 +1432,18 @@ static int make_people(renderer *r, size_t k) {
   return 0;
 }
 
+static ws_digest fields_digest(const ws_profile *p) {
+  ws_digester *d = ws_digester_new();
+  ws_strlist sections = {p->sections, p->nsections};
+  put_profile(d, p, false);
+  put_list(d, &sections);
+  put_history(d, &p->history);
+  return end_digest(d);
+}
+
 static int link_step(renderer *r, size_t i) {
   r->shared_in.links[i] = link_digest(r->site->people[i]);
+  r->shared_in.fields[i] = fields_digest(r->site->people[i]);
   return 0;
 }
 
@@ -1445,6 +1469,7 @@ static void hash_shared_inputs(renderer *r) {
   const ws_match *m = r->site->matches;
   shared_inputs *sh = &r->shared_in;
   sh->links = ws_xcalloc(n, sizeof(ws_digest));
+  sh->fields = ws_xcalloc(n, sizeof(ws_digest));
   parallel_for(r, r->site->npeople, link_step);
   if (m) {
     sh->pairs = ws_xcalloc(m->npairs + 1, sizeof(ws_digest));
@@ -1460,6 +1485,11 @@ static void open_contexts(renderer *r) {
   r->stubs = ws_xcalloc(n, sizeof(ws_value));
   r->contexts = ws_ctxcache_open(r->src, &r->program);
   parallel_for(r, r->site->npeople, person_inputs_step);
+}
+
+void ws_render_digest_fields(const ws_renderer *r, ws_digester *d,
+                             size_t person) {
+  ws_digester_digest(d, &r->shared_in.fields[person]);
 }
 
 void ws_render_digest_link(const ws_renderer *r, ws_digester *d,
@@ -1633,6 +1663,7 @@ cleanup:
   free(r.arenas);
   free(r.inputs);
   free(r.shared_in.links);
+  free(r.shared_in.fields);
   free(r.shared_in.pairs);
   free(r.shared_in.circles);
   free(r.stubs);

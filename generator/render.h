@@ -76,6 +76,11 @@ void ws_render_digest_link(const ws_renderer *r, ws_digester *d, size_t person);
 void ws_render_digest_pair(const ws_renderer *r, ws_digester *d, size_t k);
 void ws_render_digest_circle(const ws_renderer *r, ws_digester *d, size_t k);
 
+/** Adds to 'd' every field of person 'i''s profile but the body and the
+ * summary made from it (the body's section headings are in), and their
+ * history: what the team report reads of a person. */
+void ws_render_digest_fields(const ws_renderer *r, ws_digester *d, size_t i);
+
 /** Writes a file that is not a template page (JSON, XML, images). */
 int ws_render_write(ws_renderer *r, const char *file, const char *data,
                     size_t len);

@@ -542,3 +542,52 @@ Test(incremental, a_page_deleted_from_the_staging_folder_is_made_again) {
   free(repo);
   free(tmp);
 }
+
+/* A team whose history added Bo at 'when', then Chen, then removed Bo:
+ * every profile blob, the build date (the last commit's) and the number
+ * of events are the same whatever 'when' is; the date of Bo's arrival,
+ * which the report's growth by month shows, differs (and so do the ids
+ * of the commits after it). */
+static char *dated_repo(long when) {
+  char *repo = th_repo_new(false), path[4200];
+  th_write(repo, "site.yml", "title: Test Team\n");
+  th_write(repo, "people/bo-lindqvist.md", bo_v1);
+  th_repo_commit_all(repo, "Add Bo", "Ada <ada@example.org>", when);
+  th_write(repo, "people/chen-wei.md",
+           "---\nname: Chen Wei\nteam: Data\n---\nHi.\n");
+  th_repo_commit_all(repo, "Add Chen", "Ada <ada@example.org>", 1719792000);
+  snprintf(path, sizeof(path), "%s/people/bo-lindqvist.md", repo);
+  cr_assert_eq(unlink(path), 0);
+  th_repo_commit_all(repo, "Bo left", "Ada <ada@example.org>", 1719878400);
+  return repo;
+}
+
+static void build_with_history(const char *repo, const char *out) {
+  const char *argv[] = {"build", "-C", repo, "--out", out, "-q", NULL};
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "build failed: %s", err.ptr);
+  ws_str_release(&err);
+}
+
+/* The report is made only when its inputs changed, and the history is
+ * among them: the team's growth by month must follow a history whose
+ * first commit moved, though no profile changed. */
+Test(incremental, the_report_follows_the_dates_of_the_history) {
+  char *jan = dated_repo(1704067200), *jun = dated_repo(1717200000);
+  char *tmp = th_tmpdir(), out[4200], clean[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  snprintf(clean, sizeof(clean), "%s/clean", tmp);
+  build_with_history(jan, out);
+  build_with_history(jan, out);
+  build_with_history(jun, out);
+  build_with_history(jun, clean);
+  char *diff = th_tree_diff(out, clean);
+  cr_expect_null(diff, "differs from a clean build at %s", diff);
+  free(diff);
+  th_rm_rf(jan);
+  th_rm_rf(jun);
+  th_rm_rf(tmp);
+  free(jan);
+  free(jun);
+  free(tmp);
+}
