@@ -1030,10 +1030,12 @@ static void fill_person(renderer *r, size_t i) {
  * contexts, and nothing a reference leads to refers to one, so references
  * are not followed. */
 static void fill_reachable(renderer *r, const ws_value *v) {
+  uintptr_t at, stubs = (uintptr_t)r->stubs;
   switch (v->type) {
-  case WS_VALUE_REF:
-    if (v->u.ref >= r->stubs && v->u.ref < r->stubs + r->site->npeople)
-      fill_person(r, (size_t)(v->u.ref - r->stubs));
+  case WS_VALUE_REF: /* compared as numbers: it may point anywhere */
+    at = (uintptr_t)v->u.ref;
+    if (at >= stubs && at < stubs + r->site->npeople * sizeof(ws_value))
+      fill_person(r, (at - stubs) / sizeof(ws_value));
     break;
   case WS_VALUE_LIST:
     for (size_t i = 0; i < v->u.list.len; i++)
@@ -1590,6 +1592,8 @@ static int prepare_reuse(renderer *r) {
 
 /* The stubs' entry digests go into the memo; 'r->nstubs' counts them. */
 static void seed_people(renderer *r) {
+  if (!r->stubs)
+    return;
   for (size_t i = 0; i < r->site->npeople; i++)
     r->nstubs += r->people[i] == &r->stubs[i];
   if (r->nstubs)
