@@ -61,16 +61,16 @@ struct ws_renderer {
   ws_value_arena **arenas;  /* where the person contexts live */
   ws_person_shared *shared; /* tags, types, links and circles contexts share */
   /* A person whose context's entry digests an earlier build recorded for
-   * the same inputs (ctxcache.h) gets an empty map, a stub, whose digests
+   * the same inputs (ctxcache.h) gets an empty map, a stand-in, whose digests
    * the memo is given; it is filled in place only if a page that shows it
    * must be rendered (fill_person). */
   ws_digest program;       /* the executable's digest */
   ws_ctxcache *contexts;   /* NULL: contexts are all made */
   ws_digest *inputs;       /* per person, with 'contexts' */
   shared_inputs shared_in; /* what goes into many people's 'inputs' */
-  ws_value *stubs;         /* per person, with 'contexts' */
+  ws_value *stand_ins;     /* per person, with 'contexts' */
   atomic_uchar *filled;    /* per person: people[i] is complete */
-  size_t nstubs;           /* people whose context is a stub */
+  size_t nstand_ins;       /* people whose context is a stand-in */
   pthread_mutex_t fill_mu; /* guards fill_arena */
   ws_value_arena *fill_arena;
 };
@@ -1009,8 +1009,8 @@ static ws_digest page_fingerprint(renderer *r, const ws_page *pg,
   return fp;
 }
 
-/* Makes the context of person 'i' in its stub, once, from any thread.
- * Pages being fingerprinted meanwhile never read a stub (the memo has its
+/* Makes the context of person 'i' in its stand-in, once, from any thread.
+ * Pages being fingerprinted meanwhile never read a stand-in (the memo has its
  * digests), and a page that shows it is rendered only after this. */
 static void fill_person(renderer *r, size_t i) {
   if (atomic_load_explicit(&r->filled[i], memory_order_acquire))
@@ -1020,22 +1020,22 @@ static void fill_person(renderer *r, size_t i) {
     ws_value_arena *before = ws_value_arena_use(r->fill_arena);
     ws_value *v = ws_render_person(r->site, r->shared, i);
     ws_value_arena_use(before);
-    r->stubs[i].u.map = v->u.map; /* 'v' itself stays in the arena */
+    r->stand_ins[i].u.map = v->u.map; /* 'v' itself stays in the arena */
     atomic_store_explicit(&r->filled[i], 1, memory_order_release);
   }
   pthread_mutex_unlock(&r->fill_mu);
 }
 
-/* Fills every stub that 'v' refers to. Only page contexts refer to person
+/* Fills every stand-in that 'v' refers to. Only page contexts refer to person
  * contexts, and nothing a reference leads to refers to one, so references
  * are not followed. */
 static void fill_reachable(renderer *r, const ws_value *v) {
-  uintptr_t at, stubs = (uintptr_t)r->stubs;
+  uintptr_t at, first = (uintptr_t)r->stand_ins;
   switch (v->type) {
   case WS_VALUE_REF: /* compared as numbers: it may point anywhere */
     at = (uintptr_t)v->u.ref;
-    if (at >= stubs && at < stubs + r->site->npeople * sizeof(ws_value))
-      fill_person(r, (at - stubs) / sizeof(ws_value));
+    if (at >= first && at < first + r->site->npeople * sizeof(ws_value))
+      fill_person(r, (at - first) / sizeof(ws_value));
     break;
   case WS_VALUE_LIST:
     for (size_t i = 0; i < v->u.list.len; i++)
@@ -1061,7 +1061,7 @@ int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
   if (!r->record || r->full || !ws_output_reuse(r->out, pg->file, &fp)) {
     if (rest)
       rest->finish(ctx, rest->payload);
-    if (r->nstubs)
+    if (r->nstand_ins)
       fill_reachable(r, ctx);
     error = ws_theme_template(&tpl, r->theme, pg->template);
     if (error == 0)
@@ -1178,7 +1178,7 @@ const ws_site *ws_renderer_site(const ws_renderer *r) {
 }
 
 const ws_value *ws_renderer_person(ws_renderer *r, size_t i) {
-  if (r->nstubs)
+  if (r->nstand_ins)
     fill_person(r, i);
   return r->people[i];
 }
@@ -1421,14 +1421,14 @@ static int make_people(renderer *r, size_t k) {
   r->arenas[k] = ws_value_arena_new();
   ws_value_arena *before = ws_value_arena_use(r->arenas[k]);
   for (size_t i = k * PEOPLE_PER_ARENA; i < end; i++) {
-    bool stub = recorded(r, i);
-    if (stub) {
-      r->stubs[i] = (ws_value){.type = WS_VALUE_MAP, .pooled = true};
-      r->people[i] = &r->stubs[i];
+    bool stand_in = recorded(r, i);
+    if (stand_in) {
+      r->stand_ins[i] = (ws_value){.type = WS_VALUE_MAP, .pooled = true};
+      r->people[i] = &r->stand_ins[i];
     } else {
       r->people[i] = ws_render_person(r->site, r->shared, i);
     }
-    atomic_init(&r->filled[i], !stub);
+    atomic_init(&r->filled[i], !stand_in);
   }
   ws_value_arena_use(before);
   return 0;
@@ -1484,7 +1484,7 @@ static void hash_shared_inputs(renderer *r) {
 static void open_contexts(renderer *r) {
   size_t n = r->site->npeople ? r->site->npeople : 1;
   r->inputs = ws_xcalloc(n, sizeof(ws_digest));
-  r->stubs = ws_xcalloc(n, sizeof(ws_value));
+  r->stand_ins = ws_xcalloc(n, sizeof(ws_value));
   r->contexts = ws_ctxcache_open(r->src, &r->program);
   parallel_for(r, r->site->npeople, person_inputs_step);
 }
@@ -1509,7 +1509,7 @@ void ws_render_digest_circle(const ws_renderer *r, ws_digester *d, size_t k) {
 
 static int seed_step(renderer *r, size_t i) {
   ws_ctx_digests d;
-  if (r->people[i] == &r->stubs[i] &&
+  if (r->people[i] == &r->stand_ins[i] &&
       ws_ctxcache_find(r->contexts, &r->inputs[i], &d))
     ws_digest_memo_seed(r->memo, r->people[i], d.entries, d.nentries, d.views,
                         d.nviews);
@@ -1535,7 +1535,7 @@ static bool context_digests(void *payload, size_t i, ws_ctx_digests *out) {
 /* Records the digests of every context the memo has, when the file could
  * not be used or when more contexts than SAVE_AFTER allows were made. */
 static void save_contexts(renderer *r) {
-  size_t made = r->site->npeople - r->nstubs;
+  size_t made = r->site->npeople - r->nstand_ins;
   if (r->contexts && (ws_ctxcache_ignored(r->contexts) ||
                       made * SAVE_AFTER > r->site->npeople))
     ws_ctxcache_save(r->contexts, r->site->npeople, r->inputs, context_digests,
@@ -1590,13 +1590,14 @@ static int prepare_reuse(renderer *r) {
   return 0;
 }
 
-/* The stubs' entry digests go into the memo; 'r->nstubs' counts them. */
+/* The stand-ins' entry digests go into the memo; 'r->nstand_ins' counts them.
+ */
 static void seed_people(renderer *r) {
-  if (!r->stubs)
+  if (!r->stand_ins)
     return;
   for (size_t i = 0; i < r->site->npeople; i++)
-    r->nstubs += r->people[i] == &r->stubs[i];
-  if (r->nstubs)
+    r->nstand_ins += r->people[i] == &r->stand_ins[i];
+  if (r->nstand_ins)
     parallel_for(r, r->site->npeople, seed_step);
 }
 
@@ -1604,9 +1605,9 @@ static void report_stats(const renderer *r, ws_render_stats *st) {
   if (!st)
     return;
   size_t filled = 0;
-  for (size_t i = 0; r->nstubs && i < r->site->npeople; i++)
-    filled += r->people[i] == &r->stubs[i] && atomic_load(&r->filled[i]);
-  st->contexts_recorded = r->nstubs - filled;
+  for (size_t i = 0; r->nstand_ins && i < r->site->npeople; i++)
+    filled += r->people[i] == &r->stand_ins[i] && atomic_load(&r->filled[i]);
+  st->contexts_recorded = r->nstand_ins - filled;
   st->contexts_made = r->site->npeople - st->contexts_recorded;
   st->context_cache = r->contexts ? ws_ctxcache_ignored(r->contexts) : NULL;
   st->context_cache_used = r->contexts != NULL;
@@ -1670,7 +1671,7 @@ cleanup:
   free(r.shared_in.fields);
   free(r.shared_in.pairs);
   free(r.shared_in.circles);
-  free(r.stubs);
+  free(r.stand_ins);
   person_shared_free(r.shared);
   for (size_t i = 0; i < r.npages; i++)
     free(r.pages[i]);

@@ -123,45 +123,45 @@ Test(digest, a_map_that_grew_after_registration_is_hashed_whole) {
   ws_value_free(a);
 }
 
-/* A stub seeded with a card's entry digests hashes as the card does under
+/* A stand-in seeded with a card's entry digests hashes as the card does under
  * any key set, and keeps doing so while it is filled. */
-Test(digest, a_seeded_stub_hashes_as_the_map_it_stands_for) {
-  ws_value *real = card("Ada"), *stub = ws_value_map();
-  const ws_value *shared[] = {real, stub};
+Test(digest, a_seeded_stand_in_hashes_as_the_map_it_stands_for) {
+  ws_value *real = card("Ada"), *stand_in = ws_value_map();
+  const ws_value *shared[] = {real, stand_in};
   ws_digest_memo *m = ws_digest_memo_new(shared, 2);
   ws_digest_entry e[8];
   size_t n = ws_digest_memo_entries(m, real, e, 8);
   cr_assert_eq(n, 2);
   cr_expect_str_eq(e[0].key, "name");
-  ws_digest_memo_seed(m, stub, e, n, NULL, 0);
+  ws_digest_memo_seed(m, stand_in, e, n, NULL, 0);
   ws_digest_keys *keys = ws_digest_keys_new();
   ws_digest_keys_add(keys, "people");
   ws_digest_keys_add(keys, "name");
-  ws_value *pr = page_of(real), *ps = page_of(stub);
+  ws_value *pr = page_of(real), *ps = page_of(stand_in);
   ws_digest a = ws_digest_value(pr, m, keys), b = ws_digest_value(ps, m, keys);
   cr_expect(ws_digest_equal(&a, &b), "under a key set");
   a = ws_digest_value(pr, m, NULL);
   b = ws_digest_value(ps, m, NULL);
   cr_expect(ws_digest_equal(&a, &b), "under every key");
-  ws_value_set_str(stub, "name", "Bo");
+  ws_value_set_str(stand_in, "name", "Bo");
   b = ws_digest_value(ps, m, NULL);
-  cr_expect(ws_digest_equal(&a, &b), "the seed, not the stub's entries");
+  cr_expect(ws_digest_equal(&a, &b), "the seed, not the stand-in's entries");
   ws_digest_entry back[8];
-  cr_expect_eq(ws_digest_memo_entries(m, stub, back, 8), 2);
+  cr_expect_eq(ws_digest_memo_entries(m, stand_in, back, 8), 2);
   cr_expect(ws_digest_equal(&back[1].digest, &e[1].digest));
   ws_value_free(pr);
   ws_value_free(ps);
   ws_digest_memo_free(m);
   ws_digest_keys_free(keys);
   ws_value_free(real);
-  ws_value_free(stub);
+  ws_value_free(stand_in);
 }
 
-/* A stub seeded with a card's digest under a key set gives that digest
+/* A stand-in seeded with a card's digest under a key set gives that digest
  * under an equal key set, made apart and filled in another order, and
  * what a memo made is what it gives back. */
 Test(digest, a_seeded_view_is_used_for_an_equal_key_set) {
-  ws_value *real = card("Ada"), *stub = ws_value_map();
+  ws_value *real = card("Ada"), *stand_in = ws_value_map();
   const ws_value *shared[] = {real};
   ws_digest_keys *keys = ws_digest_keys_new(), *same = ws_digest_keys_new();
   ws_digest_keys_add(keys, "people");
@@ -177,13 +177,13 @@ Test(digest, a_seeded_view_is_used_for_an_equal_key_set) {
   cr_assert_eq(ws_digest_memo_views(m, real, views, 4), 1);
   ws_digest_entry e[8];
   size_t n = ws_digest_memo_entries(m, real, e, 8);
-  const ws_value *stubs[] = {stub};
-  ws_digest_memo *m2 = ws_digest_memo_new(stubs, 1);
+  const ws_value *stand_ins[] = {stand_in};
+  ws_digest_memo *m2 = ws_digest_memo_new(stand_ins, 1);
   /* Entries that disagree with the view: only the view can explain a
    * digest equal to the real card's. */
   e[0].digest.lo ^= 1;
-  ws_digest_memo_seed(m2, stub, e, n, views, 1);
-  ws_value *ps = page_of(stub);
+  ws_digest_memo_seed(m2, stand_in, e, n, views, 1);
+  ws_value *ps = page_of(stand_in);
   ws_digest got = ws_digest_value(ps, m2, same);
   cr_expect(ws_digest_equal(&got, &want), "the seeded view");
   got = ws_digest_value(ps, m2, NULL);
@@ -196,7 +196,7 @@ Test(digest, a_seeded_view_is_used_for_an_equal_key_set) {
   ws_digest_keys_free(keys);
   ws_digest_keys_free(same);
   ws_value_free(real);
-  ws_value_free(stub);
+  ws_value_free(stand_in);
 }
 
 /* Digests are written in manifests as 32 hex digits, read back by

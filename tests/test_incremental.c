@@ -35,20 +35,29 @@ typedef struct {
   unsigned long rendered, kept;
 } counts;
 
-/* Builds with -v and reads "rendered N pages, kept M unchanged". */
-static counts build(const char *repo, const char *out, const char *extra) {
+/* Builds with -v (and 'extra', unless NULL) and returns what it printed
+ * (caller frees), from the line that starts with 'line'. */
+static char *build_line(const char *repo, const char *out, const char *extra,
+                        const char *line) {
   const char *argv[] = {"build",        "-C", repo,  "--out", out,
                         "--no-history", "-v", extra, NULL};
   ws_str err = WS_STR_INIT;
-  int rc = th_run(NULL, NULL, &err, argv);
-  cr_assert_eq(rc, 0, "build failed: %s", err.ptr);
-  const char *at = strstr(err.ptr, "rendered ");
+  cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "build failed: %s", err.ptr);
+  const char *at = strstr(err.ptr, line);
+  cr_assert_not_null(at, "no '%s' line in: %s", line, err.ptr);
+  char *found = strdup(at);
+  ws_str_release(&err);
+  return found;
+}
+
+/* Builds with -v and reads "rendered N pages, kept M unchanged". */
+static counts build(const char *repo, const char *out, const char *extra) {
+  char *at = build_line(repo, out, extra, "rendered ");
   counts c = {0, 0};
-  cr_assert_not_null(at, "no render line in: %s", err.ptr);
   cr_assert_eq(sscanf(at, "rendered %lu pages, kept %lu unchanged", &c.rendered,
                       &c.kept),
                2, "unexpected line: %s", at);
-  ws_str_release(&err);
+  free(at);
   return c;
 }
 
@@ -382,17 +391,12 @@ Test(incremental, a_changed_reason_reaches_every_page_that_shows_the_pair) {
 /* Reads "person contexts: N made, M known by their digests" from a -v
  * build's output. */
 static counts build_contexts(const char *repo, const char *out) {
-  const char *argv[] = {"build", "-C",           repo, "--out",
-                        out,     "--no-history", "-v", NULL};
-  ws_str err = WS_STR_INIT;
+  char *at = build_line(repo, out, NULL, "person contexts: ");
   counts c = {0, 0};
-  cr_assert_eq(th_run(NULL, NULL, &err, argv), 0, "build failed: %s", err.ptr);
-  const char *at = strstr(err.ptr, "person contexts: ");
-  cr_assert_not_null(at, "no person contexts line in: %s", err.ptr);
   cr_assert_eq(
       sscanf(at, "person contexts: %lu made, %lu known", &c.rendered, &c.kept),
       2, "unexpected line: %s", at);
-  ws_str_release(&err);
+  free(at);
   return c;
 }
 
