@@ -468,6 +468,26 @@ Test(history_cache, other_chains_reuse_the_cache_below_where_they_meet) {
   free(repo);
 }
 
+/* A longer chain meets the cache too, forty commits below the new tip. */
+Test(history_cache, a_long_chain_meets_the_cache_below_where_they_meet) {
+  char *mid = NULL;
+  char *repo = mixed_repo(&mid);
+  expect_cached(repo, "created", 6, "cold");
+  reset_branch(repo, mid);
+  for (int i = 0; i < 40; i++) {
+    char extra[32];
+    snprintf(extra, sizeof(extra), "Edit %d.", i);
+    write_person(repo, "dana", "Dana Ito", extra);
+    th_repo_commit_all(repo, extra, ADA, T0 + 70 + i);
+  }
+  const char *why = expect_cached(repo, "updated", 40, "forty commits");
+  cr_expect_null(why, "%s", why);
+  expect_cached(repo, "up to date", 0, "after the update");
+  free(mid);
+  th_rm_rf(repo);
+  free(repo);
+}
+
 /* A chain that shares no commit with the cached one (here a new root)
  * cannot use it: the walk goes to the root and the cache is rewritten. */
 Test(history_cache, unrelated_history_is_rebuilt) {
