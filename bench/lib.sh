@@ -15,31 +15,36 @@ next_dir() {
 # median SECONDS... - the middle value
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# wall CMD... - runs CMD, prints its wall time in seconds; peak RSS (KB) in $tmp/rss
+# wall CMD... - runs CMD, prints its wall time in seconds; peak RSS (KB) in $tmp/rss.
+# The writes of the runs before are flushed first (sync): a build of 10,000
+# profiles leaves 300 MB to write back, and whichever run came next, Hugo's
+# or ours, would be timed with that write-back competing for the disk.
 wall() {
+  sync
   /usr/bin/time -f '%e %M' -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" ||
     { cat "$tmp/err" >&2; return 1; }
   cut -d' ' -f2 "$tmp/time" >"$tmp/rss"
   cut -d' ' -f1 "$tmp/time"
 }
 
-# one_commit REPO - a commit on refs/heads/bench-edit that changes one
-# profile (a paragraph added at the end of its body), made with git plumbing
-# so the benchmark repository's HEAD stays as generated. Dated the same day
-# as HEAD, like a push later that day.
+# one_commit REPO [BASE BRANCH N] - a commit on refs/heads/BRANCH (default
+# bench-edit) on top of BASE (default HEAD) that changes one profile, the
+# Nth in people/ (default 2): a paragraph added at the end of its body. Made
+# with git plumbing so the benchmark repository's HEAD stays as generated.
+# Dated a minute after BASE, like a push later that day.
 one_commit() {
-  repo=$1
-  file=$(git -C "$repo" ls-tree --name-only HEAD people/ | sed -n 2p)
-  git -C "$repo" show "HEAD:$file" >"$tmp/profile.md"
+  repo=$1 base=${2:-HEAD} branch=${3:-bench-edit} nth=${4:-2}
+  file=$(git -C "$repo" ls-tree --name-only "$base" people/ | sed -n "${nth}p")
+  git -C "$repo" show "$base:$file" >"$tmp/profile.md"
   printf '\nEdited for the benchmark.\n' >>"$tmp/profile.md"
   blob=$(git -C "$repo" hash-object -w "$tmp/profile.md")
   rm -f "$tmp/index"
-  GIT_INDEX_FILE="$tmp/index" git -C "$repo" read-tree HEAD
+  GIT_INDEX_FILE="$tmp/index" git -C "$repo" read-tree "$base"
   GIT_INDEX_FILE="$tmp/index" git -C "$repo" update-index --cacheinfo "100644,$blob,$file"
   tree=$(GIT_INDEX_FILE="$tmp/index" git -C "$repo" write-tree)
-  when=$(($(git -C "$repo" log -1 --format=%ct HEAD) + 60))
+  when=$(($(git -C "$repo" log -1 --format=%ct "$base") + 60))
   commit=$(GIT_AUTHOR_DATE="@$when +0000" GIT_COMMITTER_DATE="@$when +0000" \
     git -C "$repo" -c user.name=Bench -c user.email=bench@example.org \
-    commit-tree "$tree" -p HEAD -m "Edit one profile")
-  git -C "$repo" update-ref refs/heads/bench-edit "$commit"
+    commit-tree "$tree" -p "$(git -C "$repo" rev-parse "$base")" -m "Edit one profile")
+  git -C "$repo" update-ref "refs/heads/$branch" "$commit"
 }
