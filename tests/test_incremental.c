@@ -225,6 +225,40 @@ Test(incremental, template_change_renders_every_page) {
   free(tmp);
 }
 
+/* The first build into a folder leaves no record, so the second renders
+ * every page; a page that comes out as the published one is linked to it,
+ * not written, and recorded for the published folder too. After the swap,
+ * the third build finds the unchanged pages recorded in its staging folder
+ * and keeps them where they are: the published page is that same file
+ * throughout, where it used to be linked anew on the third build. */
+Test(incremental, the_second_build_records_the_pages_it_found_published) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200], staging[4300];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  snprintf(staging, sizeof(staging), "%s.staging", out);
+  const char *chen = "people/chen-wei/index.html";
+  build(repo, out, NULL);
+  ino_t first = th_inode(out, chen);
+  counts second = build(repo, out, NULL);
+  cr_expect_eq(second.kept, 0);
+  cr_expect_eq(th_inode(out, chen), first, "the equal page was written again");
+  cr_expect_eq(th_inode(staging, chen), first);
+  char *manifest = th_read(tmp, "public.manifest");
+  cr_assert_not_null(manifest);
+  const char *older = strstr(manifest, "\nfolder ");
+  older = older ? strstr(older + 1, "\nfolder ") : NULL;
+  cr_expect(older && strstr(older, chen), "no record of the older site: %s",
+            manifest);
+  free(manifest);
+  counts c = edit_and_build(repo, out, "people/bo-lindqvist.md", bo_v2);
+  cr_expect_eq(c.rendered, 1, "rendered %lu pages", c.rendered);
+  cr_expect_eq(th_inode(out, chen), first, "the kept page was linked again");
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* A page kept from the published folder is linked, not copied: writing its
  * successor must replace the file, never write through to the site that is
  * being served. */
