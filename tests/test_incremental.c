@@ -259,6 +259,36 @@ Test(incremental, the_second_build_records_the_pages_it_found_published) {
   free(tmp);
 }
 
+/* The teams overview lists every member and each team's top strengths;
+ * its fingerprint is made from what those come from, not from the lists:
+ * a new name or a changed strength reaches it, a body edit does not. */
+Test(incremental, the_teams_overview_follows_names_and_strengths) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  const char *overview = "teams/index.html";
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  ino_t kept = th_inode(out, overview);
+  edit_and_build(repo, out, "people/bo-lindqvist.md", bo_v2);
+  cr_expect_eq(th_inode(out, overview), kept, "a body edit re-rendered it");
+  edit_and_build(repo, out, "people/chen-wei.md",
+                 "---\nname: Chen Wei-Li\nteam: Data\nstrengths: [Rust]\n"
+                 "---\n## Background\n\nCompilers.\n");
+  expect_page_has(out, overview, "Chen Wei-Li");
+  expect_same_as_clean(repo, out);
+  kept = th_inode(out, overview);
+  /* Data's top strengths go from SQL and Rust to Go and Rust. */
+  edit_and_build(repo, out, "people/bo-lindqvist.md",
+                 "---\nname: Bo Lindqvist\nteam: Data\nstrengths: [Go]\n"
+                 "---\n## Background\n\nHello.\n");
+  cr_expect_neq(th_inode(out, overview), kept, "a new strength was missed");
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* A page kept from the published folder is linked, not copied: writing its
  * successor must replace the file, never write through to the site that is
  * being served. */
