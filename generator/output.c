@@ -155,8 +155,12 @@ static int cmp_made(const void *a, const void *b) {
   return strcmp(((const made *)a)->path, ((const made *)b)->path);
 }
 
+/* A saved manifest is sorted already: checking costs less than sorting. */
 static void manifest_sort(manifest *m) {
-  if (m->len > 1)
+  size_t i = 1;
+  while (i < m->len && cmp_made(&m->items[i - 1], &m->items[i]) <= 0)
+    i++;
+  if (i < m->len)
     qsort(m->items, m->len, sizeof(made), cmp_made);
 }
 
@@ -205,7 +209,8 @@ static void manifest_load(ws_output *o, const struct stat *staging) {
     if (line[n - 1] != '\n')
       break;
     line[n - 1] = '\0';
-    if (sscanf(line, "folder %llu %llu %llu %llu", &id.dev, &id.ino, &id.sec,
+    if (strncmp(line, "folder ", 7) == 0 &&
+        sscanf(line, "folder %llu %llu %llu %llu", &id.dev, &id.ino, &id.sec,
                &id.nsec) == 4)
       into = same_folder(&o->out_st, &id) ? &o->old_out
              : same_folder(staging, &id)  ? &o->old_staging
