@@ -121,31 +121,23 @@ static size_t tag_slot(const ws_person_shared *s, const char *name) {
   return i;
 }
 
-static void add_tags(ws_person_shared *s, const ws_strlist *l) {
-  for (size_t k = 0; k < l->len; k++) {
-    size_t i = tag_slot(s, l->items[k]);
-    if (!s->names[i]) {
-      s->names[i] = l->items[k];
-      s->tags[i] = tag_link(l->items[k]);
-      s->ntags++;
-    }
-  }
-}
-
+/* One value per spelling the site has (ws_site.spellings: a few dozen,
+ * where the team's lists hold tens of thousands). */
 static ws_person_shared *person_shared_new(const ws_site *site, unsigned jobs,
                                            bool lazy) {
   ws_person_shared *s = ws_xcalloc(1, sizeof(*s));
-  size_t most = 0;
-  for (size_t i = 0; i < site->npeople; i++)
-    most += site->people[i]->strengths.len + site->people[i]->learning.len;
   s->cap = 16;
-  while (s->cap < most * 2)
+  while (s->cap < site->nspellings * 2)
     s->cap *= 2;
   s->names = ws_xcalloc(s->cap, sizeof(char *));
   s->tags = ws_xcalloc(s->cap, sizeof(ws_value *));
-  for (size_t i = 0; i < site->npeople; i++) {
-    add_tags(s, &site->people[i]->strengths);
-    add_tags(s, &site->people[i]->learning);
+  for (size_t k = 0; k < site->nspellings; k++) {
+    size_t i = tag_slot(s, site->spellings[k]);
+    if (!s->names[i]) {
+      s->names[i] = site->spellings[k];
+      s->tags[i] = tag_link(site->spellings[k]);
+      s->ntags++;
+    }
   }
   for (unsigned t = 0; t < WS_MENTOR__COUNT; t++)
     s->types[t] = ws_render_mentor_type(t);
@@ -184,9 +176,10 @@ static const ws_value **person_shared_values(const ws_person_shared *s,
 
 static ws_value *tag_links(const ws_strlist *l, const ws_person_shared *s) {
   ws_value *v = ws_value_list();
-  for (size_t i = 0; i < l->len; i++)
-    ws_value_push(v, s ? ws_value_ref(s->tags[tag_slot(s, l->items[i])])
-                       : tag_link(l->items[i]));
+  for (size_t i = 0; i < l->len; i++) {
+    const ws_value *shared = s ? s->tags[tag_slot(s, l->items[i])] : NULL;
+    ws_value_push(v, shared ? ws_value_ref(shared) : tag_link(l->items[i]));
+  }
   return v;
 }
 

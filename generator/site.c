@@ -99,17 +99,15 @@ static int cmp_people(const void *a, const void *b) {
 
 typedef struct {
   char *slug;
-  const char **spellings; /* every spelling seen (borrowed from profiles),
-                             for the most common one */
-  size_t nspell, spell_cap;
   size_t *people, npeople, people_cap, *learners, nlearners, learners_cap;
 } tag_acc;
 
-/* A spelling already met and its tag: most of a team's 50,000 strengths are
- * a few dozen spellings, slugified once each. */
+/* A spelling already met, its tag and how often it was written: most of a
+ * team's 50,000 strengths are a few dozen spellings, slugified once each,
+ * and the most common spelling of a tag is found among those alone. */
 typedef struct {
   const char *label; /* borrowed */
-  size_t tag;
+  size_t tag, count;
 } seen_label;
 
 typedef struct {
@@ -117,14 +115,17 @@ typedef struct {
   size_t len, cap;
   seen_label *seen; /* open addressing on the label's hash */
   size_t seen_mask, nseen;
+  const char **order; /* the spellings as first met (see ws_site) */
+  size_t norder, order_cap;
 } tag_set;
 
-static void seen_put(tag_set *set, const char *label, size_t tag) {
-  size_t i = (size_t)ws_str_hash(label) & set->seen_mask;
+static seen_label *seen_put(tag_set *set, const seen_label *e) {
+  size_t i = (size_t)ws_str_hash(e->label) & set->seen_mask;
   while (set->seen[i].label)
     i = (i + 1) & set->seen_mask;
-  set->seen[i] = (seen_label){label, tag};
+  set->seen[i] = *e;
   set->nseen++;
+  return &set->seen[i];
 }
 
 static void seen_grow(tag_set *set) {
@@ -135,35 +136,44 @@ static void seen_grow(tag_set *set) {
   set->nseen = 0;
   for (size_t i = 0; old && i < cap / 2; i++)
     if (old[i].label)
-      seen_put(set, old[i].label, old[i].tag);
+      seen_put(set, &old[i]);
   free(old);
 }
 
-static tag_acc *tag_get(tag_set *set, const char *label) {
+static size_t tag_of_slug(tag_set *set, char *slug) {
+  for (size_t i = 0; i < set->len; i++)
+    if (strcmp(set->items[i].slug, slug) == 0) {
+      free(slug);
+      return i;
+    }
+  if (set->len == set->cap) {
+    set->cap = set->cap ? set->cap * 2 : 32;
+    set->items = ws_xreallocarray(set->items, set->cap, sizeof(tag_acc));
+  }
+  tag_acc *t = &set->items[set->len];
+  memset(t, 0, sizeof(*t));
+  t->slug = slug;
+  return set->len++;
+}
+
+/* The spelling 'label' as met in the set, counted once more. */
+static seen_label *spelling(tag_set *set, const char *label) {
   if ((set->nseen + 1) * 2 > set->seen_mask + 1)
     seen_grow(set);
   size_t h = (size_t)ws_str_hash(label) & set->seen_mask;
   for (size_t i = h; set->seen[i].label; i = (i + 1) & set->seen_mask)
-    if (strcmp(set->seen[i].label, label) == 0)
-      return &set->items[set->seen[i].tag];
-  char *slug = ws_slugify(label);
-  size_t found = set->len;
-  for (size_t i = 0; i < set->len && found == set->len; i++)
-    if (strcmp(set->items[i].slug, slug) == 0)
-      found = i;
-  if (found < set->len) {
-    free(slug);
-  } else {
-    if (set->len == set->cap) {
-      set->cap = set->cap ? set->cap * 2 : 32;
-      set->items = ws_xreallocarray(set->items, set->cap, sizeof(tag_acc));
+    if (strcmp(set->seen[i].label, label) == 0) {
+      set->seen[i].count++;
+      return &set->seen[i];
     }
-    tag_acc *t = &set->items[set->len++];
-    memset(t, 0, sizeof(*t));
-    t->slug = slug;
+  if (set->norder == set->order_cap) {
+    set->order_cap = set->order_cap ? set->order_cap * 2 : 32;
+    set->order =
+        ws_xreallocarray(set->order, set->order_cap, sizeof(char *));
   }
-  seen_put(set, label, found);
-  return &set->items[found];
+  set->order[set->norder++] = label;
+  seen_label e = {label, tag_of_slug(set, ws_slugify(label)), 1};
+  return seen_put(set, &e);
 }
 
 static void push_index(size_t **arr, size_t *n, size_t *cap, size_t v) {
@@ -178,38 +188,12 @@ static void push_index(size_t **arr, size_t *n, size_t *cap, size_t v) {
 
 static void tag_add(tag_set *set, const char *label, size_t person,
                     bool learner) {
-  tag_acc *t = tag_get(set, label);
-  if (t->nspell == t->spell_cap) {
-    t->spell_cap = t->spell_cap ? t->spell_cap * 2 : 8;
-    t->spellings = ws_xreallocarray(t->spellings, t->spell_cap, sizeof(char *));
-  }
-  t->spellings[t->nspell++] = label;
+  size_t tag = spelling(set, label)->tag; /* may move set->items */
+  tag_acc *t = &set->items[tag];
   if (learner)
     push_index(&t->learners, &t->nlearners, &t->learners_cap, person);
   else
     push_index(&t->people, &t->npeople, &t->people_cap, person);
-}
-
-static int cmp_cstr(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The most common spelling wins; ties go to the smallest byte-wise, so the
- * choice never depends on file order. */
-static char *common_spelling(const char **sp, size_t n) {
-  qsort(sp, n, sizeof(char *), cmp_cstr);
-  size_t best = 0, best_n = 0;
-  for (size_t i = 0; i < n;) {
-    size_t j = i;
-    while (j < n && strcmp(sp[j], sp[i]) == 0)
-      j++;
-    if (j - i > best_n) {
-      best_n = j - i;
-      best = i;
-    }
-    i = j;
-  }
-  return ws_xstrdup(sp[best]);
 }
 
 static int cmp_tag_count(const void *a, const void *b) {
@@ -223,20 +207,31 @@ static int cmp_tag_slug(const void *a, const void *b) {
   return strcmp(((const ws_tag *)a)->slug, ((const ws_tag *)b)->slug);
 }
 
+/* Each tag's label is its most common spelling; ties go to the smallest
+ * byte-wise, so the choice never depends on file order. */
 static void tags_finish(ws_tag **out, size_t *n, tag_set *set, bool by_count) {
-  *out = ws_xcalloc(set->len, sizeof(ws_tag));
+  const seen_label **best =
+      ws_xcalloc(set->len ? set->len : 1, sizeof(seen_label *));
+  for (size_t i = 0; i <= set->seen_mask && set->seen; i++) {
+    const seen_label *e = &set->seen[i], **b = &best[e->tag];
+    if (e->label && (!*b || e->count > (*b)->count ||
+                     (e->count == (*b)->count &&
+                      strcmp(e->label, (*b)->label) < 0)))
+      *b = e;
+  }
+  *out = ws_xcalloc(set->len ? set->len : 1, sizeof(ws_tag));
   *n = 0;
   for (size_t i = 0; i < set->len; i++) {
     tag_acc *t = &set->items[i];
     ws_tag *tag = &(*out)[(*n)++];
     tag->slug = t->slug;
-    tag->label = common_spelling(t->spellings, t->nspell);
+    tag->label = ws_xstrdup(best[i]->label);
     tag->people = t->people;
     tag->npeople = t->npeople;
     tag->learners = t->learners;
     tag->nlearners = t->nlearners;
-    free(t->spellings);
   }
+  free(best);
   free(set->items);
   free(set->seen);
   qsort(*out, *n, sizeof(ws_tag), by_count ? cmp_tag_count : cmp_tag_slug);
@@ -255,6 +250,9 @@ static void build_indexes(ws_site *site) {
   }
   tags_finish(&site->strengths, &site->nstrengths, &strengths, true);
   tags_finish(&site->teams, &site->nteams, &teams, false);
+  site->spellings = strengths.order;
+  site->nspellings = strengths.norder;
+  free(teams.order);
 }
 
 /* --- loading --- */
@@ -745,6 +743,7 @@ void ws_site_free(ws_site *site) {
     ws_profile_free(site->people[i]);
   free(site->people);
   tags_free(site->strengths, site->nstrengths);
+  free(site->spellings);
   tags_free(site->teams, site->nteams);
   ws_value_free(site->config);
   free(site->events);

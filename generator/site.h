@@ -52,6 +52,11 @@ typedef struct {
   const char *profile_cache_ignored; /* static: why the cache was not used */
   ws_tag *strengths;                 /* most people first, then by slug */
   size_t nstrengths;
+  /* Every spelling of a strength or learning goal, once, in the order
+   * first met (people in order, each's strengths, then learning);
+   * borrowed from the profiles. */
+  const char **spellings;
+  size_t nspellings;
   ws_tag *teams; /* by slug */
   size_t nteams;
   ws_value *config; /* site.yml (a map, possibly empty), owned */
