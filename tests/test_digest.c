@@ -216,3 +216,23 @@ Test(digest, hex_is_printf_hex_and_parses_back) {
     cr_assert(ws_digest_parse(&back, hex) && ws_digest_equal(&back, &d));
   }
 }
+
+/* The caches name their files and check their records with
+ * ws_digest_bytes: whatever the length, it must hash as a digester given
+ * the same bytes does, which is what wrote every existing cache. */
+Test(digest, bytes_hash_as_a_digester_does) {
+  static const size_t lens[] = {0,     1,     7,     1015,  1016,  1017,
+                                8191,  16375, 16376, 16377, 20000, 65536};
+  unsigned char *data = malloc(65536);
+  cr_assert_not_null(data);
+  for (size_t i = 0; i < 65536; i++)
+    data[i] = (unsigned char)(i * 2654435761u >> 13);
+  for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+    ws_digester *d = ws_digester_new();
+    ws_digester_bytes(d, data, lens[k]);
+    ws_digest want = ws_digester_end(d), got = ws_digest_bytes(data, lens[k]);
+    ws_digester_free(d);
+    cr_expect(ws_digest_equal(&got, &want), "length %zu", lens[k]);
+  }
+  free(data);
+}
