@@ -468,7 +468,9 @@ Test(history_cache, other_chains_reuse_the_cache_below_where_they_meet) {
   free(repo);
 }
 
-/* A longer chain meets the cache too, forty commits below the new tip. */
+/* A longer chain meets the cache too, forty commits below the new tip:
+ * the walk compares its first commits' ids with the log's one by one, and
+ * sorts the log's once it has looked up many (see is_known). */
 Test(history_cache, a_long_chain_meets_the_cache_below_where_they_meet) {
   char *mid = NULL;
   char *repo = mixed_repo(&mid);
