@@ -736,9 +736,12 @@ static void tags_free(ws_tag *tags, size_t n) {
   free(tags);
 }
 
+static void join_freeing(ws_site *site);
+
 void ws_site_free(ws_site *site) {
   if (!site)
     return;
+  join_freeing(site);
   for (size_t i = 0; i < site->npeople; i++)
     ws_profile_free(site->people[i]);
   free(site->people);
@@ -931,8 +934,41 @@ static int apply_step(void *payload, size_t i) {
   return 0;
 }
 
+/* The walk's results are 200,000 small allocations at 50,000 changes: 7
+ * ms to free, which a thread of its own does while the build goes on (the
+ * steps that follow use one core). ws_site_free waits for it. */
+struct ws_site_freeing {
+  pthread_t thread;
+  ws_source_history *h;
+};
+
+static void *freeing_main(void *payload) {
+  struct ws_site_freeing *f = payload;
+  ws_source_history_free(f->h);
+  return NULL;
+}
+
+static void free_later(ws_site *site, ws_source_history *h) {
+  struct ws_site_freeing *f = ws_xcalloc(1, sizeof(*f));
+  f->h = h;
+  if (site->freeing || pthread_create(&f->thread, NULL, freeing_main, f) != 0) {
+    ws_source_history_free(h);
+    free(f);
+    return;
+  }
+  site->freeing = f;
+}
+
+static void join_freeing(ws_site *site) {
+  if (!site->freeing)
+    return;
+  pthread_join(site->freeing->thread, NULL);
+  free(site->freeing);
+  site->freeing = NULL;
+}
+
 /* Puts what the walk 'h' learned into the site, on 'jobs' threads, and
- * frees 'h'. */
+ * frees 'h' (see free_later). */
 static void history_apply(ws_site *site, ws_source_history *h, ws_source *src,
                           ws_diag *diag, unsigned jobs) {
   apply_job job = {site, h};
@@ -951,7 +987,7 @@ static void history_apply(ws_site *site, ws_source_history *h, ws_source *src,
                 "'git fetch --unshallow'");
     free(path);
   }
-  ws_source_history_free(h);
+  free_later(site, h);
 }
 
 int ws_site_history(ws_site *site, ws_source *src, ws_diag *diag) {

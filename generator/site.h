@@ -63,6 +63,7 @@ typedef struct {
   ws_event *events; /* profile history, newest first; empty without it */
   size_t nevents;
   ws_value_arena *event_text; /* the events' strings, owned */
+  struct ws_site_freeing *freeing; /* see history_apply; joined on free */
   bool history_partial;       /* the repository is a shallow clone */
   size_t history_walked;      /* commits walked; the rest came from the cache */
   const char *history_cache;  /* static: see ws_source_history.cache */
