@@ -1211,14 +1211,15 @@ static void report_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
   }
 }
 
+/* The charts are drawn from the figures as --report-json has them; the
+ * template's flags are added after, to the figures themselves (a copy of
+ * 30,000 person references took a third of the report's time). */
 static void add_figures(ws_value *ctx, void *payload) {
   ws_renderer *r = payload;
   ws_value *fig = ws_report_figures(ws_renderer_site(r), build_day(r));
-  ws_value *copy = ws_value_copy(fig);
-  decorate(copy);
-  ws_value_set(ctx, "report", copy);
   ws_value_set(ctx, "charts", charts_value(fig));
-  ws_value_free(fig);
+  decorate(fig);
+  ws_value_set(ctx, "report", fig);
 }
 
 int ws_report_render(ws_renderer *r) {
