@@ -18,12 +18,17 @@ static const char *const mode_keys[] = {"virtual", "in-person"};
 
 /* --- small value builders --- */
 
+/* The figures list people by the tens of thousands (every profile by
+ * freshness, and again by each field it misses), and never outlive the
+ * site: the texts are the profile's own. */
 static ws_value *person_ref(const ws_profile *p) {
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
-  ws_str_printf(&url, "people/%s/", p->slug);
-  ws_value_set_str(v, "name", p->name);
-  ws_value_set_str(v, "slug", p->slug);
+  ws_str_puts(&url, "people/");
+  ws_str_puts(&url, p->slug);
+  ws_str_putc(&url, '/');
+  ws_value_set_borrowed(v, "name", p->name);
+  ws_value_set_borrowed(v, "slug", p->slug);
   ws_value_set_str(v, "url", url.ptr);
   ws_str_release(&url);
   return v;
@@ -411,23 +416,27 @@ typedef struct {
   long offset;
 } zone_memo;
 
+/* A team names a few dozen zones among 10,000 profiles: each is looked up
+ * once, and remembered by its text's hash. */
 static void find_offsets(zone_row *rows, const ws_site *site) {
-  zone_memo memo[ZONE_MEMO];
+  zone_memo memo[2 * ZONE_MEMO] = {{NULL, false, 0}};
   size_t n = 0;
   for (size_t i = 0; i < site->npeople; i++) {
     const char *tz = site->people[i]->timezone;
-    size_t k = 0;
+    size_t k = tz ? (size_t)ws_str_hash(tz) % (2 * ZONE_MEMO) : 0;
     rows[i].person = i;
-    while (k < n && !(tz && strcmp(memo[k].name, tz) == 0))
-      k++;
-    if (k < n) {
+    while (tz && memo[k].name && strcmp(memo[k].name, tz) != 0)
+      k = (k + 1) % (2 * ZONE_MEMO);
+    if (tz && memo[k].name) {
       rows[i].known = memo[k].known;
       rows[i].offset = memo[k].offset;
       continue;
     }
     rows[i].known = ws_report_zone_offset(&rows[i].offset, tz);
-    if (tz && n < ZONE_MEMO)
-      memo[n++] = (zone_memo){tz, rows[i].known, rows[i].offset};
+    if (tz && n < ZONE_MEMO) {
+      memo[k] = (zone_memo){tz, rows[i].known, rows[i].offset};
+      n++;
+    }
   }
 }
 
@@ -586,6 +595,8 @@ static const struct {
     {"successes", "## Successes and challenges", "Successes and challenges"},
     {"values", "## Values", "Values"}};
 
+_Static_assert(COUNT(checks) <= 32, "completeness keeps a bit per check");
+
 static bool missing(const ws_profile *p, size_t check) {
   const char *f = checks[check].field;
   if (checks[check].section)
@@ -607,19 +618,21 @@ static bool missing(const ws_profile *p, size_t check) {
   return !p->goal_short && !p->goal_long;
 }
 
+/* Each person is checked once, into a bit per check: the lists below read
+ * the bits 12 times over. */
 static ws_value *completeness(const ws_site *site) {
   ws_value *c = ws_value_map(), *fields = ws_value_list();
+  unsigned *gaps = ws_xcalloc(site->npeople + 1, sizeof(unsigned));
   size_t complete = 0;
   for (size_t i = 0; i < site->npeople; i++) {
-    bool all = true;
-    for (size_t k = 0; k < COUNT(checks) && all; k++)
-      all = !missing(site->people[i], k);
-    complete += all;
+    for (size_t k = 0; k < COUNT(checks); k++)
+      gaps[i] |= (unsigned)missing(site->people[i], k) << k;
+    complete += gaps[i] == 0;
   }
   for (size_t k = 0; k < COUNT(checks); k++) {
     ws_value *e = ws_value_map(), *people = ws_value_list();
     for (size_t i = 0; i < site->npeople; i++)
-      if (missing(site->people[i], k))
+      if (gaps[i] >> k & 1u)
         ws_value_push(people, person_ref(site->people[i]));
     ws_value_set_str(e, "field", checks[k].field);
     ws_value_set_str(e, "label", checks[k].label);
@@ -630,6 +643,7 @@ static ws_value *completeness(const ws_site *site) {
   set_size(c, "complete", complete);
   set_size(c, "incomplete", site->npeople - complete);
   ws_value_set(c, "fields", fields);
+  free(gaps);
   return c;
 }
 

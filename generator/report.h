@@ -19,7 +19,8 @@
 
 /** Computes the report figures of 'site' as of 'now' (seconds since epoch,
  * the build time; 0: unknown, then freshness is measured from the newest
- * history event). Caller frees with ws_value_free. */
+ * history event). They borrow the profiles' texts: the caller frees them
+ * with ws_value_free before the site. */
 ws_value *ws_report_figures(const ws_site *site, long long now);
 /** Appends 'figures' to 'out' as JSON with a stable key order, one
  * top-level section per line, ending in a newline. */
