@@ -2,6 +2,9 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -945,6 +948,12 @@ struct ws_site_freeing {
 static void *freeing_main(void *payload) {
   struct ws_site_freeing *f = payload;
   ws_source_history_free(f->h);
+#ifdef __GLIBC__
+  /* The build trims the heap once the history is in the site (build.c),
+   * usually before this thread is done: trim what it freed too, or the
+   * pages stay with the process while rendering adds its own. */
+  malloc_trim(0);
+#endif
   return NULL;
 }
 
