@@ -948,10 +948,12 @@ struct ws_site_freeing {
 static void *freeing_main(void *payload) {
   struct ws_site_freeing *f = payload;
   ws_source_history_free(f->h);
-#ifdef __GLIBC__
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
   /* The build trims the heap once the history is in the site (build.c),
    * usually before this thread is done: trim what it freed too, or the
-   * pages stay with the process while rendering adds its own. */
+   * pages stay with the process while rendering adds its own. Under
+   * AddressSanitizer the heap is not glibc's, and glibc's trim from a
+   * thread that never used it reads arenas that were never made. */
   malloc_trim(0);
 #endif
   return NULL;
