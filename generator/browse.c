@@ -198,39 +198,54 @@ static int cmp_team_count(const void *a, const void *b) {
   return x->tag < y->tag ? -1 : x->tag > y->tag;
 }
 
-/* How many members of each team have each strength, and learn it: rows
- * by team, a column per strength. Counted once for every team page and
- * the overview, in one pass over the strengths' people. */
+/* Each person's strengths, and learning goals, as indices into
+ * site->strengths: the strengths' lists of people turned around, once for
+ * every team page and the overview. (A table of teams by strengths would
+ * be quicker to read, but a team of a thousand one-person teams and
+ * strengths would make it a million cells.) */
 typedef struct {
-  size_t *have, *learn;
+  size_t *start; /* person i's tags are tag[start[i] .. start[i + 1]) */
+  size_t *tag;
+} person_tags;
+
+typedef struct {
+  person_tags have, learn;
 } team_counts;
 
-static team_counts count_by_team(const ws_site *site) {
-  size_t cells = site->nteams * site->nstrengths;
-  size_t *team_of = ws_xcalloc(site->npeople + 1, sizeof(size_t));
-  team_counts c = {ws_xcalloc(cells + 1, sizeof(size_t)),
-                   ws_xcalloc(cells + 1, sizeof(size_t))};
-  for (size_t i = 0; i < site->npeople; i++)
-    team_of[i] = site->nteams; /* none */
-  for (size_t t = 0; t < site->nteams; t++)
-    for (size_t k = 0; k < site->teams[t].npeople; k++)
-      team_of[site->teams[t].people[k]] = t;
+static person_tags tags_by_person(const ws_site *site, bool learning) {
+  size_t n = site->npeople, total = 0;
+  person_tags pt = {ws_xcalloc(n + 2, sizeof(size_t)), NULL};
   for (size_t s = 0; s < site->nstrengths; s++) {
     const ws_tag *g = &site->strengths[s];
-    for (size_t k = 0; k < g->npeople; k++)
-      if (team_of[g->people[k]] < site->nteams)
-        c.have[team_of[g->people[k]] * site->nstrengths + s]++;
-    for (size_t k = 0; k < g->nlearners; k++)
-      if (team_of[g->learners[k]] < site->nteams)
-        c.learn[team_of[g->learners[k]] * site->nstrengths + s]++;
+    const size_t *who = learning ? g->learners : g->people;
+    size_t nwho = learning ? g->nlearners : g->npeople;
+    for (size_t k = 0; k < nwho; k++)
+      pt.start[who[k] + 2]++;
+    total += nwho;
   }
-  free(team_of);
-  return c;
+  for (size_t i = 2; i < n + 2; i++)
+    pt.start[i] += pt.start[i - 1];
+  pt.tag = ws_xcalloc(total + 1, sizeof(size_t));
+  for (size_t s = 0; s < site->nstrengths; s++) {
+    const ws_tag *g = &site->strengths[s];
+    const size_t *who = learning ? g->learners : g->people;
+    size_t nwho = learning ? g->nlearners : g->npeople;
+    for (size_t k = 0; k < nwho; k++)
+      pt.tag[pt.start[who[k] + 1]++] = s;
+  }
+  return pt; /* start[i] now begins person i, start[i + 1] ends it */
+}
+
+static team_counts count_by_team(const ws_site *site) {
+  return (team_counts){tags_by_person(site, false),
+                       tags_by_person(site, true)};
 }
 
 static void team_counts_release(team_counts *c) {
-  free(c->have);
-  free(c->learn);
+  free(c->have.start);
+  free(c->have.tag);
+  free(c->learn.start);
+  free(c->learn.tag);
 }
 
 /* Team 'team''s strengths (or, with 'learning', learning goals), most
@@ -239,14 +254,24 @@ static void team_counts_release(team_counts *c) {
 static team_count *ranked(const ws_site *site, const team_counts *c,
                           size_t team, bool learning, size_t max,
                           size_t *n) {
-  const size_t *row =
-      (learning ? c->learn : c->have) + team * site->nstrengths;
-  team_count *out =
-      ws_xcalloc(site->nstrengths ? site->nstrengths : 1, sizeof(team_count));
+  const person_tags *pt = learning ? &c->learn : &c->have;
+  const ws_tag *t = &site->teams[team];
+  size_t *count =
+      ws_xcalloc(site->nstrengths ? site->nstrengths : 1, sizeof(size_t));
+  size_t total = 0;
+  for (size_t i = 0; i < t->npeople; i++)
+    total += pt->start[t->people[i] + 1] - pt->start[t->people[i]];
+  team_count *out = ws_xcalloc(total ? total : 1, sizeof(team_count));
   *n = 0;
-  for (size_t s = 0; s < site->nstrengths; s++)
-    if (row[s])
-      out[(*n)++] = (team_count){s, row[s]};
+  for (size_t i = 0; i < t->npeople; i++) {
+    size_t p = t->people[i];
+    for (size_t k = pt->start[p]; k < pt->start[p + 1]; k++)
+      if (count[pt->tag[k]]++ == 0)
+        out[(*n)++].tag = pt->tag[k];
+  }
+  for (size_t i = 0; i < *n; i++)
+    out[i].n = count[out[i].tag];
+  free(count);
   qsort(out, *n, sizeof(team_count), cmp_team_count);
   if (*n > max)
     *n = max;

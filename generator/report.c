@@ -1226,8 +1226,8 @@ static void report_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
 }
 
 /* The charts are drawn from the figures as --report-json has them; the
- * template's flags are added after, to the figures themselves (a copy of
- * 30,000 person references took a third of the report's time). */
+ * template's flags are added after, to the figures themselves rather than
+ * to a copy of their 30,000 person references. */
 static void add_figures(ws_value *ctx, void *payload) {
   ws_renderer *r = payload;
   ws_value *fig = ws_report_figures(ws_renderer_site(r), build_day(r));
