@@ -598,7 +598,12 @@ cleanup:
     free_entries(v.items, v.len);
     return error;
   }
-  if (v.len > 1)
+  /* Git orders a tree's entries so that a walk of it lists whole paths
+   * in byte order already; a work tree's folders are listed in any order. */
+  size_t sorted = 1;
+  while (sorted < v.len && cmp_entry(&v.items[sorted - 1], &v.items[sorted]) < 0)
+    sorted++;
+  if (sorted < v.len)
     qsort(v.items, v.len, sizeof(*v.items), cmp_entry);
   out->items = v.items;
   out->len = v.len;
