@@ -260,10 +260,12 @@ static void build_indexes(ws_site *site) {
 
 /* --- loading --- */
 
-/* A profile's name and where it is written, for the duplicate check. */
+/* A profile's name and where it is written, for the duplicate check:
+ * borrowed from a loaded profile, owned for one that failed to load. */
 typedef struct {
-  char *name, *path;
+  const char *name, *path;
   unsigned line, col;
+  bool owned;
 } name_at;
 
 typedef struct {
@@ -273,16 +275,17 @@ typedef struct {
 } lookup;
 
 static void note_name(lookup *lk, const char *name, const char *path,
-                      unsigned line, unsigned col) {
+                      unsigned line, unsigned col, bool copy) {
   if (lk->nnames == lk->capnames) {
     lk->capnames = lk->capnames ? lk->capnames * 2 : 64;
     lk->names = ws_xreallocarray(lk->names, lk->capnames, sizeof(name_at));
   }
   name_at *n = &lk->names[lk->nnames++];
-  n->name = ws_xstrdup(name);
-  n->path = ws_xstrdup(path);
+  n->name = copy ? ws_xstrdup(name) : name;
+  n->path = copy ? ws_xstrdup(path) : path;
   n->line = line;
   n->col = col;
+  n->owned = copy;
 }
 
 /* A profile with errors is not loaded, but its name still counts: a
@@ -296,7 +299,7 @@ static void note_invalid_name(lookup *lk, const char *path, const char *text,
     const ws_value *v = ws_value_get(fm.data, "name");
     const char *name = ws_value_cstr(v);
     if (name && name[strspn(name, " \t\r\n")])
-      note_name(lk, name, path, v->line, v->col);
+      note_name(lk, name, path, v->line, v->col, true);
   }
   ws_frontmatter_release(&fm);
   ws_diag_release(&scratch);
@@ -544,7 +547,8 @@ static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
     loaded *l = &job.items[i];
     ws_diag_move(diag, &l->diag);
     if (l->p) {
-      note_name(lk, l->p->name, l->p->path, l->p->name_line, l->p->name_col);
+      note_name(lk, l->p->name, l->p->path, l->p->name_line, l->p->name_col,
+                false);
       add_person(site, l->p);
     } else if (l->text.len) {
       note_invalid_name(lk, l->path, l->text.ptr, l->text.len);
@@ -629,8 +633,10 @@ static void check_unique_names(lookup *lk, ws_diag *diag) {
     report_repeats(group, to - from, diag);
   }
   for (size_t i = 0; i < lk->nnames; i++) {
-    free(lk->names[i].name);
-    free(lk->names[i].path);
+    if (lk->names[i].owned) {
+      free((char *)lk->names[i].name);
+      free((char *)lk->names[i].path);
+    }
   }
   free(lk->names);
   free(keys);
