@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "helpers.h"
@@ -131,6 +132,43 @@ Test(browse, spellings_that_slug_alike_are_one_tag) {
   cr_expect_str_eq(platform->label, "Platform");
   cr_expect_eq(platform->npeople, 3);
   ws_site_free(site);
+  th_rm_rf(dir);
+  free(dir);
+}
+
+/* The directory lists people by name, case folded as strcasecmp folds it
+ * (ASCII letters only), then byte-wise: the load sorts by the first eight
+ * folded bytes as a number first, which must never change that order. */
+Test(browse, people_are_sorted_by_name_case_folded) {
+  static const char *const names[] = {
+      "abcdefgh Zed", "ABCDEFGH amy",  "Abcdefghi",   "abcdefg", "Zoë",
+      "zoe",          "Ängel",         "Angel",       "angelo",  "Ångström",
+      "Al",           "AL B",          "al-b",        "Émile",   "emile b",
+      "Eve",          "李雷",          "Lee",         "a",       "B"};
+  size_t n = sizeof(names) / sizeof(names[0]);
+  char *dir = th_repo_new(false);
+  for (size_t i = 0; i < n; i++) {
+    char rel[32], text[128];
+    snprintf(rel, sizeof(rel), "people/p%02zu.md", i);
+    snprintf(text, sizeof(text), "---\nname: %s\n---\nHi.\n", names[i]);
+    th_write(dir, rel, text);
+  }
+  ws_source_opts opts = {dir, NULL, NULL, true};
+  ws_source *src = NULL;
+  cr_assert(ws_source_open(&src, &opts) == 0, "open: %s", ws_error_last());
+  ws_diag diag = WS_DIAG_INIT;
+  ws_site *site = NULL;
+  cr_assert(ws_site_load(&site, src, &diag) == 0, "load: %s", ws_error_last());
+  cr_assert_eq(site->npeople, n);
+  for (size_t i = 1; i < n; i++) {
+    const char *a = site->people[i - 1]->name, *b = site->people[i]->name;
+    int c = strcasecmp(a, b);
+    cr_expect(c < 0 || (c == 0 && strcmp(a, b) < 0), "'%s' before '%s'", a,
+              b);
+  }
+  ws_diag_release(&diag);
+  ws_site_free(site);
+  ws_source_free(src);
   th_rm_rf(dir);
   free(dir);
 }
