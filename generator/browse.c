@@ -201,8 +201,8 @@ static int cmp_team_count(const void *a, const void *b) {
 /* Each person's strengths, and learning goals, as indices into
  * site->strengths: the strengths' lists of people turned around, once for
  * every team page and the overview. (A table of teams by strengths would
- * be quicker to read, but a team of a thousand one-person teams and
- * strengths would make it a million cells.) */
+ * be quicker to read, but a thousand one-person teams, each with strengths
+ * of its own, would make it millions of cells.) */
 typedef struct {
   size_t *start; /* person i's tags are tag[start[i] .. start[i + 1]) */
   size_t *tag;
@@ -210,7 +210,7 @@ typedef struct {
 
 typedef struct {
   person_tags have, learn;
-} team_counts;
+} member_tags;
 
 static person_tags tags_by_person(const ws_site *site, bool learning) {
   size_t n = site->npeople, total = 0;
@@ -236,12 +236,12 @@ static person_tags tags_by_person(const ws_site *site, bool learning) {
   return pt; /* start[i] now begins person i, start[i + 1] ends it */
 }
 
-static team_counts count_by_team(const ws_site *site) {
-  return (team_counts){tags_by_person(site, false),
+static member_tags member_tags_of(const ws_site *site) {
+  return (member_tags){tags_by_person(site, false),
                        tags_by_person(site, true)};
 }
 
-static void team_counts_release(team_counts *c) {
+static void member_tags_release(member_tags *c) {
   free(c->have.start);
   free(c->have.tag);
   free(c->learn.start);
@@ -251,7 +251,7 @@ static void team_counts_release(team_counts *c) {
 /* Team 'team''s strengths (or, with 'learning', learning goals), most
  * common in the team first, at most 'max'; '*n' gets how many. Caller
  * frees. */
-static team_count *ranked(const ws_site *site, const team_counts *c,
+static team_count *ranked(const ws_site *site, const member_tags *c,
                           size_t team, bool learning, size_t max,
                           size_t *n) {
   const person_tags *pt = learning ? &c->learn : &c->have;
@@ -278,7 +278,7 @@ static team_count *ranked(const ws_site *site, const team_counts *c,
   return out;
 }
 
-static ws_value *team_strengths(const ws_site *site, const team_counts *c,
+static ws_value *team_strengths(const ws_site *site, const member_tags *c,
                                 size_t team, bool learning, size_t max) {
   size_t n;
   team_count *counts = ranked(site, c, team, learning, max, &n);
@@ -292,7 +292,7 @@ static ws_value *team_strengths(const ws_site *site, const team_counts *c,
   return l;
 }
 
-static ws_value *team_value(ws_renderer *r, const team_counts *c,
+static ws_value *team_value(ws_renderer *r, const member_tags *c,
                             size_t team) {
   const ws_site *site = ws_renderer_site(r);
   const ws_tag *t = &site->teams[team];
@@ -316,7 +316,7 @@ static void digest_tag(ws_digester *d, const ws_tag *t) {
 
 typedef struct {
   ws_renderer *r;
-  const team_counts *counts;
+  const member_tags *tags;
 } teams_list;
 
 /* The overview lists every member of every team, a link each: 10,000 at
@@ -333,7 +333,7 @@ static void teams_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
     const ws_tag *t = &site->teams[i];
     size_t n;
     team_count *top =
-        ranked(site, l->counts, i, false, TEAM_TOP_STRENGTHS, &n);
+        ranked(site, l->tags, i, false, TEAM_TOP_STRENGTHS, &n);
     digest_tag(d, t);
     for (size_t k = 0; k < t->npeople; k++)
       ws_render_digest_link(r, d, t->people[k]);
@@ -351,11 +351,11 @@ static void add_teams(ws_value *ctx, void *payload) {
   const ws_site *site = ws_renderer_site(l->r);
   ws_value *teams = ws_value_list();
   for (size_t i = 0; i < site->nteams; i++)
-    ws_value_push(teams, team_value(l->r, l->counts, i));
+    ws_value_push(teams, team_value(l->r, l->tags, i));
   ws_value_set_list(ctx, "teams", teams);
 }
 
-static int render_teams_index(ws_renderer *r, const team_counts *c) {
+static int render_teams_index(ws_renderer *r, const member_tags *c) {
   const ws_site *site = ws_renderer_site(r);
   ws_page pg = {"teams", "teams/index.html", "teams", "Teams",
                 "Every team, who is on it and what it is good at."};
@@ -366,7 +366,7 @@ static int render_teams_index(ws_renderer *r, const team_counts *c) {
   return ws_render_page_rest(r, &pg, ctx, &rest);
 }
 
-static int render_team(ws_renderer *r, const team_counts *c, size_t team) {
+static int render_team(ws_renderer *r, const member_tags *c, size_t team) {
   const ws_site *site = ws_renderer_site(r);
   const ws_tag *t = &site->teams[team];
   ws_str file = WS_STR_INIT, desc = WS_STR_INIT;
@@ -398,15 +398,15 @@ static int team_step(ws_renderer *r, size_t i, void *payload) {
 
 int ws_browse_render(ws_renderer *r) {
   const ws_site *site = ws_renderer_site(r);
-  team_counts counts = count_by_team(site);
+  member_tags tags = member_tags_of(site);
   int error = render_strengths_index(r);
   if (error == 0)
     error = ws_render_each(r, site->nstrengths, strength_step, NULL);
   if (error == 0)
-    error = render_teams_index(r, &counts);
+    error = render_teams_index(r, &tags);
   if (error == 0)
-    error = ws_render_each(r, site->nteams, team_step, &counts);
-  team_counts_release(&counts);
+    error = ws_render_each(r, site->nteams, team_step, &tags);
+  member_tags_release(&tags);
   return error;
 }
 
