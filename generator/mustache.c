@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -747,10 +748,14 @@ typedef struct ovr {
   const struct ovr *outer;
 } ovr;
 
+typedef struct recording recording;
+
 typedef struct {
   ws_str *out;
   ws_mustache_env *env;
   bool pending; /* at a line start: the indentation is still due */
+  ws_mustache_memo *memo;
+  recording *rec; /* while a partial is rendered for the memo */
 } rstate;
 
 typedef struct {
@@ -764,19 +769,319 @@ typedef struct {
 
 static int render_toks(rstate *st, const scope *sc, const tok *toks, size_t n);
 
-static const ws_value *lookup(const frame *ctx, const tok *t) {
-  const char *part = t->text;
+/* ------------------------------------------------------------------ */
+/* The memo of partials                                               */
+
+/* What a name found outside the key map while a partial was recorded. */
+typedef struct {
+  const tok *t;
+  bool found;
+  ws_value_type type; /* a scalar's: lists and maps are not remembered */
+  bool boolean;
+  double number;
+  size_t at, len; /* a string's bytes, in the variant's 'strings' */
+} escape;
+
+/* One rendering of a partial against a key map, and what it depended on
+ * outside that map. Never changed once in the memo. */
+typedef struct variant {
+  struct variant *next;
+  unsigned depth; /* partials deeper than the limit fail to render */
+  bool pending_in, pending_out;
+  size_t nescapes;
+  escape *escapes;
+  const char *strings;
+  const char *text;
+  size_t len;
+} variant;
+
+typedef struct memo_key {
+  struct memo_key *next;
+  const ws_mustache *tpl;
+  const ws_value *map;
+  uint64_t hash;
+  bool seen; /* rendered once: a person page's own avatar never repeats */
+  unsigned nvariants;
+  variant *variants;
+} memo_key;
+
+#define MEMO_STRIPES 32
+#define MEMO_VARIANTS 4
+
+typedef struct {
+  pthread_mutex_t mu;
+  memo_key **buckets;
+  size_t cap, len; /* cap is a power of two */
+} stripe;
+
+struct ws_mustache_memo {
+  stripe stripes[MEMO_STRIPES];
+  atomic_size_t replays;
+};
+
+struct recording {
+  const frame *outside; /* the frame just beyond the key map's */
+  escape *escapes;
+  size_t n, cap;
+  ws_str strings;
+  bool spoiled; /* met what a replay could not stand for */
+};
+
+static bool same_name(const tok *a, const tok *b) {
+  return a == b || (a->nparts == b->nparts && a->len == b->len &&
+                    memcmp(a->text, b->text, a->len) == 0);
+}
+
+static void note_escape(recording *rec, const tok *t, const ws_value *v) {
+  for (size_t i = 0; i < rec->n; i++)
+    if (same_name(rec->escapes[i].t, t))
+      return; /* the same name finds the same value out there */
+  if (v && (v->type == WS_VALUE_LIST || v->type == WS_VALUE_MAP ||
+            v->type == WS_VALUE_REF)) {
+    rec->spoiled = true;
+    return;
+  }
+  if (rec->n == rec->cap) {
+    rec->cap = rec->cap ? rec->cap * 2 : 8;
+    rec->escapes = ws_xreallocarray(rec->escapes, rec->cap, sizeof(escape));
+  }
+  escape *e = &rec->escapes[rec->n++];
+  *e = (escape){.t = t, .found = v != NULL};
+  if (!v)
+    return;
+  e->type = v->type;
+  if (v->type == WS_VALUE_BOOL)
+    e->boolean = v->u.boolean;
+  else if (v->type == WS_VALUE_NUMBER)
+    e->number = v->u.number;
+  else if (v->type == WS_VALUE_STRING) {
+    e->at = rec->strings.len;
+    e->len = v->u.string.len;
+    ws_str_put(&rec->strings, v->u.string.ptr, v->u.string.len);
+  }
+}
+
+static bool same_value(const escape *e, const char *strings,
+                       const ws_value *v) {
+  if (!v || !e->found)
+    return !v && !e->found;
+  if (v->type != e->type)
+    return false;
+  switch (v->type) {
+  case WS_VALUE_NULL:
+    return true;
+  case WS_VALUE_BOOL:
+    return v->u.boolean == e->boolean;
+  case WS_VALUE_NUMBER:
+    return memcmp(&v->u.number, &e->number, sizeof(double)) == 0;
+  case WS_VALUE_STRING:
+    return v->u.string.len == e->len &&
+           memcmp(v->u.string.ptr, strings + e->at, e->len) == 0;
+  default:
+    return false;
+  }
+}
+
+static const ws_value *first_part(const frame **f, const frame *stop,
+                                  const tok *t);
+static const ws_value *rest_parts(const ws_value *v, const tok *t);
+
+static bool fits(const variant *x, const rstate *st, const scope *sc) {
+  if (x->depth != sc->depth || x->pending_in != st->pending)
+    return false;
+  for (size_t i = 0; i < x->nescapes; i++) {
+    const frame *f = sc->ctx->up;
+    const ws_value *v = rest_parts(first_part(&f, NULL, x->escapes[i].t),
+                                   x->escapes[i].t);
+    if (!same_value(&x->escapes[i], x->strings, v))
+      return false;
+  }
+  return true;
+}
+
+static uint64_t memo_hash(const ws_mustache *tpl, const ws_value *map) {
+  uint64_t h = (uint64_t)(uintptr_t)tpl * 0x9E3779B97F4A7C15u;
+  h ^= (uint64_t)(uintptr_t)map * 0xC2B2AE3D27D4EB4Fu;
+  return h ^ (h >> 29);
+}
+
+static void grow_stripe(stripe *s) {
+  size_t cap = s->cap ? s->cap * 2 : 64;
+  memo_key **buckets = ws_xcalloc(cap, sizeof(memo_key *));
+  for (size_t i = 0; i < s->cap; i++)
+    for (memo_key *k = s->buckets[i], *next; k; k = next) {
+      next = k->next;
+      size_t b = (k->hash >> 5) & (cap - 1);
+      k->next = buckets[b];
+      buckets[b] = k;
+    }
+  free(s->buckets);
+  s->buckets = buckets;
+  s->cap = cap;
+}
+
+/* The key of 'tpl' and 'map' in 's' (locked), added if new. */
+static memo_key *key_of(stripe *s, const ws_mustache *tpl,
+                        const ws_value *map, uint64_t h) {
+  memo_key *k = NULL;
+  if (s->cap)
+    for (k = s->buckets[(h >> 5) & (s->cap - 1)]; k; k = k->next)
+      if (k->tpl == tpl && k->map == map)
+        return k;
+  if (s->len >= s->cap)
+    grow_stripe(s);
+  k = ws_xcalloc(1, sizeof(*k));
+  k->tpl = tpl;
+  k->map = map;
+  k->hash = h;
+  size_t b = (h >> 5) & (s->cap - 1);
+  k->next = s->buckets[b];
+  s->buckets[b] = k;
+  s->len++;
+  return k;
+}
+
+/* One allocation holds the variant, its escapes, strings and text. */
+static variant *make_variant(const recording *rec, const rstate *st,
+                             const scope *sc, bool pending_in, size_t from) {
+  size_t len = st->out->len - from;
+  size_t esc = rec->n * sizeof(escape);
+  char *block = ws_xmalloc(sizeof(variant) + esc + rec->strings.len + len);
+  variant *x = (variant *)(void *)block;
+  char *escapes = block + sizeof(variant);
+  char *strings = escapes + esc, *text = strings + rec->strings.len;
+  if (esc)
+    memcpy(escapes, rec->escapes, esc);
+  if (rec->strings.len)
+    memcpy(strings, rec->strings.ptr, rec->strings.len);
+  if (len)
+    memcpy(text, st->out->ptr + from, len);
+  *x = (variant){NULL,     sc->depth,  pending_in,   st->pending,
+                 rec->n,   (escape *)(void *)escapes, strings,
+                 text,     len};
+  return x;
+}
+
+static bool memo_applies(const rstate *st, const scope *inner) {
+  return st->memo && !st->rec && inner->ilen == 0 && inner->ctx &&
+         inner->ctx->v && inner->ctx->v->lasting &&
+         inner->ctx->v->type == WS_VALUE_MAP;
+}
+
+/* Renders the partial of 'sc' (its template, key map innermost) from the
+ * memo when a variant fits; else renders it, and records it the second
+ * time the key is met. */
+static int render_memo(rstate *st, const scope *sc) {
+  const ws_mustache *tpl = sc->tpl;
+  uint64_t h = memo_hash(tpl, sc->ctx->v);
+  stripe *s = &st->memo->stripes[h & (MEMO_STRIPES - 1)];
+  const variant *hit = NULL;
+  pthread_mutex_lock(&s->mu);
+  memo_key *k = key_of(s, tpl, sc->ctx->v, h);
+  for (const variant *x = k->variants; x && !hit; x = x->next)
+    if (fits(x, st, sc))
+      hit = x;
+  bool record = !hit && k->seen && k->nvariants < MEMO_VARIANTS;
+  k->seen = true;
+  pthread_mutex_unlock(&s->mu);
+  if (hit) {
+    ws_str_put(st->out, hit->text, hit->len);
+    st->pending = hit->pending_out;
+    atomic_fetch_add_explicit(&st->memo->replays, 1, memory_order_relaxed);
+    return 0;
+  }
+  if (!record)
+    return render_toks(st, sc, tpl->toks, tpl->ntoks);
+  recording rec = {.outside = sc->ctx->up, .strings = WS_STR_INIT};
+  bool pending_in = st->pending;
+  size_t from = st->out->len;
+  st->rec = &rec;
+  int error = render_toks(st, sc, tpl->toks, tpl->ntoks);
+  st->rec = NULL;
+  if (error == 0 && !rec.spoiled) {
+    variant *x = make_variant(&rec, st, sc, pending_in, from);
+    pthread_mutex_lock(&s->mu);
+    if (k->nvariants < MEMO_VARIANTS) {
+      x->next = k->variants;
+      k->variants = x;
+      k->nvariants++;
+      x = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(x);
+  }
+  free(rec.escapes);
+  ws_str_release(&rec.strings);
+  return error;
+}
+
+ws_mustache_memo *ws_mustache_memo_new(void) {
+  ws_mustache_memo *m = ws_xcalloc(1, sizeof(*m));
+  for (size_t i = 0; i < MEMO_STRIPES; i++)
+    pthread_mutex_init(&m->stripes[i].mu, NULL);
+  atomic_init(&m->replays, 0);
+  return m;
+}
+
+void ws_mustache_memo_free(ws_mustache_memo *m) {
+  if (!m)
+    return;
+  for (size_t i = 0; i < MEMO_STRIPES; i++) {
+    stripe *s = &m->stripes[i];
+    for (size_t b = 0; b < s->cap; b++)
+      for (memo_key *k = s->buckets[b], *next; k; k = next) {
+        next = k->next;
+        for (variant *x = k->variants, *xn; x; x = xn) {
+          xn = x->next;
+          free(x);
+        }
+        free(k);
+      }
+    free(s->buckets);
+    pthread_mutex_destroy(&s->mu);
+  }
+  free(m);
+}
+
+size_t ws_mustache_memo_replays(ws_mustache_memo *m) {
+  return m ? atomic_load(&m->replays) : 0;
+}
+
+/* The first part of the name of 't' in the frames from '*f' up to, not
+ * including, 'stop'; '*f' is left past the frame that had it. */
+static const ws_value *first_part(const frame **f, const frame *stop,
+                                  const tok *t) {
   const ws_value *v = NULL;
-  if (t->nparts == 0)
-    return ctx ? ws_value_deref(ctx->v) : NULL;
-  for (const frame *f = ctx; f && !v; f = f->up)
-    v = ws_value_get(f->v, part);
-  /* The rest of a dotted name resolves in what the first part found only. */
+  for (; *f != stop && !v; *f = (*f)->up)
+    v = ws_value_get((*f)->v, t->text);
+  return v;
+}
+
+/* The rest of a dotted name resolves in what the first part found only. */
+static const ws_value *rest_parts(const ws_value *v, const tok *t) {
+  const char *part = t->text;
   for (unsigned i = 1; v && i < t->nparts; i++) {
     part += strlen(part) + 1;
     v = ws_value_get(v, part);
   }
   return v;
+}
+
+static void note_escape(recording *rec, const tok *t, const ws_value *v);
+
+static const ws_value *lookup(rstate *st, const frame *ctx, const tok *t) {
+  if (t->nparts == 0)
+    return ctx ? ws_value_deref(ctx->v) : NULL;
+  const frame *f = ctx;
+  recording *rec = st->rec;
+  const ws_value *v = first_part(&f, rec ? rec->outside : NULL, t);
+  if (!v && rec && f == rec->outside) {
+    /* Beyond the memo's key map: what the name finds there is noted. */
+    v = rest_parts(first_part(&f, NULL, t), t);
+    note_escape(rec, t, v);
+    return v;
+  }
+  return rest_parts(v, t);
 }
 
 static void flush_indent(rstate *st, const scope *sc) {
@@ -808,7 +1113,7 @@ static void put_text(rstate *st, const scope *sc, const tok *t) {
 }
 
 static void put_value(rstate *st, const scope *sc, const tok *t) {
-  const ws_value *v = lookup(sc->ctx, t);
+  const ws_value *v = lookup(st, sc->ctx, t);
   flush_indent(st, sc);
   if (v && v->type == WS_VALUE_STRING && t->kind == T_ESCAPED)
     ws_str_put_html(st->out, v->u.string.ptr, v->u.string.len);
@@ -817,7 +1122,7 @@ static void put_value(rstate *st, const scope *sc, const tok *t) {
 }
 
 static int render_section(rstate *st, const scope *sc, const tok *t) {
-  const ws_value *v = lookup(sc->ctx, t);
+  const ws_value *v = lookup(st, sc->ctx, t);
   scope inner = *sc;
   frame f = {v, sc->ctx};
   int error = 0;
@@ -875,7 +1180,7 @@ static int resolve(const ws_mustache **out, rstate *st, const scope *sc,
   const char *name = t->text;
   *out = NULL;
   if (t->dynamic) {
-    name = ws_value_cstr(lookup(sc->ctx, t));
+    name = ws_value_cstr(lookup(st, sc->ctx, t));
     if (!name)
       return 0;
   }
@@ -896,9 +1201,15 @@ static int render_include(rstate *st, const scope *sc, const tok *t) {
   char *joined = enter(st, sc, t, &inner);
   ovr o = {t->kids, t->nkids, sc->tpl, sc->ovr};
   inner.tpl = tpl;
-  if (t->kind == T_PARENT)
+  if (t->kind == T_PARENT) {
     inner.ovr = &o;
-  error = render_toks(st, &inner, tpl->toks, tpl->ntoks);
+    if (st->rec) /* its blocks may come from outside the partial */
+      st->rec->spoiled = true;
+  }
+  if (t->kind == T_PARTIAL && memo_applies(st, &inner))
+    error = render_memo(st, &inner);
+  else
+    error = render_toks(st, &inner, tpl->toks, tpl->ntoks);
   free(joined);
   return error;
 }
@@ -926,6 +1237,8 @@ static int render_block(rstate *st, const scope *sc, const tok *t) {
   /* An override may name its own block again: count it like a partial. */
   if (content && sc->depth >= WS_MUSTACHE_MAX_DEPTH)
     return too_deep(sc, t);
+  if (st->rec) /* overrides come from the templates around the partial */
+    st->rec->spoiled = true;
   char *joined = enter(st, sc, t, &inner);
   if (!content) {
     content = t;
@@ -967,10 +1280,16 @@ static int render_toks(rstate *st, const scope *sc, const tok *toks, size_t n) {
 
 int ws_mustache_render(ws_str *out, const ws_mustache *tpl, const ws_value *ctx,
                        ws_mustache_env *env) {
+  return ws_mustache_render_memo(out, tpl, ctx, env, NULL);
+}
+
+int ws_mustache_render_memo(ws_str *out, const ws_mustache *tpl,
+                            const ws_value *ctx, ws_mustache_env *env,
+                            ws_mustache_memo *memo) {
   assert(out && tpl);
   size_t entry = out->len;
   frame root = {ctx, NULL};
-  rstate st = {out, env, false};
+  rstate st = {out, env, false, memo, NULL};
   scope sc = {tpl, ctx ? &root : NULL, NULL, "", 0, 0};
   int error = render_toks(&st, &sc, tpl->toks, tpl->ntoks);
   if (error < 0)

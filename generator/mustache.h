@@ -63,4 +63,26 @@ int ws_mustache_env_get(const ws_mustache **out, ws_mustache_env *env,
 int ws_mustache_render(ws_str *out, const ws_mustache *tpl, const ws_value *ctx,
                        ws_mustache_env *env);
 
+/** A memo of partials: a site shows each person's card on many pages, and
+ * renders it once. A partial included where the innermost context is a
+ * map marked 'lasting' (value.h) is remembered by template and map. What
+ * the rendering looked up outside that map is remembered with it, as it
+ * was, and the text is used again only where those lookups give the same
+ * scalars. Partials that reach a block, a parent or a list or map outside
+ * the key map are not remembered, nor are indented ones. Output is the
+ * same with or without a memo. Safe to share between threads; every map
+ * marked 'lasting' that a render saw must outlive the memo. */
+typedef struct ws_mustache_memo ws_mustache_memo;
+
+/** Creates an empty memo. */
+ws_mustache_memo *ws_mustache_memo_new(void);
+/** Frees 'memo'; NULL does nothing. */
+void ws_mustache_memo_free(ws_mustache_memo *memo);
+/** How many partials the memo has given text for instead of rendering. */
+size_t ws_mustache_memo_replays(ws_mustache_memo *memo);
+/** ws_mustache_render with a memo of partials ('memo' NULL: none). */
+int ws_mustache_render_memo(ws_str *out, const ws_mustache *tpl,
+                            const ws_value *ctx, ws_mustache_env *env,
+                            ws_mustache_memo *memo);
+
 #endif

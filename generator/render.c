@@ -73,6 +73,9 @@ struct ws_renderer {
   size_t nstand_ins;       /* people whose context is a stand-in */
   pthread_mutex_t fill_mu; /* guards fill_arena */
   ws_value_arena *fill_arena;
+  /* Cards: each person's is rendered once for the many pages that show it.
+   * Person contexts are 'lasting' for it; it goes before they do. */
+  ws_mustache_memo *partials;
 };
 typedef ws_renderer renderer;
 
@@ -1014,6 +1017,7 @@ static void fill_person(renderer *r, size_t i) {
     ws_value *v = ws_render_person(r->site, r->shared, i);
     ws_value_arena_use(before);
     r->stand_ins[i].u.map = v->u.map; /* 'v' itself stays in the arena */
+    r->stand_ins[i].lasting = true;
     atomic_store_explicit(&r->filled[i], 1, memory_order_release);
   }
   pthread_mutex_unlock(&r->fill_mu);
@@ -1058,7 +1062,8 @@ int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
       fill_reachable(r, ctx);
     error = ws_theme_template(&tpl, r->theme, pg->template);
     if (error == 0)
-      error = ws_mustache_render(&html, tpl, ctx, ws_theme_env(r->theme));
+      error = ws_mustache_render_memo(&html, tpl, ctx, ws_theme_env(r->theme),
+                                      r->partials);
     if (error == 0)
       error = r->record ? ws_output_write_made(r->out, pg->file, html.ptr,
                                                html.len, &fp)
@@ -1420,6 +1425,7 @@ static int make_people(renderer *r, size_t k) {
       r->people[i] = &r->stand_ins[i];
     } else {
       r->people[i] = ws_render_person(r->site, r->shared, i);
+      r->people[i]->lasting = true;
     }
     atomic_init(&r->filled[i], !stand_in);
   }
@@ -1627,6 +1633,7 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
   r.filled = ws_xcalloc(n, sizeof(atomic_uchar));
   r.arenas = ws_xcalloc(person_arenas(&r) + 1, sizeof(ws_value_arena *));
   r.fill_arena = ws_value_arena_new();
+  r.partials = ws_mustache_memo_new();
   /* A build that records fingerprints is a rebuild: most of its person
    * contexts and mentoring pages need no mentoring value. */
   r.shared = person_shared_new(site, r.jobs, r.record);
@@ -1654,6 +1661,7 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
     save_contexts(&r);
   report_stats(&r, opts->stats);
 cleanup:
+  ws_mustache_memo_free(r.partials); /* before what it knows by address */
   parallel_for(&r, person_arenas(&r), free_people);
   ws_value_arena_free(r.fill_arena);
   free(r.people);

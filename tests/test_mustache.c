@@ -6,6 +6,8 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -321,4 +323,224 @@ Test(mustache, names_lists_every_key_and_include) {
   cr_expect_str_eq(keys.ptr, "a,b,c,d,e,f,g,card,base,h,*,which,one,i,");
   ws_str_release(&keys);
   ws_mustache_free(t);
+}
+
+/* --- the memo of partials --- */
+
+/* Renders 'srcs[k]' against 'pages[k]' for each k, three rounds over, with
+ * one memo; checks every text against a render without it and returns how
+ * many partials the memo gave. */
+static size_t render_with_memo(const char **srcs, ws_value **pages, size_t n,
+                               ws_value *partials) {
+  ws_mustache_env *env = ws_mustache_env_new(load_map, partials);
+  ws_mustache_memo *memo = ws_mustache_memo_new();
+  ws_mustache **tpls = calloc(n, sizeof(ws_mustache *));
+  for (size_t k = 0; k < n; k++)
+    cr_assert_eq(ws_mustache_compile(&tpls[k], "page", srcs[k],
+                                     strlen(srcs[k])),
+                 0, "%s", ws_error_last());
+  for (int round = 0; round < 3; round++)
+    for (size_t k = 0; k < n; k++) {
+      ws_str got = WS_STR_INIT, want = WS_STR_INIT;
+      cr_assert_eq(ws_mustache_render(&want, tpls[k], pages[k], env), 0);
+      cr_assert_eq(
+          ws_mustache_render_memo(&got, tpls[k], pages[k], env, memo), 0);
+      cr_expect_str_eq(got.ptr, want.ptr, "round %d, page %zu", round, k);
+      ws_str_release(&got);
+      ws_str_release(&want);
+    }
+  size_t replays = ws_mustache_memo_replays(memo);
+  ws_mustache_memo_free(memo);
+  for (size_t k = 0; k < n; k++)
+    ws_mustache_free(tpls[k]);
+  free(tpls);
+  ws_mustache_env_free(env);
+  return replays;
+}
+
+static ws_value *person(const char *name, const char *team, bool lasting) {
+  ws_value *p = ws_value_map();
+  ws_value_set_str(p, "name", name);
+  ws_value_set_str(p, "team", team);
+  p->lasting = lasting;
+  return p;
+}
+
+/* A page of 'people' (borrowed) with "root" and any of "team", "pronouns"
+ * and "tags" of its own. */
+static ws_value *page_of(ws_value **people, size_t n, const char *root,
+                         const char *team, const char *pronouns, int ntags) {
+  ws_value *page = ws_value_map(), *list = ws_value_list();
+  for (size_t i = 0; i < n; i++)
+    ws_value_push(list, ws_value_ref(people[i]));
+  ws_value_set(page, "people", list);
+  ws_value_set_str(page, "root", root);
+  ws_value_set_str(page, "team", team);
+  ws_value_set_str(page, "pronouns", pronouns);
+  if (ntags) {
+    ws_value *tags = ws_value_list();
+    for (int i = 0; i < ntags; i++)
+      ws_value_push(tags, ws_value_number(i));
+    ws_value_set(page, "tags", tags);
+  }
+  return page;
+}
+
+/* What a card finds outside its person, "root" and any name the person
+ * lacks (Bo's team, everyone's pronouns), differs between pages: the memo
+ * gives a card only where all of it is as it was. */
+Test(mustache, memo_gives_a_partial_where_what_it_read_is_the_same) {
+  ws_value *partials = ws_value_map();
+  ws_value_set_str(partials, "card",
+                   "<li>{{root}}{{name}}{{#team}} ({{team}}){{/team}}"
+                   "{{^pronouns}} -{{/pronouns}}{{#pronouns}} "
+                   "{{.}}{{/pronouns}}</li>");
+  ws_value *people[2] = {person("Ada", "web", true), person("Bo", NULL, true)};
+  ws_value *pages[3] = {page_of(people, 2, "../../", NULL, NULL, 0),
+                        page_of(people, 2, "", NULL, NULL, 0),
+                        page_of(people, 2, "../../", "ops", "they", 0)};
+  const char *src = "{{#people}}{{>card}}{{/people}}";
+  const char *srcs[3] = {src, src, src};
+  /* Each card: met on the first page, recorded on the second and third,
+   * again on the first page of round two (its pronouns differ from the
+   * third's), then given for the other five. */
+  cr_expect_eq(render_with_memo(srcs, pages, 3, partials), 10);
+  ws_str out = WS_STR_INIT; /* the pages do differ where the memo looks */
+  cr_assert_eq(render(&out, src, pages[2], partials), 0);
+  cr_expect_str_eq(out.ptr, "<li>../../Ada (web) they</li>"
+                            "<li>../../Bo (ops) they</li>");
+  ws_str_release(&out);
+  for (int i = 0; i < 3; i++)
+    ws_value_free(pages[i]);
+  for (int i = 0; i < 2; i++)
+    ws_value_free(people[i]);
+  ws_value_free(partials);
+}
+
+/* Where a replay could not stand for rendering, the memo renders: a map
+ * that is not lasting, a list found outside the person, a block (its
+ * override comes from the page) and an indented partial. */
+Test(mustache, memo_renders_what_it_cannot_stand_for) {
+  ws_value *partials = ws_value_map();
+  ws_value_set_str(partials, "card", "<{{name}}{{#tags}},{{.}}{{/tags}}>");
+  ws_value_set_str(partials, "blocky", "<{{name}}{{$b}}-{{/b}}>");
+  ws_value_set_str(partials, "list", "{{#people}}{{>blocky}}{{/people}}");
+  ws_value_set_str(partials, "line", "{{name}}\n");
+  ws_value *fleeting[1] = {person("Ada", NULL, false)};
+  ws_value *lasting[1] = {person("Bo", NULL, true)};
+  struct {
+    const char *srcs[2];
+    ws_value **people;
+    int ntags[2];
+  } cases[] = {
+      {{"{{#people}}{{>card}}{{/people}}", "{{#people}}{{>card}}{{/people}}"},
+       fleeting,
+       {0, 0}},
+      {{"{{#people}}{{>card}}{{/people}}", "{{#people}}{{>card}}{{/people}}"},
+       lasting,
+       {1, 2}},
+      {{"{{<list}}{{$b}}+{{/b}}{{/list}}", "{{<list}}{{$b}}*{{/b}}{{/list}}"},
+       lasting,
+       {0, 0}},
+      {{"{{#people}}\n  {{>line}}\n{{/people}}",
+        "{{#people}}\n    {{>line}}\n{{/people}}"},
+       lasting,
+       {0, 0}},
+  };
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    ws_value *pages[2];
+    for (int k = 0; k < 2; k++)
+      pages[k] = page_of(cases[c].people, 1, "", NULL, NULL, cases[c].ntags[k]);
+    cr_expect_eq(render_with_memo(cases[c].srcs, pages, 2, partials), 0,
+                 "case %zu", c);
+    for (int k = 0; k < 2; k++)
+      ws_value_free(pages[k]);
+  }
+  ws_value_free(fleeting[0]);
+  ws_value_free(lasting[0]);
+  ws_value_free(partials);
+}
+
+typedef struct {
+  const ws_mustache *tpl;
+  const ws_value *ctx;
+  ws_mustache_env *env;
+  ws_mustache_memo *memo;
+  ws_str out;
+  int rc;
+} memo_job;
+
+static void *render_many_memo(void *payload) {
+  memo_job *j = payload;
+  for (int i = 0; i < 200 && j->rc == 0; i++) {
+    ws_str_clear(&j->out);
+    j->rc = ws_mustache_render_memo(&j->out, j->tpl, j->ctx, j->env, j->memo);
+  }
+  return NULL;
+}
+
+Test(mustache, a_shared_memo_renders_identically_in_threads) {
+  ws_value *partials = ws_value_map();
+  ws_value_set_str(partials, "card", "<li>{{root}}{{name}} {{team}}</li>\n");
+  ws_value *people[40];
+  for (int i = 0; i < 40; i++) {
+    char name[16];
+    snprintf(name, sizeof(name), "p%d", i);
+    people[i] = person(name, i % 3 ? "web" : NULL, true);
+  }
+  ws_value *pages[2] = {page_of(people, 40, "../", "ops", NULL, 0),
+                        page_of(people, 40, "", NULL, NULL, 0)};
+  const char *src = "<ul>\n{{#people}}\n{{>card}}\n{{/people}}\n</ul>\n";
+  ws_mustache *tpl;
+  cr_assert_eq(ws_mustache_compile(&tpl, "page", src, strlen(src)), 0);
+  ws_mustache_env *env = ws_mustache_env_new(load_map, partials);
+  ws_mustache_memo *memo = ws_mustache_memo_new();
+  memo_job jobs[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    jobs[i] = (memo_job){tpl, pages[i % 2], env, memo, WS_STR_INIT, 0};
+    cr_assert_eq(pthread_create(&th[i], NULL, render_many_memo, &jobs[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    ws_str want = WS_STR_INIT;
+    pthread_join(th[i], NULL);
+    cr_assert_eq(ws_mustache_render(&want, tpl, pages[i % 2], env), 0);
+    cr_expect_eq(jobs[i].rc, 0);
+    cr_expect_str_eq(jobs[i].out.ptr, want.ptr, "thread %d", i);
+    ws_str_release(&jobs[i].out);
+    ws_str_release(&want);
+  }
+  cr_expect_gt(ws_mustache_memo_replays(memo), 40 * 2 * 190);
+  ws_mustache_memo_free(memo);
+  ws_mustache_env_free(env);
+  ws_mustache_free(tpl);
+  for (int i = 0; i < 2; i++)
+    ws_value_free(pages[i]);
+  for (int i = 0; i < 40; i++)
+    ws_value_free(people[i]);
+  ws_value_free(partials);
+}
+
+/* A partial that writes nothing leaves the line as it found it: at a line
+ * start after a tag on a line of its own, mid-line after an inline tag.
+ * Text that follows in an indented partial is indented only at a line
+ * start, so a replay must not carry one over to the other. */
+Test(mustache, memo_keeps_where_on_the_line_a_partial_leaves_off) {
+  ws_value *partials = ws_value_map();
+  ws_value_set_str(partials, "empty", "{{#nothing}}x{{/nothing}}");
+  ws_value_set_str(partials, "box", "{{#people}}[{{>empty}}]\n{{/people}}");
+  ws_value_set_str(partials, "list", "{{#people}}\n{{>empty}}\n{{/people}}");
+  ws_value *people[1] = {person("Ada", NULL, true)};
+  ws_value *pages[2] = {page_of(people, 1, "", NULL, NULL, 0),
+                        page_of(people, 1, "", NULL, NULL, 0)};
+  const char *srcs[2] = {"  {{>box}}\n", "{{>list}}"}; /* nested alike */
+  cr_expect_eq(render_with_memo(srcs, pages, 2, partials), 3);
+  ws_str out = WS_STR_INIT;
+  cr_assert_eq(render(&out, srcs[0], pages[0], partials), 0);
+  cr_expect_str_eq(out.ptr, "  []\n");
+  ws_str_release(&out);
+  for (int k = 0; k < 2; k++)
+    ws_value_free(pages[k]);
+  ws_value_free(people[0]);
+  ws_value_free(partials);
 }

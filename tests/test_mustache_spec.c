@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,40 @@ static int load_partial(ws_str *out, const char *name, void *payload) {
   return 0;
 }
 
+static void make_lasting(ws_value *v) {
+  v->lasting = true;
+  if (v->type == WS_VALUE_LIST)
+    for (size_t i = 0; i < v->u.list.len; i++)
+      make_lasting(v->u.list.items[i]);
+  if (v->type == WS_VALUE_MAP)
+    for (size_t i = 0; i < v->u.map.len; i++)
+      make_lasting(v->u.map.entries[i].val);
+}
+
+/* The memo of partials must not change a case's text: its data is made
+ * lasting and rendered three times with one memo, so that partials met
+ * twice are given from it the third time. */
+static bool memo_agrees(const char *file, const char *name,
+                        const ws_mustache *tpl, const ws_value *t,
+                        ws_mustache_env *env, const char *expected) {
+  ws_value *data = (ws_value *)(uintptr_t)ws_value_get(t, "data");
+  ws_mustache_memo *memo = ws_mustache_memo_new();
+  bool ok = true;
+  if (data)
+    make_lasting(data);
+  for (int i = 0; i < 3 && ok; i++) {
+    ws_str out = WS_STR_INIT;
+    int rc = ws_mustache_render_memo(&out, tpl, data, env, memo);
+    ok = rc == 0 && ws_str_eq(&out, expected);
+    cr_expect(ok, "%s / %s, with a memo, render %d: rc %d\nexpected: [%s]\n"
+                  "     got: [%s]",
+              file, name, i + 1, rc, expected, out.ptr);
+    ws_str_release(&out);
+  }
+  ws_mustache_memo_free(memo);
+  return ok;
+}
+
 static bool run_case(const char *file, const ws_value *t) {
   const char *name = ws_value_cstr(ws_value_get(t, "name"));
   const ws_value *tpl_src = ws_value_get(t, "template");
@@ -120,6 +155,8 @@ static bool run_case(const char *file, const ws_value *t) {
   ok = rc == 0 && ws_str_eq(&out, expected);
   cr_expect(ok, "%s / %s: rc %d (%s)\nexpected: [%s]\n     got: [%s]", file,
             name, rc, rc ? ws_error_last() : "", expected, out.ptr);
+  if (ok)
+    ok = memo_agrees(file, name, tpl, t, env, expected);
   ws_str_release(&out);
   ws_mustache_free(tpl);
   ws_mustache_env_free(env);
