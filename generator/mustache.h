@@ -70,8 +70,9 @@ int ws_mustache_render(ws_str *out, const ws_mustache *tpl, const ws_value *ctx,
  * was, and the text is used again only where those lookups give the same
  * scalars. Partials that reach a block, a parent or a list or map outside
  * the key map are not remembered, nor are indented ones. Output is the
- * same with or without a memo. Safe to share between threads; every map
- * marked 'lasting' that a render saw must outlive the memo. */
+ * same with or without a memo. Safe to share between threads; the
+ * templates and every map marked 'lasting' that a render saw must outlive
+ * the memo. */
 typedef struct ws_mustache_memo ws_mustache_memo;
 
 /** Creates an empty memo. */
