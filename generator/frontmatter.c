@@ -384,6 +384,7 @@ static int place(loader *ld, ws_value *v, const yaml_event_t *ev) {
   e->line = f->key_line;
   e->col = f->key_col;
   e->val = v;
+  ws_value_map_keyed(e);
   f->key = NULL;
   index_add(&f->index, coll);
   return 0;

@@ -35,6 +35,7 @@ struct tok {
   bool indented;   /* expansion goes on lines of its own, with 'indent' */
   bool intrinsic;  /* block content had its own indentation removed */
   unsigned nparts; /* name parts ("a.b" is 2); 0 is the implicit iterator */
+  uint32_t hash;   /* ws_value_key_hash of the first part */
   unsigned line, col;
   const char *text; /* T_TEXT: the bytes; else the NUL-separated name */
   size_t len;
@@ -278,6 +279,7 @@ static void set_name(tok *t, const char *s, size_t n, bool split) {
       t->own[i] = '\0';
       t->nparts++;
     }
+  t->hash = ws_value_key_hash(t->own);
 }
 
 static int set_delims(parser *p, const tag *tg) {
@@ -1053,7 +1055,7 @@ static const ws_value *first_part(const frame **f, const frame *stop,
                                   const tok *t) {
   const ws_value *v = NULL;
   for (; *f != stop && !v; *f = (*f)->up)
-    v = ws_value_get((*f)->v, t->text);
+    v = ws_value_get_hashed((*f)->v, t->text, t->hash);
   return v;
 }
 

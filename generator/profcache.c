@@ -464,6 +464,7 @@ static bool get_map_entries(ws_bin_reader *r, ws_value *v, unsigned depth) {
     e->key = key;
     e->line = ws_bin_get_u32(r);
     e->col = ws_bin_get_u32(r);
+    ws_value_map_keyed(e);
     v->u.map.len++; /* freed with the map from here on */
     if (!(e->val = get_value(r, depth + 1)))
       return false;

@@ -264,7 +264,7 @@ ws_value *ws_value_borrow_map(const ws_value *v) {
     const ws_value_entry *e = &v->u.map.entries[i];
     c->u.map.entries[i] =
         (ws_value_entry){part_strndup(c->pooled, e->key, strlen(e->key)),
-                         e->line, e->col, ws_value_ref(e->val)};
+                         e->line, e->col, e->hash, ws_value_ref(e->val)};
   }
   c->u.map.len = v->u.map.len;
   return c;
@@ -311,18 +311,40 @@ void ws_value_push(ws_value *list, ws_value *item) {
   list->u.list.items[list->u.list.len++] = item;
 }
 
-static ws_value_entry *find(const ws_value *map, const char *key) {
+uint32_t ws_value_key_hash(const char *key) {
+  uint32_t h = 2166136261u; /* FNV-1a: keys are short names */
+  for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return h;
+}
+
+void ws_value_map_keyed(ws_value_entry *e) {
+  e->hash = ws_value_key_hash(e->key);
+}
+
+/* Keys are short: a loop beats a call to strcmp. */
+static bool same_key(const char *a, const char *b) {
+  while (*a && *a == *b)
+    a++, b++;
+  return *a == *b;
+}
+
+/* Templates look up every name in every enclosing map: comparing a hash
+ * kept beside each key skips the other keys without reading them. */
+static ws_value_entry *find_hashed(const ws_value *map, const char *key,
+                                   uint32_t hash) {
   map = ws_value_deref(map);
   if (!map || map->type != WS_VALUE_MAP)
     return NULL;
-  /* Templates look up every name in every enclosing map; comparing the
-   * first byte before the whole key skips most entries cheaply. */
-  for (size_t i = 0; i < map->u.map.len; i++) {
-    const char *k = map->u.map.entries[i].key;
-    if (k[0] == key[0] && strcmp(k, key) == 0)
-      return &map->u.map.entries[i];
-  }
+  ws_value_entry *e = map->u.map.entries, *end = e + map->u.map.len;
+  for (; e < end; e++)
+    if (e->hash == hash && same_key(e->key, key))
+      return e;
   return NULL;
+}
+
+static ws_value_entry *find(const ws_value *map, const char *key) {
+  return find_hashed(map, key, ws_value_key_hash(key));
 }
 
 void ws_value_set(ws_value *map, const char *key, ws_value *val) {
@@ -338,6 +360,7 @@ void ws_value_set(ws_value *map, const char *key, ws_value *val) {
   e->key = part_strndup(map->pooled, key, strlen(key));
   e->line = e->col = 0;
   e->val = val;
+  ws_value_map_keyed(e);
 }
 
 void ws_value_set_str(ws_value *map, const char *key, const char *s) {
@@ -377,6 +400,12 @@ void ws_value_set_list(ws_value *map, const char *key, ws_value *list) {
 
 const ws_value *ws_value_get(const ws_value *map, const char *key) {
   const ws_value_entry *e = find(map, key);
+  return e ? ws_value_deref(e->val) : NULL;
+}
+
+const ws_value *ws_value_get_hashed(const ws_value *map, const char *key,
+                                    uint32_t hash) {
+  const ws_value_entry *e = find_hashed(map, key, hash);
   return e ? ws_value_deref(e->val) : NULL;
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "str.h"
 
@@ -28,6 +29,7 @@ typedef struct ws_value ws_value;
 typedef struct {
   char *key;
   unsigned line, col; /* where the key was written; 0 when not parsed */
+  uint32_t hash;      /* ws_value_key_hash(key): see ws_value_map_keyed */
   ws_value *val;
 } ws_value_entry;
 
@@ -118,6 +120,16 @@ ws_value *ws_value_copy(const ws_value *v);
 /** Makes a new map with the keys of map 'v', each borrowing its value (see
  * ws_value_ref): a cheap copy to add keys to, valid while 'v' lives. */
 ws_value *ws_value_borrow_map(const ws_value *v);
+
+/** The hash that map entries keep of their keys. */
+uint32_t ws_value_key_hash(const char *key);
+/** Sets the hash of entry 'e' of a map, for parsers that fill entries
+ * themselves: lookups compare hashes before keys. */
+void ws_value_map_keyed(ws_value_entry *e);
+/** ws_value_get with the key's ws_value_key_hash known: a template name's
+ * hash is computed once, when the template is compiled. */
+const ws_value *ws_value_get_hashed(const ws_value *map, const char *key,
+                                    uint32_t hash);
 
 /** Appends 'item' to 'list', which takes ownership. */
 void ws_value_push(ws_value *list, ws_value *item);

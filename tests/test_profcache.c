@@ -150,6 +150,9 @@ static void expect_same_value(const ws_value *a, const ws_value *b,
       cr_expect_str_eq(x->key, y->key, "%s: key", what);
       cr_expect_eq(x->line, y->line, "%s: key %s line", what, y->key);
       cr_expect_eq(x->col, y->col, "%s: key %s col", what, y->key);
+      /* parsed and decoded entries are found like any others */
+      cr_expect_eq(ws_value_entry_get(a, x->key), x, "%s: %s", what, x->key);
+      cr_expect_eq(ws_value_entry_get(b, y->key), y, "%s: %s", what, y->key);
       expect_same_value(x->val, y->val, y->key);
     }
     break;

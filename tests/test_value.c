@@ -263,3 +263,29 @@ Test(value, a_list_is_set_with_its_flag) {
   ws_str_release(&has);
   ws_value_free(m);
 }
+
+/* Lookups compare a hash of each key before the key: names whose hashes
+ * collide ("costarring" and "liquid" under FNV-1a) are still told apart,
+ * whichever way the map was made. */
+Test(value, keys_whose_hashes_collide_are_told_apart) {
+  cr_assert_eq(ws_value_key_hash("costarring"), ws_value_key_hash("liquid"));
+  ws_value *m = ws_value_map();
+  ws_value_set_str(m, "costarring", "a");
+  ws_value_set_str(m, "liquid", "b");
+  ws_value *borrowed = ws_value_borrow_map(m), *copy = ws_value_copy(m);
+  const ws_value *maps[] = {m, borrowed, copy};
+  for (size_t i = 0; i < 3; i++) {
+    cr_expect_str_eq(ws_value_cstr(ws_value_get(maps[i], "costarring")), "a");
+    cr_expect_str_eq(ws_value_cstr(ws_value_get(maps[i], "liquid")), "b");
+    cr_expect_str_eq(ws_value_cstr(ws_value_get_hashed(
+                         maps[i], "liquid", ws_value_key_hash("liquid"))),
+                     "b");
+    cr_expect_null(ws_value_get(maps[i], "declinate"));
+  }
+  ws_value_set_str(m, "liquid", "c"); /* the same key again: replaced */
+  cr_expect_eq(m->u.map.len, 2);
+  cr_expect_str_eq(ws_value_cstr(ws_value_get(m, "liquid")), "c");
+  ws_value_free(copy);
+  ws_value_free(borrowed);
+  ws_value_free(m);
+}
