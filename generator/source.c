@@ -1842,7 +1842,7 @@ static const char *decode_log(ws_bin_reader *r, ws_source_history *h) {
 
 /* Checks the frame and the keys; returns why the file cannot be used, or
  * NULL. */
-static const char *decode(cache_data *out, const ws_str *file,
+static const char *decode(cache_data *out, const ws_bin_map *file,
                           const cache_keys *k, git_odb *odb) {
   size_t magic = strlen(CACHE_MAGIC);
   if (file->len < magic + 16 || memcmp(file->ptr, CACHE_MAGIC, magic) != 0)
@@ -1875,15 +1875,13 @@ static const char *decode(cache_data *out, const ws_str *file,
  * ("missing" when there is none), or NULL. */
 static const char *cache_read(cache_data *out, const char *path,
                               const cache_keys *k, git_odb *odb) {
-  ws_str file = WS_STR_INIT;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? "missing" : "unreadable";
-  const char *why = read_fd(&file, fd) < 0 ? "unreadable" : NULL;
-  close(fd);
+  /* Mapped, not read: reading 8 MB (50,000 commits) into a growing
+   * buffer cost more than decoding it. Decoding copies what it keeps. */
+  ws_bin_map file;
+  const char *why = ws_bin_map_file(&file, path);
   if (!why)
     why = decode(out, &file, k, odb);
-  ws_str_release(&file);
+  ws_bin_unmap(&file);
   if (why) {
     ws_source_history_free(out->h);
     out->h = NULL;
