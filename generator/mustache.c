@@ -893,8 +893,8 @@ static bool fits(const variant *x, const rstate *st, const scope *sc) {
     return false;
   for (size_t i = 0; i < x->nescapes; i++) {
     const frame *f = sc->ctx->up;
-    const ws_value *v = rest_parts(first_part(&f, NULL, x->escapes[i].t),
-                                   x->escapes[i].t);
+    const ws_value *v =
+        rest_parts(first_part(&f, NULL, x->escapes[i].t), x->escapes[i].t);
     if (!same_value(&x->escapes[i], x->strings, v))
       return false;
   }
@@ -923,8 +923,8 @@ static void grow_stripe(stripe *s) {
 }
 
 /* The key of 'tpl' and 'map' in 's' (locked), added if new. */
-static memo_key *key_of(stripe *s, const ws_mustache *tpl,
-                        const ws_value *map, uint64_t h) {
+static memo_key *key_of(stripe *s, const ws_mustache *tpl, const ws_value *map,
+                        uint64_t h) {
   memo_key *k = NULL;
   if (s->cap)
     for (k = s->buckets[(h >> 5) & (s->cap - 1)]; k; k = k->next)
@@ -958,9 +958,14 @@ static variant *make_variant(const recording *rec, const rstate *st,
     memcpy(strings, rec->strings.ptr, rec->strings.len);
   if (len)
     memcpy(text, st->out->ptr + from, len);
-  *x = (variant){NULL,     sc->depth,  pending_in,   st->pending,
-                 rec->n,   (escape *)(void *)escapes, strings,
-                 text,     len};
+  *x = (variant){.depth = sc->depth,
+                 .pending_in = pending_in,
+                 .pending_out = st->pending,
+                 .nescapes = rec->n,
+                 .escapes = (escape *)(void *)escapes,
+                 .strings = strings,
+                 .text = text,
+                 .len = len};
   return x;
 }
 

@@ -64,15 +64,15 @@ int ws_mustache_render(ws_str *out, const ws_mustache *tpl, const ws_value *ctx,
                        ws_mustache_env *env);
 
 /** A memo of partials: a site shows each person's card on many pages, and
- * renders it once. A partial included where the innermost context is a
- * map marked 'lasting' (value.h) is remembered by template and map. What
- * the rendering looked up outside that map is remembered with it, as it
- * was, and the text is used again only where those lookups give the same
- * scalars. Partials that reach a block, a parent or a list or map outside
- * the key map are not remembered, nor are indented ones. Output is the
- * same with or without a memo. Safe to share between threads; the
- * templates and every map marked 'lasting' that a render saw must outlive
- * the memo. */
+ * renders it once for all the pages where it comes out the same. A partial
+ * included where the innermost context is a map marked 'lasting' (value.h)
+ * is remembered by template and map. What the rendering looked up outside
+ * that map is remembered with it, as it was, and the text is used again
+ * only where those lookups give the same scalars. Partials that reach a
+ * block, a parent or a list or map outside the key map are not remembered,
+ * nor are indented ones. Output is the same with or without a memo. Safe
+ * to share between threads; the templates and every map marked 'lasting'
+ * that a render saw must outlive the memo. */
 typedef struct ws_mustache_memo ws_mustache_memo;
 
 /** Creates an empty memo. */

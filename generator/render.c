@@ -73,8 +73,9 @@ struct ws_renderer {
   size_t nstand_ins;       /* people whose context is a stand-in */
   pthread_mutex_t fill_mu; /* guards fill_arena */
   ws_value_arena *fill_arena;
-  /* Cards: each person's is rendered once for the many pages that show it.
-   * Person contexts are 'lasting' for it; it goes before they do. */
+  /* Cards: each person's is rendered once for all the pages where it comes
+   * out the same. Person contexts are 'lasting' for it; it goes before
+   * they do. */
   ws_mustache_memo *partials;
 };
 typedef ws_renderer renderer;

@@ -348,7 +348,8 @@ static ws_value_entry *find(const ws_value *map, const char *key) {
 }
 
 void ws_value_set(ws_value *map, const char *key, ws_value *val) {
-  ws_value_entry *e = find(map, key);
+  uint32_t hash = ws_value_key_hash(key);
+  ws_value_entry *e = find_hashed(map, key, hash);
   if (e) {
     ws_value_free(e->val);
     e->val = val;
@@ -359,8 +360,8 @@ void ws_value_set(ws_value *map, const char *key, ws_value *val) {
   e = &map->u.map.entries[map->u.map.len++];
   e->key = part_strndup(map->pooled, key, strlen(key));
   e->line = e->col = 0;
+  e->hash = hash;
   e->val = val;
-  ws_value_map_keyed(e);
 }
 
 void ws_value_set_str(ws_value *map, const char *key, const char *s) {

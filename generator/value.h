@@ -38,8 +38,8 @@ struct ws_value {
   unsigned line, col; /* 1-based source position; 0 when not parsed */
   bool borrowed;      /* a string whose bytes belong to someone else */
   bool pooled;        /* made in an arena: its memory goes with the arena */
-  bool lasting; /* set by its owner: neither it nor anything it leads to
-                 * changes or goes while a ws_mustache_memo lives */
+  bool lasting;       /* set by its owner: neither it nor anything it leads to
+                       * changes or goes while a ws_mustache_memo lives */
   union {
     bool boolean;
     double number;

@@ -336,15 +336,15 @@ static size_t render_with_memo(const char **srcs, ws_value **pages, size_t n,
   ws_mustache_memo *memo = ws_mustache_memo_new();
   ws_mustache **tpls = calloc(n, sizeof(ws_mustache *));
   for (size_t k = 0; k < n; k++)
-    cr_assert_eq(ws_mustache_compile(&tpls[k], "page", srcs[k],
-                                     strlen(srcs[k])),
-                 0, "%s", ws_error_last());
+    cr_assert_eq(
+        ws_mustache_compile(&tpls[k], "page", srcs[k], strlen(srcs[k])), 0,
+        "%s", ws_error_last());
   for (int round = 0; round < 3; round++)
     for (size_t k = 0; k < n; k++) {
       ws_str got = WS_STR_INIT, want = WS_STR_INIT;
       cr_assert_eq(ws_mustache_render(&want, tpls[k], pages[k], env), 0);
-      cr_assert_eq(
-          ws_mustache_render_memo(&got, tpls[k], pages[k], env, memo), 0);
+      cr_assert_eq(ws_mustache_render_memo(&got, tpls[k], pages[k], env, memo),
+                   0);
       cr_expect_str_eq(got.ptr, want.ptr, "round %d, page %zu", round, k);
       ws_str_release(&got);
       ws_str_release(&want);

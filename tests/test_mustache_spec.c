@@ -125,8 +125,9 @@ static bool memo_agrees(const char *file, const char *name,
     ws_str out = WS_STR_INIT;
     int rc = ws_mustache_render_memo(&out, tpl, data, env, memo);
     ok = rc == 0 && ws_str_eq(&out, expected);
-    cr_expect(ok, "%s / %s, with a memo, render %d: rc %d\nexpected: [%s]\n"
-                  "     got: [%s]",
+    cr_expect(ok,
+              "%s / %s, with a memo, render %d: rc %d\nexpected: [%s]\n"
+              "     got: [%s]",
               file, name, i + 1, rc, expected, out.ptr);
     ws_str_release(&out);
   }
