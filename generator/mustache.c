@@ -35,7 +35,7 @@ struct tok {
   bool indented;   /* expansion goes on lines of its own, with 'indent' */
   bool intrinsic;  /* block content had its own indentation removed */
   unsigned nparts; /* name parts ("a.b" is 2); 0 is the implicit iterator */
-  uint32_t hash;   /* ws_value_key_hash of the first part */
+  uint32_t hash;   /* ws_str_hash32 of the first part */
   unsigned line, col;
   const char *text; /* T_TEXT: the bytes; else the NUL-separated name */
   size_t len;
@@ -279,7 +279,7 @@ static void set_name(tok *t, const char *s, size_t n, bool split) {
       t->own[i] = '\0';
       t->nparts++;
     }
-  t->hash = ws_value_key_hash(t->own);
+  t->hash = ws_str_hash32(t->own);
 }
 
 static int set_delims(parser *p, const tag *tg) {
@@ -801,7 +801,6 @@ typedef struct memo_key {
   struct memo_key *next;
   const ws_mustache *tpl;
   const ws_value *map;
-  uint64_t hash;
   bool seen; /* rendered once: a person page's own avatar never repeats */
   unsigned nvariants;
   variant *variants;
@@ -913,7 +912,7 @@ static void grow_stripe(stripe *s) {
   for (size_t i = 0; i < s->cap; i++)
     for (memo_key *k = s->buckets[i], *next; k; k = next) {
       next = k->next;
-      size_t b = (k->hash >> 5) & (cap - 1);
+      size_t b = (memo_hash(k->tpl, k->map) >> 5) & (cap - 1);
       k->next = buckets[b];
       buckets[b] = k;
     }
@@ -935,7 +934,6 @@ static memo_key *key_of(stripe *s, const ws_mustache *tpl, const ws_value *map,
   k = ws_xcalloc(1, sizeof(*k));
   k->tpl = tpl;
   k->map = map;
-  k->hash = h;
   size_t b = (h >> 5) & (s->cap - 1);
   k->next = s->buckets[b];
   s->buckets[b] = k;

@@ -425,10 +425,7 @@ char *ws_render_initials(const char *name) {
 }
 
 unsigned ws_render_hue(const char *slug) {
-  uint32_t h = 2166136261u;
-  for (const unsigned char *p = (const unsigned char *)slug; *p; p++)
-    h = (h ^ *p) * 16777619u;
-  return h % 360;
+  return ws_str_hash32(slug) % 360;
 }
 
 /* --- the person context --- */

@@ -169,6 +169,13 @@ bool ws_str_eq(const ws_str *s, const char *cstr) {
   return n == s->len && memcmp(s->ptr, cstr, n) == 0;
 }
 
+uint32_t ws_str_hash32(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
 uint64_t ws_str_hash(const char *s) {
   uint64_t h = 14695981039346656037u;
   for (; *s; s++)

@@ -55,5 +55,8 @@ bool ws_str_eq(const ws_str *s, const char *cstr);
 /** Returns the FNV-1a hash of the NUL-terminated 's': for the slots of
  * in-memory hash tables (a spread, not a fingerprint; never stored). */
 uint64_t ws_str_hash(const char *s);
+/** The 32-bit FNV-1a hash of 's', where a table keeps one per entry or the
+ * value must not change between versions (avatar hues). Never stored. */
+uint32_t ws_str_hash32(const char *s);
 
 #endif

@@ -311,15 +311,8 @@ void ws_value_push(ws_value *list, ws_value *item) {
   list->u.list.items[list->u.list.len++] = item;
 }
 
-uint32_t ws_value_key_hash(const char *key) {
-  uint32_t h = 2166136261u; /* FNV-1a: keys are short names */
-  for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-    h = (h ^ *p) * 16777619u;
-  return h;
-}
-
 void ws_value_map_keyed(ws_value_entry *e) {
-  e->hash = ws_value_key_hash(e->key);
+  e->hash = ws_str_hash32(e->key);
 }
 
 /* Keys are short: a loop beats a call to strcmp. */
@@ -344,11 +337,11 @@ static ws_value_entry *find_hashed(const ws_value *map, const char *key,
 }
 
 static ws_value_entry *find(const ws_value *map, const char *key) {
-  return find_hashed(map, key, ws_value_key_hash(key));
+  return find_hashed(map, key, ws_str_hash32(key));
 }
 
 void ws_value_set(ws_value *map, const char *key, ws_value *val) {
-  uint32_t hash = ws_value_key_hash(key);
+  uint32_t hash = ws_str_hash32(key);
   ws_value_entry *e = find_hashed(map, key, hash);
   if (e) {
     ws_value_free(e->val);

@@ -29,7 +29,7 @@ typedef struct ws_value ws_value;
 typedef struct {
   char *key;
   unsigned line, col; /* where the key was written; 0 when not parsed */
-  uint32_t hash;      /* ws_value_key_hash(key): see ws_value_map_keyed */
+  uint32_t hash;      /* ws_str_hash32(key): see ws_value_map_keyed */
   ws_value *val;
 } ws_value_entry;
 
@@ -121,12 +121,10 @@ ws_value *ws_value_copy(const ws_value *v);
  * ws_value_ref): a cheap copy to add keys to, valid while 'v' lives. */
 ws_value *ws_value_borrow_map(const ws_value *v);
 
-/** The hash that map entries keep of their keys. */
-uint32_t ws_value_key_hash(const char *key);
 /** Sets the hash of entry 'e' of a map, for parsers that fill entries
  * themselves: lookups compare hashes before keys. */
 void ws_value_map_keyed(ws_value_entry *e);
-/** ws_value_get with the key's ws_value_key_hash known: a template name's
+/** ws_value_get with the key's ws_str_hash32 known: a template name's
  * hash is computed once, when the template is compiled. */
 const ws_value *ws_value_get_hashed(const ws_value *map, const char *key,
                                     uint32_t hash);
