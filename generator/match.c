@@ -2143,11 +2143,22 @@ static void form_circles(ws_match *out, const world *w) {
 
 /* --- the whole --- */
 
-size_t ws_match_first_pair(const ws_match *m, size_t i) {
-  size_t lo = 0, hi = m->npairs;
+static size_t mentee_at(const ws_match *m, size_t k) {
+  return m->pairs[k].mentee;
+}
+
+static size_t unmet_at(const ws_match *m, size_t k) {
+  return m->unmet[k].person;
+}
+
+/* The first of 'n' entries, sorted by person, whose person is not below
+ * 'i' (n when there is none). */
+static size_t first_of(const ws_match *m, size_t n, size_t i,
+                       size_t (*person_at)(const ws_match *, size_t)) {
+  size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (m->pairs[mid].mentee < i)
+    if (person_at(m, mid) < i)
       lo = mid + 1;
     else
       hi = mid;
@@ -2155,16 +2166,12 @@ size_t ws_match_first_pair(const ws_match *m, size_t i) {
   return lo;
 }
 
+size_t ws_match_first_pair(const ws_match *m, size_t i) {
+  return first_of(m, m->npairs, i, mentee_at);
+}
+
 size_t ws_match_first_unmet(const ws_match *m, size_t i) {
-  size_t lo = 0, hi = m->nunmet;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (m->unmet[mid].person < i)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
+  return first_of(m, m->nunmet, i, unmet_at);
 }
 
 /* Counting sort of the pairs by mentor, and each person's circle. */
