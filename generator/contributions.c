@@ -55,29 +55,48 @@ static const ws_profile *person_of(const slug_index *ix, const ws_site *site,
 
 /* --- the timeline --- */
 
-static void month_of(ws_str *label, ws_str *id, long long t) {
+/* The month of a time ("March 2019", id "2019-03"); 'tm' is NULL for a
+ * time the calendar cannot hold. */
+static void month_of(ws_str *label, ws_str *id, const struct tm *tm) {
   ws_str iso = WS_STR_INIT;
-  ws_render_iso(&iso, t, true);
-  int year = atoi(iso.ptr), month = atoi(iso.ptr + 5);
+  if (tm)
+    ws_render_iso_tm(&iso, tm, true);
+  int year = atoi(iso.ptr), month = iso.len > 5 ? atoi(iso.ptr + 5) : 1;
   if (month < 1 || month > 12)
     month = 1;
-  ws_str_printf(label, "%s %d", month_names[month - 1], year);
+  ws_str_puts(label, month_names[month - 1]);
+  ws_str_putc(label, ' ');
+  ws_str_put_int(label, year, 0);
   ws_str_put(id, iso.ptr, iso.len >= 7 ? 7 : iso.len);
   ws_str_release(&iso);
 }
 
-static ws_value *event_value(const ws_event *e, const ws_profile *p) {
+static void month_at(ws_str *label, ws_str *id, long long t) {
+  struct tm tm;
+  bool ok = ws_render_utc(&tm, t);
+  month_of(label, id, ok ? &tm : NULL);
+}
+
+/* An event's time is shown three ways (its month, date and ISO time): it
+ * is broken down once, with the event's month for 'label' and 'id'. */
+static ws_value *event_value(const ws_event *e, const ws_profile *p,
+                             ws_str *label, ws_str *id) {
   ws_value *v = ws_value_map();
   ws_str s = WS_STR_INIT;
+  struct tm tm;
+  bool dated = ws_render_utc(&tm, e->time);
+  month_of(label, id, dated ? &tm : NULL);
   ws_value_set_str(v, "kind", kind_names[e->kind]);
   ws_value_set_bool(v, "is_added", e->kind == WS_EVENT_ADDED);
   ws_value_set_bool(v, "is_updated", e->kind == WS_EVENT_UPDATED);
   ws_value_set_bool(v, "is_renamed", e->kind == WS_EVENT_RENAMED);
   ws_value_set_bool(v, "is_removed", e->kind == WS_EVENT_REMOVED);
-  ws_render_date(&s, e->time);
+  if (dated)
+    ws_render_date_tm(&s, &tm);
   ws_value_set_str(v, "date", s.ptr);
   ws_str_clear(&s);
-  ws_render_iso(&s, e->time, false);
+  if (dated)
+    ws_render_iso_tm(&s, &tm, false);
   ws_value_set_str(v, "datetime", s.ptr);
   ws_value_set_str(v, "author", e->author);
   ws_value_set_str(v, "subject", e->subject);
@@ -140,7 +159,7 @@ static ws_value *months_value(const ws_site *site, const slug_index *ix,
     const ws_event *e = &site->events[i];
     ws_str_clear(&label);
     ws_str_clear(&id);
-    month_of(&label, &id, e->time);
+    ws_value *ev = event_value(e, person_of(ix, site, e->slug), &label, &id);
     if (!events || !ws_str_eq(&last, id.ptr)) {
       ws_value *m = ws_value_map();
       ws_value_set_str(m, "label", label.ptr);
@@ -151,7 +170,7 @@ static ws_value *months_value(const ws_site *site, const slug_index *ix,
       ws_str_clear(&last);
       ws_str_puts(&last, id.ptr);
     }
-    ws_value_push(events, event_value(e, person_of(ix, site, e->slug)));
+    ws_value_push(events, ev);
   }
   ws_str_release(&label);
   ws_str_release(&id);
@@ -185,8 +204,8 @@ static ws_value *pager_value(size_t page, size_t archive) {
 /* "March 2019 to May 2019" (newest-first events [from, to)). */
 static void period(ws_str *out, const ws_site *site, size_t from, size_t to) {
   ws_str first = WS_STR_INIT, last = WS_STR_INIT, id = WS_STR_INIT;
-  month_of(&first, &id, site->events[to - 1].time);
-  month_of(&last, &id, site->events[from].time);
+  month_at(&first, &id, site->events[to - 1].time);
+  month_at(&last, &id, site->events[from].time);
   if (ws_str_eq(&first, last.ptr))
     ws_str_puts(out, first.ptr);
   else

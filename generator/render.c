@@ -471,37 +471,46 @@ static const char *const month_names[] = {
 
 /* Dates are formatted for every event of the history (50,000 and more)
  * on every build: digits by ws_str_put_int, not printf. */
-void ws_render_date(ws_str *out, long long t) {
+bool ws_render_utc(struct tm *tm, long long t) {
   time_t tt = (time_t)t;
-  struct tm tm;
-  if (!gmtime_r(&tt, &tm))
-    return;
-  ws_str_put_int(out, tm.tm_mday, 0);
-  ws_str_putc(out, ' ');
-  ws_str_puts(out, month_names[tm.tm_mon]);
-  ws_str_putc(out, ' ');
-  ws_str_put_int(out, tm.tm_year + 1900, 0);
+  return gmtime_r(&tt, tm) != NULL;
 }
 
-void ws_render_iso(ws_str *out, long long t, bool date_only) {
-  time_t tt = (time_t)t;
-  struct tm tm;
-  if (!gmtime_r(&tt, &tm))
-    return;
-  ws_str_put_int(out, tm.tm_year + 1900, 4);
+void ws_render_date_tm(ws_str *out, const struct tm *tm) {
+  ws_str_put_int(out, tm->tm_mday, 0);
+  ws_str_putc(out, ' ');
+  ws_str_puts(out, month_names[tm->tm_mon]);
+  ws_str_putc(out, ' ');
+  ws_str_put_int(out, tm->tm_year + 1900, 0);
+}
+
+void ws_render_iso_tm(ws_str *out, const struct tm *tm, bool date_only) {
+  ws_str_put_int(out, tm->tm_year + 1900, 4);
   ws_str_putc(out, '-');
-  ws_str_put_int(out, tm.tm_mon + 1, 2);
+  ws_str_put_int(out, tm->tm_mon + 1, 2);
   ws_str_putc(out, '-');
-  ws_str_put_int(out, tm.tm_mday, 2);
+  ws_str_put_int(out, tm->tm_mday, 2);
   if (date_only)
     return;
   ws_str_putc(out, 'T');
-  ws_str_put_int(out, tm.tm_hour, 2);
+  ws_str_put_int(out, tm->tm_hour, 2);
   ws_str_putc(out, ':');
-  ws_str_put_int(out, tm.tm_min, 2);
+  ws_str_put_int(out, tm->tm_min, 2);
   ws_str_putc(out, ':');
-  ws_str_put_int(out, tm.tm_sec, 2);
+  ws_str_put_int(out, tm->tm_sec, 2);
   ws_str_putc(out, 'Z');
+}
+
+void ws_render_date(ws_str *out, long long t) {
+  struct tm tm;
+  if (ws_render_utc(&tm, t))
+    ws_render_date_tm(out, &tm);
+}
+
+void ws_render_iso(ws_str *out, long long t, bool date_only) {
+  struct tm tm;
+  if (ws_render_utc(&tm, t))
+    ws_render_iso_tm(out, &tm, date_only);
 }
 
 static void set_date(ws_value *map, const char *key, long long t) {

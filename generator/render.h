@@ -7,6 +7,8 @@
 #ifndef WS_RENDER_H
 #define WS_RENDER_H
 
+#include <time.h>
+
 #include "output.h"
 #include "site.h"
 #include "source.h"
@@ -143,5 +145,12 @@ void ws_render_date(ws_str *out, long long t);
 /** Appends the UTC time 't' to 'out' in RFC 3339 ("2024-03-12T09:30:00Z"),
  * or only its date ("2024-03-12") when 'date_only'. */
 void ws_render_iso(ws_str *out, long long t, bool date_only);
+/** Breaks the time 't' down in UTC into '*tm'; false when the calendar
+ * cannot hold it (then ws_render_date and ws_render_iso append nothing). */
+bool ws_render_utc(struct tm *tm, long long t);
+/** ws_render_date and ws_render_iso of a time ws_render_utc broke down:
+ * for pages that show one time several ways. */
+void ws_render_date_tm(ws_str *out, const struct tm *tm);
+void ws_render_iso_tm(ws_str *out, const struct tm *tm, bool date_only);
 
 #endif

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "xalloc.h"
 
 char ws_str__empty[1];
@@ -62,13 +66,30 @@ void ws_str_putc(ws_str *s, char c) {
   s->ptr[s->len] = '\0';
 }
 
+/* Formatting twice, once to measure and once to write, was a twelfth of a
+ * small build's instructions (URLs, labels, dates): the text is formatted
+ * where it will go, or on the stack when the string has no room yet, and
+ * again only when it did not fit. */
 void ws_str_vprintf(ws_str *s, const char *fmt, va_list ap) {
+  char local[256];
+  size_t room = s->cap ? s->cap - s->len : sizeof(local);
+  char *at = s->cap ? s->ptr + s->len : local;
   va_list copy;
   va_copy(copy, ap);
-  int n = vsnprintf(NULL, 0, fmt, copy);
+  int n = vsnprintf(at, room, fmt, copy);
   va_end(copy);
-  if (n <= 0)
+  if (n <= 0) {
+    if (s->cap) /* an encoding error may leave a piece behind */
+      s->ptr[s->len] = '\0';
     return;
+  }
+  if ((size_t)n < room) {
+    if (at == local)
+      ws_str_put(s, local, (size_t)n);
+    else
+      s->len += (size_t)n;
+    return;
+  }
   ws_str_grow(s, (size_t)n);
   vsnprintf(s->ptr + s->len, (size_t)n + 1, fmt, ap);
   s->len += (size_t)n;
@@ -90,13 +111,48 @@ static const unsigned char html_special[256] = {
 static const char *const html_entity[] = {"",     "&amp;",  "&lt;",
                                           "&gt;", "&quot;", "&#39;"};
 
+#ifdef __SSE2__
+/* Bit k set when p[k] is one of the bytes escaping replaces. */
+static unsigned special_bits(const unsigned char *p) {
+  const __m128i x = _mm_loadu_si128((const void *)p);
+  __m128i hit = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('&')),
+                   _mm_cmpeq_epi8(x, _mm_set1_epi8('<'))),
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')),
+                                _mm_cmpeq_epi8(x, _mm_set1_epi8('"'))),
+                   _mm_cmpeq_epi8(x, _mm_set1_epi8('\''))));
+  return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
+/* The first byte of u[i, len) that escaping replaces, or len. With SSE2
+ * (every x86-64), sixteen bytes are looked at in one step, the last sixteen
+ * of a text as well (overlapping what was looked at): escaping was the
+ * largest single cost of rendering pages. */
+static size_t next_special(const unsigned char *u, size_t i, size_t len) {
+#ifdef __SSE2__
+  for (; len - i >= 16; i += 16) {
+    unsigned bits = special_bits(u + i);
+    if (bits)
+      return i + (size_t)__builtin_ctz(bits);
+  }
+  if (len >= 16 && i < len) {
+    size_t at = len - 16; /* i - at is 1 to 15 */
+    unsigned bits = special_bits(u + at) >> (i - at);
+    return bits ? i + (size_t)__builtin_ctz(bits) : len;
+  }
+#endif
+  while (i < len && !html_special[u[i]])
+    i++;
+  return i;
+}
+
 void ws_str_put_html(ws_str *s, const char *data, size_t len) {
   const unsigned char *u = (const unsigned char *)data;
   size_t start = 0, i = 0;
   ws_str_grow(s, len);
   for (;;) {
-    while (i < len && !html_special[u[i]])
-      i++;
+    i = next_special(u, i, len);
     ws_str_put(s, data + start, i - start);
     if (i == len)
       return;

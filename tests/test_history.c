@@ -865,6 +865,61 @@ Test(history, contributions_page_groups_by_month) {
   free(repo);
 }
 
+/* Gives HEAD's commit the time 'when' as written, which libgit2's
+ * signatures cannot (they write 32 bits): a commit object made by hand. */
+static void redate_head(const char *path, const char *when) {
+  git_repository *repo;
+  git_reference *head, *moved;
+  git_commit *c;
+  git_odb *odb;
+  git_oid id;
+  cr_assert_eq(git_repository_open(&repo, path), 0);
+  cr_assert_eq(git_repository_head(&head, repo), 0);
+  cr_assert_eq(git_commit_lookup(&c, repo, git_reference_target(head)), 0);
+  const git_signature *a = git_commit_author(c);
+  ws_str raw = WS_STR_INIT;
+  ws_str_printf(&raw, "tree %s\n", git_oid_tostr_s(git_commit_tree_id(c)));
+  ws_str_printf(&raw, "parent %s\n",
+                git_oid_tostr_s(git_commit_parent_id(c, 0)));
+  ws_str_printf(&raw, "author %s <%s> %s +0000\n", a->name, a->email, when);
+  ws_str_printf(&raw, "committer %s <%s> %s +0000\n\n%s", a->name, a->email,
+                when, git_commit_message(c));
+  cr_assert_eq(git_repository_odb(&odb, repo), 0);
+  cr_assert_eq(git_odb_write(&id, odb, raw.ptr, raw.len, GIT_OBJECT_COMMIT), 0);
+  cr_assert_eq(git_reference_set_target(&moved, head, &id, "redate"), 0);
+  ws_str_release(&raw);
+  git_reference_free(moved);
+  git_odb_free(odb);
+  git_commit_free(c);
+  git_reference_free(head);
+  git_repository_free(repo);
+}
+
+/* A commit may carry any date, even one past what the calendar can hold
+ * (a year beyond 2^31): its event is shown without a date, and nothing
+ * reads past the empty date (make asan). */
+Test(history, a_date_past_the_calendar_is_shown_without_one) {
+  char *repo = th_repo_new(false);
+  write_person(repo, "amara", "Amara Okafor", NULL);
+  th_repo_commit_all(repo, "Add Amara", ADA, 1709251200L); /* 1 Mar 2024 */
+  write_person(repo, "amara", "Amara Okafor", "Edit.");
+  th_repo_commit_all(repo, "Far ahead", BO, 1709337600L);
+  redate_head(repo, "4611686018427387903");
+  char *tmp = th_tmpdir();
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(build(repo, tmp, &err, NULL, NULL), 0, "%s", err.ptr);
+  char *html = th_read(tmp, "contributions/index.html");
+  cr_assert(html);
+  cr_expect(strstr(html, "<time datetime=\"\"></time>"), "%s", html);
+  cr_expect(strstr(html, "<h2 id=\"m-2024-03\">March 2024</h2>"));
+  free(html);
+  ws_str_release(&err);
+  th_rm_rf(tmp);
+  free(tmp);
+  th_rm_rf(repo);
+  free(repo);
+}
+
 /* An archive page of the timeline is fingerprinted from its events and the
  * names they link to, without making them into values: it is kept (the
  * published file linked, not written) while those stay, and rendered when

@@ -1,5 +1,7 @@
 /* test_str.c - byte strings: HTML escaping against a byte-by-byte
- * reference over random text, NUL bytes and every special character. */
+ * reference over random text, NUL bytes and every special character, at
+ * every place in and around the sixteen-byte steps of the fast scan;
+ * formatting into strings with and without room. */
 #include <criterion/criterion.h>
 #include <limits.h>
 #include <stdio.h>
@@ -59,6 +61,61 @@ Test(str, html_escaping_matches_a_byte_by_byte_reference) {
     cr_assert_eq(got.ptr[got.len], '\0');
     ws_str_release(&got);
     ws_str_release(&want);
+  }
+}
+
+/* The scan looks at sixteen bytes at a time, and at the last sixteen of a
+ * text again: each special byte, alone or two together, at every place of
+ * texts of every length around those steps, in a buffer of exactly the
+ * text's length (AddressSanitizer catches a read past it). */
+Test(str, html_escaping_finds_every_special_byte_wherever_it_is) {
+  static const char special[] = "&<>\"'";
+  for (size_t len = 1; len <= 50; len++) {
+    for (size_t at = 0; at < len; at++) {
+      for (size_t k = 0; k < 5; k++) {
+        for (size_t second = at; second <= len; second += 7) {
+          char *text = malloc(len);
+          memset(text, 'x', len);
+          text[at] = special[k];
+          if (second < len)
+            text[second] = special[(k + 1) % 5];
+          ws_str got = WS_STR_INIT, want = WS_STR_INIT;
+          ws_str_put_html(&got, text, len);
+          reference_html(&want, text, len);
+          cr_assert_str_eq(got.ptr, want.ptr, "length %zu, '%c' at %zu", len,
+                           special[k], at);
+          ws_str_release(&got);
+          ws_str_release(&want);
+          free(text);
+        }
+      }
+    }
+  }
+}
+
+/* Formatting writes straight into the room a string has, on the stack when
+ * it has none, and again when the text did not fit: each way gives what
+ * snprintf gives, and a text that did not fit leaves nothing behind. */
+Test(str, formatting_appends_what_snprintf_writes) {
+  char want[1200], word[600];
+  for (size_t wlen = 0; wlen < sizeof(word); wlen += wlen < 300 ? 1 : 37) {
+    memset(word, 'w', wlen);
+    word[wlen] = '\0';
+    for (size_t before = 0; before < 200; before += 13) {
+      ws_str s = WS_STR_INIT;
+      for (size_t i = 0; i < before; i++)
+        ws_str_putc(&s, (char)('a' + i % 26));
+      size_t len = s.len;
+      ws_str_printf(&s, "[%s|%d]", word, (int)wlen);
+      snprintf(want, sizeof(want), "[%s|%d]", word, (int)wlen);
+      cr_assert_eq(s.len, len + strlen(want));
+      cr_assert_str_eq(s.ptr + len, want, "%zu bytes after %zu", wlen, len);
+      for (size_t i = 0; i < len; i++)
+        cr_assert_eq(s.ptr[i], (char)('a' + i % 26));
+      ws_str_printf(&s, "%s", "");
+      cr_assert_eq(s.len, len + strlen(want));
+      ws_str_release(&s);
+    }
   }
 }
 
