@@ -37,14 +37,18 @@ enum {
   TAG_MEMO = 'r'
 };
 
-ws_digester *ws_digester_new(void) {
-  return ws_xcalloc(1, sizeof(ws_digester));
-}
-
 /* A digester on the caller's stack, for the memo's many small digests. */
 static void digester_init(ws_digester *d) {
   d->state = NULL;
   d->n = 0;
+}
+
+/* The buffer is not cleared: only what was put in it is ever read. Clearing
+ * it cost more than hashing a page's fingerprint. */
+ws_digester *ws_digester_new(void) {
+  ws_digester *d = ws_xmalloc(sizeof(ws_digester));
+  digester_init(d);
+  return d;
 }
 
 static void digester_release(ws_digester *d) {

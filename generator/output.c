@@ -658,7 +658,9 @@ static int sweep_folder(void *payload, size_t i) {
  * and resolves no long paths. With 'spread', a folder with many
  * sub-folders has them swept on the pool. */
 static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread) {
-  folder_entries it = {.fd = dir};
+  folder_entries it; /* not '= {...}': that would clear 8 KB per folder */
+  it.fd = dir;
+  it.len = it.off = 0;
   size_t mark = rel->len;
   bool empty = true;
   char **later = NULL; /* sub-folders kept for the pool */

@@ -77,8 +77,41 @@ struct ws_renderer {
    * out the same. Person contexts are 'lasting' for it; it goes before
    * they do. */
   ws_mustache_memo *partials;
+  struct size_hint *hints; /* per page template, under 'mu' */
+  size_t nhints;
 };
 typedef ws_renderer renderer;
+
+/* Pages of one template come out about as long as each other. A page's
+ * text starts with room for the last one's: growing it from nothing took
+ * a dozen steps for a person page, each copying what was there, and
+ * copying was a tenth of a full build's instructions. */
+struct size_hint {
+  const ws_mustache *tpl;
+  size_t size;
+};
+
+static size_t *hint_of(renderer *r, const ws_mustache *tpl) {
+  for (size_t i = 0; i < r->nhints; i++)
+    if (r->hints[i].tpl == tpl)
+      return &r->hints[i].size;
+  r->hints = ws_xreallocarray(r->hints, r->nhints + 1, sizeof(*r->hints));
+  r->hints[r->nhints] = (struct size_hint){tpl, 0};
+  return &r->hints[r->nhints++].size;
+}
+
+static void room_for(renderer *r, const ws_mustache *tpl, ws_str *html) {
+  pthread_mutex_lock(&r->mu);
+  size_t size = *hint_of(r, tpl);
+  pthread_mutex_unlock(&r->mu);
+  ws_str_grow(html, size);
+}
+
+static void note_size(renderer *r, const ws_mustache *tpl, size_t size) {
+  pthread_mutex_lock(&r->mu);
+  *hint_of(r, tpl) = size;
+  pthread_mutex_unlock(&r->mu);
+}
 
 /* --- small builders --- */
 
@@ -1068,9 +1101,12 @@ int ws_render_page_rest(ws_renderer *r, const ws_page *pg, ws_value *ctx,
     if (r->nstand_ins)
       fill_reachable(r, ctx);
     error = ws_theme_template(&tpl, r->theme, pg->template);
-    if (error == 0)
+    if (error == 0) {
+      room_for(r, tpl, &html);
       error = ws_mustache_render_memo(&html, tpl, ctx, ws_theme_env(r->theme),
                                       r->partials);
+      note_size(r, tpl, html.len);
+    }
     if (error == 0)
       error = r->record ? ws_output_write_made(r->out, pg->file, html.ptr,
                                                html.len, &fp)
@@ -1688,6 +1724,7 @@ cleanup:
   for (size_t i = 0; i < NAVS; i++)
     ws_value_free(r.navs[i]);
   views_free(&r);
+  free(r.hints);
   ws_digest_memo_free(r.memo);
   ws_ctxcache_free(r.contexts); /* after the memo: it has the keys */
   pthread_mutex_destroy(&r.mu);
