@@ -58,7 +58,7 @@ struct ws_output {
   /* Published pages without a record found to hold what this build made
    * (see confirm_published): the published folder's record grows by them. */
   manifest confirmed;
-  struct stat out_st;   /* the published folder when opened (st_ino 0: none) */
+  struct stat out_st; /* the published folder when opened (st_ino 0: none) */
   /* The staging folder was made by this build, so it holds nothing but
    * what this build writes: nothing to compare with, clear or sweep. */
   bool fresh;
