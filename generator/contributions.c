@@ -441,15 +441,10 @@ static long long build_time_of(const ws_renderer *r) {
   const char *d = ws_renderer_build_date(r);
   if (!d || strlen(d) != 10)
     return 0;
-  long long y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
-  /* Days since 1970-01-01 of a proleptic Gregorian date (timegm is not
-   * POSIX). */
-  y -= m <= 2;
-  long long era = (y >= 0 ? y : y - 399) / 400;
-  long long yoe = y - era * 400;
-  long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return (era * 146097 + doe - 719468) * 86400;
+  int y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
+  if (m < 1 || m > 12 || day < 1 || day > 31)
+    return 0;
+  return ws_render_days_from_civil(y, (unsigned)m, (unsigned)day) * 86400;
 }
 
 typedef struct {

@@ -1,5 +1,6 @@
 #include "render.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -503,10 +504,44 @@ static const char *const month_names[] = {
     "July",    "August",   "September", "October", "November", "December"};
 
 /* Dates are formatted for every event of the history (50,000 and more)
- * on every build: digits by ws_str_put_int, not printf. */
+ * on every build: digits by ws_str_put_int, not printf; and the calendar
+ * is worked out here (Howard Hinnant's algorithms for civil dates), since
+ * gmtime_r takes a lock that threads rendering dates wait on. */
+long long ws_render_days_from_civil(long long y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  long long era = (y >= 0 ? y : y - 399) / 400;
+  long long yoe = y - era * 400;                                   /* 0-399 */
+  long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0-365 */
+  long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
 bool ws_render_utc(struct tm *tm, long long t) {
-  time_t tt = (time_t)t;
-  return gmtime_r(&tt, tm) != NULL;
+  long long days = t / 86400, secs = t % 86400;
+  if (secs < 0) {
+    secs += 86400;
+    days--;
+  }
+  long long z = days + 719468;
+  long long era = (z >= 0 ? z : z - 146096) / 146097;
+  long long doe = z - era * 146097; /* 0-146096 */
+  long long yoe =
+      (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0-399 */
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);   /* 0-365 */
+  long long mp = (5 * doy + 2) / 153;                        /* 0-11 */
+  long long y = yoe + era * 400 + (mp >= 10);
+  if (y - 1900 > INT_MAX || y - 1900 < INT_MIN)
+    return false; /* where gmtime_r gives up too */
+  memset(tm, 0, sizeof(*tm));
+  tm->tm_year = (int)(y - 1900);
+  tm->tm_mon = (int)(mp < 10 ? mp + 2 : mp - 10);
+  tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+  tm->tm_hour = (int)(secs / 3600);
+  tm->tm_min = (int)(secs / 60 % 60);
+  tm->tm_sec = (int)(secs % 60);
+  tm->tm_wday = (int)((days % 7 + 11) % 7); /* 1 January 1970 was a Thursday */
+  tm->tm_yday = (int)(days - ws_render_days_from_civil(y, 1, 1));
+  return true;
 }
 
 void ws_render_date_tm(ws_str *out, const struct tm *tm) {
@@ -1609,10 +1644,9 @@ static int person_page_step(renderer *r, size_t i) {
 }
 
 static void set_build_date(renderer *r, long long t) {
-  time_t tt = (time_t)t;
   struct tm tm;
   r->build_date[0] = '\0';
-  if (tt > 0 && gmtime_r(&tt, &tm))
+  if (t > 0 && ws_render_utc(&tm, t))
     strftime(r->build_date, sizeof(r->build_date), "%Y-%m-%d", &tm);
 }
 

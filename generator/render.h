@@ -145,9 +145,13 @@ void ws_render_date(ws_str *out, long long t);
 /** Appends the UTC time 't' to 'out' in RFC 3339 ("2024-03-12T09:30:00Z"),
  * or only its date ("2024-03-12") when 'date_only'. */
 void ws_render_iso(ws_str *out, long long t, bool date_only);
-/** Breaks the time 't' down in UTC into '*tm'; false when the calendar
+/** Breaks the time 't' down in UTC into '*tm', as gmtime_r does (without
+ * its lock, and with tm_isdst 0 and no zone); false when the calendar
  * cannot hold it (then ws_render_date and ws_render_iso append nothing). */
 bool ws_render_utc(struct tm *tm, long long t);
+/** Days from 1 January 1970 to the proleptic Gregorian date y-m-d (m 1-12):
+ * timegm is not POSIX, and mktime would read the local time zone. */
+long long ws_render_days_from_civil(long long y, unsigned m, unsigned d);
 /** ws_render_date and ws_render_iso of a time ws_render_utc broke down:
  * for pages that show one time several ways. */
 void ws_render_date_tm(ws_str *out, const struct tm *tm);

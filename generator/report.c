@@ -68,10 +68,9 @@ typedef struct {
 } date;
 
 static date date_of(long long t) {
-  time_t tt = (time_t)t;
   struct tm tm;
   date d = {1970, 1, 1};
-  if (gmtime_r(&tt, &tm)) {
+  if (ws_render_utc(&tm, t)) {
     d.year = tm.tm_year + 1900;
     d.month = tm.tm_mon + 1;
     d.day = tm.tm_mday;
@@ -1190,13 +1189,9 @@ static long long build_day(const ws_renderer *r) {
   int y, m, d;
   if (!s || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
     return 0;
-  /* Days from the civil date (Howard Hinnant's algorithm): timegm is not
-   * POSIX, and mktime would read the local time zone. */
-  long yy = y - (m <= 2), era = (yy >= 0 ? yy : yy - 399) / 400;
-  long yoe = yy - era * 400;
-  long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return (long long)(era * 146097 + doe - 719468) * 86400;
+  if (m < 1 || m > 12 || d < 1 || d > 31)
+    return 0;
+  return ws_render_days_from_civil(y, (unsigned)m, (unsigned)d) * 86400;
 }
 
 /* The report's figures and charts are made only when the page is

@@ -2,6 +2,7 @@
  * written by --report-json, the tables of report/index.html, and the SVG
  * charts (well-formed XML, bars proportional to the data). */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <git2.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -653,4 +654,61 @@ Test(report, dates_read_as_printf_writes_them) {
     ws_str_release(&date);
   }
   cr_expect_gt(t, 946684800LL, "the walk passed the year 2000");
+}
+
+/* The calendar worked out by hand agrees with gmtime_r field by field,
+ * at times spread over billions of years both ways, around the turns of
+ * days, leap years and centuries, and at the last times the calendar can
+ * hold (one second past them, both give up). */
+Test(report, the_utc_calendar_agrees_with_gmtime) {
+  static const long long edge[] = {0,
+                                   -1,
+                                   86399,
+                                   86400,
+                                   951782399,  /* 2000-02-28T23:59:59Z */
+                                   951868800,  /* 2000-03-01 */
+                                   4107542399, /* 2100-02-28T23:59:59Z */
+                                   -2203891200,
+                                   -62135596800LL,
+                                   -62135596801LL,
+                                   67768036191676799LL, /* the last second */
+                                   67768036191676800LL,
+                                   -67768040609740800LL, /* the first */
+                                   -67768040609740801LL,
+                                   LLONG_MAX,
+                                   LLONG_MIN};
+  unsigned long long x = 88172645463325252ULL;
+  size_t nedge = sizeof(edge) / sizeof(edge[0]);
+  for (size_t i = 0; i < nedge + 200000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    long long t = i < nedge ? edge[i]
+                  : i % 2   ? (long long)(x % 20000000000ULL) - 10000000000LL
+                            : (long long)(x >> (x % 64));
+    if (i >= nedge && x % 3 == 0)
+      t = -t;
+    time_t tt = (time_t)t;
+    struct tm want, got;
+    bool ok = gmtime_r(&tt, &want) != NULL;
+    cr_assert_eq(ws_render_utc(&got, t), ok, "at %lld", t);
+    if (!ok)
+      continue;
+    cr_assert(got.tm_year == want.tm_year && got.tm_mon == want.tm_mon &&
+                  got.tm_mday == want.tm_mday && got.tm_hour == want.tm_hour &&
+                  got.tm_min == want.tm_min && got.tm_sec == want.tm_sec &&
+                  got.tm_wday == want.tm_wday && got.tm_yday == want.tm_yday,
+              "at %lld: %d-%d-%d %d:%d:%d (%d, %d) for %d-%d-%d %d:%d:%d (%d, "
+              "%d)",
+              t, got.tm_year, got.tm_mon, got.tm_mday, got.tm_hour, got.tm_min,
+              got.tm_sec, got.tm_wday, got.tm_yday, want.tm_year, want.tm_mon,
+              want.tm_mday, want.tm_hour, want.tm_min, want.tm_sec,
+              want.tm_wday, want.tm_yday);
+    /* And back: the day of that date is the day of the time. */
+    long long day = t / 86400 - (t % 86400 < 0);
+    cr_assert_eq(ws_render_days_from_civil((long long)want.tm_year + 1900,
+                                           (unsigned)want.tm_mon + 1,
+                                           (unsigned)want.tm_mday),
+                 day, "at %lld", t);
+  }
 }
