@@ -77,8 +77,16 @@ static void month_at(ws_str *label, ws_str *id, long long t) {
   month_of(label, id, ok ? &tm : NULL);
 }
 
+/* Texts of the event or its person, which outlive the page: borrowed. */
+static void add_text(ws_value *v, const char *key, const char *text) {
+  if (text)
+    ws_value_add(v, key, ws_value_borrowz(text));
+}
+
 /* An event's time is shown three ways (its month, date and ISO time): it
- * is broken down once, with the event's month for 'label' and 'id'. */
+ * is broken down once, with the event's month for 'label' and 'id'. There
+ * is one map per event of the page, 50,000 in a build of a long history:
+ * its keys are added, not looked for first. */
 static ws_value *event_value(const ws_event *e, const ws_profile *p,
                              ws_str *label, ws_str *id) {
   ws_value *v = ws_value_map();
@@ -86,31 +94,33 @@ static ws_value *event_value(const ws_event *e, const ws_profile *p,
   struct tm tm;
   bool dated = ws_render_utc(&tm, e->time);
   month_of(label, id, dated ? &tm : NULL);
-  ws_value_set_str(v, "kind", kind_names[e->kind]);
-  ws_value_set_bool(v, "is_added", e->kind == WS_EVENT_ADDED);
-  ws_value_set_bool(v, "is_updated", e->kind == WS_EVENT_UPDATED);
-  ws_value_set_bool(v, "is_renamed", e->kind == WS_EVENT_RENAMED);
-  ws_value_set_bool(v, "is_removed", e->kind == WS_EVENT_REMOVED);
+  ws_value_map_reserve(v, 15);
+  add_text(v, "kind", kind_names[e->kind]);
+  ws_value_add(v, "is_added", ws_value_bool(e->kind == WS_EVENT_ADDED));
+  ws_value_add(v, "is_updated", ws_value_bool(e->kind == WS_EVENT_UPDATED));
+  ws_value_add(v, "is_renamed", ws_value_bool(e->kind == WS_EVENT_RENAMED));
+  ws_value_add(v, "is_removed", ws_value_bool(e->kind == WS_EVENT_REMOVED));
   if (dated)
     ws_render_date_tm(&s, &tm);
-  ws_value_set_str(v, "date", s.ptr);
+  ws_value_add(v, "date", ws_value_string(s.ptr, s.len));
   ws_str_clear(&s);
   if (dated)
     ws_render_iso_tm(&s, &tm, false);
-  ws_value_set_str(v, "datetime", s.ptr);
-  ws_value_set_str(v, "author", e->author);
-  ws_value_set_str(v, "subject", e->subject);
-  ws_value_set_str(v, "commit", e->commit);
-  ws_str_clear(&s);
-  ws_str_put(&s, e->commit, strlen(e->commit) < 7 ? 0 : 7);
-  ws_value_set_str(v, "short_commit", s.ptr);
-  ws_value_set_str(v, "slug", e->slug);
-  ws_value_set_str(v, "old_slug", e->old_slug);
-  ws_value_set_str(v, "name", p ? p->name : e->slug);
+  ws_value_add(v, "datetime", ws_value_string(s.ptr, s.len));
+  add_text(v, "author", e->author);
+  add_text(v, "subject", e->subject);
+  add_text(v, "commit", e->commit);
+  ws_value_add(v, "short_commit",
+               ws_value_string(e->commit, strlen(e->commit) < 7 ? 0 : 7));
+  add_text(v, "slug", e->slug);
+  add_text(v, "old_slug", e->old_slug);
+  add_text(v, "name", p ? p->name : e->slug);
   if (p && e->kind != WS_EVENT_REMOVED) {
     ws_str_clear(&s);
-    ws_str_printf(&s, "people/%s/", p->slug);
-    ws_value_set_str(v, "url", s.ptr);
+    ws_str_puts(&s, "people/");
+    ws_str_puts(&s, p->slug);
+    ws_str_putc(&s, '/');
+    ws_value_add(v, "url", ws_value_string(s.ptr, s.len));
   }
   ws_str_release(&s);
   return v;

@@ -357,6 +357,18 @@ void ws_value_set(ws_value *map, const char *key, ws_value *val) {
   e->val = val;
 }
 
+void ws_value_add(ws_value *map, const char *key, ws_value *val) {
+  if (map->u.map.len == map->u.map.cap)
+    ws_value_map_reserve(map, map->u.map.cap ? map->u.map.cap * 2 : 8);
+  ws_value_entry *e = &map->u.map.entries[map->u.map.len++];
+  /* A pooled map's keys are never freed one by one (part_free). */
+  e->key = map->pooled ? (char *)(uintptr_t)key
+                       : part_strndup(false, key, strlen(key));
+  e->line = e->col = 0;
+  e->hash = ws_str_hash32(key);
+  e->val = val;
+}
+
 void ws_value_set_str(ws_value *map, const char *key, const char *s) {
   if (s)
     ws_value_set(map, key, ws_value_strz(s));

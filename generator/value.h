@@ -133,6 +133,11 @@ const ws_value *ws_value_get_hashed(const ws_value *map, const char *key,
 void ws_value_push(ws_value *list, ws_value *item);
 /** Sets 'key' of 'map' to 'val' (owned), replacing and freeing an old value. */
 void ws_value_set(ws_value *map, const char *key, ws_value *val);
+/** Adds 'key' to 'map' with 'val' (owned), for builders of many maps with
+ * the same keys: 'map' must not have 'key' yet (it is not looked for), and
+ * 'key' must outlive the map (a string literal), which keeps it without a
+ * copy when it is pooled. */
+void ws_value_add(ws_value *map, const char *key, ws_value *val);
 /** Sets 'key' of 'map' to a copy of the string 's' (nothing when 's' is NULL).
  */
 void ws_value_set_str(ws_value *map, const char *key, const char *s);

@@ -193,6 +193,38 @@ Test(value, a_reserved_map_holds_its_entries_without_growing) {
   ws_value_arena_free(arena);
 }
 
+/* Keys added without a look-up are found like keys set, past the first
+ * eight (the map grows); a pooled map keeps the caller's key, which
+ * outlives it, and a map on the heap its own copy, which it frees. */
+Test(value, added_keys_are_found_and_kept_as_the_map_is_kept) {
+  static const char *const keys[] = {"kind",     "date",    "author", "subject",
+                                     "commit",   "slug",    "name",   "url",
+                                     "old_slug", "datetime"};
+  size_t n = sizeof(keys) / sizeof(keys[0]);
+  ws_value_arena *arena = ws_value_arena_new();
+  for (int pooled = 0; pooled < 2; pooled++) {
+    ws_value_arena_use(pooled ? arena : NULL);
+    ws_value *m = ws_value_map();
+    for (size_t i = 0; i < n; i++) {
+      char *key = strdup(keys[i]); /* a key the map cannot keep on the heap */
+      ws_value_add(m, pooled ? keys[i] : key, ws_value_number((double)i));
+      free(key);
+    }
+    cr_assert_eq(m->u.map.len, n);
+    for (size_t i = 0; i < n; i++) {
+      const ws_value *v = ws_value_get(m, keys[i]);
+      cr_assert(v && v->u.number == (double)i, "%s", keys[i]);
+      cr_expect_eq(m->u.map.entries[i].key == keys[i], pooled == 1, "%s",
+                   keys[i]);
+    }
+    cr_expect_null(ws_value_get(m, "missing"));
+    ws_value_arena_use(NULL);
+    if (!pooled)
+      ws_value_free(m);
+  }
+  ws_value_arena_free(arena);
+}
+
 /* Whole numbers are written by hand, everything else by printf: both read
  * as %.15g writes them. */
 Test(value, numbers_print_as_printf_prints_them) {
