@@ -626,9 +626,13 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
   ws_value_map_reserve(v, PERSON_KEYS);
-  ws_str_printf(&url, "people/%s/", p->slug);
-  ws_value_set_borrowed(v, "slug", p->slug);
-  ws_value_set_str(v, "url", url.ptr);
+  /* The keys up to "hue" are added, not looked for first: each is added
+   * once, to a map that starts empty. */
+  ws_str_puts(&url, "people/");
+  ws_str_puts(&url, p->slug);
+  ws_str_putc(&url, '/');
+  ws_value_add(v, "slug", ws_value_borrowz(p->slug));
+  ws_value_add(v, "url", ws_value_string(url.ptr, url.len));
   ws_str_release(&url);
   struct {
     const char *key, *val;
@@ -644,25 +648,26 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
                {"summary", p->summary}};
   for (size_t k = 0; k < COUNT(texts); k++)
     if (texts[k].val && *texts[k].val)
-      ws_value_set_borrowed(v, texts[k].key, texts[k].val);
+      ws_value_add(v, texts[k].key, ws_value_borrowz(texts[k].val));
   /* The body is most of a profile's size; the site outlives every
    * context, so the context points at the profile's copy. */
   if (p->body_html && *p->body_html)
-    ws_value_set(v, "body",
-                 ws_value_string_borrow(p->body_html, strlen(p->body_html)));
+    ws_value_add(v, "body", ws_value_borrowz(p->body_html));
   if (p->team) {
     char *slug = ws_slugify(p->team);
     ws_str turl = WS_STR_INIT;
-    ws_str_printf(&turl, "teams/%s/", slug);
-    ws_value_set_str(v, "team_url", turl.ptr);
-    ws_value_set_str(v, "team_slug", slug);
+    ws_str_puts(&turl, "teams/");
+    ws_str_puts(&turl, slug);
+    ws_str_putc(&turl, '/');
+    ws_value_add(v, "team_url", ws_value_string(turl.ptr, turl.len));
+    ws_value_add(v, "team_slug", ws_value_strz(slug));
     ws_str_release(&turl);
     free(slug);
   }
   char *initials = ws_render_initials(p->name);
-  ws_value_set_str(v, "initials", initials);
+  ws_value_add(v, "initials", ws_value_strz(initials));
   free(initials);
-  ws_value_set_num(v, "hue", ws_render_hue(p->slug));
+  ws_value_add(v, "hue", ws_value_number(ws_render_hue(p->slug)));
   set_photo(v, p);
   ws_value_set_list(v, "strengths", tag_links(&p->strengths, shared));
   ws_strlist top = {p->strengths.items,
