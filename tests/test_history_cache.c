@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <git2.h>
 
+#include "digest.h"
 #include "error.h"
 #include "helpers.h"
 #include "source.h"
@@ -396,6 +397,35 @@ Test(history_cache, corrupt_cache_is_rebuilt) {
   cr_expect_str_eq(why, "not a history cache");
   expect_cached(repo, "up to date", 0, "rebuilt cache is used");
   free(good);
+  free(path);
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* A cache that passes its checksum but holds a commit id that is not 40
+ * hexadecimal digits (a writer's bug, not damage) is rebuilt too: each
+ * id is checked as it is read. */
+Test(history_cache, a_commit_id_that_is_not_hexadecimal_is_rebuilt) {
+  char *repo = mixed_repo(NULL);
+  expect_cached(repo, "created", 6, "cold");
+  char *path = cache_file(repo), *head = th_repo_head(repo);
+  size_t len = 0;
+  char *bytes = th_slurp(path, &len);
+  char *at = NULL; /* the last time it is written: in the log, after the
+                    * header, which names the head too */
+  for (size_t i = 0; i + strlen(head) <= len; i++)
+    if (memcmp(bytes + i, head, strlen(head)) == 0)
+      at = bytes + i;
+  cr_assert(at, "the cache holds the head commit's id");
+  at[7] = 'g';
+  uint64_t sum = ws_digest_bytes(bytes, len - 8).hi; /* as the writer sums */
+  for (size_t i = 0; i < 8; i++)
+    bytes[len - 8 + i] = (char)(unsigned char)(sum >> (8 * i));
+  th_spill(path, bytes, len);
+  const char *why = expect_cached(repo, "rebuilt", 6, "not hexadecimal");
+  cr_expect_str_eq(why, "corrupt");
+  free(bytes);
+  free(head);
   free(path);
   th_rm_rf(repo);
   free(repo);
