@@ -29,10 +29,13 @@ void ws_str_grow(ws_str *s, size_t extra) {
   s->cap = cap;
 }
 
+/* Pages are written a few bytes at a time, millions of times a build:
+ * growing is called only when the room runs out. */
 void ws_str_put(ws_str *s, const char *data, size_t len) {
   if (len == 0)
     return;
-  ws_str_grow(s, len);
+  if (s->len + len >= s->cap)
+    ws_str_grow(s, len);
   memmove(s->ptr + s->len, data, len);
   s->len += len;
   s->ptr[s->len] = '\0';
@@ -50,10 +53,13 @@ void ws_str_put_int(ws_str *s, long long n, int width) {
   size_t digits = width > 0 ? (size_t)width - (n < 0) : 0;
   while (len < digits && len < sizeof(buf))
     buf[len++] = '0';
+  char text[sizeof(buf) + 1];
+  size_t k = 0;
   if (n < 0)
-    ws_str_putc(s, '-');
+    text[k++] = '-';
   while (len)
-    ws_str_putc(s, buf[--len]);
+    text[k++] = buf[--len];
+  ws_str_put(s, text, k);
 }
 
 void ws_str_puts(ws_str *s, const char *cstr) {
@@ -61,7 +67,8 @@ void ws_str_puts(ws_str *s, const char *cstr) {
 }
 
 void ws_str_putc(ws_str *s, char c) {
-  ws_str_grow(s, 1);
+  if (s->len + 1 >= s->cap)
+    ws_str_grow(s, 1);
   s->ptr[s->len++] = c;
   s->ptr[s->len] = '\0';
 }
