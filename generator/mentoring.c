@@ -48,6 +48,9 @@ struct ws_mentoring_shared {
   bool lazy;
   pthread_mutex_t mu;
   ws_value_arena *arena;
+  /* All at once: a block of values per job, each block in an arena. */
+  ws_value_arena **blocks;
+  size_t nblocks;
 };
 
 static ws_value *make_value(ws_mentoring_shared *s, size_t i);
@@ -131,17 +134,44 @@ static ws_value *make_value(ws_mentoring_shared *s, size_t i) {
 }
 
 /* Made all at once, on the pool: the links and circles first, then the
- * pairs, which point at the links. */
-static int make_first(void *payload, size_t i) {
-  ws_mentoring_shared *s = payload;
-  s->values[i] = make_value(s, i);
-  atomic_store_explicit(&s->made[i], 1, memory_order_release);
+ * pairs, which point at the links. A job makes a block of BLOCK values in
+ * an arena of its own: made and freed one by one on the heap, the values
+ * of 10,000 people cost a twentieth of a full build. */
+#define BLOCK 64
+
+typedef struct {
+  ws_mentoring_shared *s;
+  size_t from, to;    /* the values [from, to) */
+  size_t first_block; /* the arena of value 'from' */
+} block_job;
+
+static int make_block(void *payload, size_t b) {
+  const block_job *job = payload;
+  ws_mentoring_shared *s = job->s;
+  size_t from = job->from + b * BLOCK;
+  size_t to = from + BLOCK < job->to ? from + BLOCK : job->to;
+  ws_value_arena *before = ws_value_arena_use(s->blocks[job->first_block + b]);
+  for (size_t i = from; i < to; i++) {
+    s->values[i] = make_value(s, i);
+    atomic_store_explicit(&s->made[i], 1, memory_order_release);
+  }
+  ws_value_arena_use(before);
   return 0;
 }
 
-static int make_pair(void *payload, size_t k) {
-  ws_mentoring_shared *s = payload;
-  return make_first(s, s->npeople + s->ncircles + k);
+static size_t blocks_of(size_t n) {
+  return (n + BLOCK - 1) / BLOCK;
+}
+
+static void make_all(ws_mentoring_shared *s, unsigned jobs) {
+  size_t first = s->npeople + s->ncircles, all = first + s->npairs;
+  s->nblocks = blocks_of(first) + blocks_of(s->npairs);
+  s->blocks = ws_xcalloc(s->nblocks + 1, sizeof(ws_value_arena *));
+  for (size_t b = 0; b < s->nblocks; b++)
+    s->blocks[b] = ws_value_arena_new();
+  block_job links = {s, 0, first, 0}, pairs = {s, first, all, blocks_of(first)};
+  ws_pool_run(jobs, blocks_of(first), make_block, &links);
+  ws_pool_run(jobs, blocks_of(s->npairs), make_block, &pairs);
 }
 
 ws_mentoring_shared *ws_mentoring_shared_new(const ws_site *site, unsigned jobs,
@@ -165,8 +195,7 @@ ws_mentoring_shared *ws_mentoring_shared_new(const ws_site *site, unsigned jobs,
   if (lazy) {
     s->arena = ws_value_arena_new();
   } else {
-    ws_pool_run(jobs, s->npeople + s->ncircles, make_first, s);
-    ws_pool_run(jobs, s->npairs, make_pair, s);
+    make_all(s, jobs);
   }
   return s;
 }
@@ -174,12 +203,10 @@ ws_mentoring_shared *ws_mentoring_shared_new(const ws_site *site, unsigned jobs,
 void ws_mentoring_shared_free(ws_mentoring_shared *s) {
   if (!s)
     return;
-  if (s->lazy) {
-    ws_value_arena_free(s->arena);
-  } else {
-    for (size_t i = 0; i < s->npeople + s->ncircles + s->npairs; i++)
-      ws_value_free(s->values[i]);
-  }
+  ws_value_arena_free(s->arena);
+  for (size_t b = 0; b < s->nblocks; b++)
+    ws_value_arena_free(s->blocks[b]);
+  free(s->blocks);
   pthread_mutex_destroy(&s->mu);
   free(s->made);
   free(s->values);
