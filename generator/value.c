@@ -257,14 +257,17 @@ void ws_value_free(ws_value *v) {
 ws_value *ws_value_borrow_map(const ws_value *v) {
   v = ws_value_deref(v);
   ws_value *c = ws_value_map();
-  c->u.map.cap = v->u.map.len;
-  c->u.map.entries = part_alloc(c->pooled, (c->u.map.cap ? c->u.map.cap : 1) *
-                                               sizeof(ws_value_entry));
+  /* Room for the few keys a borrower adds. A pooled copy keeps the keys of
+   * 'v', which outlives it: its keys are never freed one by one. */
+  c->u.map.cap = v->u.map.len + 4;
+  c->u.map.entries =
+      part_alloc(c->pooled, c->u.map.cap * sizeof(ws_value_entry));
   for (size_t i = 0; i < v->u.map.len; i++) {
     const ws_value_entry *e = &v->u.map.entries[i];
+    char *key = c->pooled ? (char *)(uintptr_t)e->key
+                          : part_strndup(false, e->key, strlen(e->key));
     c->u.map.entries[i] =
-        (ws_value_entry){part_strndup(c->pooled, e->key, strlen(e->key)),
-                         e->line, e->col, e->hash, ws_value_ref(e->val)};
+        (ws_value_entry){key, e->line, e->col, e->hash, ws_value_ref(e->val)};
   }
   c->u.map.len = v->u.map.len;
   return c;

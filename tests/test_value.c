@@ -225,6 +225,38 @@ Test(value, added_keys_are_found_and_kept_as_the_map_is_kept) {
   ws_value_arena_free(arena);
 }
 
+/* A borrowed copy in an arena keeps the keys of the map it borrows from
+ * (which outlives it), one on the heap its own; either has room for four
+ * more keys without growing, and sees the values of the first. */
+Test(value, a_borrowed_map_shares_keys_in_an_arena_and_has_room) {
+  ws_value_arena *arena = ws_value_arena_new();
+  for (int pooled = 0; pooled < 2; pooled++) {
+    ws_value_arena_use(pooled ? arena : NULL);
+    ws_value *m = ws_value_map();
+    ws_value_set_str(m, "name", "Amara");
+    ws_value_set_str(m, "url", "people/amara/");
+    ws_value *c = ws_value_borrow_map(m);
+    const ws_value_entry *entries = c->u.map.entries;
+    for (size_t i = 0; i < m->u.map.len; i++) {
+      cr_expect_str_eq(c->u.map.entries[i].key, m->u.map.entries[i].key);
+      cr_expect_eq(c->u.map.entries[i].key == m->u.map.entries[i].key,
+                   pooled == 1);
+    }
+    static const char *const more[] = {"a", "b", "c", "d"};
+    for (size_t i = 0; i < 4; i++)
+      ws_value_set_num(c, more[i], (double)i);
+    cr_expect_eq(c->u.map.entries, entries, "the copy grew");
+    cr_expect_str_eq(ws_value_cstr(ws_value_get(c, "name")), "Amara");
+    cr_expect_eq(ws_value_get(c, "d")->u.number, 3);
+    ws_value_arena_use(NULL);
+    if (!pooled) {
+      ws_value_free(c);
+      ws_value_free(m);
+    }
+  }
+  ws_value_arena_free(arena);
+}
+
 /* Whole numbers are written by hand, everything else by printf: both read
  * as %.15g writes them. */
 Test(value, numbers_print_as_printf_prints_them) {
