@@ -36,6 +36,7 @@ struct tok {
   bool intrinsic;  /* block content had its own indentation removed */
   unsigned nparts; /* name parts ("a.b" is 2); 0 is the implicit iterator */
   uint32_t hash;   /* ws_str_hash32 of the first part */
+  const uint32_t *hashes; /* of every part, in 'own' after the name */
   unsigned line, col;
   const char *text; /* T_TEXT: the bytes; else the NUL-separated name */
   size_t len;
@@ -264,7 +265,12 @@ static void flush_text(parser *p, size_t end) {
 /* Stores a name as NUL-separated parts; "." alone is the implicit iterator.
  * Partial and block names are kept whole ('split' false). */
 static void set_name(tok *t, const char *s, size_t n, bool split) {
-  t->own = ws_xstrndup(s, n);
+  size_t parts = 1, at = (n + 1 + 3) / 4 * 4; /* hashes go after the name */
+  for (size_t i = 0; split && i < n; i++)
+    parts += s[i] == '.';
+  t->own = ws_xmalloc(at + parts * sizeof(uint32_t));
+  memcpy(t->own, s, n);
+  t->own[n] = '\0';
   t->text = t->own;
   t->len = n;
   t->nparts = 1;
@@ -279,7 +285,13 @@ static void set_name(tok *t, const char *s, size_t n, bool split) {
       t->own[i] = '\0';
       t->nparts++;
     }
-  t->hash = ws_str_hash32(t->own);
+  /* A dotted name's later parts are looked up as often as its first. */
+  uint32_t *hashes = (uint32_t *)(void *)(t->own + at);
+  const char *part = t->own;
+  for (unsigned k = 0; k < t->nparts; k++, part += strlen(part) + 1)
+    hashes[k] = ws_str_hash32(part);
+  t->hashes = hashes;
+  t->hash = hashes[0];
 }
 
 static int set_delims(parser *p, const tag *tg) {
@@ -1062,12 +1074,15 @@ static const ws_value *first_part(const frame **f, const frame *stop,
   return v;
 }
 
-/* The rest of a dotted name resolves in what the first part found only. */
-static const ws_value *rest_parts(const ws_value *v, const tok *t) {
+/* The rest of a dotted name resolves in what the first part found only.
+ * Most names have one part: that case stays in the caller. */
+static inline const ws_value *rest_parts(const ws_value *v, const tok *t) {
+  if (t->nparts <= 1)
+    return v;
   const char *part = t->text;
   for (unsigned i = 1; v && i < t->nparts; i++) {
     part += strlen(part) + 1;
-    v = ws_value_get(v, part);
+    v = ws_value_get_hashed(v, part, t->hashes[i]);
   }
   return v;
 }

@@ -544,3 +544,35 @@ Test(mustache, memo_keeps_where_on_the_line_a_partial_leaves_off) {
   ws_value_free(people[0]);
   ws_value_free(partials);
 }
+
+/* Dotted names resolve part by part, each part in what the one before
+ * found and nowhere else, at any depth, in variables and sections alike
+ * (each part's hash is kept from compiling). */
+Test(mustache, dotted_names_resolve_part_by_part) {
+  ws_value *ctx = ws_value_map(), *a = ws_value_map(), *b = ws_value_map(),
+           *c = ws_value_map(), *list = ws_value_list();
+  ws_value_set_str(c, "d", "deep");
+  ws_value_set(b, "c", c);
+  ws_value_set_str(b, "name", "bee");
+  ws_value_set(a, "b", b);
+  ws_value_set_str(a, "name", "ay");
+  ws_value_set(ctx, "a", a);
+  ws_value_set_str(ctx, "d", "outer d");
+  ws_value_set_str(ctx, "title", "top");
+  ws_value *item = ws_value_map(), *inner = ws_value_map();
+  ws_value_set_str(inner, "title", "inner title");
+  ws_value_set(item, "x", inner);
+  ws_value_push(list, item);
+  ws_value_set(ctx, "items", list);
+  ws_str out = WS_STR_INIT;
+  cr_assert_eq(render(&out,
+                      "{{a.name}}|{{a.b.name}}|{{a.b.c.d}}|{{a.b.c.title}}|"
+                      "{{#a.b.c}}{{d}}/{{title}}{{/a.b.c}}|"
+                      "{{#items}}{{x.title}}+{{title}}{{/items}}|"
+                      "{{^a.b.missing}}none{{/a.b.missing}}|{{a.name.x}}",
+                      ctx, NULL),
+               0);
+  cr_expect_str_eq(out.ptr, "ay|bee|deep||deep/top|inner title+top|none|");
+  ws_str_release(&out);
+  ws_value_free(ctx);
+}
