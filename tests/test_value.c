@@ -329,27 +329,36 @@ Test(value, a_list_is_set_with_its_flag) {
 }
 
 /* Lookups compare a hash of each key before the key: names whose hashes
- * collide ("costarring" and "liquid" under FNV-1a) are still told apart,
- * whichever way the map was made. */
+ * collide are still told apart, of other lengths ("costarring" and
+ * "liquid" under FNV-1a) and of the same length, differing early
+ * ("buopqwap", "lqpdgsqm") or only at the end ("learningqumxt",
+ * "learningkplvf"), whichever way the map was made. */
 Test(value, keys_whose_hashes_collide_are_told_apart) {
-  cr_assert_eq(ws_str_hash32("costarring"), ws_str_hash32("liquid"));
-  ws_value *m = ws_value_map();
-  ws_value_set_str(m, "costarring", "a");
-  ws_value_set_str(m, "liquid", "b");
-  ws_value *borrowed = ws_value_borrow_map(m), *copy = ws_value_copy(m);
-  const ws_value *maps[] = {m, borrowed, copy};
-  for (size_t i = 0; i < 3; i++) {
-    cr_expect_str_eq(ws_value_cstr(ws_value_get(maps[i], "costarring")), "a");
-    cr_expect_str_eq(ws_value_cstr(ws_value_get(maps[i], "liquid")), "b");
-    cr_expect_str_eq(ws_value_cstr(ws_value_get_hashed(
-                         maps[i], "liquid", ws_str_hash32("liquid"))),
-                     "b");
-    cr_expect_null(ws_value_get(maps[i], "declinate"));
+  static const char *const pairs[][2] = {{"costarring", "liquid"},
+                                         {"buopqwap", "lqpdgsqm"},
+                                         {"learningqumxt", "learningkplvf"}};
+  for (size_t p = 0; p < 3; p++) {
+    const char *x = pairs[p][0], *y = pairs[p][1];
+    cr_assert_eq(ws_str_hash32(x), ws_str_hash32(y));
+    ws_value *m = ws_value_map();
+    ws_value_set_str(m, x, "a");
+    ws_value_set_str(m, y, "b");
+    ws_value *borrowed = ws_value_borrow_map(m), *copy = ws_value_copy(m);
+    const ws_value *maps[] = {m, borrowed, copy};
+    for (size_t i = 0; i < 3; i++) {
+      cr_expect_str_eq(ws_value_cstr(ws_value_get(maps[i], x)), "a");
+      cr_expect_str_eq(ws_value_cstr(ws_value_get(maps[i], y)), "b");
+      cr_expect_str_eq(
+          ws_value_cstr(ws_value_get_hashed(maps[i], y, ws_str_hash32(y))),
+          "b");
+      cr_expect_null(ws_value_get(maps[i], "declinate"));
+      cr_expect_null(ws_value_get(maps[i], "buopqwaq")); /* one byte off */
+    }
+    ws_value_set_str(m, y, "c"); /* the same key again: replaced */
+    cr_expect_eq(m->u.map.len, 2);
+    cr_expect_str_eq(ws_value_cstr(ws_value_get(m, y)), "c");
+    ws_value_free(copy);
+    ws_value_free(borrowed);
+    ws_value_free(m);
   }
-  ws_value_set_str(m, "liquid", "c"); /* the same key again: replaced */
-  cr_expect_eq(m->u.map.len, 2);
-  cr_expect_str_eq(ws_value_cstr(ws_value_get(m, "liquid")), "c");
-  ws_value_free(copy);
-  ws_value_free(borrowed);
-  ws_value_free(m);
 }
