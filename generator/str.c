@@ -157,7 +157,8 @@ static size_t next_special(const unsigned char *u, size_t i, size_t len) {
 void ws_str_put_html(ws_str *s, const char *data, size_t len) {
   const unsigned char *u = (const unsigned char *)data;
   size_t start = 0, i = 0;
-  ws_str_grow(s, len);
+  if (s->len + len >= s->cap)
+    ws_str_grow(s, len);
   for (;;) {
     i = next_special(u, i, len);
     ws_str_put(s, data + start, i - start);
