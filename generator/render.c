@@ -85,8 +85,8 @@ typedef ws_renderer renderer;
 
 /* Pages of one template come out about as long as each other. A page's
  * text starts with room for the last one's: growing it from nothing took
- * a dozen steps for a person page, each copying what was there, and
- * copying was a tenth of a full build's instructions. */
+ * a dozen steps for a person page, each copying what was there, and that
+ * copying was 6% of a full build's instructions. */
 struct size_hint {
   const ws_mustache *tpl;
   size_t size;
