@@ -50,15 +50,11 @@ static const char *link_name(const ws_profile *p) {
   return p->name && *p->name ? p->name : NULL;
 }
 
-static void link_url(ws_str *url, const ws_profile *p) {
-  ws_str_printf(url, "people/%s/", p->slug);
-}
-
 static ws_value *link_value(ws_renderer *r, size_t person) {
   const ws_profile *p = ws_renderer_site(r)->people[person];
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
-  link_url(&url, p);
+  ws_render_person_url(&url, p->slug);
   ws_value_set_str(v, "name", link_name(p));
   ws_value_set_str(v, "url", url.ptr);
   ws_str_release(&url);
@@ -237,8 +233,7 @@ static person_tags tags_by_person(const ws_site *site, bool learning) {
 }
 
 static member_tags member_tags_of(const ws_site *site) {
-  return (member_tags){tags_by_person(site, false),
-                       tags_by_person(site, true)};
+  return (member_tags){tags_by_person(site, false), tags_by_person(site, true)};
 }
 
 static void member_tags_release(member_tags *c) {
@@ -252,8 +247,7 @@ static void member_tags_release(member_tags *c) {
  * common in the team first, at most 'max'; '*n' gets how many. Caller
  * frees. */
 static team_count *ranked(const ws_site *site, const member_tags *c,
-                          size_t team, bool learning, size_t max,
-                          size_t *n) {
+                          size_t team, bool learning, size_t max, size_t *n) {
   const person_tags *pt = learning ? &c->learn : &c->have;
   const ws_tag *t = &site->teams[team];
   size_t *count =
@@ -292,8 +286,7 @@ static ws_value *team_strengths(const ws_site *site, const member_tags *c,
   return l;
 }
 
-static ws_value *team_value(ws_renderer *r, const member_tags *c,
-                            size_t team) {
+static ws_value *team_value(ws_renderer *r, const member_tags *c, size_t team) {
   const ws_site *site = ws_renderer_site(r);
   const ws_tag *t = &site->teams[team];
   ws_value *v = tag_value(t, "teams");
@@ -332,8 +325,7 @@ static void teams_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
   for (size_t i = 0; i < site->nteams; i++) {
     const ws_tag *t = &site->teams[i];
     size_t n;
-    team_count *top =
-        ranked(site, l->tags, i, false, TEAM_TOP_STRENGTHS, &n);
+    team_count *top = ranked(site, l->tags, i, false, TEAM_TOP_STRENGTHS, &n);
     digest_tag(d, t);
     for (size_t k = 0; k < t->npeople; k++)
       ws_render_digest_link(r, d, t->people[k]);

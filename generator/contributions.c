@@ -117,9 +117,7 @@ static ws_value *event_value(const ws_event *e, const ws_profile *p,
   add_text(v, "name", p ? p->name : e->slug);
   if (p && e->kind != WS_EVENT_REMOVED) {
     ws_str_clear(&s);
-    ws_str_puts(&s, "people/");
-    ws_str_puts(&s, p->slug);
-    ws_str_putc(&s, '/');
+    ws_render_person_url(&s, p->slug);
     ws_value_add(v, "url", ws_value_string(s.ptr, s.len));
   }
   ws_str_release(&s);
@@ -393,7 +391,7 @@ static void put_entry(ws_str *out, const ws_event *e, const ws_profile *p,
   ws_str_puts(out, "    </author>\n");
   ws_str_clear(&s);
   if (p && e->kind != WS_EVENT_REMOVED)
-    ws_str_printf(&s, "people/%s/", p->slug);
+    ws_render_person_url(&s, p->slug);
   else
     ws_str_puts(&s, "contributions/");
   put_link(out, "    ", "alternate", base, s.ptr);

@@ -19,7 +19,7 @@ static ws_value *person_ref(const ws_site *site, size_t i) {
   const ws_profile *p = site->people[i];
   ws_value *v = ws_value_map();
   ws_str url = WS_STR_INIT;
-  ws_str_printf(&url, "people/%s/", p->slug);
+  ws_render_person_url(&url, p->slug);
   ws_value_set_borrowed(v, "name", p->name);
   ws_value_set_borrowed(v, "slug", p->slug);
   ws_value_set_str(v, "url", url.ptr);

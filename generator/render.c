@@ -516,6 +516,12 @@ long long ws_render_days_from_civil(long long y, unsigned m, unsigned d) {
   return era * 146097 + doe - 719468;
 }
 
+void ws_render_person_url(ws_str *out, const char *slug) {
+  ws_str_puts(out, "people/");
+  ws_str_puts(out, slug);
+  ws_str_putc(out, '/');
+}
+
 bool ws_render_utc(struct tm *tm, long long t) {
   long long days = t / 86400, secs = t % 86400;
   if (secs < 0) {
@@ -628,9 +634,7 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
   ws_value_map_reserve(v, PERSON_KEYS);
   /* The keys up to "hue" are added, not looked for first: each is added
    * once, to a map that starts empty. */
-  ws_str_puts(&url, "people/");
-  ws_str_puts(&url, p->slug);
-  ws_str_putc(&url, '/');
+  ws_render_person_url(&url, p->slug);
   ws_value_add(v, "slug", ws_value_borrowz(p->slug));
   ws_value_add(v, "url", ws_value_string(url.ptr, url.len));
   ws_str_release(&url);

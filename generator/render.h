@@ -139,6 +139,9 @@ ws_value *ws_render_mentor_type(ws_mentor_type t);
 char *ws_render_initials(const char *name);
 /** Returns the avatar hue (0-359) derived from 'slug'. */
 unsigned ws_render_hue(const char *slug);
+/** Appends the address of the page of the person 'slug', from the site's
+ * root: "people/SLUG/". Every link to a person is made by it. */
+void ws_render_person_url(ws_str *out, const char *slug);
 /** Appends the UTC date of 't' (seconds since epoch) to 'out' as
  * "12 March 2024"; never reads the clock. */
 void ws_render_date(ws_str *out, long long t);

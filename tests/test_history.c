@@ -819,6 +819,20 @@ Test(history, person_page_shows_history) {
   free(repo);
 }
 
+/* Builds 'repo' into a folder of its own and returns the front page of
+ * its timeline (caller frees); the folder goes. */
+static char *built_timeline(const char *repo) {
+  char *tmp = th_tmpdir();
+  ws_str err = WS_STR_INIT;
+  cr_assert_eq(build(repo, tmp, &err, NULL, NULL), 0, "%s", err.ptr);
+  char *html = th_read(tmp, "contributions/index.html");
+  cr_assert(html);
+  ws_str_release(&err);
+  th_rm_rf(tmp);
+  free(tmp);
+  return html;
+}
+
 Test(history, contributions_page_groups_by_month) {
   char *repo = th_repo_new(false);
   write_person(repo, "amara", "Amara Okafor", NULL);
@@ -831,11 +845,7 @@ Test(history, contributions_page_groups_by_month) {
   th_repo_commit_all(repo, "Add Cy", CY, 1712102400L);
   remove_file(repo, "content/people/cy.md");
   th_repo_commit_all(repo, "Cy leaves", CY, 1712188800L);
-  char *tmp = th_tmpdir();
-  ws_str err = WS_STR_INIT;
-  cr_assert_eq(build(repo, tmp, &err, NULL, NULL), 0, "%s", err.ptr);
-  char *html = th_read(tmp, "contributions/index.html");
-  cr_assert(html);
+  char *html = built_timeline(repo);
   const char *april = strstr(html, "<h2 id=\"m-2024-04\">April 2024</h2>");
   const char *march = strstr(html, "<h2 id=\"m-2024-03\">March 2024</h2>");
   cr_assert(april && march && april < march, "months newest first");
@@ -858,9 +868,6 @@ Test(history, contributions_page_groups_by_month) {
                          "1 April 2024</time>"));
   cr_expect_null(strstr(html, "class=\"pager\""), "one page: no pager");
   free(html);
-  ws_str_release(&err);
-  th_rm_rf(tmp);
-  free(tmp);
   th_rm_rf(repo);
   free(repo);
 }
@@ -905,17 +912,10 @@ Test(history, a_date_past_the_calendar_is_shown_without_one) {
   write_person(repo, "amara", "Amara Okafor", "Edit.");
   th_repo_commit_all(repo, "Far ahead", BO, 1709337600L);
   redate_head(repo, "4611686018427387903");
-  char *tmp = th_tmpdir();
-  ws_str err = WS_STR_INIT;
-  cr_assert_eq(build(repo, tmp, &err, NULL, NULL), 0, "%s", err.ptr);
-  char *html = th_read(tmp, "contributions/index.html");
-  cr_assert(html);
+  char *html = built_timeline(repo);
   cr_expect(strstr(html, "<time datetime=\"\"></time>"), "%s", html);
   cr_expect(strstr(html, "<h2 id=\"m-2024-03\">March 2024</h2>"));
   free(html);
-  ws_str_release(&err);
-  th_rm_rf(tmp);
-  free(tmp);
   th_rm_rf(repo);
   free(repo);
 }
