@@ -35,8 +35,8 @@ struct tok {
   bool indented;   /* expansion goes on lines of its own, with 'indent' */
   bool intrinsic;  /* block content had its own indentation removed */
   unsigned nparts; /* name parts ("a.b" is 2); 0 is the implicit iterator */
-  uint32_t hash;   /* ws_str_hash32 of the first part */
-  const uint32_t *hashes; /* of every part, in 'own' after the name */
+  const uint32_t *hashes; /* ws_str_hash32 of every part, in 'own' after the
+                           * name; NULL for partial names and "." */
   unsigned line, col;
   const char *text; /* T_TEXT: the bytes; else the NUL-separated name */
   size_t len;
@@ -291,7 +291,6 @@ static void set_name(tok *t, const char *s, size_t n, bool split) {
   for (unsigned k = 0; k < t->nparts; k++, part += strlen(part) + 1)
     hashes[k] = ws_str_hash32(part);
   t->hashes = hashes;
-  t->hash = hashes[0];
 }
 
 static int set_delims(parser *p, const tag *tg) {
@@ -1070,7 +1069,7 @@ static const ws_value *first_part(const frame **f, const frame *stop,
                                   const tok *t) {
   const ws_value *v = NULL;
   for (; *f != stop && !v; *f = (*f)->up)
-    v = ws_value_get_hashed((*f)->v, t->text, t->hash);
+    v = ws_value_get_hashed((*f)->v, t->text, t->hashes[0]);
   return v;
 }
 
