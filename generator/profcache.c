@@ -383,15 +383,17 @@ static char *block_text(text_block *b, const char *s, size_t n) {
 }
 
 /* A text in place, NUL-terminated: '*s' NULL for NO_TEXT. False when the
- * bytes are missing, hold a NUL or do not end with one. */
-static bool get_span(ws_bin_reader *r, const char **s, size_t *n) {
+ * bytes are missing or do not end with a NUL, and with 'check' when they
+ * hold one: decode_fields's first pass, which only measures, leaves that
+ * to the second rather than read every body twice. */
+static bool get_span(ws_bin_reader *r, const char **s, size_t *n, bool check) {
   uint32_t len = ws_bin_get_u32(r);
   *s = NULL;
   *n = 0;
   if (len == NO_TEXT)
     return !r->bad;
   *s = ws_bin_get_span(r, (size_t)len + 1);
-  if (!*s || (*s)[len] != '\0' || memchr(*s, 0, len)) {
+  if (!*s || (*s)[len] != '\0' || (check && memchr(*s, 0, len))) {
     *s = NULL;
     r->bad = true;
     return false;
@@ -403,10 +405,10 @@ static bool get_span(ws_bin_reader *r, const char **s, size_t *n) {
 /* A C string into '*out', NULL for NO_TEXT: where it lies in the mapped
  * file, which outlives the profile (ws_profcache_keep_map). Copying the
  * texts of 10,000 profiles (a body each) cost more than decoding them. */
-static bool get_text(ws_bin_reader *r, char **out) {
+static bool get_text(ws_bin_reader *r, char **out, bool check) {
   const char *s;
   size_t n;
-  bool ok = get_span(r, &s, &n);
+  bool ok = get_span(r, &s, &n, check);
   *out = (char *)(uintptr_t)s; /* never written: see profile.h */
   return ok;
 }
@@ -415,7 +417,7 @@ static bool get_text(ws_bin_reader *r, char **out) {
 static bool get_own_text(ws_bin_reader *r, char **out) {
   const char *s;
   size_t n;
-  bool ok = get_span(r, &s, &n);
+  bool ok = get_span(r, &s, &n, true);
   *out = s ? ws_xstrndup(s, n) : NULL;
   return ok;
 }
@@ -550,7 +552,7 @@ static bool get_list(ws_bin_reader *r, char ***items, size_t *n, size_t max,
   char **all = block_take(b, (count ? count : 1) * sizeof(char *));
   for (size_t i = 0; i < count; i++) {
     char *s;
-    if (!get_text(r, &s) || !s)
+    if (!get_text(r, &s, b->base != NULL) || !s)
       return false;
     if (b->base)
       all[i] = s;
@@ -581,7 +583,7 @@ static bool decode_texts(ws_bin_reader *r, ws_profile *p, text_block *b) {
   number_fields(numbers, p);
   list_fields(lists, p);
   for (size_t i = 0; i < NTEXTS; i++)
-    if (!get_text(r, texts[i]))
+    if (!get_text(r, texts[i], b->base != NULL))
       return false;
   for (size_t i = 0; i < NNUMBERS; i++)
     *numbers[i] = ws_bin_get_u32(r);

@@ -562,6 +562,18 @@ static void malformed_record(ws_str *f) {
   resum(f);
 }
 
+/* A NUL inside the first text of the first profile, under digests that
+ * match: texts are used in place as C strings, so it would cut one short. */
+static void nul_in_text(ws_str *f) {
+  size_t at = first_entry_place(f);
+  size_t off = (size_t)get_le(f->ptr + at, 8),
+         len = (size_t)get_le(f->ptr + at + 8, 8);
+  cr_assert_geq(get_le(f->ptr + off, 4), 2, "a text of two bytes or more");
+  f->ptr[off + 4] = '\0';
+  put_sum(f->ptr + at + 16, f->ptr + off, len);
+  resum(f);
+}
+
 static void huge_count(ws_str *f) {
   memset(f->ptr + index_at(f), 0xff, 8);
   resum(f);
@@ -591,6 +603,7 @@ Test(profcache, damaged_caches_are_ignored) {
       {"torn segment", torn_segment, "truncated"},
       {"huge count", huge_count, "corrupt"},
       {"malformed record", malformed_record, NULL},
+      {"a NUL inside a text", nul_in_text, NULL},
       {"record out of place", record_out_of_place,
        "corrupt (a record out of place)"},
       {"index in the header", index_in_header, "corrupt"},
