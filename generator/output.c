@@ -34,6 +34,29 @@ typedef struct {
   size_t len, cap;
 } manifest;
 
+/* A folder below the top as a build left it: its path in the site, inode
+ * and change time. */
+typedef struct {
+  char *path;
+  unsigned long long ino, sec, nsec;
+} dir_rec;
+
+typedef struct {
+  dir_rec *items;
+  size_t len, cap;
+} dir_list;
+
+/* The record of one folder's site: its pages with their fingerprints,
+ * every other file ('files', fingerprints unused), and every folder below
+ * its top, stated at time 'at' (seconds, nanoseconds). A section holds
+ * all the entries of every folder it lists, so a folder whose change time
+ * is still the recorded one holds exactly them (see sweep_dir). */
+typedef struct {
+  manifest pages, files;
+  dir_list dirs;
+  unsigned long long at_sec, at_nsec;
+} section;
+
 /* The folders this build has made sure of, so that each is made once and
  * not asked for again for every page below it. */
 typedef struct {
@@ -52,9 +75,11 @@ struct ws_output {
   size_t count, pages, reused;
   char **written; /* every path written, for the sweep of stale files */
   size_t nwritten, capwritten;
-  manifest old_out;     /* what the published folder holds (may be empty) */
-  manifest old_staging; /* what the staging folder holds (may be empty) */
-  manifest now;         /* pages of this build with their fingerprints */
+  section old_out;     /* what the published folder holds (may be empty) */
+  section old_staging; /* what the staging folder holds (may be empty) */
+  dir_list new_dirs;   /* the folders of this build's site, as swept */
+  unsigned long long new_sec, new_nsec; /* when they were stated */
+  manifest now; /* pages of this build with their fingerprints */
   /* Published pages without a record found to hold what this build made
    * (see confirm_published): the published folder's record grows by them. */
   manifest confirmed;
@@ -133,7 +158,7 @@ static void dirset_release(dirset *d) {
  * folder, each page's fingerprint. A section names its folder by device,
  * inode and change time (see folder_id), so a folder that was deleted,
  * replaced or swapped by hand is simply not recognised. */
-#define MANIFEST_MAGIC "wholeself manifest 1"
+#define MANIFEST_MAGIC "wholeself manifest 2"
 
 static void manifest_add(manifest *m, const char *path, const ws_digest *fp) {
   if (m->len == m->cap) {
@@ -170,6 +195,100 @@ static const made *manifest_find(const manifest *m, const char *path) {
                 : NULL;
 }
 
+/* Lists start small: the sweep keeps one per folder of people/. */
+static void dirs_add(dir_list *l, const char *path, const struct stat *st) {
+  if (l->len == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 4;
+    l->items = ws_xreallocarray(l->items, l->cap, sizeof(dir_rec));
+  }
+  l->items[l->len++] =
+      (dir_rec){ws_xstrdup(path), (unsigned long long)st->st_ino,
+                (unsigned long long)st->st_ctim.tv_sec,
+                (unsigned long long)st->st_ctim.tv_nsec};
+}
+
+/* Moves the items of 'from' to the end of 'to'. */
+static void dirs_move(dir_list *to, dir_list *from) {
+  for (size_t i = 0; i < from->len; i++) {
+    if (to->len == to->cap) {
+      to->cap = to->cap ? to->cap * 2 : 256;
+      to->items = ws_xreallocarray(to->items, to->cap, sizeof(dir_rec));
+    }
+    to->items[to->len++] = from->items[i];
+  }
+  free(from->items);
+  *from = (dir_list){0};
+}
+
+static void dirs_release(dir_list *l) {
+  for (size_t i = 0; i < l->len; i++)
+    free(l->items[i].path);
+  free(l->items);
+  *l = (dir_list){0};
+}
+
+static int cmp_dir(const void *a, const void *b) {
+  return strcmp(((const dir_rec *)a)->path, ((const dir_rec *)b)->path);
+}
+
+static void dirs_sort(dir_list *l) {
+  if (l->len > 1)
+    qsort(l->items, l->len, sizeof(dir_rec), cmp_dir);
+}
+
+static const dir_rec *dirs_find(const dir_list *l, const char *path) {
+  dir_rec key = {(char *)path, 0, 0, 0};
+  return l->len ? bsearch(&key, l->items, l->len, sizeof(dir_rec), cmp_dir)
+                : NULL;
+}
+
+static bool section_empty(const section *s) {
+  return !s->pages.len && !s->files.len && !s->dirs.len;
+}
+
+static void section_release(section *s) {
+  manifest_release(&s->pages);
+  manifest_release(&s->files);
+  dirs_release(&s->dirs);
+  *s = (section){0};
+}
+
+/* Reads "<number> " at '*p', moving past it. */
+static bool get_number(const char **p, unsigned long long *out) {
+  char *end;
+  errno = 0;
+  *out = strtoull(*p, &end, 10);
+  if (end == *p || *end != ' ' || errno)
+    return false;
+  *p = end + 1;
+  return true;
+}
+
+/* Adds the line 'line' ("file PATH", "dir INO SEC NSEC PATH", "at SEC
+ * NSEC" or "FINGERPRINT PATH") to 'into'; anything else is dropped. */
+static void section_line(section *into, const char *line, size_t n) {
+  ws_digest fp;
+  unsigned long long v[3];
+  if (strncmp(line, "file ", 5) == 0 && ws_output_path_ok(line + 5)) {
+    manifest_add(&into->files, line + 5, &(ws_digest){0, 0});
+  } else if (strncmp(line, "dir ", 4) == 0) {
+    const char *p = line + 4;
+    if (get_number(&p, &v[0]) && get_number(&p, &v[1]) &&
+        get_number(&p, &v[2]) && ws_output_path_ok(p)) {
+      struct stat st = {.st_ino = (ino_t)v[0]};
+      st.st_ctim.tv_sec = (time_t)v[1];
+      st.st_ctim.tv_nsec = (long)v[2];
+      dirs_add(&into->dirs, p, &st);
+    }
+  } else if (sscanf(line, "at %llu %llu", &v[0], &v[1]) == 2) {
+    into->at_sec = v[0];
+    into->at_nsec = v[1];
+  } else if (n > 34 && line[32] == ' ' && ws_digest_parse(&fp, line) &&
+             ws_output_path_ok(line + 33)) {
+    manifest_add(&into->pages, line + 33, &fp);
+  }
+}
+
 /* A folder is known by device, inode and change time: the inode follows it
  * through the swap, and the change time tells it from a new folder that got
  * a freed inode number, or one whose entries were changed by hand. */
@@ -197,7 +316,7 @@ static void manifest_load(ws_output *o, const struct stat *staging) {
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
-  manifest *into = NULL;
+  section *into = NULL;
   if (!f)
     return;
   if ((n = getline(&line, &cap, f)) < 0 ||
@@ -205,7 +324,6 @@ static void manifest_load(ws_output *o, const struct stat *staging) {
     goto done;
   while ((n = getline(&line, &cap, f)) > 0) {
     folder_id id;
-    ws_digest fp;
     if (line[n - 1] != '\n')
       break;
     line[n - 1] = '\0';
@@ -215,30 +333,76 @@ static void manifest_load(ws_output *o, const struct stat *staging) {
       into = same_folder(&o->out_st, &id) ? &o->old_out
              : same_folder(staging, &id)  ? &o->old_staging
                                           : NULL;
-    else if (into && n > 34 && line[32] == ' ' && ws_digest_parse(&fp, line) &&
-             ws_output_path_ok(line + 33))
-      manifest_add(into, line + 33, &fp);
+    else if (into)
+      section_line(into, line, (size_t)n - 1);
   }
 done:
   free(line);
   fclose(f);
-  manifest_sort(&o->old_out);
-  manifest_sort(&o->old_staging);
+  section *all[] = {&o->old_out, &o->old_staging};
+  for (size_t i = 0; i < 2; i++) {
+    manifest_sort(&all[i]->pages);
+    manifest_sort(&all[i]->files);
+    dirs_sort(&all[i]->dirs);
+  }
 }
 
-static void put_section(ws_str *s, const char *folder, const manifest *m) {
+/* Room for 'm''s lines: the manifest of 10,000 profiles is megabytes,
+ * written twice a build, and growing it line by line copied it over and
+ * over. */
+static size_t section_size(const section *m) {
+  size_t n = 128;
+  for (size_t i = 0; i < m->pages.len; i++)
+    n += 34 + strlen(m->pages.items[i].path);
+  for (size_t i = 0; i < m->files.len; i++)
+    n += 6 + strlen(m->files.items[i].path);
+  for (size_t i = 0; i < m->dirs.len; i++)
+    n += 4 + 3 * 21 + strlen(m->dirs.items[i].path) + 1;
+  return n;
+}
+
+/* Appends 'n' in decimal and a space. */
+static void put_u64(ws_str *s, unsigned long long n) {
+  char buf[24];
+  size_t at = sizeof(buf);
+  buf[--at] = ' ';
+  do {
+    buf[--at] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n);
+  ws_str_put(s, buf + at, sizeof(buf) - at);
+}
+
+static void put_section(ws_str *s, const char *folder, const section *m) {
   struct stat st;
-  if (!m || lstat(folder, &st) < 0)
+  if (!m || section_empty(m) || lstat(folder, &st) < 0)
     return;
   folder_id id = folder_of(&st);
+  ws_str_grow(s, section_size(m));
   ws_str_printf(s, "folder %llu %llu %llu %llu\n", id.dev, id.ino, id.sec,
                 id.nsec);
-  for (size_t i = 0; i < m->len; i++) {
+  if (m->dirs.len)
+    ws_str_printf(s, "at %llu %llu\n", m->at_sec, m->at_nsec);
+  for (size_t i = 0; i < m->pages.len; i++) {
     char hex[33];
-    ws_digest_hex(&m->items[i].fp, hex);
+    ws_digest_hex(&m->pages.items[i].fp, hex);
     ws_str_put(s, hex, 32);
     ws_str_putc(s, ' ');
-    ws_str_puts(s, m->items[i].path);
+    ws_str_puts(s, m->pages.items[i].path);
+    ws_str_putc(s, '\n');
+  }
+  for (size_t i = 0; i < m->files.len; i++) {
+    ws_str_puts(s, "file ");
+    ws_str_puts(s, m->files.items[i].path);
+    ws_str_putc(s, '\n');
+  }
+  for (size_t i = 0; i < m->dirs.len; i++) {
+    const dir_rec *d = &m->dirs.items[i];
+    ws_str_puts(s, "dir ");
+    put_u64(s, d->ino);
+    put_u64(s, d->sec);
+    put_u64(s, d->nsec);
+    ws_str_puts(s, d->path);
     ws_str_putc(s, '\n');
   }
 }
@@ -246,8 +410,8 @@ static void put_section(ws_str *s, const char *folder, const manifest *m) {
 /* Replaces the manifest with sections for 'a' and 'b' (either may be NULL);
  * when it cannot be written it is removed, so it is never wrong. */
 static void manifest_save(const ws_output *o, const char *dir_a,
-                          const manifest *a, const char *dir_b,
-                          const manifest *b) {
+                          const section *a, const char *dir_b,
+                          const section *b) {
   ws_str s = WS_STR_INIT;
   ws_str_puts(&s, MANIFEST_MAGIC "\n");
   put_section(&s, dir_a, a);
@@ -316,7 +480,7 @@ int ws_output_open(ws_output **out, const char *dir) {
     manifest_load(o, &st);
   /* This build is about to change the staging folder: until it commits,
    * only the published folder's record can be trusted. */
-  manifest_save(o, o->dir, o->old_out.len ? &o->old_out : NULL, NULL, NULL);
+  manifest_save(o, o->dir, &o->old_out, NULL, NULL);
   *out = o;
   return 0;
 fail:
@@ -494,7 +658,7 @@ static bool link_published(ws_output *o, const char *rel, const char *full);
  * them again (about 0.6 s at 10,000 profiles on ext4). */
 static bool confirm_published(ws_output *o, const char *rel, const char *data,
                               size_t len) {
-  if (o->out_fd < 0 || manifest_find(&o->old_out, rel) ||
+  if (o->out_fd < 0 || manifest_find(&o->old_out.pages, rel) ||
       !same_content(o->out_fd, rel, data, len))
     return false;
   ws_str full = WS_STR_INIT;
@@ -558,10 +722,10 @@ bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp) {
   if (!ws_output_path_ok(rel))
     return false;
   ws_str_printf(&full, "%s/%s", o->staging, rel);
-  if ((m = manifest_find(&o->old_staging, rel)) &&
+  if ((m = manifest_find(&o->old_staging.pages, rel)) &&
       ws_digest_equal(&m->fp, fp) && is_file_at(o->staging_fd, rel)) {
     ok = true;
-  } else if ((m = manifest_find(&o->old_out, rel)) &&
+  } else if ((m = manifest_find(&o->old_out.pages, rel)) &&
              ws_digest_equal(&m->fp, fp)) {
     ok = link_published(o, rel, full.ptr);
   }
@@ -581,10 +745,6 @@ bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp) {
 
 static int cmp_path(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool was_written(const ws_output *o, const char *rel) {
-  return bsearch(&rel, o->written, o->nwritten, sizeof(char *), cmp_path);
 }
 
 /* Tells whether the entry 'name' of the folder 'dir' is a folder (not a
@@ -621,28 +781,107 @@ static const struct dirent64 *next_entry(folder_entries *it) {
   }
 }
 
-static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread);
+/* --- the sweep ---
+ *
+ * Before the swap, everything in the staging folder that this build did
+ * not write goes, so that it holds exactly the new site. Reading every
+ * folder for that took four system calls per folder (a third of a
+ * one-profile rebuild's CPU time at 10,000 profiles, on ext4). A folder
+ * whose inode and change time are still those the staging folder's record
+ * gives it holds exactly the entries the record lists: adding, removing or
+ * renaming an entry changes a folder's change time, and nothing can set it
+ * back. So such a folder costs one stat, and what it held that this build
+ * did not write is removed by name; any other folder is read. A record is
+ * trusted only when the folder's change time is a clock tick older than
+ * the moment it was taken, so that a change within the same tick cannot
+ * pass for no change. Every folder kept is recorded again, from the stat
+ * taken before it was read, for the build after next. */
 
-/* Folders of one folder, swept on the pool: people/ alone holds one per
- * person. */
+/* The clock tick of a file system's timestamps, at most: a jiffy where
+ * they have nanoseconds, two seconds (FAT) where they do not. */
+#define FINE_TICK_NS 100000000ull
+#define COARSE_TICK_NS 2000000000ull
+
+static unsigned long long ns_of(unsigned long long sec, unsigned long long ns) {
+  return sec * 1000000000ull + ns;
+}
+
+/* Tells whether the folder 'st' holds what 'rec' of 'sec' lists. */
+static bool still_recorded(const section *sec, const dir_rec *rec,
+                           const struct stat *st) {
+  if (!rec || !S_ISDIR(st->st_mode) ||
+      (unsigned long long)st->st_ino != rec->ino ||
+      (unsigned long long)st->st_ctim.tv_sec != rec->sec ||
+      (unsigned long long)st->st_ctim.tv_nsec != rec->nsec)
+    return false;
+  unsigned long long tick = rec->nsec ? FINE_TICK_NS : COARSE_TICK_NS;
+  return ns_of(rec->sec, rec->nsec) + tick <= ns_of(sec->at_sec, sec->at_nsec);
+}
+
+static bool was_written(const ws_output *o, const char *rel) {
+  return bsearch(&rel, o->written, o->nwritten, sizeof(char *), cmp_path);
+}
+
+/* Orders 'path' against the folder 'dir' (of length 'n') followed by a
+ * slash: everything below the folder sorts from there on. */
+static int cmp_below(const char *path, const char *dir, size_t n) {
+  int c = strncmp(path, dir, n);
+  return c ? c : (int)(unsigned char)path[n] - '/';
+}
+
+/* Where the paths below the folder 'dir' start in the sorted array of
+ * 'n' items of 'size' bytes at 'base', each starting with its path. */
+static size_t first_below(const void *base, size_t n, size_t size,
+                          const char *dir) {
+  size_t len = strlen(dir), lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const char *p = *(char *const *)((const char *)base + mid * size);
+    if (cmp_below(p, dir, len) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* Tells whether the build wrote anything below the folder 'rel'; 'written'
+ * is sorted. */
+static bool holds_written(const ws_output *o, const char *rel) {
+  size_t i = first_below(o->written, o->nwritten, sizeof(char *), rel);
+  return i < o->nwritten && cmp_below(o->written[i], rel, strlen(rel)) == 0;
+}
+
+/* The name of 'path' in the folder 'dir' (of length 'n'), when it lies
+ * right in it (not deeper), or NULL once past what lies below it. */
+static const char *child_of(const char *path, const char *dir, size_t n,
+                            bool *past) {
+  *past = cmp_below(path, dir, n) != 0;
+  return *past || strchr(path + n + 1, '/') ? NULL : path + n + 1;
+}
+
+static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
+                      bool spread, dir_list *out);
+
+/* Sub-folders of one folder, swept on the pool: people/ alone holds one
+ * per person. Each job records the folders it keeps in a list of its own,
+ * joined in order afterwards. */
 typedef struct {
-  const ws_output *o;
+  ws_output *o;
   int dir;
   const char *rel; /* of the folder that holds them */
-  char **names;
+  const char **names;
   bool *gone;
+  dir_list *kept;
   bool spread; /* not on the pool: each may use it for its own folders */
 } sweep_job;
 
-/* Sweeps sub-folder 'i' and removes it when it is left empty. */
-static int sweep_folder(void *payload, size_t i) {
+static int sweep_step(void *payload, size_t i) {
   sweep_job *j = payload;
   ws_str rel = WS_STR_INIT;
   ws_str_printf(&rel, "%s%s%s", j->rel, *j->rel ? "/" : "", j->names[i]);
-  int sub = openat(j->dir, j->names[i],
-                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  j->gone[i] = sub >= 0 && sweep_at(j->o, sub, &rel, j->spread) &&
-               unlinkat(j->dir, j->names[i], AT_REMOVEDIR) == 0;
+  j->gone[i] =
+      sweep_dir(j->o, j->dir, j->names[i], &rel, j->spread, &j->kept[i]);
   ws_str_release(&rel);
   return 0;
 }
@@ -650,77 +889,229 @@ static int sweep_folder(void *payload, size_t i) {
 /* Below this many sub-folders, starting threads costs more than it saves. */
 #define SWEEP_SPREAD 64
 
-/* Removes what this build did not write below the folder 'dir' (open;
- * closed here), whose path in the site is 'rel' (a ws_str, restored on
- * return), bottom-up, so the staging folder holds exactly the new site;
- * tells whether the folder is now empty, for its parent to remove it.
- * Works relative to the folder's descriptor, so it never follows links
- * and resolves no long paths. With 'spread', a folder with many
- * sub-folders has them swept on the pool. */
-static bool sweep_at(const ws_output *o, int dir, ws_str *rel, bool spread) {
+/* Sweeps the sub-folders 'names' of the folder 'dir' (path 'rel'); tells
+ * whether all of them went. With 'spread' and many of them, on the pool. */
+static bool sweep_dirs(ws_output *o, int dir, const ws_str *rel,
+                       const char **names, size_t n, bool spread,
+                       dir_list *out) {
+  bool pooled = spread && n >= SWEEP_SPREAD, all = true;
+  sweep_job job = {o,
+                   dir,
+                   rel->ptr,
+                   names,
+                   ws_xcalloc(n ? n : 1, sizeof(bool)),
+                   ws_xcalloc(n ? n : 1, sizeof(dir_list)),
+                   spread && !pooled};
+  if (pooled)
+    ws_pool_run(o->jobs, n, sweep_step, &job);
+  else
+    for (size_t i = 0; i < n; i++)
+      sweep_step(&job, i);
+  for (size_t i = 0; i < n; i++) {
+    all = all && job.gone[i];
+    dirs_move(out, &job.kept[i]);
+  }
+  free(job.gone);
+  free(job.kept);
+  return all;
+}
+
+static void push_name(const char ***names, size_t *n, size_t *cap,
+                      const char *name) {
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 64;
+    *names = ws_xreallocarray(*names, *cap, sizeof(char *));
+  }
+  (*names)[(*n)++] = name;
+}
+
+/* Sweeps the folder open as 'dir' (closed here), path 'rel', by reading
+ * it; tells whether it is now empty. Works relative to the folder's
+ * descriptor, so it never follows links and resolves no long paths. */
+static bool sweep_read(ws_output *o, int dir, ws_str *rel, bool spread,
+                       dir_list *out) {
   folder_entries it; /* not '= {...}': that would clear 8 KB per folder */
   it.fd = dir;
   it.len = it.off = 0;
-  size_t mark = rel->len;
+  size_t mark = rel->len, n = 0, cap = 0;
   bool empty = true;
-  char **later = NULL; /* sub-folders kept for the pool */
-  size_t nlater = 0, cap = 0;
+  char **names = NULL; /* sub-folders, swept after the listing */
   const struct dirent64 *e;
   while ((e = next_entry(&it))) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
       continue;
+    if (is_folder(dir, e)) {
+      push_name((const char ***)&names, &n, &cap, ws_xstrdup(e->d_name));
+      continue;
+    }
     if (mark)
       ws_str_putc(rel, '/');
     ws_str_puts(rel, e->d_name);
-    bool folder = is_folder(dir, e);
-    if (folder && spread) {
-      if (nlater == cap) {
-        cap = cap ? cap * 2 : 64;
-        later = ws_xreallocarray(later, cap, sizeof(char *));
-      }
-      later[nlater++] = ws_xstrdup(e->d_name);
-    } else if (folder) {
-      int sub = openat(dir, e->d_name,
-                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      bool gone = sub >= 0 && sweep_at(o, sub, rel, false) &&
-                  unlinkat(dir, e->d_name, AT_REMOVEDIR) == 0;
-      empty = empty && gone;
-    } else if (!was_written(o, rel->ptr)) {
-      bool gone = unlinkat(dir, e->d_name, 0) == 0;
-      empty = empty && gone;
-    } else {
+    if (!was_written(o, rel->ptr))
+      empty = unlinkat(dir, e->d_name, 0) == 0 && empty;
+    else
       empty = false;
-    }
     ws_str_truncate(rel, mark);
   }
-  if (nlater) {
-    bool pooled = nlater >= SWEEP_SPREAD;
-    sweep_job job = {
-        o, dir, rel->ptr, later, ws_xcalloc(nlater, sizeof(bool)), !pooled};
-    if (pooled) {
-      ws_pool_run(o->jobs, nlater, sweep_folder, &job);
-    } else {
-      for (size_t i = 0; i < nlater; i++)
-        sweep_folder(&job, i);
-    }
-    for (size_t i = 0; i < nlater; i++) {
-      empty = empty && job.gone[i];
-      free(later[i]);
-    }
-    free(job.gone);
-    free(later);
-  }
+  empty =
+      sweep_dirs(o, dir, rel, (const char **)names, n, spread, out) && empty;
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
   close(dir);
   return empty;
 }
 
-static void sweep(const ws_output *o, const char *full) {
-  int dir = open(full, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+/* Sweeps the folder 'name' of 'parent' (path 'rel'), stated 'st', by its
+ * record: what the record lists and the build did not write goes, by
+ * name; tells whether nothing it listed is left. The folder is opened
+ * only when something in it needs doing. */
+static bool sweep_recorded(ws_output *o, int parent, const char *name,
+                           ws_str *rel, const struct stat *st, bool spread,
+                           dir_list *out) {
+  const section *sec = &o->old_staging;
+  const manifest *lists[] = {&sec->pages, &sec->files};
+  size_t len = rel->len, n = 0, cap = 0;
+  const char **stale = NULL, **dirs = NULL;
+  size_t nstale = 0, scap = 0;
+  bool empty = true, past;
+  for (size_t k = 0; k < 2; k++)
+    for (size_t i = first_below(lists[k]->items, lists[k]->len, sizeof(made),
+                                rel->ptr);
+         i < lists[k]->len; i++) {
+      const char *path = lists[k]->items[i].path;
+      const char *child = child_of(path, rel->ptr, len, &past);
+      if (past)
+        break;
+      if (child && !was_written(o, path))
+        push_name(&stale, &nstale, &scap, child);
+      else if (child)
+        empty = false;
+    }
+  for (size_t i = first_below(sec->dirs.items, sec->dirs.len, sizeof(dir_rec),
+                              rel->ptr);
+       i < sec->dirs.len; i++) {
+    const char *child = child_of(sec->dirs.items[i].path, rel->ptr, len, &past);
+    if (past)
+      break;
+    if (child)
+      push_name(&dirs, &n, &cap, child);
+  }
+  if (nstale || n) {
+    struct stat now;
+    int dir =
+        openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir >= 0 && fstat(dir, &now) == 0 && now.st_ino == st->st_ino) {
+      for (size_t i = 0; i < nstale; i++)
+        empty = unlinkat(dir, stale[i], 0) == 0 && empty;
+      empty = sweep_dirs(o, dir, rel, dirs, n, spread, out) && empty;
+    } else {
+      empty = false;
+    }
+    if (dir >= 0)
+      close(dir);
+  }
+  free(stale);
+  free(dirs);
+  return empty;
+}
+
+/* Sweeps the folder 'name' of the folder 'parent', whose path in the site
+ * is 'rel' (a ws_str, restored on return), by its record when it is still
+ * as recorded, else by reading it; removes it when the build wrote nothing
+ * below it, else records it in 'out'. Tells whether it went. */
+static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
+                      bool spread, dir_list *out) {
+  struct stat st;
+  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+      !S_ISDIR(st.st_mode))
+    return false;
+  bool keep = holds_written(o, rel->ptr), empty;
+  const dir_rec *rec = dirs_find(&o->old_staging.dirs, rel->ptr);
+  if (still_recorded(&o->old_staging, rec, &st)) {
+    empty = sweep_recorded(o, parent, name, rel, &st, spread, out);
+  } else {
+    int dir =
+        openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    empty = dir >= 0 && sweep_read(o, dir, rel, spread, out);
+  }
+  if (keep) {
+    dirs_add(out, rel->ptr, &st);
+    return false;
+  }
+  return empty && unlinkat(parent, name, AT_REMOVEDIR) == 0;
+}
+
+static void clock_now(unsigned long long *sec, unsigned long long *nsec) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  *sec = (unsigned long long)ts.tv_sec;
+  *nsec = (unsigned long long)ts.tv_nsec;
+}
+
+/* Sweeps the staging folder; its top is always read (the build's own
+ * writes there, a handful of files, change it nearly every time). */
+static void sweep(ws_output *o) {
+  clock_now(&o->new_sec, &o->new_nsec);
+  int top = openat(o->staging_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ws_str rel = WS_STR_INIT;
   ws_str_puts(&rel, "");
-  if (dir >= 0)
-    (void)sweep_at(o, dir, &rel, true);
+  if (top >= 0)
+    (void)sweep_read(o, top, &rel, true, &o->new_dirs);
   ws_str_release(&rel);
+  dirs_sort(&o->new_dirs);
+}
+
+/* The folders of a fresh staging folder, stated on the pool for the
+ * record: this build made each of them and wrote all they hold. */
+typedef struct {
+  const ws_output *o;
+  char **paths;
+  struct stat *st;
+  bool *ok;
+} stat_job;
+
+static int stat_step(void *payload, size_t i) {
+  stat_job *j = payload;
+  j->ok[i] = fstatat(j->o->staging_fd, j->paths[i], &j->st[i],
+                     AT_SYMLINK_NOFOLLOW) == 0 &&
+             S_ISDIR(j->st[i].st_mode);
+  return 0;
+}
+
+static void record_made(ws_output *o) {
+  size_t skip = strlen(o->staging) + 1, n = 0;
+  char **paths = ws_xcalloc(o->dirs.len + 1, sizeof(char *));
+  clock_now(&o->new_sec, &o->new_nsec);
+  for (size_t i = 0; i < o->dirs.cap; i++)
+    if (o->dirs.slots[i] && strlen(o->dirs.slots[i]) > skip)
+      paths[n++] = o->dirs.slots[i] + skip;
+  stat_job job = {o, paths, ws_xcalloc(n + 1, sizeof(struct stat)),
+                  ws_xcalloc(n + 1, sizeof(bool))};
+  ws_pool_run(o->jobs, n, stat_step, &job);
+  for (size_t i = 0; i < n; i++)
+    if (job.ok[i])
+      dirs_add(&o->new_dirs, paths[i], &job.st[i]);
+  dirs_sort(&o->new_dirs);
+  free(job.st);
+  free(job.ok);
+  free(paths);
+}
+
+/* The files this build wrote that are not pages with a fingerprint;
+ * 'written' and 'now' are sorted. */
+static manifest other_files(const ws_output *o) {
+  manifest m = {0};
+  size_t k = 0;
+  for (size_t i = 0; i < o->nwritten; i++) {
+    int c = 1;
+    while (k < o->now.len &&
+           (c = strcmp(o->now.items[k].path, o->written[i])) < 0)
+      k++;
+    if (k >= o->now.len || c != 0)
+      manifest_add(&m, o->written[i], &(ws_digest){0, 0});
+  }
+  return m;
 }
 
 static int sync_dir(const char *path) {
@@ -736,8 +1127,10 @@ int ws_output_commit(ws_output *o, unsigned jobs) {
   o->jobs = jobs;
   struct stat st;
   qsort(o->written, o->nwritten, sizeof(char *), cmp_path);
-  if (!o->fresh)
-    sweep(o, o->staging);
+  if (o->fresh)
+    record_made(o);
+  else
+    sweep(o);
   if (lstat(o->dir, &st) == 0) {
     if (!S_ISDIR(st.st_mode))
       return ws_error(WS_ERROR, "%s exists and is not a folder", o->dir);
@@ -754,11 +1147,13 @@ int ws_output_commit(ws_output *o, unsigned jobs) {
   }
   manifest_sort(&o->now);
   for (size_t i = 0; i < o->confirmed.len; i++)
-    manifest_add(&o->old_out, o->confirmed.items[i].path,
+    manifest_add(&o->old_out.pages, o->confirmed.items[i].path,
                  &o->confirmed.items[i].fp);
-  manifest_sort(&o->old_out);
-  manifest_save(o, o->dir, &o->now, o->staging,
+  manifest_sort(&o->old_out.pages);
+  section site = {o->now, other_files(o), o->new_dirs, o->new_sec, o->new_nsec};
+  manifest_save(o, o->dir, &site, o->staging,
                 o->out_st.st_ino ? &o->old_out : NULL);
+  manifest_release(&site.files);
   char *parent = parent_of(o->dir);
   sync_dir(parent);
   free(parent);
@@ -779,8 +1174,9 @@ void ws_output_free(ws_output *o) {
   free(o->staging);
   free(o->lock_path);
   free(o->manifest_path);
-  manifest_release(&o->old_out);
-  manifest_release(&o->old_staging);
+  section_release(&o->old_out);
+  section_release(&o->old_staging);
+  dirs_release(&o->new_dirs);
   manifest_release(&o->now);
   manifest_release(&o->confirmed);
   dirset_release(&o->dirs);

@@ -8,8 +8,9 @@
  * between builds and reused: it holds the site before last, files that come
  * out the same are not rewritten, and files no longer made are swept before
  * the swap. 'dir'.manifest records the fingerprint of each page's inputs in
- * both folders, so a page whose inputs did not change is not even rendered
- * (docs/incremental.md).
+ * both folders, so a page whose inputs did not change is not even rendered,
+ * and every file and folder they hold, so a folder unchanged since is swept
+ * without reading it (docs/incremental.md).
  */
 #ifndef WS_OUTPUT_H
 #define WS_OUTPUT_H
