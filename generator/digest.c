@@ -112,6 +112,21 @@ void ws_digester_digest(ws_digester *d, const ws_digest *x) {
   put_raw(d, &x->lo, sizeof(x->lo));
 }
 
+void ws_digester_text(ws_digester *d, const char *s) {
+  ws_digester_bytes(d, s ? "+" : "-", 1);
+  ws_digester_str(d, s);
+}
+
+void ws_digester_num(ws_digester *d, unsigned long long n) {
+  ws_digester_bytes(d, &n, sizeof(n));
+}
+
+void ws_digester_texts(ws_digester *d, char *const *items, size_t n) {
+  ws_digester_num(d, n);
+  for (size_t i = 0; i < n; i++)
+    ws_digester_text(d, items[i]);
+}
+
 static bool put_memo(ws_digester *d, const ws_value *v, ws_digest_memo *m,
                      const ws_digest_keys *keys);
 static bool keys_has(const ws_digest_keys *k, const char *key, uint64_t hash);

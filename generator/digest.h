@@ -41,6 +41,12 @@ void ws_digester_bytes(ws_digester *d, const void *data, size_t len);
 void ws_digester_str(ws_digester *d, const char *s);
 /** Adds another digest. */
 void ws_digester_digest(ws_digester *d, const ws_digest *x);
+/** Adds a text that may be missing: NULL and "" are told apart. */
+void ws_digester_text(ws_digester *d, const char *s);
+/** Adds a number. */
+void ws_digester_num(ws_digester *d, unsigned long long n);
+/** Adds how many texts 'items' holds ('n'), then each. */
+void ws_digester_texts(ws_digester *d, char *const *items, size_t n);
 /** Adds the tree 'v': types, strings, numbers and map keys in order (source
  * positions are left out: pages never show them). A borrowed value found in
  * 'memo' (may be NULL) adds its recorded digest instead of its contents.

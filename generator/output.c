@@ -196,15 +196,19 @@ static const made *manifest_find(const manifest *m, const char *path) {
 }
 
 /* Lists start small: the sweep keeps one per folder of people/. */
-static void dirs_add(dir_list *l, const char *path, const struct stat *st) {
+static void dirs_push(dir_list *l, const char *path, unsigned long long ino,
+                      unsigned long long sec, unsigned long long nsec) {
   if (l->len == l->cap) {
     l->cap = l->cap ? l->cap * 2 : 4;
     l->items = ws_xreallocarray(l->items, l->cap, sizeof(dir_rec));
   }
-  l->items[l->len++] =
-      (dir_rec){ws_xstrdup(path), (unsigned long long)st->st_ino,
-                (unsigned long long)st->st_ctim.tv_sec,
-                (unsigned long long)st->st_ctim.tv_nsec};
+  l->items[l->len++] = (dir_rec){ws_xstrdup(path), ino, sec, nsec};
+}
+
+static void dirs_add(dir_list *l, const char *path, const struct stat *st) {
+  dirs_push(l, path, (unsigned long long)st->st_ino,
+            (unsigned long long)st->st_ctim.tv_sec,
+            (unsigned long long)st->st_ctim.tv_nsec);
 }
 
 /* Moves the items of 'from' to the end of 'to'. */
@@ -231,8 +235,12 @@ static int cmp_dir(const void *a, const void *b) {
   return strcmp(((const dir_rec *)a)->path, ((const dir_rec *)b)->path);
 }
 
+/* A saved list is sorted already: checking costs less than sorting. */
 static void dirs_sort(dir_list *l) {
-  if (l->len > 1)
+  size_t i = 1;
+  while (i < l->len && cmp_dir(&l->items[i - 1], &l->items[i]) <= 0)
+    i++;
+  if (i < l->len)
     qsort(l->items, l->len, sizeof(dir_rec), cmp_dir);
 }
 
@@ -253,14 +261,17 @@ static void section_release(section *s) {
   *s = (section){0};
 }
 
-/* Reads "<number> " at '*p', moving past it. */
+/* Reads "<number> " at '*p' (at most 19 digits), moving past it. */
 static bool get_number(const char **p, unsigned long long *out) {
-  char *end;
-  errno = 0;
-  *out = strtoull(*p, &end, 10);
-  if (end == *p || *end != ' ' || errno)
+  const char *s = *p;
+  unsigned long long v = 0;
+  size_t n = 0;
+  for (; s[n] >= '0' && s[n] <= '9'; n++)
+    v = v * 10 + (unsigned)(s[n] - '0');
+  if (n == 0 || n > 19 || s[n] != ' ')
     return false;
-  *p = end + 1;
+  *out = v;
+  *p = s + n + 1;
   return true;
 }
 
@@ -274,13 +285,10 @@ static void section_line(section *into, const char *line, size_t n) {
   } else if (strncmp(line, "dir ", 4) == 0) {
     const char *p = line + 4;
     if (get_number(&p, &v[0]) && get_number(&p, &v[1]) &&
-        get_number(&p, &v[2]) && ws_output_path_ok(p)) {
-      struct stat st = {.st_ino = (ino_t)v[0]};
-      st.st_ctim.tv_sec = (time_t)v[1];
-      st.st_ctim.tv_nsec = (long)v[2];
-      dirs_add(&into->dirs, p, &st);
-    }
-  } else if (sscanf(line, "at %llu %llu", &v[0], &v[1]) == 2) {
+        get_number(&p, &v[2]) && ws_output_path_ok(p))
+      dirs_push(&into->dirs, p, v[0], v[1], v[2]);
+  } else if (strncmp(line, "at ", 3) == 0 &&
+             sscanf(line, "at %llu %llu", &v[0], &v[1]) == 2) {
     into->at_sec = v[0];
     into->at_nsec = v[1];
   } else if (n > 34 && line[32] == ' ' && ws_digest_parse(&fp, line) &&
@@ -488,21 +496,21 @@ fail:
   return error;
 }
 
+/* One pass over the bytes: the manifest's paths are checked at every
+ * build, 50,000 of them at 10,000 profiles. */
 bool ws_output_path_ok(const char *rel) {
-  if (!rel || !*rel || rel[0] == '/')
+  if (!rel)
     return false;
-  const char *seg = rel;
-  for (;;) {
-    const char *end = strchr(seg, '/');
-    size_t n = end ? (size_t)(end - seg) : strlen(seg);
-    if (n == 0 || seg[0] == '.')
+  bool start = true; /* at the first byte of a name */
+  for (const unsigned char *p = (const unsigned char *)rel;; p++) {
+    unsigned c = *p;
+    if (start && (c == '\0' || c == '/' || c == '.'))
       return false; /* empty, ".", "..", and hidden names */
-    for (size_t i = 0; i < n; i++)
-      if (seg[i] == '\\' || seg[i] == ':' || (unsigned char)seg[i] < 0x20)
-        return false;
-    if (!end)
+    if (c == '\0')
       return true;
-    seg = end + 1;
+    start = c == '/';
+    if (c == '\\' || c == ':' || c < 0x20)
+      return false;
   }
 }
 

@@ -54,7 +54,7 @@
  * library upgrade, never trusts this one's results. */
 
 #define MAGIC "wholeself profile cache\n"
-#define VERSION 4
+#define VERSION 5
 #define TRAILER_MAGIC "wsprof.\n"
 #define TRAILER (8 + 16 + 8) /* index offset, digest, magic */
 #define NO_TEXT 0xffffffffu
@@ -325,6 +325,8 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
   ok = ok && put_list(b, p->sections, p->nsections) &&
        put_opt_value(b, p->links) && put_opt_value(b, p->level) &&
        diag->len < NO_TEXT;
+  ws_bin_put_digest(b, &p->card);
+  ws_bin_put_digest(b, &p->link);
   ws_bin_put_u32(b, (uint32_t)diag->len);
   for (size_t i = 0; ok && i < diag->len; i++) {
     const ws_diag_item *it = &diag->items[i];
@@ -615,9 +617,12 @@ static bool decode_fields(ws_bin_reader *r, ws_profile *p, const char *path,
     return false;
   p->slug = block_text(&b, slug, strlen(slug));
   p->path = block_text(&b, path, strlen(path));
-  return get_opt_value(r, &p->links, WS_VALUE_LIST, false) &&
-         get_opt_value(r, &p->level, WS_VALUE_NULL, true) && p->name &&
-         p->body_html && p->summary;
+  if (!get_opt_value(r, &p->links, WS_VALUE_LIST, false) ||
+      !get_opt_value(r, &p->level, WS_VALUE_NULL, true))
+    return false;
+  p->card = ws_bin_get_digest(r);
+  p->link = ws_bin_get_digest(r);
+  return !r->bad && p->name && p->body_html && p->summary;
 }
 
 /* Only warnings are kept; they go through ws_diag_add like new ones. */
@@ -844,6 +849,9 @@ void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
       ws_diag_count(diag, WS_DIAG_ERROR) > 0)
     return;
   ws_str body = WS_STR_INIT;
+  /* Made once here, where the profile was parsed, and kept with it:
+   * every later build reads them instead of hashing every field again. */
+  ws_profile_card_digests(p, &p->card, &p->link);
   if (encode_profile(&body, p, diag)) {
     s->fresh = true;
     s->p = p;

@@ -758,3 +758,40 @@ bool ws_slug_valid(const char *slug) {
       return false;
   return true;
 }
+
+/* What cards show of 'p': every field ws_render_person reads but the body,
+ * its summary and the slug. Keep it in step with ws_render_person: a field
+ * read there and not hashed here would let a page keep what it showed
+ * before. */
+static void put_card(ws_digester *d, const ws_profile *p) {
+  const char *const texts[] = {
+      p->name,     p->pronouns,  p->pronunciation, p->role,
+      p->team,     p->location,  p->timezone,      p->joined,
+      p->dream_job, p->photo,    p->goal_short,    p->goal_long};
+  const ws_strlist *lists[] = {&p->strengths, &p->learning,
+                               &p->passion_projects, &p->seek_topics,
+                               &p->offer_topics};
+  const unsigned numbers[] = {p->photo_type, p->photo_w,     p->photo_h,
+                              p->seek_types, p->offer_types, p->formats,
+                              p->modes,      p->capacity,    p->cross_team};
+  for (size_t k = 0; k < COUNT(texts); k++)
+    ws_digester_text(d, texts[k]);
+  for (size_t k = 0; k < COUNT(lists); k++)
+    ws_digester_texts(d, lists[k]->items, lists[k]->len);
+  for (size_t k = 0; k < COUNT(numbers); k++)
+    ws_digester_num(d, numbers[k]);
+  ws_digester_value(d, p->links, NULL, NULL);
+  ws_digester_texts(d, p->sections, p->nsections);
+}
+
+void ws_profile_card_digests(const ws_profile *p, ws_digest *card,
+                             ws_digest *link) {
+  ws_digester *d = ws_digester_new();
+  put_card(d, p);
+  *card = ws_digester_end(d);
+  ws_digester_text(d, p->name);
+  ws_digester_text(d, p->role);
+  ws_digester_text(d, p->team);
+  *link = ws_digester_end(d);
+  ws_digester_free(d);
+}

@@ -80,6 +80,9 @@ typedef struct {
    * above but the history (the record's checksum, the path and the slug),
    * equal for equal profiles. Zero for one just parsed. */
   ws_digest digest;
+  /* Set with 'digest', as ws_profile_card_digests makes them; zero when
+   * not known. */
+  ws_digest card, link;
   char *block; /* set for a profile from the profile cache: its lists,
                   slug and path live in this one allocation and its texts
                   in the cache file's mapping, which the site keeps (and
@@ -104,6 +107,14 @@ int ws_profile_load(ws_profile **out, const char *path, const char *slug,
                     void *payload, ws_diag *diag);
 /** Frees 'p'; NULL does nothing. */
 void ws_profile_free(ws_profile *p);
+/** The digests of what pages show of 'p' besides their own page:
+ * '*card' of every field but the body and the summary made from it, with
+ * the body's section headings (cards, the report); '*link' of the name,
+ * role and team (a link to the person, as mentoring shows it). The slug
+ * and the history are left out: a cached profile gets its slug from the
+ * load (ws_profcache_get), and the history is not the profile's. */
+void ws_profile_card_digests(const ws_profile *p, ws_digest *card,
+                             ws_digest *link);
 /** Frees the contents of 'l'. */
 void ws_strlist_release(ws_strlist *l);
 /** Frees the contents of 'h' and zeroes it. */

@@ -35,6 +35,8 @@
 typedef struct {
   ws_digest *links;   /* by person */
   ws_digest *fields;  /* by person */
+  ws_digest *history; /* by person: their ws_history */
+  ws_digest *cards;   /* by person: ws_profile_card_digests */
   ws_digest *pairs;   /* by pair */
   ws_digest *circles; /* by circle */
 } shared_inputs;
@@ -700,33 +702,21 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
  * are set for either (goals) and others only for a text that is not
  * empty. */
 static void put_text(ws_digester *d, const char *s) {
-  ws_digester_bytes(d, s ? "+" : "-", 1);
-  ws_digester_str(d, s);
+  ws_digester_text(d, s);
 }
 
 static void put_num(ws_digester *d, unsigned long long n) {
-  ws_digester_bytes(d, &n, sizeof(n));
+  ws_digester_num(d, n);
 }
 
 static void put_list(ws_digester *d, const ws_strlist *l) {
-  put_num(d, l->len);
-  for (size_t i = 0; i < l->len; i++)
-    put_text(d, l->items[i]);
+  ws_digester_texts(d, l->items, l->len);
 }
 
 static ws_digest end_digest(ws_digester *d) {
   ws_digest out = ws_digester_end(d);
   ws_digester_free(d);
   return out;
-}
-
-static ws_digest link_digest(const ws_profile *p) {
-  ws_digester *d = ws_digester_new();
-  put_text(d, p->name);
-  put_text(d, p->slug);
-  put_text(d, p->role);
-  put_text(d, p->team);
-  return end_digest(d);
 }
 
 static ws_digest pair_digest(const ws_match_pair *p, const ws_digest *links) {
@@ -801,46 +791,16 @@ static void put_history(ws_digester *d, const ws_history *h) {
   put_list(d, &h->authors);
 }
 
-/* The fields of profile 'p' that ws_render_person reads. */
-static void put_profile(ws_digester *d, const ws_profile *p, bool body) {
-  const char *const texts[] = {p->slug,
-                               p->name,
-                               p->pronouns,
-                               p->pronunciation,
-                               p->role,
-                               p->team,
-                               p->location,
-                               p->timezone,
-                               p->joined,
-                               p->dream_job,
-                               body ? p->summary : NULL,
-                               body ? p->body_html : NULL,
-                               p->photo,
-                               p->goal_short,
-                               p->goal_long};
-  const ws_strlist *lists[] = {&p->strengths, &p->learning,
-                               &p->passion_projects, &p->seek_topics,
-                               &p->offer_topics};
-  const unsigned numbers[] = {p->photo_type, p->photo_w,     p->photo_h,
-                              p->seek_types, p->offer_types, p->formats,
-                              p->modes,      p->capacity,    p->cross_team};
-  for (size_t k = 0; k < COUNT(texts); k++)
-    put_text(d, texts[k]);
-  for (size_t k = 0; k < COUNT(lists); k++)
-    put_list(d, lists[k]);
-  for (size_t k = 0; k < COUNT(numbers); k++)
-    put_num(d, numbers[k]);
-  ws_digester_value(d, p->links, NULL, NULL);
-}
-
 /* The digest of everything ws_render_person reads to make person 'i''s
  * context: a context is a function of these alone (and of the program),
  * so one whose inputs are unchanged has the entry digests recorded for
  * it (ctxcache.h). Keep it in step with ws_render_person and
  * ws_mentoring_person: a field read there and not hashed here would let a
- * page keep what that field showed before. A profile from the profile
- * cache comes with a digest of all of its fields (profile.h), which spares
- * hashing its body again; one just parsed is hashed field by field. */
+ * page keep what that field showed before (the fields of cards are
+ * hashed by ws_profile_card_digests). A profile from the profile cache
+ * comes with a digest of all of its fields (profile.h), which spares
+ * hashing its body again; one just parsed is hashed by its card digest,
+ * summary and body. */
 static ws_digest person_inputs(const ws_site *site, const shared_inputs *sh,
                                size_t i) {
   const ws_profile *p = site->people[i];
@@ -850,9 +810,11 @@ static ws_digest person_inputs(const ws_site *site, const shared_inputs *sh,
     ws_digester_digest(d, &p->digest);
   } else {
     ws_digester_bytes(d, "parsed", 6);
-    put_profile(d, p, true);
+    ws_digester_digest(d, &sh->cards[i]);
+    put_text(d, p->summary);
+    put_text(d, p->body_html);
   }
-  put_history(d, &p->history);
+  ws_digester_digest(d, &sh->history[i]);
   put_suggestions(d, site, sh, i);
   return end_digest(d);
 }
@@ -1520,18 +1482,26 @@ static int make_people(renderer *r, size_t k) {
   return 0;
 }
 
-static ws_digest fields_digest(const ws_profile *p) {
-  ws_digester *d = ws_digester_new();
-  ws_strlist sections = {p->sections, p->nsections};
-  put_profile(d, p, false);
-  put_list(d, &sections);
-  put_history(d, &p->history);
-  return end_digest(d);
-}
-
+/* A profile from the profile cache brings its card and link digests; one
+ * parsed without the cache has them made here. */
 static int link_step(renderer *r, size_t i) {
-  r->shared_in.links[i] = link_digest(r->site->people[i]);
-  r->shared_in.fields[i] = fields_digest(r->site->people[i]);
+  const ws_profile *p = r->site->people[i];
+  shared_inputs *sh = &r->shared_in;
+  ws_digester *d = ws_digester_new();
+  ws_digest card = p->card, link = p->link;
+  if (!card.hi && !card.lo && !link.hi && !link.lo)
+    ws_profile_card_digests(p, &card, &link);
+  ws_digester_digest(d, &card);
+  put_text(d, p->slug);
+  sh->cards[i] = ws_digester_end(d);
+  ws_digester_digest(d, &link);
+  put_text(d, p->slug);
+  sh->links[i] = ws_digester_end(d);
+  put_history(d, &p->history);
+  sh->history[i] = ws_digester_end(d);
+  ws_digester_digest(d, &sh->cards[i]);
+  ws_digester_digest(d, &sh->history[i]);
+  sh->fields[i] = end_digest(d);
   return 0;
 }
 
@@ -1558,6 +1528,8 @@ static void hash_shared_inputs(renderer *r) {
   shared_inputs *sh = &r->shared_in;
   sh->links = ws_xcalloc(n, sizeof(ws_digest));
   sh->fields = ws_xcalloc(n, sizeof(ws_digest));
+  sh->history = ws_xcalloc(n, sizeof(ws_digest));
+  sh->cards = ws_xcalloc(n, sizeof(ws_digest));
   parallel_for(r, r->site->npeople, link_step);
   if (m) {
     sh->pairs = ws_xcalloc(m->npairs + 1, sizeof(ws_digest));
@@ -1756,6 +1728,8 @@ cleanup:
   free(r.inputs);
   free(r.shared_in.links);
   free(r.shared_in.fields);
+  free(r.shared_in.history);
+  free(r.shared_in.cards);
   free(r.shared_in.pairs);
   free(r.shared_in.circles);
   free(r.stand_ins);

@@ -348,14 +348,16 @@ Test(hostile, odd_profiles_build_and_render_inert, .timeout = 30) {
 
 Test(hostile, unsafe_output_paths_are_refused) {
   /* The writer is the last line of defence for every page family. */
-  const char *bad[] = {"",    "/etc/passwd", "../x",     "a/../b", "a//b",
-                       "./a", ".hidden",     "a\\b",     "c:/x",   "a/\x01",
-                       "a/",  "..",          "people/.."};
+  const char *bad[] = {
+      "",          "/etc/passwd", "../x",  "a/../b",  "a//b", "./a",
+      ".hidden",   "a\\b",        "c:/x",  "a/\x01",  "a/",   "..",
+      "people/..", "a/.b/c",      "a/b:c", "a/b\x1f", "/"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     cr_expect(!ws_output_path_ok(bad[i]), "accepted '%s'", bad[i]);
   const char *good[] = {"index.html", "people/amara/index.html",
-                        "strengths/c-plus-plus/index.html"};
-  for (size_t i = 0; i < 3; i++)
+                        "strengths/c-plus-plus/index.html", "a.b/c..d",
+                        "caf\xc3\xa9/index.html"};
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
     cr_expect(ws_output_path_ok(good[i]), "refused '%s'", good[i]);
 }
 

@@ -311,6 +311,60 @@ Test(profcache, second_load_comes_from_the_cache) {
   free(repo);
 }
 
+/* Each record keeps the digests of what cards and links show, which later
+ * builds read instead of hashing every field again: they must be the ones
+ * the profile's fields give, and must change with a field a card shows
+ * but not with the body. */
+Test(profcache, a_record_keeps_the_digests_of_its_card) {
+  char *repo = team_repo();
+  ws_diag d = WS_DIAG_INIT;
+  ws_site_free(load(repo, false, &d));
+  ws_diag_release(&d);
+  ws_site *site = load(repo, false, &d);
+  cr_assert_eq(site->profiles_cached, 4);
+  ws_digest first_card = {0, 0};
+  for (size_t i = 0; i < site->npeople; i++) {
+    const ws_profile *p = site->people[i];
+    ws_digest card, link;
+    ws_profile_card_digests(p, &card, &link);
+    cr_expect(card.hi || card.lo, "%s", p->slug);
+    cr_expect(ws_digest_equal(&p->card, &card), "card of %s", p->slug);
+    cr_expect(ws_digest_equal(&p->link, &link), "link of %s", p->slug);
+    if (i == 0)
+      first_card = card;
+  }
+  const char *ada = site->people[0]->path;
+  char *text = th_read(repo, ada);
+  ws_site_free(site);
+  ws_diag_release(&d);
+  ws_str edited = WS_STR_INIT;
+  ws_str_printf(&edited, "%s\nA new paragraph.\n", text);
+  th_write(repo, ada, edited.ptr);
+  commit(repo, "A new paragraph");
+  site = load(repo, false, &d);
+  cr_expect(ws_digest_equal(&site->people[0]->card, &first_card),
+            "a body edit changed the card");
+  ws_site_free(site);
+  ws_diag_release(&d);
+  ws_str_clear(&edited);
+  char *role = strstr(text, "role: ");
+  cr_assert(role, "Ada has a role");
+  ws_str_put(&edited, text, (size_t)(role - text));
+  ws_str_puts(&edited, "role: Another ");
+  ws_str_puts(&edited, role + 6);
+  th_write(repo, ada, edited.ptr);
+  commit(repo, "A new role");
+  site = load(repo, false, &d);
+  cr_expect(!ws_digest_equal(&site->people[0]->card, &first_card),
+            "a new role kept the card");
+  ws_site_free(site);
+  ws_diag_release(&d);
+  ws_str_release(&edited);
+  free(text);
+  th_rm_rf(repo);
+  free(repo);
+}
+
 Test(profcache, an_edit_parses_only_that_profile) {
   char *repo = team_repo();
   ws_diag d = WS_DIAG_INIT;
