@@ -222,21 +222,20 @@ void ws_digest_hex(const ws_digest *d, char out[33]) {
   out[32] = '\0';
 }
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
+/* The value of each lowercase hex digit plus one; 0 for any other byte. A
+ * manifest holds 10,000 fingerprints at 10,000 profiles. */
+static const unsigned char hex_values[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
 
 bool ws_digest_parse(ws_digest *d, const char *s) {
   uint64_t part[2] = {0, 0};
   for (size_t i = 0; i < 32; i++) {
-    int v = hex_value(s[i]);
-    if (v < 0)
+    unsigned v = hex_values[(unsigned char)s[i]];
+    if (!v)
       return false;
-    part[i / 16] = part[i / 16] << 4 | (uint64_t)v;
+    part[i / 16] = part[i / 16] << 4 | (uint64_t)(v - 1);
   }
   d->hi = part[0];
   d->lo = part[1];

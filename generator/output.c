@@ -496,21 +496,36 @@ fail:
   return error;
 }
 
+/* What a byte of a path is: a control character, a backslash or a colon
+ * is refused; a slash ends a name, and the NUL the path. */
+enum { BYTE_BAD, BYTE_OK, BYTE_SLASH, BYTE_DOT, BYTE_END };
+
+static unsigned path_byte(unsigned char c) {
+  if (c == '/')
+    return BYTE_SLASH;
+  if (c == '.')
+    return BYTE_DOT;
+  if (c == '\0')
+    return BYTE_END;
+  return c < 0x20 || c == '\\' || c == ':' ? BYTE_BAD : BYTE_OK;
+}
+
 /* One pass over the bytes: the manifest's paths are checked at every
  * build, 50,000 of them at 10,000 profiles. */
 bool ws_output_path_ok(const char *rel) {
   if (!rel)
     return false;
-  bool start = true; /* at the first byte of a name */
-  for (const unsigned char *p = (const unsigned char *)rel;; p++) {
-    unsigned c = *p;
-    if (start && (c == '\0' || c == '/' || c == '.'))
-      return false; /* empty, ".", "..", and hidden names */
-    if (c == '\0')
-      return true;
-    start = c == '/';
-    if (c == '\\' || c == ':' || c < 0x20)
+  const unsigned char *p = (const unsigned char *)rel;
+  for (;;) {
+    /* The first byte of a name: not empty, ".", ".." or hidden. */
+    if (path_byte(*p) != BYTE_OK)
       return false;
+    unsigned kind;
+    while ((kind = path_byte(*++p)) == BYTE_OK || kind == BYTE_DOT)
+      ;
+    if (kind != BYTE_SLASH)
+      return kind == BYTE_END;
+    p++;
   }
 }
 
@@ -887,7 +902,10 @@ typedef struct {
 static int sweep_step(void *payload, size_t i) {
   sweep_job *j = payload;
   ws_str rel = WS_STR_INIT;
-  ws_str_printf(&rel, "%s%s%s", j->rel, *j->rel ? "/" : "", j->names[i]);
+  ws_str_puts(&rel, j->rel);
+  if (*j->rel)
+    ws_str_putc(&rel, '/');
+  ws_str_puts(&rel, j->names[i]);
   j->gone[i] =
       sweep_dir(j->o, j->dir, j->names[i], &rel, j->spread, &j->kept[i]);
   ws_str_release(&rel);
@@ -975,8 +993,8 @@ static bool sweep_read(ws_output *o, int dir, ws_str *rel, bool spread,
  * name; tells whether nothing it listed is left. The folder is opened
  * only when something in it needs doing. */
 static bool sweep_recorded(ws_output *o, int parent, const char *name,
-                           ws_str *rel, const struct stat *st, bool spread,
-                           dir_list *out) {
+                           ws_str *rel, const dir_rec *rec,
+                           const struct stat *st, bool spread, dir_list *out) {
   const section *sec = &o->old_staging;
   const manifest *lists[] = {&sec->pages, &sec->files};
   size_t len = rel->len, n = 0, cap = 0;
@@ -996,9 +1014,14 @@ static bool sweep_recorded(ws_output *o, int parent, const char *name,
       else if (child)
         empty = false;
     }
-  for (size_t i = first_below(sec->dirs.items, sec->dirs.len, sizeof(dir_rec),
-                              rel->ptr);
-       i < sec->dirs.len; i++) {
+  /* What lies below a folder nearly always comes right after it in the
+   * sorted list; only names such as "a-b" sort between "a" and "a/b". */
+  size_t from = (size_t)(rec - sec->dirs.items) + 1;
+  if (from < sec->dirs.len &&
+      cmp_below(sec->dirs.items[from].path, rel->ptr, len) < 0)
+    from =
+        first_below(sec->dirs.items, sec->dirs.len, sizeof(dir_rec), rel->ptr);
+  for (size_t i = from; i < sec->dirs.len; i++) {
     const char *child = child_of(sec->dirs.items[i].path, rel->ptr, len, &past);
     if (past)
       break;
@@ -1037,7 +1060,7 @@ static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
   bool keep = holds_written(o, rel->ptr), empty;
   const dir_rec *rec = dirs_find(&o->old_staging.dirs, rel->ptr);
   if (still_recorded(&o->old_staging, rec, &st)) {
-    empty = sweep_recorded(o, parent, name, rel, &st, spread, out);
+    empty = sweep_recorded(o, parent, name, rel, rec, &st, spread, out);
   } else {
     int dir =
         openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
