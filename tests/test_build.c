@@ -507,6 +507,55 @@ Test(build, unchanged_folders_are_swept_by_their_record, .timeout = 60) {
   free(tmp);
 }
 
+/* The record of a folder lists each entry once. After the first build
+ * into a folder records no fingerprints, its files are listed as plain
+ * files; the second build finds its pages the same and records them as
+ * pages, which must take them off the plain files: the sweep by record
+ * would otherwise remove a page twice and, failing the second time, keep
+ * the folder of someone who left. */
+Test(build, a_record_lists_each_entry_once) {
+  char *repo = demo_repo(), *tmp = th_tmpdir();
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  ws_str err = WS_STR_INIT;
+  for (int k = 0; k < 2; k++)
+    cr_assert_eq(build(repo, out, &err, NULL, NULL), 0, "%s", err.ptr);
+  char *manifest = th_read(tmp, "public.manifest");
+  cr_assert(manifest);
+  /* Each line's path, by section: pages (after a fingerprint and a
+   * space), plain files and folders. */
+  enum { MAX = 512 };
+  const char *pages[MAX], *files[MAX];
+  size_t npages = 0, nfiles = 0, dirs = 0, sections = 0, both = 0;
+  for (char *line = strtok(manifest, "\n"); line; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "folder ", 7) == 0) {
+      for (size_t i = 0; i < nfiles; i++)
+        for (size_t k = 0; k < npages; k++)
+          both += strcmp(files[i], pages[k]) == 0;
+      sections++;
+      npages = nfiles = 0;
+    } else if (strncmp(line, "file ", 5) == 0 && nfiles < MAX) {
+      files[nfiles++] = line + 5;
+    } else if (strncmp(line, "dir ", 4) == 0) {
+      dirs++;
+    } else if (strlen(line) > 33 && line[32] == ' ' && npages < MAX) {
+      pages[npages++] = line + 33;
+    }
+  }
+  for (size_t i = 0; i < nfiles; i++)
+    for (size_t k = 0; k < npages; k++)
+      both += strcmp(files[i], pages[k]) == 0;
+  cr_expect_eq(both, 0, "%zu paths are both a page and a plain file", both);
+  cr_expect_eq(sections, 2);
+  cr_expect_gt(dirs, 0);
+  free(manifest);
+  ws_str_release(&err);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* A staging folder left by a killed build, or by hand, may hold anything:
  * a file where a folder goes, a folder where a page goes, a link out of the
  * site, stale pages. A build writes through none of it and publishes
