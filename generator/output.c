@@ -741,16 +741,17 @@ static bool link_published(ws_output *o, const char *rel, const char *full) {
 bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp) {
   const made *m;
   bool ok = false;
-  ws_str full = WS_STR_INIT;
   if (!ws_output_path_ok(rel))
     return false;
-  ws_str_printf(&full, "%s/%s", o->staging, rel);
   if ((m = manifest_find(&o->old_staging.pages, rel)) &&
       ws_digest_equal(&m->fp, fp) && is_file_at(o->staging_fd, rel)) {
     ok = true;
   } else if ((m = manifest_find(&o->old_out.pages, rel)) &&
              ws_digest_equal(&m->fp, fp)) {
+    ws_str full = WS_STR_INIT;
+    ws_str_printf(&full, "%s/%s", o->staging, rel);
     ok = link_published(o, rel, full.ptr);
+    ws_str_release(&full);
   }
   if (ok) {
     pthread_mutex_lock(&o->mu);
@@ -762,7 +763,6 @@ bool ws_output_reuse(ws_output *o, const char *rel, const ws_digest *fp) {
     manifest_add(&o->now, rel, fp);
     pthread_mutex_unlock(&o->mu);
   }
-  ws_str_release(&full);
   return ok;
 }
 

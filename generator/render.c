@@ -1172,13 +1172,16 @@ static int render_person(renderer *r, size_t i) {
   const ws_profile *p = r->site->people[i];
   ws_str file = WS_STR_INIT, desc = WS_STR_INIT;
   int error;
-  ws_str_printf(&file, "people/%s/index.html", p->slug);
-  if (p->summary && *p->summary)
-    ws_str_puts(&desc, p->summary);
-  else
+  /* Put together piece by piece and the summary borrowed: 10,000 times a
+   * build, for every kept page too. */
+  ws_str_puts(&file, "people/");
+  ws_str_puts(&file, p->slug);
+  ws_str_puts(&file, "/index.html");
+  if (!p->summary || !*p->summary)
     ws_str_printf(&desc, "%s%s%s", p->name, p->role ? ", " : "",
                   p->role ? p->role : "");
-  page_info pg = {"person", file.ptr, "people", p->name, desc.ptr};
+  page_info pg = {"person", file.ptr, "people", p->name,
+                  desc.len ? desc.ptr : p->summary};
   ws_value *ctx = ws_render_context(r, &pg);
   ws_value_set(ctx, "person", ws_value_ref(r->people[i]));
   error = ws_render_page(r, &pg, ctx);
