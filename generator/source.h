@@ -138,7 +138,8 @@ typedef struct {
   size_t first;     /* rev that added it (in its current life), see below */
   size_t last;      /* rev that changed it last */
   size_t revisions; /* revs that added, changed or renamed it */
-  char **authors;   /* distinct author names, sorted with strcmp */
+  char **authors;   /* distinct author names, sorted with strcmp (the
+                       revs' own texts) */
   size_t nauthors;
 } ws_source_file;
 
@@ -149,13 +150,15 @@ typedef struct {
   size_t nchanges;
   ws_source_file *files; /* sorted by path */
   size_t nfiles;
-  bool partial;              /* shallow clone: older history is missing */
-  size_t walked;             /* commits compared by this load; the others
-                                came from the history cache */
-  const char *cache;         /* static, for --verbose: "created", "up to
-                                date", "updated", "rebuilt", "not saved
-                                (...)"; NULL without the cache */
-  const char *cache_ignored; /* static: why a cache file was not used */
+  bool partial;               /* shallow clone: older history is missing */
+  size_t walked;              /* commits compared by this load; the others
+                                 came from the history cache */
+  const char *cache;          /* static, for --verbose: "created", "up to
+                                 date", "updated", "rebuilt", "not saved
+                                 (...)"; NULL without the cache */
+  const char *cache_ignored;  /* static: why a cache file was not used */
+  struct ws_text_pool *texts; /* internal: where the texts read from the
+                                 history cache live */
 } ws_source_history;
 
 /** Walks the history of the files under 'subdir' of the content folder
