@@ -713,10 +713,14 @@ void ws_strlist_release(ws_strlist *l) {
 }
 
 void ws_history_release(ws_history *h) {
-  free(h->first_author);
-  free(h->last_author);
-  free(h->last_subject);
-  ws_strlist_release(&h->authors);
+  if (h->block) {
+    free(h->block);
+  } else {
+    free(h->first_author);
+    free(h->last_author);
+    free(h->last_subject);
+    ws_strlist_release(&h->authors);
+  }
   memset(h, 0, sizeof(*h));
 }
 
@@ -764,10 +768,10 @@ bool ws_slug_valid(const char *slug) {
  * read there and not hashed here would let a page keep what it showed
  * before. */
 static void put_card(ws_digester *d, const ws_profile *p) {
-  const char *const texts[] = {
-      p->name,     p->pronouns,  p->pronunciation, p->role,
-      p->team,     p->location,  p->timezone,      p->joined,
-      p->dream_job, p->photo,    p->goal_short,    p->goal_long};
+  const char *const texts[] = {p->name,     p->pronouns,   p->pronunciation,
+                               p->role,     p->team,       p->location,
+                               p->timezone, p->joined,     p->dream_job,
+                               p->photo,    p->goal_short, p->goal_long};
   const ws_strlist *lists[] = {&p->strengths, &p->learning,
                                &p->passion_projects, &p->seek_topics,
                                &p->offer_topics};

@@ -51,6 +51,7 @@ typedef struct {
   char last_commit[41];             /* full id of the last commit (hex) */
   size_t revisions;                 /* commits that added or changed it */
   ws_strlist authors;               /* distinct author names, sorted */
+  char *block; /* when set, the texts and 'authors' all live in it */
 } ws_history;
 
 typedef struct {

@@ -171,8 +171,7 @@ static seen_label *spelling(tag_set *set, const char *label) {
     }
   if (set->norder == set->order_cap) {
     set->order_cap = set->order_cap ? set->order_cap * 2 : 32;
-    set->order =
-        ws_xreallocarray(set->order, set->order_cap, sizeof(char *));
+    set->order = ws_xreallocarray(set->order, set->order_cap, sizeof(char *));
   }
   set->order[set->norder++] = label;
   seen_label e = {label, tag_of_slug(set, ws_slugify(label)), 1};
@@ -217,9 +216,9 @@ static void tags_finish(ws_tag **out, size_t *n, tag_set *set, bool by_count) {
       ws_xcalloc(set->len ? set->len : 1, sizeof(seen_label *));
   for (size_t i = 0; i <= set->seen_mask && set->seen; i++) {
     const seen_label *e = &set->seen[i], **b = &best[e->tag];
-    if (e->label && (!*b || e->count > (*b)->count ||
-                     (e->count == (*b)->count &&
-                      strcmp(e->label, (*b)->label) < 0)))
+    if (e->label &&
+        (!*b || e->count > (*b)->count ||
+         (e->count == (*b)->count && strcmp(e->label, (*b)->label) < 0)))
       *b = e;
   }
   *out = ws_xcalloc(set->len ? set->len : 1, sizeof(ws_tag));
@@ -815,6 +814,16 @@ static bool slug_into(const char *path, char out[65]) {
   return ws_slug_valid(out);
 }
 
+/* Copies 's' to '*at' and moves past it. */
+static char *put_text_at(char **at, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *out = memcpy(*at, s, n);
+  *at += n;
+  return out;
+}
+
+/* The history's texts and list of authors go into one allocation: eight
+ * each for 10,000 people were a tenth of what applying the history cost. */
 static void fill_history(ws_history *out, const ws_source_history *h,
                          const ws_source_file *f) {
   const ws_source_rev *first = &h->revs[f->first], *last = &h->revs[f->last];
@@ -823,15 +832,20 @@ static void fill_history(ws_history *out, const ws_source_history *h,
   out->partial = first->cut;
   out->first_time = first->time;
   out->last_time = last->time;
-  out->first_author = ws_xstrdup(first->author);
-  out->last_author = ws_xstrdup(last->author);
-  out->last_subject = ws_xstrdup(last->subject);
   memcpy(out->last_commit, last->id, sizeof(out->last_commit));
   out->revisions = f->revisions;
-  out->authors.items =
-      ws_xcalloc(f->nauthors ? f->nauthors : 1, sizeof(char *));
+  size_t size = (f->nauthors + 1) * sizeof(char *) + strlen(first->author) +
+                strlen(last->author) + strlen(last->subject) + 3;
   for (size_t k = 0; k < f->nauthors; k++)
-    out->authors.items[k] = ws_xstrdup(f->authors[k]);
+    size += strlen(f->authors[k]) + 1;
+  out->block = ws_xmalloc(size);
+  out->authors.items = (char **)(void *)out->block;
+  char *at = out->block + (f->nauthors + 1) * sizeof(char *);
+  out->first_author = put_text_at(&at, first->author);
+  out->last_author = put_text_at(&at, last->author);
+  out->last_subject = put_text_at(&at, last->subject);
+  for (size_t k = 0; k < f->nauthors; k++)
+    out->authors.items[k] = put_text_at(&at, f->authors[k]);
   out->authors.len = f->nauthors;
 }
 
