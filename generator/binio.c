@@ -32,61 +32,6 @@ void ws_bin_put_digest(ws_str *b, const ws_digest *d) {
   ws_bin_put_u64(b, d->lo);
 }
 
-bool ws_bin_need(ws_bin_reader *r, size_t n) {
-  if (!r->bad && r->len - r->pos < n)
-    r->bad = true;
-  return !r->bad;
-}
-
-unsigned ws_bin_get_u8(ws_bin_reader *r) {
-  return ws_bin_need(r, 1) ? (unsigned char)r->p[r->pos++] : 0;
-}
-
-/* Caches hold millions of numbers: on a little-endian machine each is
- * one load, elsewhere it is put together byte by byte. */
-static uint64_t get_le(ws_bin_reader *r, size_t n) {
-  uint64_t v = 0;
-  if (!ws_bin_need(r, n))
-    return 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  if (n == 8) {
-    memcpy(&v, r->p + r->pos, 8);
-  } else {
-    uint32_t w;
-    memcpy(&w, r->p + r->pos, 4);
-    v = w;
-  }
-#else
-  for (size_t i = 0; i < n; i++)
-    v |= (uint64_t)(unsigned char)r->p[r->pos + i] << (8 * i);
-#endif
-  r->pos += n;
-  return v;
-}
-
-uint32_t ws_bin_get_u32(ws_bin_reader *r) {
-  return (uint32_t)get_le(r, 4);
-}
-
-uint64_t ws_bin_get_u64(ws_bin_reader *r) {
-  return get_le(r, 8);
-}
-
-ws_digest ws_bin_get_digest(ws_bin_reader *r) {
-  ws_digest d;
-  d.hi = ws_bin_get_u64(r);
-  d.lo = ws_bin_get_u64(r);
-  return d;
-}
-
-const char *ws_bin_get_span(ws_bin_reader *r, size_t len) {
-  if (!ws_bin_need(r, len))
-    return NULL;
-  const char *s = r->p + r->pos;
-  r->pos += len;
-  return s;
-}
-
 const char *ws_bin_read_file(ws_str *out, const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "digest.h"
 #include "str.h"
@@ -31,19 +32,70 @@ typedef struct {
   bool bad;
 } ws_bin_reader;
 
+/* The readers are inline: the caches hold millions of numbers, and a
+ * call per number was a tenth of decoding them. */
+
 /** Tells whether 'n' more bytes are there; marks the reader bad if not. */
-bool ws_bin_need(ws_bin_reader *r, size_t n);
+static inline bool ws_bin_need(ws_bin_reader *r, size_t n) {
+  if (!r->bad && r->len - r->pos < n)
+    r->bad = true;
+  return !r->bad;
+}
+
+/* 'n' (4 or 8) bytes, little-endian: on a little-endian machine one load,
+ * elsewhere put together byte by byte. */
+static inline uint64_t ws_bin__get_le(ws_bin_reader *r, size_t n) {
+  uint64_t v = 0;
+  if (!ws_bin_need(r, n))
+    return 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n == 8) {
+    memcpy(&v, r->p + r->pos, 8);
+  } else {
+    uint32_t w;
+    memcpy(&w, r->p + r->pos, 4);
+    v = w;
+  }
+#else
+  for (size_t i = 0; i < n; i++)
+    v |= (uint64_t)(unsigned char)r->p[r->pos + i] << (8 * i);
+#endif
+  r->pos += n;
+  return v;
+}
+
 /** Reads one byte. */
-unsigned ws_bin_get_u8(ws_bin_reader *r);
+static inline unsigned ws_bin_get_u8(ws_bin_reader *r) {
+  return ws_bin_need(r, 1) ? (unsigned char)r->p[r->pos++] : 0;
+}
+
 /** Reads 4 bytes, little-endian. */
-uint32_t ws_bin_get_u32(ws_bin_reader *r);
+static inline uint32_t ws_bin_get_u32(ws_bin_reader *r) {
+  return (uint32_t)ws_bin__get_le(r, 4);
+}
+
 /** Reads 8 bytes, little-endian. */
-uint64_t ws_bin_get_u64(ws_bin_reader *r);
+static inline uint64_t ws_bin_get_u64(ws_bin_reader *r) {
+  return ws_bin__get_le(r, 8);
+}
+
 /** Reads 16 bytes written by ws_bin_put_digest. */
-ws_digest ws_bin_get_digest(ws_bin_reader *r);
+static inline ws_digest ws_bin_get_digest(ws_bin_reader *r) {
+  ws_digest d;
+  d.hi = ws_bin_get_u64(r);
+  d.lo = ws_bin_get_u64(r);
+  return d;
+}
+
 /** Points at the next 'len' bytes and steps over them, or NULL when they
  * are not there. */
-const char *ws_bin_get_span(ws_bin_reader *r, size_t len);
+static inline const char *ws_bin_get_span(ws_bin_reader *r, size_t len) {
+  if (!ws_bin_need(r, len))
+    return NULL;
+  const char *s = r->p + r->pos;
+  r->pos += len;
+  return s;
+}
 
 /** Reads the whole file 'path' into 'out'. Returns NULL, or why it could
  * not: "missing" or "unreadable". */
