@@ -496,35 +496,32 @@ fail:
   return error;
 }
 
-/* What a byte of a path is: a control character, a backslash or a colon
- * is refused; a slash ends a name, and the NUL the path. */
-enum { BYTE_BAD, BYTE_OK, BYTE_SLASH, BYTE_DOT, BYTE_END };
-
-static unsigned path_byte(unsigned char c) {
-  if (c == '/')
-    return BYTE_SLASH;
-  if (c == '.')
-    return BYTE_DOT;
-  if (c == '\0')
-    return BYTE_END;
-  return c < 0x20 || c == '\\' || c == ':' ? BYTE_BAD : BYTE_OK;
+/* A byte that may not be in a path at all: a control character, a
+ * backslash or a colon. */
+static bool bad_byte(unsigned c) {
+  return c < 0x20 || c == '\\' || c == ':';
 }
 
-/* One pass over the bytes: the manifest's paths are checked at every
- * build, 50,000 of them at 10,000 profiles. */
+/* One pass over the bytes, letters first: the manifest's paths are
+ * checked at every build, 50,000 of them at 10,000 profiles. */
 bool ws_output_path_ok(const char *rel) {
   if (!rel)
     return false;
   const unsigned char *p = (const unsigned char *)rel;
   for (;;) {
     /* The first byte of a name: not empty, ".", ".." or hidden. */
-    if (path_byte(*p) != BYTE_OK)
+    if (*p == '\0' || *p == '/' || *p == '.' || bad_byte(*p))
       return false;
-    unsigned kind;
-    while ((kind = path_byte(*++p)) == BYTE_OK || kind == BYTE_DOT)
-      ;
-    if (kind != BYTE_SLASH)
-      return kind == BYTE_END;
+    unsigned c;
+    for (;;) {
+      c = *++p;
+      if (c > ':' && c != '\\')
+        continue; /* letters, and most of the rest */
+      if (c == '/' || bad_byte(c))
+        break; /* the NUL too */
+    }
+    if (c != '/')
+      return c == '\0';
     p++;
   }
 }

@@ -51,7 +51,7 @@ struct ws_renderer {
   ws_value **people;  /* one context per person, in site order */
   char **pages;       /* page.path of every index.html written, for the
                          sitemap */
-  size_t npages;
+  size_t npages, cappages;
   unsigned jobs;       /* threads for the per-person work */
   pthread_mutex_t mu;  /* guards 'pages' when pages render in parallel */
   char build_date[32]; /* YYYY-MM-DD or "" */
@@ -912,7 +912,10 @@ static void record_page(renderer *r, const char *file) {
     return;
   char *path = ws_xstrndup(file, n - 10);
   pthread_mutex_lock(&r->mu);
-  r->pages = ws_xreallocarray(r->pages, r->npages + 1, sizeof(char *));
+  if (r->npages == r->cappages) {
+    r->cappages = r->cappages ? r->cappages * 2 : 1024;
+    r->pages = ws_xreallocarray(r->pages, r->cappages, sizeof(char *));
+  }
   r->pages[r->npages++] = path;
   pthread_mutex_unlock(&r->mu);
 }
