@@ -54,7 +54,7 @@
  * library upgrade, never trusts this one's results. */
 
 #define MAGIC "wholeself profile cache\n"
-#define VERSION 5
+#define VERSION 6
 #define TRAILER_MAGIC "wsprof.\n"
 #define TRAILER (8 + 16 + 8) /* index offset, digest, magic */
 #define NO_TEXT 0xffffffffu
@@ -305,6 +305,16 @@ static void list_fields(ws_strlist *f[NLISTS], ws_profile *p) {
  * u32 col, texts file, code, message). A value is u8 type, u32 line, u32
  * col and its payload: u8, the double's bits as u64, bytes, or u32 count
  * and items (a map's items: key text, u32 line, u32 col, value). */
+/* The pointers the lists of 'p' take in its block: one at least each. */
+static size_t list_slots(ws_profile *p) {
+  ws_strlist *lists[NLISTS];
+  list_fields(lists, p);
+  size_t n = p->nsections ? p->nsections : 1;
+  for (size_t i = 0; i < NLISTS; i++)
+    n += lists[i]->len ? lists[i]->len : 1;
+  return n;
+}
+
 static bool encode_profile(ws_str *b, const ws_profile *cp,
                            const ws_diag *diag) {
   ws_profile *p = (ws_profile *)cp; /* only read: the field tables */
@@ -315,6 +325,7 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
   number_fields(numbers, p);
   list_fields(lists, p);
   bool ok = true;
+  ws_bin_put_u32(b, (uint32_t)list_slots(p));
   for (size_t i = 0; i < NTEXTS; i++)
     ok = ok && put_text(b, *texts[i]);
   for (size_t i = 0; i < NNUMBERS; i++)
@@ -353,31 +364,31 @@ static const char *get_key(ws_bin_reader *r) {
 }
 
 /* Where a decoded profile's lists, slug and path go (its texts stay in
- * the file): one allocation, sized by a first pass that only counts
- * ('base' NULL), then filled by a second. A cached profile is thus one
- * block instead of a dozen small ones, allocated and later freed on every
- * build. */
+ * the file): one allocation, sized by the count of list slots the record
+ * starts with. A cached profile is thus one block instead of a dozen small
+ * ones, allocated and later freed on every build, and is read in one pass
+ * (measuring it first was half of decoding). */
 typedef struct {
-  char *base, *next; /* NULL while counting */
-  size_t need;
+  char *next, *end;
 } text_block;
 
-/* 'n' bytes of the block, aligned for pointers; while counting, a
- * placeholder that must not be written. */
+static size_t aligned(size_t n) {
+  return (n + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+}
+
+/* 'n' bytes of the block, aligned for pointers, or NULL when the record
+ * said it needed less. */
 static void *block_take(text_block *b, size_t n) {
-  static char counting[1];
-  size_t aligned = (n + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
-  b->need += aligned;
-  if (!b->base)
-    return counting;
+  if (aligned(n) > (size_t)(b->end - b->next))
+    return NULL;
   void *p = b->next;
-  b->next += aligned;
+  b->next += aligned(n);
   return p;
 }
 
 static char *block_text(text_block *b, const char *s, size_t n) {
   char *p = block_take(b, n + 1);
-  if (b->base) {
+  if (p) {
     memcpy(p, s, n);
     p[n] = '\0';
   }
@@ -385,17 +396,15 @@ static char *block_text(text_block *b, const char *s, size_t n) {
 }
 
 /* A text in place, NUL-terminated: '*s' NULL for NO_TEXT. False when the
- * bytes are missing or do not end with a NUL, and with 'check' when they
- * hold one: decode_fields's first pass, which only measures, leaves that
- * to the second rather than read every body twice. */
-static bool get_span(ws_bin_reader *r, const char **s, size_t *n, bool check) {
+ * bytes are missing, hold a NUL or do not end with one. */
+static bool get_span(ws_bin_reader *r, const char **s, size_t *n) {
   uint32_t len = ws_bin_get_u32(r);
   *s = NULL;
   *n = 0;
   if (len == NO_TEXT)
     return !r->bad;
   *s = ws_bin_get_span(r, (size_t)len + 1);
-  if (!*s || (*s)[len] != '\0' || (check && memchr(*s, 0, len))) {
+  if (!*s || (*s)[len] != '\0' || memchr(*s, 0, len)) {
     *s = NULL;
     r->bad = true;
     return false;
@@ -407,10 +416,10 @@ static bool get_span(ws_bin_reader *r, const char **s, size_t *n, bool check) {
 /* A C string into '*out', NULL for NO_TEXT: where it lies in the mapped
  * file, which outlives the profile (ws_profcache_keep_map). Copying the
  * texts of 10,000 profiles (a body each) cost more than decoding them. */
-static bool get_text(ws_bin_reader *r, char **out, bool check) {
+static bool get_text(ws_bin_reader *r, char **out) {
   const char *s;
   size_t n;
-  bool ok = get_span(r, &s, &n, check);
+  bool ok = get_span(r, &s, &n);
   *out = (char *)(uintptr_t)s; /* never written: see profile.h */
   return ok;
 }
@@ -419,7 +428,7 @@ static bool get_text(ws_bin_reader *r, char **out, bool check) {
 static bool get_own_text(ws_bin_reader *r, char **out) {
   const char *s;
   size_t n;
-  bool ok = get_span(r, &s, &n, true);
+  bool ok = get_span(r, &s, &n);
   *out = s ? ws_xstrndup(s, n) : NULL;
   return ok;
 }
@@ -552,13 +561,11 @@ static bool get_list(ws_bin_reader *r, char ***items, size_t *n, size_t max,
   if (r->bad || count > max)
     return false;
   char **all = block_take(b, (count ? count : 1) * sizeof(char *));
-  for (size_t i = 0; i < count; i++) {
-    char *s;
-    if (!get_text(r, &s, b->base != NULL) || !s)
+  if (!all)
+    return false;
+  for (size_t i = 0; i < count; i++)
+    if (!get_text(r, &all[i]) || !all[i])
       return false;
-    if (b->base)
-      all[i] = s;
-  }
   *items = all;
   *n = count;
   return true;
@@ -585,7 +592,7 @@ static bool decode_texts(ws_bin_reader *r, ws_profile *p, text_block *b) {
   number_fields(numbers, p);
   list_fields(lists, p);
   for (size_t i = 0; i < NTEXTS; i++)
-    if (!get_text(r, texts[i], b->base != NULL))
+    if (!get_text(r, texts[i]))
       return false;
   for (size_t i = 0; i < NNUMBERS; i++)
     *numbers[i] = ws_bin_get_u32(r);
@@ -600,23 +607,24 @@ static bool decode_texts(ws_bin_reader *r, ws_profile *p, text_block *b) {
 }
 
 /* Decodes the record into 'p' (empty but for its block), its slug and path
- * with it: a first pass measures the texts and lists, the second puts them
- * into one block. */
+ * with it, into one block. */
 static bool decode_fields(ws_bin_reader *r, ws_profile *p, const char *path,
                           const char *slug) {
-  text_block count = {NULL, NULL, 0};
-  ws_profile scratch = {0};
-  ws_bin_reader first = *r;
-  if (!decode_texts(&first, &scratch, &count))
+  /* Each slot stands for a list item of at least 5 bytes, or an empty
+   * list, so the rest of the record bounds them. */
+  size_t slots = ws_bin_get_u32(r);
+  if (r->bad || slots > (r->len - r->pos) / 4 + NLISTS + 1)
     return false;
-  block_text(&count, slug, strlen(slug));
-  block_text(&count, path, strlen(path));
-  p->block = ws_xmalloc(count.need ? count.need : 1);
-  text_block b = {p->block, p->block, 0};
+  size_t need = slots * sizeof(char *) + aligned(strlen(slug) + 1) +
+                aligned(strlen(path) + 1);
+  p->block = ws_xmalloc(need);
+  text_block b = {p->block, p->block + need};
   if (!decode_texts(r, p, &b))
     return false;
   p->slug = block_text(&b, slug, strlen(slug));
   p->path = block_text(&b, path, strlen(path));
+  if (!p->slug || !p->path)
+    return false;
   if (!get_opt_value(r, &p->links, WS_VALUE_LIST, false) ||
       !get_opt_value(r, &p->level, WS_VALUE_NULL, true))
     return false;

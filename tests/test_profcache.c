@@ -606,27 +606,51 @@ static void torn_segment(ws_str *f) {
   ws_str_puts(f, "more");
 }
 
+/* Where a record's first text (its length, then its bytes) starts: after
+ * the count of its lists' slots. */
+#define FIRST_TEXT 4
+
 /* A record that is not one, under digests that match: the first text of
  * the first profile claims more bytes than there are. */
-static void malformed_record(ws_str *f) {
+/* Changes the first profile's record with 'edit' and makes its digest,
+ * and the index's, match again. */
+static void forge_first_record(ws_str *f, void (*edit)(char *record)) {
   size_t at = first_entry_place(f);
   size_t off = (size_t)get_le(f->ptr + at, 8),
          len = (size_t)get_le(f->ptr + at + 8, 8);
-  memset(f->ptr + off, 0xee, 4);
+  edit(f->ptr + off);
   put_sum(f->ptr + at + 16, f->ptr + off, len);
   resum(f);
+}
+
+static void text_too_long(char *record) {
+  memset(record + FIRST_TEXT, 0xee, 4);
+}
+
+static void malformed_record(ws_str *f) {
+  forge_first_record(f, text_too_long);
+}
+
+static void nul_at_the_start(char *record) {
+  cr_assert_geq(get_le(record + FIRST_TEXT, 4), 2,
+                "a text of two bytes or more");
+  record[FIRST_TEXT + 4] = '\0';
 }
 
 /* A NUL inside the first text of the first profile, under digests that
  * match: texts are used in place as C strings, so it would cut one short. */
 static void nul_in_text(ws_str *f) {
-  size_t at = first_entry_place(f);
-  size_t off = (size_t)get_le(f->ptr + at, 8),
-         len = (size_t)get_le(f->ptr + at + 8, 8);
-  cr_assert_geq(get_le(f->ptr + off, 4), 2, "a text of two bytes or more");
-  f->ptr[off + 4] = '\0';
-  put_sum(f->ptr + at + 16, f->ptr + off, len);
-  resum(f);
+  forge_first_record(f, nul_at_the_start);
+}
+
+static void one_slot(char *record) {
+  put_le(record, 1, 4);
+}
+
+/* A record that says its lists need fewer slots than they have, under
+ * digests that match: they must not be written past its block. */
+static void few_slots(ws_str *f) {
+  forge_first_record(f, one_slot);
 }
 
 static void huge_count(ws_str *f) {
@@ -659,6 +683,7 @@ Test(profcache, damaged_caches_are_ignored) {
       {"huge count", huge_count, "corrupt"},
       {"malformed record", malformed_record, NULL},
       {"a NUL inside a text", nul_in_text, NULL},
+      {"too few list slots", few_slots, NULL},
       {"record out of place", record_out_of_place,
        "corrupt (a record out of place)"},
       {"index in the header", index_in_header, "corrupt"},
