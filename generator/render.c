@@ -886,14 +886,18 @@ ws_value *ws_render_context(ws_renderer *r, const ws_page *pg) {
   ws_str_puts(&path, pg->file);
   if (path.len >= 10 && strcmp(path.ptr + path.len - 10, "index.html") == 0)
     ws_str_truncate(&path, path.len - 10);
-  if (base && *base)
-    ws_str_printf(&canon, "%s%s", base, path.ptr);
-  ws_value_set_str(page, "title", pg->title);
-  ws_value_set_str(page, "description", pg->description);
+  if (base && *base) {
+    ws_str_puts(&canon, base);
+    ws_str_put(&canon, path.ptr, path.len);
+  }
+  /* Borrowed, not copied: a person's summary is the description of their
+   * page, 10,000 of them a build, kept pages too. */
+  ws_value_set_borrowed(page, "title", pg->title);
+  ws_value_set_borrowed(page, "description", pg->description);
   ws_value_set_str(page, "path", path.ptr);
   if (canon.len)
     ws_value_set_str(page, "canonical", canon.ptr);
-  ws_value_set_str(page, "section", pg->section);
+  ws_value_set_borrowed(page, "section", pg->section);
   ws_value_set(ctx, "site", ws_value_ref(r->site_ctx));
   ws_value_set(ctx, "page", page);
   ws_value_set_str(ctx, "root", root);

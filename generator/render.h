@@ -44,7 +44,8 @@ typedef struct {
 } ws_page;
 
 /** Makes the context every page gets (site, page, root, nav); the caller
- * adds the page's own keys and hands it to ws_render_page. */
+ * adds the page's own keys and hands it to ws_render_page. The context
+ * borrows the texts of 'pg', which must last until then. */
 ws_value *ws_render_context(ws_renderer *r, const ws_page *pg);
 /** Renders 'pg' with 'ctx' (which it frees) and writes it. */
 int ws_render_page(ws_renderer *r, const ws_page *pg, ws_value *ctx);
