@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -213,13 +214,14 @@ static void dirs_add(dir_list *l, const char *path, const struct stat *st) {
 
 /* Moves the items of 'from' to the end of 'to'. */
 static void dirs_move(dir_list *to, dir_list *from) {
-  for (size_t i = 0; i < from->len; i++) {
-    if (to->len == to->cap) {
-      to->cap = to->cap ? to->cap * 2 : 256;
-      to->items = ws_xreallocarray(to->items, to->cap, sizeof(dir_rec));
-    }
-    to->items[to->len++] = from->items[i];
+  if (to->len + from->len > to->cap) {
+    to->cap =
+        to->cap * 2 > to->len + from->len ? to->cap * 2 : to->len + from->len;
+    to->items = ws_xreallocarray(to->items, to->cap, sizeof(dir_rec));
   }
+  if (from->len)
+    memcpy(to->items + to->len, from->items, from->len * sizeof(dir_rec));
+  to->len += from->len;
   free(from->items);
   *from = (dir_list){0};
 }
@@ -261,14 +263,18 @@ static void section_release(section *s) {
   *s = (section){0};
 }
 
-/* Reads "<number> " at '*p' (at most 19 digits), moving past it. */
+/* Reads "<number> " at '*p' (up to 2^64 - 1), moving past it. */
 static bool get_number(const char **p, unsigned long long *out) {
   const char *s = *p;
   unsigned long long v = 0;
   size_t n = 0;
-  for (; s[n] >= '0' && s[n] <= '9'; n++)
-    v = v * 10 + (unsigned)(s[n] - '0');
-  if (n == 0 || n > 19 || s[n] != ' ')
+  for (; s[n] >= '0' && s[n] <= '9'; n++) {
+    unsigned digit = (unsigned)(s[n] - '0');
+    if (v > (ULLONG_MAX - digit) / 10)
+      return false;
+    v = v * 10 + digit;
+  }
+  if (n == 0 || s[n] != ' ')
     return false;
   *out = v;
   *p = s + n + 1;
@@ -369,18 +375,6 @@ static size_t section_size(const section *m) {
   return n;
 }
 
-/* Appends 'n' in decimal and a space. */
-static void put_u64(ws_str *s, unsigned long long n) {
-  char buf[24];
-  size_t at = sizeof(buf);
-  buf[--at] = ' ';
-  do {
-    buf[--at] = (char)('0' + n % 10);
-    n /= 10;
-  } while (n);
-  ws_str_put(s, buf + at, sizeof(buf) - at);
-}
-
 static void put_section(ws_str *s, const char *folder, const section *m) {
   struct stat st;
   if (!m || section_empty(m) || lstat(folder, &st) < 0)
@@ -407,9 +401,12 @@ static void put_section(ws_str *s, const char *folder, const section *m) {
   for (size_t i = 0; i < m->dirs.len; i++) {
     const dir_rec *d = &m->dirs.items[i];
     ws_str_puts(s, "dir ");
-    put_u64(s, d->ino);
-    put_u64(s, d->sec);
-    put_u64(s, d->nsec);
+    ws_str_put_uint(s, d->ino);
+    ws_str_putc(s, ' ');
+    ws_str_put_uint(s, d->sec);
+    ws_str_putc(s, ' ');
+    ws_str_put_uint(s, d->nsec);
+    ws_str_putc(s, ' ');
     ws_str_puts(s, d->path);
     ws_str_putc(s, '\n');
   }

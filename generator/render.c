@@ -698,16 +698,9 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
 
 /* --- what a person context is made from --- */
 
-/* Texts that may be missing: NULL and "" are told apart, since some keys
- * are set for either (goals) and others only for a text that is not
- * empty. */
-static void put_text(ws_digester *d, const char *s) {
-  ws_digester_text(d, s);
-}
-
-static void put_num(ws_digester *d, unsigned long long n) {
-  ws_digester_num(d, n);
-}
+/* Texts that may be missing are hashed with ws_digester_text: NULL and ""
+ * are told apart, since some keys are set for either (goals) and others
+ * only for a text that is not empty. */
 
 static void put_list(ws_digester *d, const ws_strlist *l) {
   ws_digester_texts(d, l->items, l->len);
@@ -721,9 +714,9 @@ static ws_digest end_digest(ws_digester *d) {
 
 static ws_digest pair_digest(const ws_match_pair *p, const ws_digest *links) {
   ws_digester *d = ws_digester_new();
-  put_num(d, p->type);
-  put_num(d, (unsigned long long)(long long)p->score);
-  put_num(d, p->reverse);
+  ws_digester_num(d, p->type);
+  ws_digester_num(d, (unsigned long long)(long long)p->score);
+  ws_digester_num(d, p->reverse);
   put_list(d, &p->reasons);
   ws_digester_digest(d, &links[p->mentee]);
   ws_digester_digest(d, &links[p->mentor]);
@@ -732,10 +725,10 @@ static ws_digest pair_digest(const ws_match_pair *p, const ws_digest *links) {
 
 static ws_digest circle_digest(const ws_circle *c, const ws_digest *links) {
   ws_digester *d = ws_digester_new();
-  put_text(d, c->topic);
-  put_text(d, c->slug);
-  put_num(d, c->nmembers);
-  put_num(d, c->noffering);
+  ws_digester_text(d, c->topic);
+  ws_digester_text(d, c->slug);
+  ws_digester_num(d, c->nmembers);
+  ws_digester_num(d, c->noffering);
   for (size_t k = 0; k < c->nmembers; k++)
     ws_digester_digest(d, &links[c->members[k]]);
   return end_digest(d);
@@ -747,47 +740,47 @@ static void put_suggestions(ws_digester *d, const ws_site *site,
                             const shared_inputs *sh, size_t i) {
   const ws_match *m = site->matches;
   if (!m) {
-    put_num(d, 0);
+    ws_digester_num(d, 0);
     return;
   }
-  put_num(d, 1);
+  ws_digester_num(d, 1);
   size_t from = ws_match_first_pair(m, i), to = from;
   while (to < m->npairs && m->pairs[to].mentee == i)
     to++;
-  put_num(d, to - from);
+  ws_digester_num(d, to - from);
   for (size_t k = from; k < to; k++)
     ws_digester_digest(d, &sh->pairs[k]);
-  put_num(d, m->mentor_start[i + 1] - m->mentor_start[i]);
+  ws_digester_num(d, m->mentor_start[i + 1] - m->mentor_start[i]);
   for (size_t k = m->mentor_start[i]; k < m->mentor_start[i + 1]; k++)
     ws_digester_digest(d, &sh->pairs[m->by_mentor[k]]);
   from = to = ws_match_first_unmet(m, i);
   while (to < m->nunmet && m->unmet[to].person == i)
     to++;
-  put_num(d, to - from);
+  ws_digester_num(d, to - from);
   for (size_t k = from; k < to; k++) {
-    put_num(d, m->unmet[k].type);
-    put_text(d, m->unmet[k].reason);
+    ws_digester_num(d, m->unmet[k].type);
+    ws_digester_text(d, m->unmet[k].reason);
   }
   if (m->circle_of[i] == (size_t)-1) {
-    put_num(d, 0);
+    ws_digester_num(d, 0);
     return;
   }
-  put_num(d, 1);
+  ws_digester_num(d, 1);
   ws_digester_digest(d, &sh->circles[m->circle_of[i]]);
 }
 
 static void put_history(ws_digester *d, const ws_history *h) {
-  put_num(d, h->known);
+  ws_digester_num(d, h->known);
   if (!h->known)
     return;
-  put_num(d, h->partial);
-  put_num(d, (unsigned long long)h->first_time);
-  put_num(d, (unsigned long long)h->last_time);
-  put_text(d, h->first_author);
-  put_text(d, h->last_author);
-  put_text(d, h->last_subject);
-  put_text(d, h->last_commit);
-  put_num(d, h->revisions);
+  ws_digester_num(d, h->partial);
+  ws_digester_num(d, (unsigned long long)h->first_time);
+  ws_digester_num(d, (unsigned long long)h->last_time);
+  ws_digester_text(d, h->first_author);
+  ws_digester_text(d, h->last_author);
+  ws_digester_text(d, h->last_subject);
+  ws_digester_text(d, h->last_commit);
+  ws_digester_num(d, h->revisions);
   put_list(d, &h->authors);
 }
 
@@ -811,8 +804,8 @@ static ws_digest person_inputs(const ws_site *site, const shared_inputs *sh,
   } else {
     ws_digester_bytes(d, "parsed", 6);
     ws_digester_digest(d, &sh->cards[i]);
-    put_text(d, p->summary);
-    put_text(d, p->body_html);
+    ws_digester_text(d, p->summary);
+    ws_digester_text(d, p->body_html);
   }
   ws_digester_digest(d, &sh->history[i]);
   put_suggestions(d, site, sh, i);
@@ -1502,10 +1495,10 @@ static int link_step(renderer *r, size_t i) {
   if (!card.hi && !card.lo && !link.hi && !link.lo)
     ws_profile_card_digests(p, &card, &link);
   ws_digester_digest(d, &card);
-  put_text(d, p->slug);
+  ws_digester_text(d, p->slug);
   sh->cards[i] = ws_digester_end(d);
   ws_digester_digest(d, &link);
-  put_text(d, p->slug);
+  ws_digester_text(d, p->slug);
   sh->links[i] = ws_digester_end(d);
   put_history(d, &p->history);
   sh->history[i] = ws_digester_end(d);

@@ -41,15 +41,30 @@ void ws_str_put(ws_str *s, const char *data, size_t len) {
   s->ptr[s->len] = '\0';
 }
 
-void ws_str_put_int(ws_str *s, long long n, int width) {
-  char buf[24];
+/* Writes 'u' in decimal into 'buf' (room for 20), last digit first;
+ * returns how many digits. */
+static size_t digits_reversed(char *buf, unsigned long long u) {
   size_t len = 0;
-  unsigned long long u =
-      n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
   do {
     buf[len++] = (char)('0' + u % 10);
     u /= 10;
   } while (u);
+  return len;
+}
+
+void ws_str_put_uint(ws_str *s, unsigned long long n) {
+  char buf[24], text[24];
+  size_t len = digits_reversed(buf, n), k = 0;
+  while (len)
+    text[k++] = buf[--len];
+  ws_str_put(s, text, k);
+}
+
+void ws_str_put_int(ws_str *s, long long n, int width) {
+  char buf[24];
+  unsigned long long u =
+      n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
+  size_t len = digits_reversed(buf, u);
   size_t digits = width > 0 ? (size_t)width - (n < 0) : 0;
   while (len < digits && len < sizeof(buf))
     buf[len++] = '0';

@@ -32,6 +32,8 @@ void ws_str_putc(ws_str *s, char c);
  * zeros (after a minus sign) fill it to 'width' characters. For the
  * hundreds of thousands of dates and counts a build prints. */
 void ws_str_put_int(ws_str *s, long long n, int width);
+/** Appends 'n' in decimal: every value, 2^64 - 1 too. */
+void ws_str_put_uint(ws_str *s, unsigned long long n);
 /** Appends formatted text. */
 void ws_str_printf(ws_str *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
