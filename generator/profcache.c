@@ -46,15 +46,19 @@
  * Entries are sorted by path (the file's path in the content folder, as
  * listed), so a lookup is a binary search. A key is a u32 length, the bytes
  * and a NUL, so it can be used in place; "" stands for no photo. A record
- * is the profile and its warnings (encode_profile below); each is checked
- * against its digest only when it is used, on the worker that decodes it.
+ * is the profile and its warnings (encode_profile below), then its body.
+ * The index's digest of a record covers all but the body, and is checked
+ * only when the record is used, on the worker that decodes it; the body's
+ * own digest is in that part, and is checked only when a page shows the
+ * body (ws_profile_body). A push keeps most person pages, and the bodies
+ * are most of the file: checking them all took a tenth of its time.
  * Numbers are little-endian; a digest is XXH3-128 (digest.h) as u64 hi,
  * u64 lo. 'program' covers the executable and the libcmark and libyaml it
  * runs with (the code that makes what is cached), so another build, or a
  * library upgrade, never trusts this one's results. */
 
 #define MAGIC "wholeself profile cache\n"
-#define VERSION 6
+#define VERSION 7
 #define TRAILER_MAGIC "wsprof.\n"
 #define TRAILER (8 + 16 + 8) /* index offset, digest, magic */
 #define NO_TEXT 0xffffffffu
@@ -84,7 +88,8 @@ typedef struct {
   const ws_profile *p;
   const ws_diag *diag;
   size_t off, len;                      /* of the new record, once written */
-  ws_digest sum;                        /* of the new record */
+  ws_digest sum;      /* of the new record's head */
+  ws_digest body_sum; /* of its body */
   const ws_source_entry *entry, *photo; /* borrowed from the listing */
 } slot_state;
 
@@ -272,13 +277,13 @@ static bool put_list(ws_str *b, char *const *items, size_t n) {
 
 /* The text fields of 'p' in record order, all but slug and path (which
  * are the keys). */
-#define NTEXTS 14
+#define NTEXTS 13
 static void text_fields(char **f[NTEXTS], ws_profile *p) {
   char **all[NTEXTS] = {&p->name,      &p->pronouns,   &p->pronunciation,
                         &p->role,      &p->team,       &p->location,
                         &p->timezone,  &p->joined,     &p->photo,
                         &p->dream_job, &p->goal_short, &p->goal_long,
-                        &p->body_html, &p->summary};
+                        &p->summary};
   memcpy(f, all, sizeof(all));
 }
 
@@ -298,13 +303,17 @@ static void list_fields(ws_strlist *f[NLISTS], ws_profile *p) {
   memcpy(f, all, sizeof(all));
 }
 
-/* The record: 14 texts (u32 length or NO_TEXT, bytes, NUL), 12 u32 numbers
+/* The record: u32 count of list slots, 13 texts (u32 length or NO_TEXT,
+ * bytes, NUL), 12 u32 numbers
  * (with the positions of the name and the photo), u8 cross_team, 5 lists
  * and the sections (u32 count, texts), links and level (u8 present,
  * value), u32 count of diagnostics (u8 severity, u32 line,
- * u32 col, texts file, code, message). A value is u8 type, u32 line, u32
- * col and its payload: u8, the double's bits as u64, bytes, or u32 count
- * and items (a map's items: key text, u32 line, u32 col, value). */
+ * u32 col, texts file, code, message), the body's u32 length and digest
+ * (of its bytes and NUL): the head, which the index's digest covers. Then
+ * the body, a NUL and the body's length again, so that the head is found
+ * without reading the body. A value is u8 type, u32 line, u32 col and its
+ * payload: u8, the double's bits as u64, bytes, or u32 count and items (a
+ * map's items: key text, u32 line, u32 col, value). */
 /* The pointers the lists of 'p' take in its block: one at least each. */
 static size_t list_slots(ws_profile *p) {
   ws_strlist *lists[NLISTS];
@@ -315,8 +324,11 @@ static size_t list_slots(ws_profile *p) {
   return n;
 }
 
+/* Encodes the record of 'cp', whose body's digest is 'body_sum', and sets
+ * '*head' to the length of its head. */
 static bool encode_profile(ws_str *b, const ws_profile *cp,
-                           const ws_diag *diag) {
+                           const ws_diag *diag, const ws_digest *body_sum,
+                           size_t *head) {
   ws_profile *p = (ws_profile *)cp; /* only read: the field tables */
   char **texts[NTEXTS];
   unsigned *numbers[NNUMBERS];
@@ -324,7 +336,8 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
   text_fields(texts, p);
   number_fields(numbers, p);
   list_fields(lists, p);
-  bool ok = true;
+  size_t start = b->len, body = p->body_html ? strlen(p->body_html) : 0;
+  bool ok = p->body_html && body < NO_TEXT;
   ws_bin_put_u32(b, (uint32_t)list_slots(p));
   for (size_t i = 0; i < NTEXTS; i++)
     ok = ok && put_text(b, *texts[i]);
@@ -347,7 +360,14 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
     ok = put_text(b, it->file) && put_text(b, it->code) &&
          put_text(b, it->message);
   }
-  return ok;
+  if (!ok)
+    return false;
+  ws_bin_put_u32(b, (uint32_t)body);
+  ws_bin_put_digest(b, body_sum);
+  *head = b->len - start;
+  ws_str_put(b, p->body_html, body + 1);
+  ws_bin_put_u32(b, (uint32_t)body);
+  return true;
 }
 
 /* --- reading --- */
@@ -630,7 +650,7 @@ static bool decode_fields(ws_bin_reader *r, ws_profile *p, const char *path,
     return false;
   p->card = ws_bin_get_digest(r);
   p->link = ws_bin_get_digest(r);
-  return !r->bad && p->name && p->body_html && p->summary;
+  return !r->bad && p->name && p->summary;
 }
 
 /* Only warnings are kept; they go through ws_diag_add like new ones. */
@@ -650,7 +670,30 @@ static bool decode_diags(ws_bin_reader *r, ws_diag *out) {
     free(code);
     free(message);
   }
-  return !r->bad && r->pos == r->len;
+  return !r->bad;
+}
+
+/* The length of the head of 'rec' (see the layout), from the body's length
+ * at its end; 0 when that cannot be right. The head's digest then tells
+ * whether it was. */
+static size_t head_length(const record *rec) {
+  if (rec->len < 4)
+    return 0;
+  ws_bin_reader r = {rec->body, rec->len, rec->len - 4, false};
+  size_t body = ws_bin_get_u32(&r);
+  return body + 1 + 4 < rec->len ? rec->len - body - 1 - 4 : 0;
+}
+
+/* The body's length and digest that close the head, into 'p': its body
+ * lies right after the head. */
+static bool decode_body(ws_bin_reader *r, const record *rec, ws_profile *p) {
+  size_t body = ws_bin_get_u32(r);
+  p->cached_body_sum = ws_bin_get_digest(r);
+  if (r->bad || r->pos != r->len || r->len + body + 1 + 4 != rec->len)
+    return false;
+  p->cached_body = rec->body + r->len;
+  p->cached_body_len = body;
+  return true;
 }
 
 /* --- the cache file --- */
@@ -812,13 +855,13 @@ static ws_digest profile_digest(const ws_digest *sum, const char *path,
   return out;
 }
 
-static ws_profile *decode(const record *rec, const ws_digest *sum,
+static ws_profile *decode(const record *rec, size_t head, const ws_digest *sum,
                           const char *path, const char *slug, ws_diag *diag) {
-  ws_bin_reader r = {rec->body, rec->len, 0, false};
+  ws_bin_reader r = {rec->body, head, 0, false};
   ws_profile *p = ws_xcalloc(1, sizeof(*p));
   if (!decode_fields(&r, p, path, slug) ||
       strcmp(p->photo ? p->photo : "", rec->photo) != 0 ||
-      !decode_diags(&r, diag)) {
+      !decode_diags(&r, diag) || !decode_body(&r, rec, p)) {
     ws_profile_free(p);
     return NULL;
   }
@@ -833,11 +876,12 @@ bool ws_profcache_get(ws_profcache *pc, size_t slot, const ws_source_entry *e,
   if (!rec || !e->oid[0] || strcmp(rec->oid, e->oid) != 0 ||
       !photo_same(pc, rec))
     return false;
-  ws_digest sum = ws_digest_bytes(rec->body, rec->len);
-  if (!ws_digest_equal(&sum, &rec->sum))
+  size_t head = head_length(rec);
+  ws_digest sum = ws_digest_bytes(rec->body, head);
+  if (!head || !ws_digest_equal(&sum, &rec->sum))
     return false;
   ws_diag warnings = WS_DIAG_INIT;
-  ws_profile *p = decode(rec, &sum, path, slug, &warnings);
+  ws_profile *p = decode(rec, head, &sum, path, slug, &warnings);
   if (!p) {
     ws_diag_release(&warnings);
     return false;
@@ -860,12 +904,15 @@ void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
   /* Made once here, where the profile was parsed, and kept with it:
    * every later build reads them instead of hashing every field again. */
   ws_profile_card_digests(p, &p->card, &p->link);
-  if (encode_profile(&body, p, diag)) {
+  size_t head = 0;
+  if (p->body_html)
+    s->body_sum = ws_digest_bytes(p->body_html, strlen(p->body_html) + 1);
+  if (encode_profile(&body, p, diag, &s->body_sum, &head)) {
     s->fresh = true;
     s->p = p;
     s->diag = diag;
     s->len = body.len;
-    s->sum = ws_digest_bytes(body.ptr, body.len);
+    s->sum = ws_digest_bytes(body.ptr, head);
     /* The same digest a load from the cache will give it. */
     p->digest = profile_digest(&s->sum, p->path, p->slug);
     s->entry = e;
@@ -908,8 +955,9 @@ static void sink_put(sink *k, const char *data, size_t len) {
  * ws_profcache_put did, and notes where it went. */
 static void sink_record(sink *k, slot_state *s) {
   size_t start = k->buf.len;
+  size_t head;
   s->off = k->at;
-  encode_profile(&k->buf, s->p, s->diag);
+  encode_profile(&k->buf, s->p, s->diag, &s->body_sum, &head);
   if (k->buf.len - start != s->len) /* the profile changed since: never */
     k->ok = false;
   k->at += k->buf.len - start;

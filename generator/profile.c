@@ -752,6 +752,14 @@ void ws_profile_free(ws_profile *p) {
   free(p);
 }
 
+const char *ws_profile_body(const ws_profile *p) {
+  if (p->body_html || !p->cached_body)
+    return p->body_html;
+  /* The NUL is covered too: equal bytes are a C string of this length. */
+  ws_digest sum = ws_digest_bytes(p->cached_body, p->cached_body_len + 1);
+  return ws_digest_equal(&sum, &p->cached_body_sum) ? p->cached_body : NULL;
+}
+
 bool ws_slug_valid(const char *slug) {
   size_t n = strlen(slug);
   if (n == 0 || n > 64 || slug[0] == '-' || slug[n - 1] == '-')

@@ -69,7 +69,8 @@ typedef struct {
   unsigned capacity; /* mentees at once (default 1 if offering) */
   bool cross_team;   /* mentoring.cross_team: seek outside team */
   ws_value *links;   /* list of {label, url}, checked; or NULL */
-  char *body_html, *summary;
+  char *body_html, *summary; /* body_html: NULL in a cached profile, whose
+                                body is read with ws_profile_body */
   char **sections; /* level-2 headings of the body */
   size_t nsections;
   ws_value *level; /* the front matter's "level" as written, or NULL: the
@@ -84,6 +85,13 @@ typedef struct {
   /* Set with 'digest', as ws_profile_card_digests makes them; zero when
    * not known. */
   ws_digest card, link;
+  /* A profile from the profile cache leaves its body where it lies in the
+   * cache file, unread and unchecked, until a page shows it: most builds
+   * keep most person pages, and the bodies are most of the file. Their
+   * digest is in the part of the record that was checked. */
+  const char *cached_body;
+  size_t cached_body_len;
+  ws_digest cached_body_sum;
   char *block; /* set for a profile from the profile cache: its lists,
                   slug and path live in this one allocation and its texts
                   in the cache file's mapping, which the site keeps (and
@@ -108,6 +116,10 @@ int ws_profile_load(ws_profile **out, const char *path, const char *slug,
                     void *payload, ws_diag *diag);
 /** Frees 'p'; NULL does nothing. */
 void ws_profile_free(ws_profile *p);
+/** The body's HTML: 'body_html', or a cached profile's body once it
+ * matches its digest. NULL when that body was damaged in the cache file;
+ * then the profile file must be parsed again (ws_site_body_again). */
+const char *ws_profile_body(const ws_profile *p);
 /** The digests of what pages show of 'p' besides their own page:
  * '*card' of every field but the body and the summary made from it, with
  * the body's section headings (cards, the report); '*link' of the name,

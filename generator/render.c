@@ -152,6 +152,10 @@ struct ws_person_shared {
   const char **names;
   ws_value **tags;
   size_t ntags, cap; /* cap: a power of two */
+  ws_source *src;    /* to read a profile again: see person_body */
+  /* 1 + the first person whose body could be had neither from the profile
+   * cache nor from the file; 0 for none. */
+  atomic_size_t lost;
 };
 
 static size_t tag_slot(const ws_person_shared *s, const char *name) {
@@ -163,9 +167,12 @@ static size_t tag_slot(const ws_person_shared *s, const char *name) {
 
 /* One value per spelling the site has (ws_site.spellings: a few dozen,
  * where the team's lists hold tens of thousands). */
-static ws_person_shared *person_shared_new(const ws_site *site, unsigned jobs,
+static ws_person_shared *person_shared_new(const ws_site *site,
+                                           ws_source *src, unsigned jobs,
                                            bool lazy) {
   ws_person_shared *s = ws_xcalloc(1, sizeof(*s));
+  s->src = src;
+  atomic_init(&s->lost, 0);
   s->cap = 16;
   while (s->cap < site->nspellings * 2)
     s->cap *= 2;
@@ -624,6 +631,35 @@ static ws_value *history_value(const ws_history *h) {
   return v;
 }
 
+/* The body of person 'i': from the profile, or, when the profile cache's
+ * copy was damaged, from the file parsed again into '*again' (caller
+ * frees). NULL, noted in 'shared', when neither can be had. */
+static const char *person_body(const ws_person_shared *shared, size_t i,
+                               const ws_profile *p, char **again) {
+  const char *body = ws_profile_body(p);
+  if (body || !p->cached_body)
+    return body;
+  if (shared && shared->src && (*again = ws_site_body_again(shared->src, p)))
+    return *again;
+  if (shared) {
+    size_t none = 0;
+    atomic_compare_exchange_strong(&((ws_person_shared *)shared)->lost, &none,
+                                   i + 1);
+  }
+  return NULL;
+}
+
+/* Fails the build when a body was lost (see person_body). */
+static int bodies_found(const renderer *r) {
+  size_t lost = atomic_load(&r->shared->lost);
+  if (!lost)
+    return 0;
+  return ws_error(WS_ERROR,
+                  "%s: the profile cache's copy of its body is damaged, and "
+                  "the file could not be read again",
+                  r->site->people[lost - 1]->path);
+}
+
 /* The most keys a person context has: a fuller profile is still right,
  * only a little less compact. */
 #define PERSON_KEYS 33
@@ -657,8 +693,12 @@ ws_value *ws_render_person(const ws_site *site, const ws_person_shared *shared,
       ws_value_add(v, texts[k].key, ws_value_borrowz(texts[k].val));
   /* The body is most of a profile's size; the site outlives every
    * context, so the context points at the profile's copy. */
-  if (p->body_html && *p->body_html)
-    ws_value_add(v, "body", ws_value_borrowz(p->body_html));
+  char *again = NULL;
+  const char *body = person_body(shared, i, p, &again);
+  if (body && *body)
+    ws_value_add(v, "body", again ? ws_value_strz(again)
+                                  : ws_value_borrowz(body));
+  free(again);
   if (p->team) {
     char *slug = ws_slugify(p->team);
     ws_str turl = WS_STR_INIT;
@@ -1697,7 +1737,7 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
   r.partials = ws_mustache_memo_new();
   /* A build that records fingerprints is a rebuild: most of its person
    * contexts and mentoring pages need no mentoring value. */
-  r.shared = person_shared_new(site, r.jobs, r.record);
+  r.shared = person_shared_new(site, src, r.jobs, r.record);
   if (r.record && (error = prepare_reuse(&r)) < 0)
     goto cleanup;
   if (r.record)
@@ -1718,6 +1758,8 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
     error = ws_theme_assets(theme, write_asset, &r);
   if (error == 0)
     error = render_sitemap(&r);
+  if (error == 0)
+    error = bodies_found(&r);
   if (error == 0 && r.memo)
     save_contexts(&r);
   report_stats(&r, opts->stats);

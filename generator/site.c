@@ -497,6 +497,33 @@ static int load_one(void *payload, size_t i) {
   return error;
 }
 
+/* The body does not depend on the photos: a profile read again for it
+ * needs no listing. */
+static bool any_photo(const char *rel, void *payload) {
+  (void)rel;
+  (void)payload;
+  return true;
+}
+
+char *ws_site_body_again(ws_source *src, const ws_profile *p) {
+  ws_str rel = WS_STR_INIT, text = WS_STR_INIT;
+  ws_profile *again = NULL;
+  ws_diag diag = WS_DIAG_INIT;
+  char *body = NULL;
+  ws_str_printf(&rel, "people/%s.md", p->slug);
+  if (ws_source_read(&text, src, rel.ptr) == 0 &&
+      ws_profile_load(&again, p->path, p->slug, text.ptr, text.len, any_photo,
+                      NULL, &diag) == 0) {
+    body = again->body_html;
+    again->body_html = NULL;
+  }
+  ws_profile_free(again);
+  ws_diag_release(&diag);
+  ws_str_release(&text);
+  ws_str_release(&rel);
+  return body;
+}
+
 /* Checks what can be told from the entry alone; returns true when the file
  * is a profile to read. */
 static bool profile_entry(ws_source *src, lookup *lk, const ws_source_entry *e,

@@ -108,6 +108,10 @@ ws_history_walk *ws_site_history_start(ws_source *src, unsigned jobs);
 int ws_site_history_finish(ws_site *site, ws_history_walk *w, ws_diag *diag);
 /** Frees 'site'; NULL does nothing. */
 void ws_site_free(ws_site *site);
+/** Parses the file of the cached profile 'p' again and returns its body's
+ * HTML (caller frees): for a body damaged in the profile cache file, which
+ * ws_profile_body refuses. NULL when the file cannot be read or parsed. */
+char *ws_site_body_again(ws_source *src, const ws_profile *p);
 /** Returns the index of the person with 'slug', or (size_t)-1. */
 size_t ws_site_find(const ws_site *site, const char *slug);
 /** Returns the tag whose slug is the slug of 'label', or NULL. */

@@ -180,12 +180,12 @@ static void expect_same_profile(const ws_profile *a, const ws_profile *b) {
       a->slug,          a->path,      a->name,      a->pronouns,
       a->pronunciation, a->role,      a->team,      a->location,
       a->timezone,      a->joined,    a->photo,     a->dream_job,
-      a->goal_short,    a->goal_long, a->body_html, a->summary};
+      a->goal_short,    a->goal_long, ws_profile_body(a), a->summary};
   const char *tb[] = {
       b->slug,          b->path,      b->name,      b->pronouns,
       b->pronunciation, b->role,      b->team,      b->location,
       b->timezone,      b->joined,    b->photo,     b->dream_job,
-      b->goal_short,    b->goal_long, b->body_html, b->summary};
+      b->goal_short,    b->goal_long, ws_profile_body(b), b->summary};
   for (size_t i = 0; i < sizeof(ta) / sizeof(ta[0]); i++)
     expect_same_text(ta[i], tb[i], what);
   unsigned na[] = {a->photo_type,  a->photo_w,   a->photo_h,  a->seek_types,
@@ -614,13 +614,32 @@ static void torn_segment(ws_str *f) {
  * the first profile claims more bytes than there are. */
 /* Changes the first profile's record with 'edit' and makes its digest,
  * and the index's, match again. */
+/* The length of a record's head, which the index's digest covers: all but
+ * the body, its NUL and its u32 length, which ends the record. */
+static size_t head_of(const char *record, size_t len) {
+  return len - 4 - 1 - (size_t)get_le(record + len - 4, 4);
+}
+
 static void forge_first_record(ws_str *f, void (*edit)(char *record)) {
   size_t at = first_entry_place(f);
   size_t off = (size_t)get_le(f->ptr + at, 8),
          len = (size_t)get_le(f->ptr + at + 8, 8);
+  size_t head = head_of(f->ptr + off, len);
   edit(f->ptr + off);
-  put_sum(f->ptr + at + 16, f->ptr + off, len);
+  put_sum(f->ptr + at + 16, f->ptr + off, head);
   resum(f);
+}
+
+/* Changes the first letter of 'word' in the body of the first record (Ada's)
+ * to lower case; the index's digests still match. */
+static void damage_first_body(ws_str *f, const char *word) {
+  size_t at = first_entry_place(f);
+  size_t off = (size_t)get_le(f->ptr + at, 8),
+         len = (size_t)get_le(f->ptr + at + 8, 8);
+  char *body = f->ptr + off + head_of(f->ptr + off, len);
+  char *w = strstr(body, word);
+  cr_assert(w, "'%s' in the first body", word);
+  *w ^= 0x20;
 }
 
 static void text_too_long(char *record) {
@@ -895,6 +914,50 @@ Test(profcache, an_unwritable_cache_is_not_an_error) {
   free(repo);
 }
 
+/* A body is checked when a page needs it, not when its record is read:
+ * the load takes a record whose body was damaged, the body is refused, and
+ * the file gives it again. */
+Test(profcache, a_damaged_body_is_refused_and_read_again) {
+  char *repo = team_repo();
+  ws_diag ref_d = WS_DIAG_INIT, d = WS_DIAG_INIT;
+  ws_site *ref = cold(repo, false, &ref_d);
+  ws_site_free(load(repo, false, &d));
+  ws_diag_release(&d);
+  char *file = cache_file(repo);
+  size_t len = 0;
+  char *bytes = th_slurp(file, &len);
+  ws_str f = {bytes, len, len + 1};
+  damage_first_body(&f, "Grew");
+  th_spill(file, f.ptr, f.len);
+  ws_source_opts o = {repo, NULL, "content", false};
+  ws_source *src = NULL;
+  ws_site *site = NULL;
+  cr_assert_eq(ws_source_open(&src, &o), 0, "%s", ws_error_last());
+  cr_assert_eq(ws_site_load(&site, src, &d), 0, "%s", ws_error_last());
+  cr_expect_eq(site->profiles_cached, 4, "every head is whole");
+  const ws_profile *ada = site->people[ws_site_find(site, "ada")];
+  cr_assert(ada->cached_body, "the body is left in the cache file");
+  cr_expect_null(ws_profile_body(ada), "the damaged body is refused");
+  char *again = ws_site_body_again(src, ada);
+  const ws_profile *want = ref->people[ws_site_find(ref, "ada")];
+  cr_assert(again);
+  cr_expect_str_eq(again, want->body_html);
+  for (size_t i = 0; i < site->npeople; i++)
+    if (site->people[i] != ada)
+      expect_same_text(ws_profile_body(site->people[i]),
+                       ref->people[i]->body_html, site->people[i]->slug);
+  free(again);
+  ws_site_free(site);
+  ws_source_free(src);
+  ws_diag_release(&d);
+  ws_site_free(ref);
+  ws_diag_release(&ref_d);
+  free(bytes);
+  free(file);
+  th_rm_rf(repo);
+  free(repo);
+}
+
 /* --- the binary --- */
 
 /* Runs the binary with 'args' (NULL-terminated, -C and --content added)
@@ -920,6 +983,46 @@ static char *run(const char *repo, const char *const *args, char **diags,
   *diags = ws_str_detach(&lines);
   ws_str_release(&err);
   return ws_str_detach(&out);
+}
+
+/* A site built from a cache whose copy of a body was damaged shows the
+ * body as the file has it. */
+Test(profcache, a_build_reads_a_damaged_body_from_its_file) {
+  char *repo = team_repo(), *tmp = th_tmpdir();
+  ws_str cold_out = WS_STR_INIT, warm_out = WS_STR_INIT;
+  ws_str_printf(&cold_out, "%s/cold", tmp);
+  ws_str_printf(&warm_out, "%s/warm", tmp);
+  const char *cold_build[] = {"build", "--out", cold_out.ptr, NULL};
+  const char *warm_build[] = {"build", "--out", warm_out.ptr, NULL};
+  char *cold_diags, *warm_diags;
+  free(run(repo, cold_build, &cold_diags, 0));
+  char *file = cache_file(repo);
+  size_t len = 0;
+  char *bytes = th_slurp(file, &len);
+  ws_str f = {bytes, len, len + 1};
+  damage_first_body(&f, "Grew");
+  th_spill(file, f.ptr, f.len);
+  free(run(repo, warm_build, &warm_diags, 0));
+  char *diff = th_tree_diff(cold_out.ptr, warm_out.ptr);
+  cr_expect_null(diff, "the sites differ at %s", diff);
+  cr_expect_str_eq(warm_diags, cold_diags);
+  ws_str page = WS_STR_INIT;
+  ws_str_printf(&page, "%s/people/ada/index.html", warm_out.ptr);
+  char *html = th_slurp(page.ptr, &len);
+  cr_expect(strstr(html, "Grew up by the sea"), "%s", html);
+  free(html);
+  ws_str_release(&page);
+  free(diff);
+  free(cold_diags);
+  free(warm_diags);
+  free(bytes);
+  free(file);
+  ws_str_release(&cold_out);
+  ws_str_release(&warm_out);
+  th_rm_rf(tmp);
+  th_rm_rf(repo);
+  free(tmp);
+  free(repo);
 }
 
 static void file_id(const char *path, struct stat *st) {
