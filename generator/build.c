@@ -148,8 +148,11 @@ static int render(ws_build_stats *st, const ws_build_opts *o, timer *tm,
   st->files = ws_output_count(out);
   st->pages = ws_output_pages(out);
   st->reused = ws_output_reused(out);
-  stage_done(tm, "rendered %zu pages, kept %zu unchanged; %zu files",
-             st->pages - st->reused, st->reused, st->files);
+  st->by_record = ws_output_kept_by_record(out);
+  stage_done(tm,
+             "rendered %zu pages, kept %zu unchanged (%zu by their folder's "
+             "record); %zu files",
+             st->pages - st->reused, st->reused, st->by_record, st->files);
   if (rs.context_cache_used)
     stage_done(tm,
                "person contexts: %zu made, %zu known by their digests "

@@ -37,6 +37,7 @@ typedef struct {
 typedef struct {
   size_t profiles, pages, files;
   size_t reused; /* pages kept from an earlier build (same inputs) */
+  size_t by_record; /* of those, found by their folder's record */
   double seconds;
   char *theme_dir;   /* the theme's folder on disk, or NULL */
   char *parent_dir;  /* the folder of the theme it inherits from, or NULL */
@@ -45,7 +46,7 @@ typedef struct {
 } ws_build_stats;
 
 #define WS_BUILD_STATS_INIT                                                    \
-  { 0, 0, 0, 0, 0.0, NULL, NULL, NULL, NULL }
+  { 0, 0, 0, 0, 0, 0.0, NULL, NULL, NULL, NULL }
 
 /** Builds the site described by 'opts' into opts->out, filling 'out'
  * (release with ws_build_stats_release; filled as far as the build got).

@@ -62,5 +62,8 @@ size_t ws_output_count(const ws_output *o);
 size_t ws_output_pages(ws_output *o);
 /** Returns how many HTML pages were kept by ws_output_reuse. Thread-safe. */
 size_t ws_output_reused(ws_output *o);
+/** Returns how many of the files kept were known to be in the staging
+ * folder by its folder's record, without a stat of their own. */
+size_t ws_output_kept_by_record(ws_output *o);
 
 #endif
