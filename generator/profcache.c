@@ -303,17 +303,17 @@ static void list_fields(ws_strlist *f[NLISTS], ws_profile *p) {
   memcpy(f, all, sizeof(all));
 }
 
-/* The record: u32 count of list slots, 13 texts (u32 length or NO_TEXT,
- * bytes, NUL), 12 u32 numbers
- * (with the positions of the name and the photo), u8 cross_team, 5 lists
- * and the sections (u32 count, texts), links and level (u8 present,
- * value), u32 count of diagnostics (u8 severity, u32 line,
- * u32 col, texts file, code, message), the body's u32 length and digest
- * (of its bytes and NUL): the head, which the index's digest covers. Then
- * the body, a NUL and the body's length again, so that the head is found
- * without reading the body. A value is u8 type, u32 line, u32 col and its
- * payload: u8, the double's bits as u64, bytes, or u32 count and items (a
- * map's items: key text, u32 line, u32 col, value). */
+/* The record: the body's u32 length (so that the head is found without
+ * going near the body, which a build mostly never reads), u32 count of
+ * list slots, 13 texts (u32 length or NO_TEXT, bytes, NUL), 12 u32
+ * numbers (with the positions of the name and the photo), u8 cross_team,
+ * 5 lists and the sections (u32 count, texts), links and level (u8
+ * present, value), u32 count of diagnostics (u8 severity, u32 line, u32
+ * col, texts file, code, message) and the body's digest (of its bytes and
+ * NUL): the head, which the index's digest covers. Then the body and a
+ * NUL. A value is u8 type, u32 line, u32 col and its payload: u8, the
+ * double's bits as u64, bytes, or u32 count and items (a map's items: key
+ * text, u32 line, u32 col, value). */
 /* The pointers the lists of 'p' take in its block: one at least each. */
 static size_t list_slots(ws_profile *p) {
   ws_strlist *lists[NLISTS];
@@ -338,6 +338,7 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
   list_fields(lists, p);
   size_t start = b->len, body = p->body_html ? strlen(p->body_html) : 0;
   bool ok = p->body_html && body < NO_TEXT;
+  ws_bin_put_u32(b, (uint32_t)body);
   ws_bin_put_u32(b, (uint32_t)list_slots(p));
   for (size_t i = 0; i < NTEXTS; i++)
     ok = ok && put_text(b, *texts[i]);
@@ -362,11 +363,9 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
   }
   if (!ok)
     return false;
-  ws_bin_put_u32(b, (uint32_t)body);
   ws_bin_put_digest(b, body_sum);
   *head = b->len - start;
   ws_str_put(b, p->body_html, body + 1);
-  ws_bin_put_u32(b, (uint32_t)body);
   return true;
 }
 
@@ -632,6 +631,7 @@ static bool decode_fields(ws_bin_reader *r, ws_profile *p, const char *path,
                           const char *slug) {
   /* Each slot stands for a list item of at least 5 bytes, or an empty
    * list, so the rest of the record bounds them. */
+  (void)ws_bin_get_u32(r); /* the body's length: see head_length */
   size_t slots = ws_bin_get_u32(r);
   if (r->bad || slots > (r->len - r->pos) / 4 + NLISTS + 1)
     return false;
@@ -674,22 +674,20 @@ static bool decode_diags(ws_bin_reader *r, ws_diag *out) {
 }
 
 /* The length of the head of 'rec' (see the layout), from the body's length
- * at its end; 0 when that cannot be right. The head's digest then tells
- * whether it was. */
+ * it starts with; 0 when that cannot be right. The head's digest then
+ * tells whether it was. */
 static size_t head_length(const record *rec) {
-  if (rec->len < 4)
-    return 0;
-  ws_bin_reader r = {rec->body, rec->len, rec->len - 4, false};
+  ws_bin_reader r = {rec->body, rec->len, 0, false};
   size_t body = ws_bin_get_u32(&r);
-  return body + 1 + 4 < rec->len ? rec->len - body - 1 - 4 : 0;
+  return !r.bad && body + 1 + 4 < rec->len ? rec->len - body - 1 : 0;
 }
 
-/* The body's length and digest that close the head, into 'p': its body
- * lies right after the head. */
+/* The body's digest that closes the head, into 'p': its body lies right
+ * after the head. */
 static bool decode_body(ws_bin_reader *r, const record *rec, ws_profile *p) {
-  size_t body = ws_bin_get_u32(r);
+  size_t body = rec->len - r->len - 1;
   p->cached_body_sum = ws_bin_get_digest(r);
-  if (r->bad || r->pos != r->len || r->len + body + 1 + 4 != rec->len)
+  if (r->bad || r->pos != r->len)
     return false;
   p->cached_body = rec->body + r->len;
   p->cached_body_len = body;

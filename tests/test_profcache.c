@@ -578,11 +578,6 @@ static void flip_header(ws_str *f) {
   f->ptr[AT_CONTENT + 4] ^= 0x20;
 }
 
-/* The last byte of the last record, just before the index. */
-static void flip_last_record(ws_str *f) {
-  f->ptr[index_at(f) - 1] ^= 1;
-}
-
 static void bump_version(ws_str *f) {
   f->ptr[AT_VERSION] = 99;
 }
@@ -606,18 +601,26 @@ static void torn_segment(ws_str *f) {
   ws_str_puts(f, "more");
 }
 
-/* Where a record's first text (its length, then its bytes) starts: after
- * the count of its lists' slots. */
-#define FIRST_TEXT 4
+/* Where a record's count of list slots starts (after the body's length),
+ * and its first text (its length, then its bytes), after that count. */
+#define SLOTS 4
+#define FIRST_TEXT (SLOTS + 4)
+
+/* A byte of the first text of the first record, whose digest no longer
+ * matches. */
+static void flip_record(ws_str *f) {
+  size_t off = (size_t)get_le(f->ptr + first_entry_place(f), 8);
+  f->ptr[off + FIRST_TEXT + 4] ^= 1;
+}
 
 /* A record that is not one, under digests that match: the first text of
  * the first profile claims more bytes than there are. */
 /* Changes the first profile's record with 'edit' and makes its digest,
  * and the index's, match again. */
 /* The length of a record's head, which the index's digest covers: all but
- * the body, its NUL and its u32 length, which ends the record. */
+ * the body and its NUL, whose length the record starts with. */
 static size_t head_of(const char *record, size_t len) {
-  return len - 4 - 1 - (size_t)get_le(record + len - 4, 4);
+  return len - 1 - (size_t)get_le(record, 4);
 }
 
 static void forge_first_record(ws_str *f, void (*edit)(char *record)) {
@@ -663,7 +666,7 @@ static void nul_in_text(ws_str *f) {
 }
 
 static void one_slot(char *record) {
-  put_le(record, 1, 4);
+  put_le(record + SLOTS, 1, 4);
 }
 
 /* A record that says its lists need fewer slots than they have, under
@@ -693,7 +696,7 @@ Test(profcache, damaged_caches_are_ignored) {
       {"truncated trailer", cut_records, "truncated"},
       {"truncated index", cut_index, "truncated"},
       {"flipped header", flip_header, "corrupt (checksum)"},
-      {"flipped record", flip_last_record, NULL},
+      {"flipped record", flip_record, NULL},
       {"another version", bump_version, "another format version"},
       {"garbage", garbage, "not a profile cache"},
       {"empty", emptied, "not a profile cache"},
