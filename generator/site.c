@@ -510,6 +510,9 @@ char *ws_site_body_again(ws_source *src, const ws_profile *p) {
   ws_profile *again = NULL;
   ws_diag diag = WS_DIAG_INIT;
   char *body = NULL;
+  /* Pages call this while an arena of theirs is in use; the profile parsed
+   * here is freed value by value, as the heap's. */
+  ws_value_arena *arena = ws_value_arena_use(NULL);
   ws_str_printf(&rel, "people/%s.md", p->slug);
   if (ws_source_read(&text, src, rel.ptr) == 0 &&
       ws_profile_load(&again, p->path, p->slug, text.ptr, text.len, any_photo,
@@ -518,6 +521,7 @@ char *ws_site_body_again(ws_source *src, const ws_profile *p) {
     again->body_html = NULL;
   }
   ws_profile_free(again);
+  ws_value_arena_use(arena);
   ws_diag_release(&diag);
   ws_str_release(&text);
   ws_str_release(&rel);
