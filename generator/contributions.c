@@ -240,14 +240,7 @@ static void timeline_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
   for (size_t i = t->from; i < t->to; i++) {
     const ws_event *e = &t->site->events[i];
     const ws_profile *p = person_of(t->ix, t->site, e->slug);
-    unsigned char kind = (unsigned char)e->kind;
-    ws_digester_bytes(d, &kind, 1);
-    ws_digester_bytes(d, &e->time, sizeof(e->time));
-    ws_digester_str(d, e->author);
-    ws_digester_str(d, e->subject);
-    ws_digester_str(d, e->commit);
-    ws_digester_str(d, e->slug);
-    ws_digester_str(d, e->old_slug ? e->old_slug : "\n(none)");
+    ws_digester_digest(d, &e->digest);
     ws_digester_str(d, p ? p->name : "\n(nobody)");
     ws_digester_str(d, p ? p->slug : "");
   }

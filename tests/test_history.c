@@ -963,6 +963,17 @@ Test(history, an_archive_page_is_kept_until_a_name_it_shows_changes,
   cr_assert_not_null(html);
   cr_expect(strstr(html, "Amara N. Okafor</a>"));
   cr_expect_null(strstr(html, "Amara Okafor</a>"));
+  free(html);
+
+  /* A .mailmap renames the author of every event on it. */
+  before = th_inode(out.ptr, page);
+  th_write(repo, ".mailmap", "Ada King <ada@example.org>\n");
+  th_repo_commit_all(repo, "Mailmap", ADA, T1 + 207 * 60L);
+  cr_assert_eq(build(repo, out.ptr, &err, NULL, NULL), 0, "%s", err.ptr);
+  cr_expect_neq(th_inode(out.ptr, page), before, "the archive page was kept");
+  html = th_read(out.ptr, page);
+  cr_assert_not_null(html);
+  cr_expect(strstr(html, "Ada King"), "%s", html);
   cr_assert_eq(build(repo, clean.ptr, &err, "--no-incremental", NULL), 0, "%s",
                err.ptr);
   char *diff = th_tree_diff(out.ptr, clean.ptr);
@@ -1216,9 +1227,11 @@ Test(history, feed_without_base_url_and_hostile_text) {
   memset(events, 0, sizeof(events));
   char eve[] = "Eve \x01\xff<x>", add[] = "Add \x1b[31m\xc3\x28 ]]> &amp;";
   char zed[] = "Zed", bye[] = "Bye", s_eve[] = "eve", s_zed[] = "zed";
-  events[0] = (ws_event){WS_EVENT_ADDED, T2, eve, add, "", s_eve, NULL};
+  events[0] = (ws_event){.kind = WS_EVENT_ADDED, .time = T2, .author = eve,
+                         .subject = add, .slug = s_eve};
   memcpy(events[0].commit, "0123456789abcdef0123456789abcdef01234567", 41);
-  events[1] = (ws_event){WS_EVENT_REMOVED, T1, zed, bye, "", s_zed, NULL};
+  events[1] = (ws_event){.kind = WS_EVENT_REMOVED, .time = T1, .author = zed,
+                         .subject = bye, .slug = s_zed};
   memcpy(events[1].commit, "89abcdef0123456789abcdef0123456789abcdef", 41);
   site.events = events;
   site.nevents = 2;
