@@ -406,6 +406,30 @@ Test(incremental, a_renamed_mentor_is_renamed_wherever_shown) {
   free(tmp);
 }
 
+/* A new base_url changes every page's canonical address, which the
+ * templates show though none shows the base_url itself: every person page
+ * is made again. */
+Test(incremental, a_new_base_url_remakes_every_person_page) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  th_write(repo, "site.yml",
+           "title: Test Team\nbase_url: https://a.example.org/team/\n");
+  th_repo_commit_all(repo, "Base", "Ada <ada@example.org>", 1700000050);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  counts c = edit_and_build(
+      repo, out, "site.yml",
+      "title: Test Team\nbase_url: https://b.example.org/team/\n");
+  cr_expect_geq(c.rendered, 3, "rendered %lu pages", c.rendered);
+  expect_page_has(out, "people/chen-wei/index.html",
+                  "https://b.example.org/team/people/chen-wei/");
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* A pair is made once and shown by its mentee, its mentor, the hub and its
  * type's page: a reason that changes because of the mentee alone must
  * reach the mentor's page too. */
