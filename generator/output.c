@@ -251,10 +251,28 @@ static void dirs_sort(dir_list *l) {
     qsort(l->items, l->len, sizeof(dir_rec), cmp_dir);
 }
 
+/* The record of the folder 'path' (its first 'n' bytes), or NULL. */
+static const dir_rec *dirs_find_n(const dir_list *l, const char *path,
+                                  size_t n) {
+  size_t lo = 0, hi = l->len;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const char *p = l->items[mid].path;
+    int c = strncmp(p, path, n);
+    if (c == 0 && p[n])
+      c = 1;
+    if (c == 0)
+      return &l->items[mid];
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
 static const dir_rec *dirs_find(const dir_list *l, const char *path) {
-  dir_rec key = {(char *)path, 0, 0, 0};
-  return l->len ? bsearch(&key, l->items, l->len, sizeof(dir_rec), cmp_dir)
-                : NULL;
+  return dirs_find_n(l, path, strlen(path));
 }
 
 static bool section_empty(const section *s) {
@@ -854,8 +872,12 @@ enum { TRUST_UNKNOWN, TRUSTED, NOT_TRUSTED };
  * after this build changed it: then it is not trusted, which only costs
  * reading it. Once trusted, whatever this build later does in it is this
  * build's own writing, which the sweep knows. */
+static atomic_uchar *trust_of(ws_output *o, const dir_rec *rec) {
+  return &o->trust[rec - o->old_staging.dirs.items];
+}
+
 static bool folder_trusted(ws_output *o, const dir_rec *rec) {
-  atomic_uchar *t = &o->trust[rec - o->old_staging.dirs.items];
+  atomic_uchar *t = trust_of(o, rec);
   unsigned char v = atomic_load_explicit(t, memory_order_relaxed);
   if (v == TRUST_UNKNOWN) {
     struct stat st;
@@ -866,26 +888,6 @@ static bool folder_trusted(ws_output *o, const dir_rec *rec) {
     atomic_store_explicit(t, v, memory_order_relaxed);
   }
   return v == TRUSTED;
-}
-
-/* The record of the folder 'path' (its first 'n' bytes), or NULL. */
-static const dir_rec *dirs_find_n(const dir_list *l, const char *path,
-                                  size_t n) {
-  size_t lo = 0, hi = l->len;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    const char *p = l->items[mid].path;
-    int c = strncmp(p, path, n);
-    if (c == 0 && p[n])
-      c = 1;
-    if (c == 0)
-      return &l->items[mid];
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return NULL;
 }
 
 /* Tells whether the recorded file 'rel' is still in the staging folder.
@@ -1116,9 +1118,8 @@ static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
                       bool spread, dir_list *out) {
   struct stat st;
   const dir_rec *rec = dirs_find(&o->old_staging.dirs, rel->ptr);
-  bool trusted = rec && atomic_load_explicit(
-                            &o->trust[rec - o->old_staging.dirs.items],
-                            memory_order_relaxed) == TRUSTED;
+  bool trusted = rec && atomic_load_explicit(trust_of(o, rec),
+                                             memory_order_relaxed) == TRUSTED;
   if (trusted) { /* stated already (in_staging) and found as recorded */
     memset(&st, 0, sizeof(st));
     st.st_mode = S_IFDIR;

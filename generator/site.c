@@ -950,7 +950,8 @@ static bool events_sorted(const ws_site *site) {
 
 /* An event's strings go into one arena: a large team's history has
  * tens of thousands of events, four strings each, freed all at once. */
-void ws_site_event_digest(ws_digester *d, ws_event *e) {
+/* Sets e->digest from the other fields of 'e', with 'd' (reset after). */
+static void event_digest(ws_digester *d, ws_event *e) {
   unsigned char kind = (unsigned char)e->kind;
   ws_digester_bytes(d, &kind, 1);
   ws_digester_bytes(d, &e->time, sizeof(e->time));
@@ -977,7 +978,7 @@ static void build_events(ws_site *site, const ws_source_history *h) {
     e->author = ws_value_arena_strdup(site->event_text, r->author);
     e->subject = ws_value_arena_strdup(site->event_text, r->subject);
     memcpy(e->commit, r->id, sizeof(e->commit));
-    ws_site_event_digest(d, e);
+    event_digest(d, e);
     site->nevents++;
   }
   ws_digester_free(d);

@@ -43,7 +43,7 @@ typedef struct {
   char *old_slug;  /* renames: the slug before; else NULL */
   /* Of all of the above, made with the event, while its texts are at hand:
    * the timeline's fingerprints read it instead of hashing 50,000 events'
-   * texts again (ws_site_event_digest). */
+   * texts again. */
   ws_digest digest;
 } ws_event;
 
@@ -112,8 +112,6 @@ ws_history_walk *ws_site_history_start(ws_source *src, unsigned jobs);
 int ws_site_history_finish(ws_site *site, ws_history_walk *w, ws_diag *diag);
 /** Frees 'site'; NULL does nothing. */
 void ws_site_free(ws_site *site);
-/** Sets e->digest from the other fields of 'e', with 'd' (reset after). */
-void ws_site_event_digest(ws_digester *d, ws_event *e);
 /** Parses the file of the cached profile 'p' again and returns its body's
  * HTML (caller frees): for a body damaged in the profile cache file, which
  * ws_profile_body refuses. NULL when the file cannot be read or parsed. */

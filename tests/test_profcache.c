@@ -633,16 +633,22 @@ static void forge_first_record(ws_str *f, void (*edit)(char *record)) {
   resum(f);
 }
 
-/* Changes the first letter of 'word' in the body of the first record (Ada's)
- * to lower case; the index's digests still match. */
-static void damage_first_body(ws_str *f, const char *word) {
-  size_t at = first_entry_place(f);
-  size_t off = (size_t)get_le(f->ptr + at, 8),
-         len = (size_t)get_le(f->ptr + at + 8, 8);
-  char *body = f->ptr + off + head_of(f->ptr + off, len);
-  char *w = strstr(body, word);
+/* Changes the first letter of 'word' in the body of the first record
+ * (Ada's) of the cache file 'file' to lower case; the index's digests
+ * still match. */
+static void damage_first_body(const char *file, const char *word) {
+  cr_assert(file, "a profile cache was written");
+  size_t n = 0;
+  char *bytes = th_slurp(file, &n);
+  ws_str f = {bytes, n, n + 1};
+  size_t at = first_entry_place(&f);
+  size_t off = (size_t)get_le(f.ptr + at, 8),
+         len = (size_t)get_le(f.ptr + at + 8, 8);
+  char *w = strstr(f.ptr + off + head_of(f.ptr + off, len), word);
   cr_assert(w, "'%s' in the first body", word);
   *w ^= 0x20;
+  th_spill(file, f.ptr, f.len);
+  free(bytes);
 }
 
 static void text_too_long(char *record) {
@@ -927,11 +933,7 @@ Test(profcache, a_damaged_body_is_refused_and_read_again) {
   ws_site_free(load(repo, false, &d));
   ws_diag_release(&d);
   char *file = cache_file(repo);
-  size_t len = 0;
-  char *bytes = th_slurp(file, &len);
-  ws_str f = {bytes, len, len + 1};
-  damage_first_body(&f, "Grew");
-  th_spill(file, f.ptr, f.len);
+  damage_first_body(file, "Grew");
   ws_source_opts o = {repo, NULL, "content", false};
   ws_source *src = NULL;
   ws_site *site = NULL;
@@ -955,7 +957,6 @@ Test(profcache, a_damaged_body_is_refused_and_read_again) {
   ws_diag_release(&d);
   ws_site_free(ref);
   ws_diag_release(&ref_d);
-  free(bytes);
   free(file);
   th_rm_rf(repo);
   free(repo);
@@ -1000,17 +1001,14 @@ Test(profcache, a_build_reads_a_damaged_body_from_its_file) {
   char *cold_diags, *warm_diags;
   free(run(repo, cold_build, &cold_diags, 0));
   char *file = cache_file(repo);
-  size_t len = 0;
-  char *bytes = th_slurp(file, &len);
-  ws_str f = {bytes, len, len + 1};
-  damage_first_body(&f, "Grew");
-  th_spill(file, f.ptr, f.len);
+  damage_first_body(file, "Grew");
   free(run(repo, warm_build, &warm_diags, 0));
   char *diff = th_tree_diff(cold_out.ptr, warm_out.ptr);
   cr_expect_null(diff, "the sites differ at %s", diff);
   cr_expect_str_eq(warm_diags, cold_diags);
   ws_str page = WS_STR_INIT;
   ws_str_printf(&page, "%s/people/ada/index.html", warm_out.ptr);
+  size_t len = 0;
   char *html = th_slurp(page.ptr, &len);
   cr_expect(strstr(html, "Grew up by the sea"), "%s", html);
   free(html);
@@ -1018,7 +1016,6 @@ Test(profcache, a_build_reads_a_damaged_body_from_its_file) {
   free(diff);
   free(cold_diags);
   free(warm_diags);
-  free(bytes);
   free(file);
   ws_str_release(&cold_out);
   ws_str_release(&warm_out);
