@@ -380,6 +380,18 @@ Test(hostile, concurrent_build_is_refused_with_a_clear_message) {
   close(fd);
   ws_str_clear(&err);
   cr_expect_eq(th_run(NULL, NULL, &err, argv), 0, "%s", err.ptr);
+  /* A rebuild opens the folder on a thread of its own while the profiles
+   * load: its message must still reach the user. */
+  fd = open(lock, O_RDWR | O_CREAT, 0644);
+  cr_assert(fd >= 0);
+  cr_assert(flock(fd, LOCK_EX) == 0);
+  ws_str_clear(&err);
+  cr_expect_eq(th_run(NULL, NULL, &err, argv), 3);
+  cr_expect(strstr(err.ptr, "another wholeself build is writing to"), "%s",
+            err.ptr);
+  close(fd);
+  ws_str_clear(&err);
+  cr_expect_eq(th_run(NULL, NULL, &err, argv), 0, "%s", err.ptr);
   ws_str_release(&err);
   th_rm_rf(repo);
   th_rm_rf(tmp);
