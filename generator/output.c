@@ -80,6 +80,10 @@ struct ws_output {
   size_t nwritten, capwritten;
   section old_out;     /* what the published folder holds (may be empty) */
   section old_staging; /* what the staging folder holds (may be empty) */
+  /* Where the manifest's first section of the staging folder starts (-1:
+   * none), and whether only sections of it follow (forget_staging). */
+  long long staging_at;
+  bool staging_last;
   /* Per folder of old_staging.dirs: whether it was found as recorded
    * (folder_trusted). */
   atomic_uchar *trust;
@@ -354,11 +358,13 @@ static void manifest_load(ws_output *o, const struct stat *staging) {
   size_t cap = 0;
   ssize_t n;
   section *into = NULL;
+  long long at = 0;
   if (!f)
     return;
   if ((n = getline(&line, &cap, f)) < 0 ||
       strcmp(line, MANIFEST_MAGIC "\n") != 0)
     goto done;
+  at = n;
   while ((n = getline(&line, &cap, f)) > 0) {
     folder_id id;
     if (line[n - 1] != '\n')
@@ -366,12 +372,17 @@ static void manifest_load(ws_output *o, const struct stat *staging) {
     line[n - 1] = '\0';
     if (strncmp(line, "folder ", 7) == 0 &&
         sscanf(line, "folder %llu %llu %llu %llu", &id.dev, &id.ino, &id.sec,
-               &id.nsec) == 4)
+               &id.nsec) == 4) {
       into = same_folder(&o->out_st, &id) ? &o->old_out
              : same_folder(staging, &id)  ? &o->old_staging
                                           : NULL;
-    else if (into)
+      if (into == &o->old_staging && o->staging_at < 0)
+        o->staging_at = at;
+      o->staging_last = o->staging_at >= 0 && into == &o->old_staging;
+    } else if (into) {
       section_line(into, line, (size_t)n - 1);
+    }
+    at += n;
   }
 done:
   free(line);
@@ -451,6 +462,19 @@ static void manifest_save(const ws_output *o, const char *dir_a,
   ws_str_release(&s);
 }
 
+/* This build is about to change the staging folder: until it commits,
+ * only the published folder's record can be trusted. The staging
+ * folder's section is written last, so cutting the manifest short drops
+ * it without writing the published folder's again (2.6 MB at 10,000
+ * profiles); otherwise the manifest is written again without it. */
+static void forget_staging(const ws_output *o) {
+  if (o->staging_at < 0)
+    return;
+  if (o->staging_last && truncate(o->manifest_path, (off_t)o->staging_at) == 0)
+    return;
+  manifest_save(o, o->dir, &o->old_out, NULL, NULL);
+}
+
 static int take_lock(ws_output *o) {
   o->lock_fd = open(o->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (o->lock_fd < 0)
@@ -471,6 +495,7 @@ int ws_output_open(ws_output **out, const char *dir) {
   *out = NULL;
   o->lock_fd = -1;
   o->staging_fd = o->out_fd = -1;
+  o->staging_at = -1;
   pthread_mutex_init(&o->mu, NULL);
   o->dir = ws_xstrdup(dir);
   while (strlen(o->dir) > 1 && o->dir[strlen(o->dir) - 1] == '/')
@@ -507,9 +532,7 @@ int ws_output_open(ws_output **out, const char *dir) {
   if (lstat(o->staging, &st) == 0)
     manifest_load(o, &st);
   o->trust = ws_xcalloc(o->old_staging.dirs.len + 1, sizeof(atomic_uchar));
-  /* This build is about to change the staging folder: until it commits,
-   * only the published folder's record can be trusted. */
-  manifest_save(o, o->dir, &o->old_out, NULL, NULL);
+  forget_staging(o);
   *out = o;
   return 0;
 fail:

@@ -98,6 +98,59 @@ static int cmp_people(const void *a, const void *b) {
   return c ? c : strcmp(x->slug, y->slug);
 }
 
+/* The first sixteen bytes of a name as strcasecmp sees them (folded with
+ * tolower, as it does), as two numbers: two names whose numbers differ
+ * compare as their numbers do. Eight were too few: "Amara Ab" begins
+ * dozens of names. */
+typedef struct {
+  uint64_t hi, lo;
+  ws_profile *p;
+} by_name;
+
+static uint64_t fold_prefix(const char *s, size_t *used) {
+  uint64_t k = 0;
+  size_t i = 0;
+  for (; i < 8 && s[i]; i++)
+    k = k << 8 | (unsigned char)tolower((unsigned char)s[i]);
+  *used = i;
+  return i ? k << (8 * (8 - i)) : 0;
+}
+
+static by_name name_of(ws_profile *p) {
+  size_t n;
+  by_name v = {fold_prefix(p->name, &n), 0, p};
+  if (n == 8)
+    v.lo = fold_prefix(p->name + 8, &n);
+  return v;
+}
+
+static int cmp_by_name(const void *a, const void *b) {
+  const by_name *x = *(by_name *const *)a, *y = *(by_name *const *)b;
+  if (x->hi != y->hi)
+    return x->hi < y->hi ? -1 : 1;
+  if (x->lo != y->lo)
+    return x->lo < y->lo ? -1 : 1;
+  return cmp_people(&x->p, &y->p);
+}
+
+/* Sorting 10,000 people with cmp_people alone took 15M instructions of
+ * every rebuild, most of them in strcasecmp; the keys settle nearly every
+ * comparison. glibc's qsort moves items of eight bytes fastest, so it
+ * sorts pointers to the keys. */
+static void sort_people(ws_site *site) {
+  by_name *v = ws_xcalloc(site->npeople, sizeof(*v));
+  by_name **order = ws_xcalloc(site->npeople, sizeof(*order));
+  for (size_t i = 0; i < site->npeople; i++) {
+    v[i] = name_of(site->people[i]);
+    order[i] = &v[i];
+  }
+  qsort(order, site->npeople, sizeof(*order), cmp_by_name);
+  for (size_t i = 0; i < site->npeople; i++)
+    site->people[i] = order[i]->p;
+  free(order);
+  free(v);
+}
+
 /* --- tag index --- */
 
 typedef struct {
@@ -751,7 +804,7 @@ int ws_site_load_jobs(ws_site **out, ws_source *src, unsigned jobs,
     return error;
   }
   if (site->npeople > 1)
-    qsort(site->people, site->npeople, sizeof(ws_profile *), cmp_people);
+    sort_people(site);
   /* An empty site is almost always a build pointed at the wrong folder. */
   if (site->npeople == 0 && ws_diag_count(diag, WS_DIAG_ERROR) == 0) {
     char *path = repo_path(src, "people");

@@ -137,14 +137,15 @@ Test(browse, spellings_that_slug_alike_are_one_tag) {
 }
 
 /* The directory lists people by name, case folded as strcasecmp folds it
- * (ASCII letters only), then byte-wise: the load sorts by the first eight
- * folded bytes as a number first, which must never change that order. */
+ * (ASCII letters only), then byte-wise: the load sorts by the first sixteen
+ * folded bytes as two numbers first, which must never change that order. */
 Test(browse, people_are_sorted_by_name_case_folded) {
   static const char *const names[] = {
       "abcdefgh Zed", "ABCDEFGH amy",  "Abcdefghi",   "abcdefg", "Zoë",
       "zoe",          "Ängel",         "Angel",       "angelo",  "Ångström",
       "Al",           "AL B",          "al-b",        "Émile",   "emile b",
-      "Eve",          "李雷",          "Lee",         "a",       "B"};
+      "Eve",          "李雷",          "Lee",         "a",       "B",
+      "abcdefghijklmnop Zed", "ABCDEFGHIJKLMNOP amy", "abcdefghijklmnoP"};
   size_t n = sizeof(names) / sizeof(names[0]);
   char *dir = th_repo_new(false);
   for (size_t i = 0; i < n; i++) {

@@ -674,6 +674,59 @@ Test(incremental, kept_pages_are_found_by_their_folders_record) {
   free(tmp);
 }
 
+/* A rebuild forgets the staging folder's record before it changes that
+ * folder (the manifest is cut short there), even when it then stops on a
+ * content error. A build stopped while rendering may have replaced a page
+ * there: the next build must not keep it by the record's fingerprint. */
+Test(incremental, a_failed_rebuild_forgets_the_staging_folders_record) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200], path[4400];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  struct timespec pause = {0, 300000000};
+  nanosleep(&pause, NULL);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  cr_expect_gt(build(repo, out, NULL).by_record, 0, "no record trusted");
+  char *manifest = th_read(tmp, "public.manifest");
+  cr_assert_not_null(manifest);
+  const char *second = strstr(manifest, "\nfolder ");
+  cr_expect(second && strstr(second + 1, "\nfolder "),
+            "no section for the staging folder: %s", manifest);
+  free(manifest);
+  th_write(repo, "people/chen-wei.md", "---\nname: [\n---\n");
+  th_repo_commit_all(repo, "Break", "Ada <ada@example.org>", 1700000100);
+  const char *argv[] = {"build", "-C",   repo, "--out",
+                        out,     "--no-history", "-q", NULL};
+  ws_str err = WS_STR_INIT;
+  cr_expect_eq(th_run(NULL, NULL, &err, argv), 1, "%s", err.ptr);
+  ws_str_release(&err);
+  manifest = th_read(tmp, "public.manifest");
+  cr_assert_not_null(manifest);
+  second = strstr(manifest, "\nfolder ");
+  cr_expect(!second || !strstr(second + 1, "\nfolder "),
+            "the staging folder's record is still there: %s", manifest);
+  free(manifest);
+  /* What a build stopped while rendering may leave: a page replaced by
+   * one made from other inputs (a new file: the old one is also the
+   * published page's). */
+  snprintf(path, sizeof(path), "%s.staging", out);
+  char page[4500];
+  snprintf(page, sizeof(page), "%s/people/amara-okafor/index.html", path);
+  cr_assert_eq(unlink(page), 0);
+  th_write(path, "people/amara-okafor/index.html", "made from other inputs");
+  th_write(repo, "people/chen-wei.md",
+           "---\nname: Chen Wei\nteam: Data\nstrengths: [Rust]\n---\n"
+           "## Background\n\nCompilers.\n");
+  th_repo_commit_all(repo, "Fix", "Ada <ada@example.org>", 1700000200);
+  build(repo, out, NULL);
+  expect_same_as_clean(repo, out);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* A team whose history added Bo at 'when', then Chen, then removed Bo:
  * every profile blob, the build date (the last commit's) and the number
  * of events are the same whatever 'when' is; the date of Bo's arrival,
