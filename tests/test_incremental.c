@@ -638,24 +638,30 @@ Test(incremental, a_page_deleted_from_the_staging_folder_is_made_again) {
   free(tmp);
 }
 
+/* Builds 'repo' into 'out' until the staging folder's record is
+ * trusted, and returns the last build's counts. Records are trusted once
+ * a clock tick old: the first two builds' folders were recorded as they
+ * were made, too recently; after a pause, the next two record them again,
+ * from before, and the fifth build can trust them. */
+static counts build_trusted(const char *repo, const char *out) {
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  struct timespec pause = {0, 300000000};
+  nanosleep(&pause, NULL);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  return build(repo, out, NULL);
+}
+
 /* A kept page whose folder is as the staging folder's record has it needs
- * no stat of its own: the folder's stat answers for it. Records are
- * trusted once a clock tick old, hence the pause. A page deleted by hand
+ * no stat of its own: the folder's stat answers for it. A page deleted by hand
  * changes its folder, which is then not trusted, and the page is made
  * again. */
 Test(incremental, kept_pages_are_found_by_their_folders_record) {
   char *repo = team_repo(), *tmp = th_tmpdir(), out[4200], staging[4300];
   snprintf(out, sizeof(out), "%s/public", tmp);
   snprintf(staging, sizeof(staging), "%s.staging", out);
-  build(repo, out, NULL);
-  build(repo, out, NULL);
-  struct timespec pause = {0, 300000000};
-  nanosleep(&pause, NULL);
-  /* The first two builds' folders were recorded as they were made, too
-   * recently; the third and fourth record them again, from before. */
-  build(repo, out, NULL);
-  build(repo, out, NULL);
-  counts c = build(repo, out, NULL);
+  counts c = build_trusted(repo, out);
   cr_expect_eq(c.rendered, 0);
   cr_expect_gt(c.by_record, 0, "no page found by its folder's record");
   cr_expect_leq(c.by_record, c.kept);
@@ -681,13 +687,7 @@ Test(incremental, kept_pages_are_found_by_their_folders_record) {
 Test(incremental, a_failed_rebuild_forgets_the_staging_folders_record) {
   char *repo = team_repo(), *tmp = th_tmpdir(), out[4200], path[4400];
   snprintf(out, sizeof(out), "%s/public", tmp);
-  build(repo, out, NULL);
-  build(repo, out, NULL);
-  struct timespec pause = {0, 300000000};
-  nanosleep(&pause, NULL);
-  build(repo, out, NULL);
-  build(repo, out, NULL);
-  cr_expect_gt(build(repo, out, NULL).by_record, 0, "no record trusted");
+  cr_expect_gt(build_trusted(repo, out).by_record, 0, "no record trusted");
   char *manifest = th_read(tmp, "public.manifest");
   cr_assert_not_null(manifest);
   const char *second = strstr(manifest, "\nfolder ");
