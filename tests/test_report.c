@@ -334,6 +334,41 @@ Test(report, freshness_and_growth_from_history) {
   free(repo);
 }
 
+/* A month ends at its last second: events on either side of the ends of
+ * a year, of a month and of a leap February land in their own months,
+ * whichever month the event before them was in. */
+Test(report, growth_counts_each_event_in_its_own_month) {
+  char *repo = team_repo(true);
+  ws_source *src = NULL;
+  ws_site *site = load_site(repo, &src);
+  add_event(site, WS_EVENT_ADDED, 1709251200LL, "e");   /* 2024-03-01 00:00 */
+  add_event(site, WS_EVENT_REMOVED, 1709251199LL, "d"); /* 2024-02-29 23:59:59 */
+  add_event(site, WS_EVENT_ADDED, 1706745600LL, "d");   /* 2024-02-01 00:00 */
+  add_event(site, WS_EVENT_REMOVED, 1706745599LL, "c"); /* 2024-01-31 23:59:59 */
+  add_event(site, WS_EVENT_ADDED, 1704067200LL, "b");   /* 2024-01-01 00:00 */
+  add_event(site, WS_EVENT_ADDED, 1704067199LL, "a");   /* 2023-12-31 23:59:59 */
+  add_event(site, WS_EVENT_ADDED, 1704067199LL, "c");
+  ws_value *f = ws_report_figures(site, 1710460800LL); /* 2024-03-15 */
+  static const num_case cases[] = {
+      {"growth.months.0.added", 2},   {"growth.months.0.removed", 0},
+      {"growth.months.0.people", 2},  {"growth.months.1.added", 1},
+      {"growth.months.1.removed", 1}, {"growth.months.1.people", 2},
+      {"growth.months.2.added", 1},   {"growth.months.2.removed", 1},
+      {"growth.months.2.people", 2},  {"growth.months.3.added", 1},
+      {"growth.months.3.removed", 0}, {"growth.months.3.people", 3},
+  };
+  expect_nums(f, cases, sizeof(cases) / sizeof(cases[0]));
+  cr_expect_eq(len_at(f, "growth.months"), 4);
+  cr_expect_str_eq(str_at(f, "growth.months.0.month"), "2023-12");
+  cr_expect_str_eq(str_at(f, "growth.months.2.month"), "2024-02");
+  cr_expect_str_eq(str_at(f, "growth.months.3.month"), "2024-03");
+  ws_value_free(f);
+  ws_site_free(site);
+  ws_source_free(src);
+  th_rm_rf(repo);
+  free(repo);
+}
+
 Test(report, json_has_a_stable_layout) {
   char *repo = team_repo(true);
   ws_source *src = NULL;
