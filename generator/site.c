@@ -1003,21 +1003,7 @@ static bool events_sorted(const ws_site *site) {
 
 /* An event's strings go into one arena: a large team's history has
  * tens of thousands of events, four strings each, freed all at once. */
-/* Sets e->digest from the other fields of 'e', with 'd' (reset after). */
-static void event_digest(ws_digester *d, ws_event *e) {
-  unsigned char kind = (unsigned char)e->kind;
-  ws_digester_bytes(d, &kind, 1);
-  ws_digester_bytes(d, &e->time, sizeof(e->time));
-  ws_digester_str(d, e->author);
-  ws_digester_str(d, e->subject);
-  ws_digester_str(d, e->commit);
-  ws_digester_str(d, e->slug);
-  ws_digester_text(d, e->old_slug);
-  e->digest = ws_digester_end(d);
-}
-
 static void build_events(ws_site *site, const ws_source_history *h) {
-  ws_digester *d = ws_digester_new();
   site->events = ws_xcalloc(h->nchanges ? h->nchanges : 1, sizeof(ws_event));
   site->event_text = ws_value_arena_new();
   for (size_t i = 0; i < h->nchanges; i++) {
@@ -1031,10 +1017,10 @@ static void build_events(ws_site *site, const ws_source_history *h) {
     e->author = ws_value_arena_strdup(site->event_text, r->author);
     e->subject = ws_value_arena_strdup(site->event_text, r->subject);
     memcpy(e->commit, r->id, sizeof(e->commit));
-    event_digest(d, e);
+    /* What the event shows follows from the change and its commit. */
+    e->digest = c->digest;
     site->nevents++;
   }
-  ws_digester_free(d);
   /* The walk lists changes newest first, so the events are usually in
    * order already: checking costs far less than sorting 50,000. */
   if (site->nevents > 1 && !events_sorted(site))

@@ -41,9 +41,10 @@ typedef struct {
   char commit[41]; /* full commit id */
   char *slug;      /* the profile's slug after the commit */
   char *old_slug;  /* renames: the slug before; else NULL */
-  /* Of all of the above, made with the event, while its texts are at hand:
-   * the timeline's fingerprints read it instead of hashing 50,000 events'
-   * texts again. */
+  /* The digest of the change the event comes from (ws_source_change),
+   * which covers all of the above: the timeline's fingerprints read it
+   * instead of hashing 50,000 events' texts, and the history cache keeps
+   * it, so a build does not hash them either. */
   ws_digest digest;
 } ws_event;
 

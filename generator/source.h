@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "digest.h"
 #include "str.h"
 
 typedef struct ws_source ws_source;
@@ -130,6 +131,10 @@ typedef struct {
   size_t rev;     /* index into ws_source_history.revs */
   char *path;     /* content-relative; for a deletion, the deleted path */
   char *old_path; /* renames: the path before; else NULL */
+  /* Of everything above and the commit's id, time, author and subject:
+   * what a page showing the change depends on. Kept in the history cache,
+   * so a build does not hash 50,000 changes again. */
+  ws_digest digest;
 } ws_source_change;
 
 /* What the walk says about one file that exists at the end of the walk. */

@@ -106,6 +106,8 @@ static void expect_same(const ws_source_history *got,
     cr_expect_eq(!a->old_path, !b->old_path, "%s: change %zu", what, i);
     if (a->old_path && b->old_path)
       cr_expect_str_eq(a->old_path, b->old_path, "%s: change %zu", what, i);
+    cr_expect(ws_digest_equal(&a->digest, &b->digest),
+              "%s: change %zu digest", what, i);
   }
   for (size_t i = 0; i < want->nfiles; i++) {
     const ws_source_file *a = &got->files[i], *b = &want->files[i];
@@ -402,31 +404,43 @@ Test(history_cache, corrupt_cache_is_rebuilt) {
   free(repo);
 }
 
-/* A cache that passes its checksum but holds a commit id that is not 40
- * hexadecimal digits (a writer's bug, not damage) is rebuilt too: each
- * id is checked as it is read. */
-Test(history_cache, a_commit_id_that_is_not_hexadecimal_is_rebuilt) {
-  char *repo = mixed_repo(NULL);
-  expect_cached(repo, "created", 6, "cold");
+/* Sets byte 'k' from the start of the head commit's id, where the log
+ * holds it (the last time the file names it: the header names the head
+ * too), to 'c' in the cache of 'repo', then makes the checksum match as
+ * the writer sums: damage that only the reader's own checks can find. */
+static void damage_head_id(const char *repo, size_t k, char c) {
   char *path = cache_file(repo), *head = th_repo_head(repo);
-  size_t len = 0;
+  size_t len = 0, n = strlen(head);
   char *bytes = th_slurp(path, &len);
-  char *at = NULL; /* the last time it is written: in the log, after the
-                    * header, which names the head too */
-  for (size_t i = 0; i + strlen(head) <= len; i++)
-    if (memcmp(bytes + i, head, strlen(head)) == 0)
+  char *at = NULL;
+  for (size_t i = 0; i + n < len; i++)
+    if (memcmp(bytes + i, head, n) == 0)
       at = bytes + i;
-  cr_assert(at, "the cache holds the head commit's id");
-  at[7] = 'g';
-  uint64_t sum = ws_digest_bytes(bytes, len - 8).hi; /* as the writer sums */
+  cr_assert(at && at[n] == '\0', "the head commit's id and its NUL");
+  at[k] = c;
+  uint64_t sum = ws_digest_bytes(bytes, len - 8).hi;
   for (size_t i = 0; i < 8; i++)
     bytes[len - 8 + i] = (char)(unsigned char)(sum >> (8 * i));
   th_spill(path, bytes, len);
-  const char *why = expect_cached(repo, "rebuilt", 6, "not hexadecimal");
-  cr_expect_str_eq(why, "corrupt");
   free(bytes);
   free(head);
   free(path);
+}
+
+/* A cache that passes its checksum but holds a commit id that is not 40
+ * hexadecimal digits (a writer's bug, not damage) is rebuilt too: each
+ * id is checked as it is read. Texts are read where they lie in the
+ * mapped file, so each must also end in the NUL the writer puts after
+ * it. */
+Test(history_cache, a_commit_id_that_is_not_hexadecimal_is_rebuilt) {
+  char *repo = mixed_repo(NULL);
+  expect_cached(repo, "created", 6, "cold");
+  damage_head_id(repo, 7, 'g');
+  const char *why = expect_cached(repo, "rebuilt", 6, "not hexadecimal");
+  cr_expect_str_eq(why, "corrupt");
+  damage_head_id(repo, 40, 'x');
+  why = expect_cached(repo, "rebuilt", 6, "no NUL");
+  cr_expect_str_eq(why, "corrupt");
   th_rm_rf(repo);
   free(repo);
 }
