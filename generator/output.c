@@ -66,6 +66,14 @@ typedef struct {
   size_t len, cap; /* cap is a power of two, or 0 */
 } dirset;
 
+/* Where the lines of a section lie in the manifest as read, and whether
+ * each of them was taken: then they say what writing the section again
+ * would. */
+typedef struct {
+  size_t at, len;
+  bool clean;
+} lines_at;
+
 struct ws_output {
   unsigned jobs; /* threads for the sweep (0: one per core) */
   char *dir, *staging, *lock_path, *manifest_path;
@@ -84,6 +92,10 @@ struct ws_output {
    * none), and whether only sections of it follow (forget_staging). */
   long long staging_at;
   bool staging_last;
+  /* The manifest as read, kept while the published folder's lines in it
+   * ('out_lines') can be written again as they are (manifest_save). */
+  ws_str record_text;
+  lines_at out_lines;
   /* Per folder of old_staging.dirs: whether it was found as recorded
    * (folder_trusted). */
   atomic_uchar *trust;
@@ -309,17 +321,19 @@ static bool get_number(const char **p, unsigned long long *out) {
 }
 
 /* Adds the line 'line' ("file PATH", "dir INO SEC NSEC PATH", "at SEC
- * NSEC" or "FINGERPRINT PATH") to 'into'; anything else is dropped. */
-static void section_line(section *into, const char *line, size_t n) {
+ * NSEC" or "FINGERPRINT PATH") to 'into'; anything else is dropped, and
+ * false returned. */
+static bool section_line(section *into, const char *line, size_t n) {
   ws_digest fp;
   unsigned long long v[3];
   if (strncmp(line, "file ", 5) == 0 && ws_output_path_ok(line + 5)) {
     manifest_add(&into->files, line + 5, &(ws_digest){0, 0});
   } else if (strncmp(line, "dir ", 4) == 0) {
     const char *p = line + 4;
-    if (get_number(&p, &v[0]) && get_number(&p, &v[1]) &&
-        get_number(&p, &v[2]) && ws_output_path_ok(p))
-      dirs_push(&into->dirs, p, v[0], v[1], v[2]);
+    if (!get_number(&p, &v[0]) || !get_number(&p, &v[1]) ||
+        !get_number(&p, &v[2]) || !ws_output_path_ok(p))
+      return false;
+    dirs_push(&into->dirs, p, v[0], v[1], v[2]);
   } else if (strncmp(line, "at ", 3) == 0 &&
              sscanf(line, "at %llu %llu", &v[0], &v[1]) == 2) {
     into->at_sec = v[0];
@@ -327,7 +341,10 @@ static void section_line(section *into, const char *line, size_t n) {
   } else if (n > 34 && line[32] == ' ' && ws_digest_parse(&fp, line) &&
              ws_output_path_ok(line + 33)) {
     manifest_add(&into->pages, line + 33, &fp);
+  } else {
+    return false;
   }
+  return true;
 }
 
 /* A folder is known by device, inode and change time: the inode follows it
@@ -353,40 +370,48 @@ static bool same_folder(const struct stat *st, const folder_id *id) {
 /* Reads the sections of the two folders as they are now; anything that
  * does not parse is dropped, which only costs rendering. */
 static void manifest_load(ws_output *o, const struct stat *staging) {
-  FILE *f = fopen(o->manifest_path, "r");
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
+  ws_str *text = &o->record_text;
   section *into = NULL;
-  long long at = 0;
-  if (!f)
-    return;
-  if ((n = getline(&line, &cap, f)) < 0 ||
-      strcmp(line, MANIFEST_MAGIC "\n") != 0)
+  size_t magic = strlen(MANIFEST_MAGIC "\n"), at, outs = 0;
+  if (ws_bin_read_file(text, o->manifest_path) || text->len < magic ||
+      memcmp(text->ptr, MANIFEST_MAGIC "\n", magic) != 0)
     goto done;
-  at = n;
-  while ((n = getline(&line, &cap, f)) > 0) {
+  for (at = magic; at < text->len;) {
+    char *line = text->ptr + at, *nl = memchr(line, '\n', text->len - at);
     folder_id id;
-    if (line[n - 1] != '\n')
+    if (!nl)
       break;
-    line[n - 1] = '\0';
+    *nl = '\0'; /* put back below: the published folder's lines are kept */
     if (strncmp(line, "folder ", 7) == 0 &&
         sscanf(line, "folder %llu %llu %llu %llu", &id.dev, &id.ino, &id.sec,
                &id.nsec) == 4) {
+      if (into == &o->old_out)
+        o->out_lines.len = (size_t)(line - text->ptr) - o->out_lines.at;
       into = same_folder(&o->out_st, &id) ? &o->old_out
              : same_folder(staging, &id)  ? &o->old_staging
                                           : NULL;
+      if (into == &o->old_out && outs++ == 0)
+        o->out_lines = (lines_at){(size_t)(nl + 1 - text->ptr), 0, true};
       if (into == &o->old_staging && o->staging_at < 0)
-        o->staging_at = at;
+        o->staging_at = (long long)at;
       o->staging_last = o->staging_at >= 0 && into == &o->old_staging;
     } else if (into) {
-      section_line(into, line, (size_t)n - 1);
+      size_t n = (size_t)(nl - line);
+      bool taken = section_line(into, line, n) && strlen(line) == n;
+      if (!taken && into == &o->old_out)
+        o->out_lines.clean = false;
     }
-    at += n;
+    *nl = '\n';
+    at = (size_t)(nl + 1 - text->ptr);
   }
+  if (into == &o->old_out)
+    o->out_lines.len = at - o->out_lines.at;
+  /* Lines from two sections, or cut short: written again in full. */
+  if (outs > 1 || at < text->len)
+    o->out_lines.clean = false;
 done:
-  free(line);
-  fclose(f);
+  if (!o->out_lines.clean)
+    ws_str_release(text);
   section *all[] = {&o->old_out, &o->old_staging};
   for (size_t i = 0; i < 2; i++) {
     manifest_sort(&all[i]->pages);
@@ -409,14 +434,36 @@ static size_t section_size(const section *m) {
   return n;
 }
 
-static void put_section(ws_str *s, const char *folder, const section *m) {
+/* The published folder's lines as read, when writing its section again
+ * would give them: 'm' is that section, unchanged since, and every line
+ * was taken. NULL otherwise. */
+static const char *lines_as_read(const ws_output *o, const section *m,
+                                 size_t *len) {
+  if (m != &o->old_out || !o->out_lines.clean)
+    return NULL;
+  *len = o->out_lines.len;
+  return o->record_text.ptr + o->out_lines.at;
+}
+
+/* Writes the section 'm' of 'folder'. The staging folder's is the
+ * published folder's of the build before, which are mostly the lines read
+ * (2.6 MB at 10,000 profiles): those go as they are, under the folder's
+ * new identity. */
+static void put_section(ws_str *s, const ws_output *o, const char *folder,
+                        const section *m) {
   struct stat st;
+  const char *lines;
+  size_t len = 0;
   if (!m || section_empty(m) || lstat(folder, &st) < 0)
     return;
   folder_id id = folder_of(&st);
-  ws_str_grow(s, section_size(m));
   ws_str_printf(s, "folder %llu %llu %llu %llu\n", id.dev, id.ino, id.sec,
                 id.nsec);
+  if ((lines = lines_as_read(o, m, &len))) {
+    ws_str_put(s, lines, len);
+    return;
+  }
+  ws_str_grow(s, section_size(m));
   if (m->dirs.len)
     ws_str_printf(s, "at %llu %llu\n", m->at_sec, m->at_nsec);
   for (size_t i = 0; i < m->pages.len; i++) {
@@ -453,8 +500,8 @@ static void manifest_save(const ws_output *o, const char *dir_a,
                           const section *b) {
   ws_str s = WS_STR_INIT;
   ws_str_puts(&s, MANIFEST_MAGIC "\n");
-  put_section(&s, dir_a, a);
-  put_section(&s, dir_b, b);
+  put_section(&s, o, dir_a, a);
+  put_section(&s, o, dir_b, b);
   char *parent = parent_of(o->dir);
   if (!ws_bin_write_file(parent, o->manifest_path, s.ptr, s.len))
     unlink(o->manifest_path);
@@ -496,6 +543,7 @@ int ws_output_open(ws_output **out, const char *dir) {
   o->lock_fd = -1;
   o->staging_fd = o->out_fd = -1;
   o->staging_at = -1;
+  o->record_text = (ws_str)WS_STR_INIT;
   pthread_mutex_init(&o->mu, NULL);
   o->dir = ws_xstrdup(dir);
   while (strlen(o->dir) > 1 && o->dir[strlen(o->dir) - 1] == '/')
@@ -1291,6 +1339,8 @@ int ws_output_commit(ws_output *o, unsigned jobs) {
     o->committed = true;
   }
   manifest_sort(&o->now);
+  if (o->confirmed.len) /* the published folder's section grows */
+    o->out_lines.clean = false;
   confirm_pages(&o->old_out, &o->confirmed);
   section site = {o->now, other_files(o), o->new_dirs, o->new_sec, o->new_nsec};
   manifest_save(o, o->dir, &site, o->staging,
@@ -1318,6 +1368,7 @@ void ws_output_free(ws_output *o) {
   free(o->manifest_path);
   section_release(&o->old_out);
   section_release(&o->old_staging);
+  ws_str_release(&o->record_text);
   free(o->trust);
   dirs_release(&o->new_dirs);
   manifest_release(&o->now);

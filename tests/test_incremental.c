@@ -727,6 +727,42 @@ Test(incremental, a_failed_rebuild_forgets_the_staging_folders_record) {
   free(tmp);
 }
 
+/* The published folder's record becomes the staging folder's when the two
+ * trade places, and is written again as it was read, but only when every
+ * line of it was taken: a line the reader dropped must not live on. */
+Test(incremental, a_dropped_line_of_the_record_is_not_carried_over) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  build(repo, out, NULL);
+  build(repo, out, NULL);
+  char *manifest = th_read(tmp, "public.manifest");
+  cr_assert_not_null(manifest);
+  char *first = strstr(manifest, "\nfolder ");
+  cr_assert_not_null(first);
+  char *body = strchr(first + 1, '\n');
+  cr_assert_not_null(body);
+  ws_str damaged = WS_STR_INIT;
+  ws_str_put(&damaged, manifest, (size_t)(body + 1 - manifest));
+  ws_str_puts(&damaged, "zz not a record line\n");
+  ws_str_puts(&damaged, body + 1);
+  th_write(tmp, "public.manifest", damaged.ptr);
+  build(repo, out, NULL);
+  char *after = th_read(tmp, "public.manifest");
+  cr_assert_not_null(after);
+  cr_expect_null(strstr(after, "zz not a record line"), "%s", after);
+  const char *second = strstr(after, "\nfolder ");
+  cr_expect(second && strstr(second + 1, "\nfolder "),
+            "no record of the staging folder: %s", after);
+  expect_same_as_clean(repo, out);
+  free(after);
+  ws_str_release(&damaged);
+  free(manifest);
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* A team whose history added Bo at 'when', then Chen, then removed Bo:
  * every profile blob, the build date (the last commit's) and the number
  * of events are the same whatever 'when' is; the date of Bo's arrival,
