@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <git2.h>
@@ -363,6 +364,20 @@ Test(history_cache, new_commits_are_walked_incrementally) {
   cr_assert_str_eq(cy->path, "people/cy.md");
   cr_expect_eq(cy->revisions, 1, "re-added after the cache: starts over");
   ws_source_history_free(h);
+  /* The cached commits' records are written again as they were read, after
+   * the new ones: the file must be the one a cold walk writes. */
+  char *path = cache_file(repo);
+  size_t len = 0, cold_len = 0;
+  char *updated = th_slurp(path, &len);
+  cr_assert(unlink(path) == 0);
+  expect_cached(repo, "created", 12, "cold again");
+  char *cold = th_slurp(path, &cold_len);
+  cr_expect(len == cold_len && memcmp(updated, cold, len) == 0,
+            "an updated cache (%zu bytes) differs from a cold one (%zu)", len,
+            cold_len);
+  free(updated);
+  free(cold);
+  free(path);
   th_rm_rf(repo);
   free(repo);
 }
