@@ -2232,15 +2232,22 @@ ws_match *ws_match_new_jobs(ws_profile *const *people, size_t n,
 void ws_match_free(ws_match *m) {
   if (!m)
     return;
-  for (size_t i = 0; i < m->npairs; i++)
-    ws_strlist_release(&m->pairs[i].reasons);
-  for (size_t i = 0; i < m->nunmet; i++)
+  for (size_t i = 0; i < m->npairs; i++) {
+    if (m->texts)
+      free(m->pairs[i].reasons.items);
+    else
+      ws_strlist_release(&m->pairs[i].reasons);
+  }
+  for (size_t i = 0; i < m->nunmet && !m->texts; i++)
     free(m->unmet[i].reason);
   for (size_t i = 0; i < m->ncircles; i++) {
-    free(m->circles[i].topic);
-    free(m->circles[i].slug);
+    if (!m->texts) {
+      free(m->circles[i].topic);
+      free(m->circles[i].slug);
+    }
     free(m->circles[i].members);
   }
+  free(m->texts);
   free(m->pairs);
   free(m->unmet);
   free(m->circles);

@@ -71,6 +71,10 @@ typedef struct ws_match {
   size_t *mentor_start; /* npeople + 1 offsets into by_mentor */
   size_t *by_mentor;    /* pair indices grouped by mentor, in pair order */
   size_t *circle_of;    /* each person's circle, or (size_t)-1 */
+  /* Read from the mentoring cache: the copy of the file that every text
+   * above (reasons, topics, slugs) lies in, freed whole. NULL: each text
+   * was allocated on its own. */
+  char *texts;
 } ws_match;
 
 /** Matches the 'n' profiles of 'people' (any order; indices in the result

@@ -255,7 +255,16 @@ Test(matchcache, round_trip_equals_a_fresh_match) {
   cr_expect_null(why);
   ws_match *again = ws_match_new(t.p, t.n);
   expect_same_match(back, again);
+  /* Its texts lie in its own copy of the file, not in the caller's. */
+  cr_assert_not_null(back->texts);
+  const char *reason = back->pairs[0].reasons.items[0];
+  cr_expect(reason < file.ptr || reason >= file.ptr + file.len);
+  ws_str_clear(&file);
+  ws_str_puts(&file, "overwritten");
+  expect_same_match(back, again);
   /* The same people in another number: never taken. */
+  ws_str_clear(&file);
+  ws_matchcache_encode(&file, &key, fresh);
   cr_expect_null(ws_matchcache_decode(file.ptr, file.len, &key, t.n - 1, &why));
   ws_digest other = key;
   other.lo ^= 1;
