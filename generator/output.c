@@ -302,17 +302,17 @@ static void section_release(section *s) {
   *s = (section){0};
 }
 
-/* Reads "<number> " at '*p' (up to 2^64 - 1), moving past it. */
+/* Reads "<number> " at '*p' (up to 2^64 - 1), moving past it. The
+ * overflow check is the compiler's: a division per digit was a fifth of
+ * reading the manifest (63,000 numbers at 10,000 profiles). */
 static bool get_number(const char **p, unsigned long long *out) {
   const char *s = *p;
   unsigned long long v = 0;
   size_t n = 0;
-  for (; s[n] >= '0' && s[n] <= '9'; n++) {
-    unsigned digit = (unsigned)(s[n] - '0');
-    if (v > (ULLONG_MAX - digit) / 10)
+  for (; s[n] >= '0' && s[n] <= '9'; n++)
+    if (__builtin_mul_overflow(v, 10ull, &v) ||
+        __builtin_add_overflow(v, (unsigned long long)(s[n] - '0'), &v))
       return false;
-    v = v * 10 + digit;
-  }
   if (n == 0 || s[n] != ' ')
     return false;
   *out = v;
