@@ -515,6 +515,37 @@ Test(check, duplicate_name_found_when_one_profile_has_errors) {
   free(repo);
 }
 
+/* Three people share a name in any case and two more another: each
+ * repeat points back to the first of its name in sorted order, whatever
+ * order the files were read in. */
+Test(check, every_repeat_of_a_name_is_reported_once) {
+  char *repo = th_repo_new(false);
+  ws_str out = WS_STR_INIT;
+  th_write(repo, "people/a.md", "---\nname: kai\nstrengths: [a]\n---\n" BG);
+  th_write(repo, "people/b.md", "---\nname: Bo\nstrengths: [a]\n---\n" BG);
+  th_write(repo, "people/c.md", "---\nname: KAI\nstrengths: [a]\n---\n" BG);
+  th_write(repo, "people/d.md", "---\nname: Kai\nstrengths: [a]\n---\n" BG);
+  th_write(repo, "people/e.md", "---\nname: bo\nstrengths: [a]\n---\n" BG);
+  th_write(repo, "people/f.md", "---\nname: Cy\nstrengths: [a]\n---\n" BG);
+  th_repo_commit_all(repo, "x", "Ada <ada@example.org>", 1700000000);
+  cr_expect_eq(check(repo, "text", NULL, &out, NULL), 1);
+  static const char *const tail =
+      "; two people cannot share a name on the directory: add a middle "
+      "name, initial or nickname to one of them\n";
+  ws_str want = WS_STR_INIT;
+  ws_str_printf(&want, "people/a.md:2:7: error: 'kai' is also the name in "
+                       "people/c.md%s", tail);
+  ws_str_printf(&want, "people/d.md:2:7: error: 'Kai' is also the name in "
+                       "people/c.md%s", tail);
+  ws_str_printf(&want, "people/e.md:2:7: error: 'bo' is also the name in "
+                       "people/b.md%s", tail);
+  cr_expect_str_eq(out.ptr, want.ptr);
+  ws_str_release(&want);
+  ws_str_release(&out);
+  th_rm_rf(repo);
+  free(repo);
+}
+
 /* A folder named People/ would otherwise be skipped without a word. */
 Test(check, wrong_case_people_folder_is_an_error) {
   char *repo = th_repo_new(false);
