@@ -284,7 +284,7 @@ bool ws_digest_program(ws_digest *out) {
 
 typedef struct {
   const char *key; /* borrowed from the map */
-  uint64_t hash;   /* of 'key': every view tests it again */
+  uint64_t hash;   /* of 'key': every view tests it again; 0 when seeded */
   ws_digest digest;
 } entry_digest;
 
@@ -478,7 +478,9 @@ static ws_digest combine(ws_digest_memo *m, memo_slot *s,
   digester_init(&d);
   put_size(&d, n);
   for (size_t i = 0; i < n; i++) {
-    if (keys && !keys_has(keys, e[i].key, e[i].hash))
+    /* Seeded entries come without their key's hash (see seeding). */
+    if (keys && !keys_has(keys, e[i].key,
+                          s->seeded ? ws_str_hash(e[i].key) : e[i].hash))
       continue;
     ws_digester_str(&d, e[i].key);
     ws_digester_digest(&d, &e[i].digest);
@@ -496,9 +498,11 @@ void ws_digest_memo_seed(ws_digest_memo *m, const ws_value *v,
   if (!s || s->seeded)
     return;
   s->seeded = ws_xcalloc(n + 1, sizeof(entry_digest));
+  /* The keys' hashes are left out: a rebuild seeds 290,000 entries, and a
+   * seeded slot rarely needs its entries combined again (its views were
+   * seeded too), so they are hashed when they are. */
   for (size_t i = 0; i < n; i++) {
     s->seeded[i].key = e[i].key;
-    s->seeded[i].hash = ws_str_hash(e[i].key);
     s->seeded[i].digest = e[i].digest;
   }
   s->len = n;
