@@ -70,6 +70,11 @@ void ws_source_free(ws_source *src);
  * themselves are not listed). Caller releases 'out' with
  * ws_source_list_release. */
 int ws_source_list_all(ws_source_list *out, ws_source *src);
+/** Like ws_source_list_all, but only what lies below 'folder' (a
+ * content-relative path without a trailing slash): from git, without
+ * reading the rest of the tree. */
+int ws_source_list_under(ws_source_list *out, ws_source *src,
+                         const char *folder);
 /** Frees the entries of 'list'. */
 void ws_source_list_release(ws_source_list *list);
 /** Returns the entry of 'list' at 'path' (binary search), or NULL. */

@@ -303,8 +303,9 @@ static int digest_disk(ws_digester *d, const char *dir) {
 static int digest_overrides(ws_digester *d, ws_theme *t) {
   ws_source_list files = {0};
   ws_str prefix = WS_STR_INIT;
-  int error = ws_source_list_all(&files, t->src);
-  ws_str_printf(&prefix, "themes/%s/", t->name);
+  ws_str_printf(&prefix, "themes/%s", t->name);
+  int error = ws_source_list_under(&files, t->src, prefix.ptr);
+  ws_str_putc(&prefix, '/');
   for (size_t i = 0; error == 0 && i < files.len; i++) {
     const ws_source_entry *e = &files.items[i];
     const char *rest = e->path + prefix.len;
@@ -395,8 +396,9 @@ static void scan_disk(asset_list *l, const char *root, const char *sub) {
 static int scan_source(asset_list *l, ws_theme *t) {
   ws_source_list files = {0};
   ws_str prefix = WS_STR_INIT;
-  int error = ws_source_list_all(&files, t->src);
-  ws_str_printf(&prefix, "themes/%s/assets/", t->name);
+  ws_str_printf(&prefix, "themes/%s/assets", t->name);
+  int error = ws_source_list_under(&files, t->src, prefix.ptr);
+  ws_str_putc(&prefix, '/');
   for (size_t i = 0; error == 0 && i < files.len; i++) {
     const ws_source_entry *e = &files.items[i];
     if (e->kind == WS_ENTRY_FILE &&

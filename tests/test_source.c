@@ -338,6 +338,42 @@ Test(source, bare_clone_subfolder_and_worktree_agree) {
   fixture_free(&f);
 }
 
+/* What a listing limited to a folder gives is what the whole listing
+ * gives below it, from git and from the work tree; a folder that is not
+ * there, or a file, gives nothing. */
+Test(source, a_folder_lists_what_lies_below_it) {
+  fixture f;
+  fixture_make(&f);
+  ws_source *srcs[] = {open_ok(f.dir, NULL, "content", false),
+                       open_ok(f.dir, NULL, "content", true)};
+  for (size_t k = 0; k < 2; k++) {
+    ws_source_list all, below;
+    cr_assert(ws_source_list_all(&all, srcs[k]) == 0);
+    cr_assert(ws_source_list_under(&below, srcs[k], "people") == 0);
+    size_t n = 0;
+    for (size_t i = 0; i < all.len; i++) {
+      if (strncmp(all.items[i].path, "people/", 7) != 0)
+        continue;
+      cr_assert_lt(n, below.len, "%zu: too few", k);
+      cr_expect_str_eq(below.items[n].path, all.items[i].path);
+      cr_expect_str_eq(below.items[n].oid, all.items[i].oid);
+      n++;
+    }
+    cr_expect_eq(n, below.len, "%zu: %zu entries, want %zu", k, below.len, n);
+    cr_expect_gt(n, 1);
+    ws_source_list_release(&below);
+    const char *none[] = {"nowhere", "site.yml", "people/bo.md", "peopl"};
+    for (size_t i = 0; i < 4; i++) {
+      cr_assert(ws_source_list_under(&below, srcs[k], none[i]) == 0);
+      cr_expect_eq(below.len, 0, "%zu: %s", k, none[i]);
+      ws_source_list_release(&below);
+    }
+    ws_source_list_release(&all);
+    ws_source_free(srcs[k]);
+  }
+  fixture_free(&f);
+}
+
 Test(source, uncommitted_edit_only_in_worktree) {
   fixture f;
   fixture_make(&f);
