@@ -406,15 +406,6 @@ typedef struct {
   size_t person; /* index into site->people */
 } zone_row;
 
-static int cmp_zone(const void *a, const void *b) {
-  const zone_row *x = a, *y = b;
-  if (x->known != y->known)
-    return x->known ? -1 : 1;
-  if (x->offset != y->offset)
-    return x->offset < y->offset ? -1 : 1;
-  return x->person < y->person ? -1 : x->person > y->person;
-}
-
 static bool list_has(const ws_value *list, const char *s) {
   for (size_t i = 0; i < list->u.list.len; i++)
     if (strcmp(ws_value_cstr(list->u.list.items[i]), s) == 0)
@@ -440,6 +431,54 @@ typedef struct {
 
 /* A team names a few dozen zones among 10,000 profiles: each is looked up
  * once, and remembered by its text's hash. */
+/* The rows of the figures are made in person order and sorted by a key
+ * that takes few values (a zone's offset in minutes, a profile's age in
+ * months), then by person. Counting the rows into their keys' places keeps
+ * person order within a key, in two passes: sorting 10,000 rows took 14M
+ * instructions of every report. Sets order[k] to the row that goes k-th,
+ * by 'key' ascending; a spread of keys too wide to count falls back to
+ * sorting. */
+typedef struct {
+  long key;
+  size_t row;
+} keyed_row;
+
+static int cmp_keyed(const void *a, const void *b) {
+  const keyed_row *x = a, *y = b;
+  if (x->key != y->key)
+    return x->key < y->key ? -1 : 1;
+  return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static void order_by_key(size_t *order, const long *key, size_t n) {
+  if (n == 0)
+    return;
+  long lo = key[0], hi = key[0];
+  for (size_t i = 1; i < n; i++) {
+    lo = key[i] < lo ? key[i] : lo;
+    hi = key[i] > hi ? key[i] : hi;
+  }
+  unsigned long span = (unsigned long)hi - (unsigned long)lo;
+  if (span > 4 * (unsigned long)n + 4096) {
+    keyed_row *v = ws_xcalloc(n, sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+      v[i] = (keyed_row){key[i], i};
+    qsort(v, n, sizeof(*v), cmp_keyed);
+    for (size_t i = 0; i < n; i++)
+      order[i] = v[i].row;
+    free(v);
+    return;
+  }
+  size_t *at = ws_xcalloc((size_t)span + 2, sizeof(size_t));
+  for (size_t i = 0; i < n; i++)
+    at[(unsigned long)key[i] - (unsigned long)lo + 1]++;
+  for (size_t k = 1; k <= (size_t)span; k++)
+    at[k] += at[k - 1];
+  for (size_t i = 0; i < n; i++)
+    order[at[(unsigned long)key[i] - (unsigned long)lo]++] = i;
+  free(at);
+}
+
 static void find_offsets(zone_row *rows, const ws_site *site) {
   zone_memo memo[2 * ZONE_MEMO] = {{NULL, false, 0}};
   size_t n = 0;
@@ -463,10 +502,34 @@ static void find_offsets(zone_row *rows, const ws_site *site) {
 }
 
 /* One band per standard UTC offset, west to east, then "unknown". */
+/* Known offsets west to east, then the unknown, each in person order. */
+static void sort_zones(zone_row *rows, size_t n) {
+  long *key = ws_xcalloc(n + 1, sizeof(long));
+  size_t *order = ws_xcalloc(n + 1, sizeof(size_t)), known = 0;
+  size_t *row = ws_xcalloc(n + 1, sizeof(size_t)); /* of each known one */
+  zone_row *sorted = ws_xcalloc(n + 1, sizeof(*sorted));
+  for (size_t i = 0; i < n; i++)
+    if (rows[i].known) {
+      row[known] = i;
+      key[known++] = rows[i].offset;
+    }
+  order_by_key(order, key, known);
+  for (size_t k = 0; k < known; k++)
+    sorted[k] = rows[row[order[k]]];
+  for (size_t i = 0, k = known; i < n; i++)
+    if (!rows[i].known)
+      sorted[k++] = rows[i];
+  memcpy(rows, sorted, n * sizeof(*rows));
+  free(sorted);
+  free(row);
+  free(order);
+  free(key);
+}
+
 static ws_value *zone_figures(const ws_site *site) {
   zone_row *rows = ws_xcalloc(site->npeople + 1, sizeof(*rows));
   find_offsets(rows, site);
-  qsort(rows, site->npeople, sizeof(*rows), cmp_zone);
+  sort_zones(rows, site->npeople);
   ws_value *bands = ws_value_list();
   for (size_t i = 0; i < site->npeople;) {
     size_t j = i;
@@ -533,11 +596,20 @@ typedef struct {
   size_t person;
 } age_row;
 
-static int cmp_age(const void *a, const void *b) {
-  const age_row *x = a, *y = b;
-  if (x->months != y->months)
-    return x->months > y->months ? -1 : 1;
-  return x->person < y->person ? -1 : x->person > y->person;
+/* Stalest first, each age in person order. */
+static void sort_ages(age_row *rows, size_t n) {
+  long *key = ws_xcalloc(n + 1, sizeof(long));
+  size_t *order = ws_xcalloc(n + 1, sizeof(size_t));
+  age_row *sorted = ws_xcalloc(n + 1, sizeof(*sorted));
+  for (size_t i = 0; i < n; i++)
+    key[i] = -rows[i].months;
+  order_by_key(order, key, n);
+  for (size_t k = 0; k < n; k++)
+    sorted[k] = rows[order[k]];
+  memcpy(rows, sorted, n * sizeof(*rows));
+  free(sorted);
+  free(order);
+  free(key);
 }
 
 static ws_value *bucket_value(const char *label, long min, long max) {
@@ -566,7 +638,7 @@ static ws_value *age_buckets(const ws_site *site, date now) {
     rows[n].months = months_between(date_of(h->last_time), now);
     rows[n++].person = i;
   }
-  qsort(rows, n, sizeof(*rows), cmp_age);
+  sort_ages(rows, n);
   for (size_t b = 0; b < COUNT(buckets); b++) {
     ws_value *e =
         bucket_value(buckets[b].label, buckets[b].min, buckets[b].max);

@@ -369,6 +369,40 @@ Test(report, growth_counts_each_event_in_its_own_month) {
   free(repo);
 }
 
+/* Profiles of one age bucket are listed stalest first, and those of the
+ * same age in the site's order; so are they with a date from before any
+ * calendar the counting expects (a crafted commit), which is sorted the
+ * slow way. */
+Test(report, the_stalest_profiles_come_first) {
+  static const long long stale[] = {1577836800LL, -60000000000000000LL};
+  for (size_t c = 0; c < 2; c++) {
+    char *repo = team_repo(true);
+    ws_source *src = NULL;
+    ws_site *site = load_site(repo, &src);
+    cr_assert_geq(site->npeople, 3);
+    const long long last[] = {T_2022_01_10, stale[c], T_2022_01_10};
+    for (size_t i = 0; i < 3; i++) {
+      site->people[i]->history.known = true;
+      site->people[i]->history.last_time = last[i];
+    }
+    add_event(site, WS_EVENT_ADDED, T_2022_01_10, "x");
+    ws_value *f = ws_report_figures(site, T_2024_06_15);
+    cr_expect_eq(len_at(f, "freshness.ages.4.profiles"), 3, "case %zu", c);
+    const size_t want[] = {1, 0, 2};
+    for (size_t k = 0; k < 3; k++) {
+      char path[64];
+      snprintf(path, sizeof(path), "freshness.ages.4.profiles.%zu.slug", k);
+      cr_expect_str_eq(str_at(f, path), site->people[want[k]]->slug,
+                       "case %zu, place %zu", c, k);
+    }
+    ws_value_free(f);
+    ws_site_free(site);
+    ws_source_free(src);
+    th_rm_rf(repo);
+    free(repo);
+  }
+}
+
 Test(report, json_has_a_stable_layout) {
   char *repo = team_repo(true);
   ws_source *src = NULL;
