@@ -145,13 +145,13 @@ Test(str, integers_print_as_printf_prints_them) {
 /* Inode numbers and times go into the manifest whole, up to 2^64 - 1. */
 Test(str, unsigned_integers_print_as_printf_prints_them) {
   static const unsigned long long edge[] = {
-      0, 1, 9, 10, ULLONG_MAX, ULLONG_MAX - 1, 1ULL << 63};
+      0, 1, 9, 10, ULLONG_MAX, ULLONG_MAX - 1, 1ULL << 63, 99, 100, 101, 1000};
   unsigned long long x = 88172645463325252ULL;
   for (int i = 0; i < 2000; i++) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    unsigned long long n = i < 7 ? edge[i] : x >> (x % 64);
+    unsigned long long n = i < 11 ? edge[i] : x >> (x % 64);
     char want[32];
     snprintf(want, sizeof(want), "%llu", n);
     ws_str got = WS_STR_INIT;
