@@ -123,9 +123,9 @@ static void *progress_main(void *payload) {
 
 /* A rebuild opens its output folder on a thread of its own while the
  * profiles load: reading the record of the last two sites (10,000 pages
- * each at 10,000 profiles) and writing it back without the staging folder
- * took 15 ms of a 250 ms rebuild with one core idle. A first build opens
- * it when it renders, as before, so one that fails leaves nothing behind. */
+ * each at 10,000 profiles) took 15 ms of a 250 ms rebuild, with one core
+ * idle. A first build opens it when it renders, as before, so one that
+ * fails leaves nothing behind. */
 typedef struct {
   pthread_t thread;
   bool started;
