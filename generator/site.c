@@ -405,9 +405,9 @@ static bool is_image(const char *name) {
           strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".webp") == 0);
 }
 
+/* Room for 'n' people is made before the first is added (load_profiles):
+ * growing by one, 10,000 times, was a reallocation each. */
 static void add_person(ws_site *site, ws_profile *p) {
-  site->people =
-      ws_xreallocarray(site->people, site->npeople + 1, sizeof(ws_profile *));
   site->people[site->npeople++] = p;
 }
 
@@ -619,6 +619,8 @@ static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
                          unsigned jobs, ws_diag *diag) {
   load_job job = {src, lk, ws_xcalloc(n ? n : 1, sizeof(loaded)),
                   ws_profcache_open(src, lk->files, n)};
+  site->people = ws_xreallocarray(site->people, site->npeople + n + 1,
+                                  sizeof(ws_profile *));
   for (size_t i = 0; i < n; i++) {
     loaded *l = &job.items[i];
     const char *file = wanted[i]->path + strlen("people/");
@@ -753,7 +755,7 @@ static int load_people(ws_site *site, ws_source *src, unsigned jobs,
   ws_source_list files = {0};
   lookup lk = {.files = &files};
   const ws_source_entry **wanted = NULL;
-  size_t nwanted = 0;
+  size_t nwanted = 0, capwanted = 0;
   int error = ws_source_list_all(&files, src);
   for (size_t i = 0; error == 0 && i < files.len; i++) {
     const ws_source_entry *e = &files.items[i];
@@ -774,7 +776,10 @@ static int load_people(ws_site *site, ws_source *src, unsigned jobs,
     if (is_profile_name(rest) && !strchr(rest, '/')) {
       site->nchecked++;
       if (profile_entry(src, &lk, e, diag)) {
-        wanted = ws_xreallocarray(wanted, nwanted + 1, sizeof(*wanted));
+        if (nwanted == capwanted) {
+          capwanted = capwanted ? capwanted * 2 : 64;
+          wanted = ws_xreallocarray(wanted, capwanted, sizeof(*wanted));
+        }
         wanted[nwanted++] = e;
       }
     } else if (!is_image(rest)) {
