@@ -676,6 +676,9 @@ static uint64_t folded_hash(const char *name) {
   return h;
 }
 
+/* Within 'n' names that hash alike, sorted by name (case-insensitively
+ * first), the same name in any case is adjacent; each repeat points back
+ * to the first one. */
 static void report_repeats(name_at *group, size_t n, ws_diag *diag) {
   qsort(group, n, sizeof(name_at), cmp_names);
   size_t first = 0;
