@@ -92,15 +92,8 @@ static char *normalize_content(const char *content) {
   return ws_xstrndup(content, len);
 }
 
-/* By hand, with a table: 245 instructions an id instead of git_oid_tostr's
- * 312, for the 10,000 listed on every build. */
 static void oid_hex(char out[GIT_OID_HEXSZ + 1], const git_oid *oid) {
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < GIT_OID_RAWSZ; i++) {
-    out[2 * i] = digits[oid->id[i] >> 4];
-    out[2 * i + 1] = digits[oid->id[i] & 15];
-  }
-  out[GIT_OID_HEXSZ] = '\0';
+  git_oid_tostr(out, GIT_OID_HEXSZ + 1, oid);
 }
 
 static int open_repo(ws_source *src, const char *path) {

@@ -228,6 +228,15 @@ Test(incremental, template_change_renders_every_page) {
   free(tmp);
 }
 
+/* The 'k'-th section (from 0) of the manifest 'text': one per folder it
+ * records, the published folder's first. NULL when there are fewer. */
+static const char *record_section(const char *text, size_t k) {
+  const char *at = strstr(text, "\nfolder ");
+  for (; at && k > 0; k--)
+    at = strstr(at + 1, "\nfolder ");
+  return at;
+}
+
 /* The first build into a folder leaves no record, so the second renders
  * every page; a page that comes out as the published one is linked to it,
  * not written, and recorded for the published folder too. After the swap,
@@ -247,8 +256,7 @@ Test(incremental, the_second_build_records_the_pages_it_found_published) {
   cr_expect_eq(th_inode(staging, chen), first);
   char *manifest = th_read(tmp, "public.manifest");
   cr_assert_not_null(manifest);
-  const char *older = strstr(manifest, "\nfolder ");
-  older = older ? strstr(older + 1, "\nfolder ") : NULL;
+  const char *older = record_section(manifest, 1);
   cr_expect(older && strstr(older, chen), "no record of the older site: %s",
             manifest);
   free(manifest);
@@ -690,8 +698,7 @@ Test(incremental, a_failed_rebuild_forgets_the_staging_folders_record) {
   cr_expect_gt(build_trusted(repo, out).by_record, 0, "no record trusted");
   char *manifest = th_read(tmp, "public.manifest");
   cr_assert_not_null(manifest);
-  const char *second = strstr(manifest, "\nfolder ");
-  cr_expect(second && strstr(second + 1, "\nfolder "),
+  cr_expect(record_section(manifest, 1),
             "no section for the staging folder: %s", manifest);
   free(manifest);
   th_write(repo, "people/chen-wei.md", "---\nname: [\n---\n");
@@ -703,8 +710,7 @@ Test(incremental, a_failed_rebuild_forgets_the_staging_folders_record) {
   ws_str_release(&err);
   manifest = th_read(tmp, "public.manifest");
   cr_assert_not_null(manifest);
-  second = strstr(manifest, "\nfolder ");
-  cr_expect(!second || !strstr(second + 1, "\nfolder "),
+  cr_expect(!record_section(manifest, 1),
             "the staging folder's record is still there: %s", manifest);
   free(manifest);
   /* What a build stopped while rendering may leave: a page replaced by
@@ -753,9 +759,8 @@ Test(incremental, a_dropped_line_of_the_record_is_not_carried_over) {
   cr_assert_not_null(after);
   cr_expect_null(strstr(after, "zz not a record line"), "%s", after);
   cr_expect_null(strstr(after, "people/zz"), "%s", after);
-  const char *second = strstr(after, "\nfolder ");
-  cr_expect(second && strstr(second + 1, "\nfolder "),
-            "no record of the staging folder: %s", after);
+  cr_expect(record_section(after, 1), "no record of the staging folder: %s",
+            after);
   expect_same_as_clean(repo, out);
   free(after);
   ws_str_release(&damaged);
