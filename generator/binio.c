@@ -22,8 +22,12 @@ void ws_bin_put_u32(ws_str *b, uint32_t v) {
 
 void ws_bin_put_u64(ws_str *b, uint64_t v) {
   char x[8];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(x, &v, 8); /* one store: the caches write a million numbers */
+#else
   for (size_t i = 0; i < 8; i++)
     x[i] = (char)(unsigned char)(v >> (8 * i));
+#endif
   ws_str_put(b, x, 8);
 }
 

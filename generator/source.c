@@ -928,8 +928,9 @@ void ws_source_global_shutdown(void) {
 
 #define DEAD ((size_t)-1)
 
+/* Keys are borrowed: the history's texts, which outlive the map. */
 typedef struct {
-  char **keys;
+  const char **keys;
   size_t *vals;
   size_t len, cap; /* cap is a power of two, or 0 */
 } path_map;
@@ -966,10 +967,8 @@ static void map_grow(path_map *m) {
   m->keys = ws_xcalloc(m->cap, sizeof(char *));
   m->vals = ws_xcalloc(m->cap, sizeof(size_t));
   for (size_t i = 0; i < old.cap; i++)
-    if (old.keys[i]) {
+    if (old.keys[i])
       *map_slot(m, old.keys[i], true) = old.vals[i];
-      free(old.keys[i]);
-    }
   free(old.keys);
   free(old.vals);
 }
@@ -989,15 +988,28 @@ static size_t *map_slot(path_map *m, const char *key, bool create) {
   }
   if (!create)
     return NULL;
-  m->keys[i] = ws_xstrdup(key);
+  m->keys[i] = key;
   m->vals[i] = DEAD;
   m->len++;
   return &m->vals[i];
 }
 
+/* Gives an empty map room for 'n' keys at once, not step by step. */
+static void map_reserve(path_map *m, size_t n) {
+  size_t cap = 256;
+  while (cap < n * 2)
+    cap *= 2;
+  if (m->cap >= cap)
+    return;
+  free(m->keys);
+  free(m->vals);
+  m->cap = cap;
+  m->len = 0;
+  m->keys = ws_xcalloc(cap, sizeof(char *));
+  m->vals = ws_xcalloc(cap, sizeof(size_t));
+}
+
 static void map_release(path_map *m) {
-  for (size_t i = 0; i < m->cap; i++)
-    free(m->keys[i]);
   free(m->keys);
   free(m->vals);
 }
@@ -1524,28 +1536,24 @@ static int walk(walker *w, git_commit *start, const char *folder) {
   return error;
 }
 
-static int cmp_cstr_ptr(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int cmp_file(const void *a, const void *b) {
-  return strcmp(((const ws_source_file *)a)->path,
-                ((const ws_source_file *)b)->path);
-}
-
 /* --- files from the change log ---
  *
  * The files at the end of the log follow from the log alone, replayed
  * oldest first: an addition starts a record (a re-adding starts over), a
  * change or a rename updates it, a rename moves it, a deletion ends it.
  * Within one commit the order does not matter: a path is at most once on
- * each side of a comparison. */
+ * each side of a comparison. The history cache keeps the records of its
+ * tip (with one rev per author), so a load that walked a few commits on
+ * top of it replays only theirs (replay_seed). */
 
 typedef struct {
-  char *path;
+  const char *path; /* a text of the history's */
   bool alive;
   size_t first, last, revisions;
-  size_t *revs; /* revs that touched it, for the authors */
+  /* Revs that touched it; after replay_authors, one per author, the
+   * newest, in the order of the authors' names. With 'cap' 0 they are
+   * borrowed (the cache's) and copied before they grow. */
+  size_t *revs;
   size_t nrevs, cap;
 } replay_rec;
 
@@ -1553,27 +1561,33 @@ typedef struct {
   replay_rec *recs;
   size_t n, cap;
   path_map paths; /* path -> the record living there, or DEAD */
+  size_t *seed_revs;  /* the cache's revs, which records borrow */
+  replay_rec **alive; /* by path, once replayed */
+  size_t nalive;
 } replay;
 
-static size_t replay_new(replay *rp, const char *path, size_t rev) {
+static replay_rec *replay_add(replay *rp) {
   if (rp->n == rp->cap) {
     rp->cap = rp->cap ? rp->cap * 2 : 64;
     rp->recs = ws_xreallocarray(rp->recs, rp->cap, sizeof(replay_rec));
   }
-  replay_rec *r = &rp->recs[rp->n];
+  replay_rec *r = &rp->recs[rp->n++];
   memset(r, 0, sizeof(*r));
-  r->path = ws_xstrdup(path);
   r->alive = true;
-  r->first = rev;
-  return rp->n++;
+  return r;
 }
 
 static void replay_touch(replay_rec *r, size_t rev) {
   r->last = rev;
   r->revisions++;
-  if (r->nrevs == r->cap) {
-    r->cap = r->cap ? r->cap * 2 : 4;
-    r->revs = ws_xreallocarray(r->revs, r->cap, sizeof(size_t));
+  if (r->nrevs == r->cap || !r->cap) {
+    size_t cap = r->nrevs < 2 ? 4 : r->nrevs * 2;
+    size_t *revs =
+        ws_xreallocarray(r->cap ? r->revs : NULL, cap, sizeof(size_t));
+    if (!r->cap && r->nrevs)
+      memcpy(revs, r->revs, r->nrevs * sizeof(size_t));
+    r->revs = revs;
+    r->cap = cap;
   }
   r->revs[r->nrevs++] = rev;
 }
@@ -1602,67 +1616,138 @@ static void replay_change(replay *rp, const ws_source_change *c) {
   if (c->kind == WS_CHANGE_DELETED)
     return;
   if (r == DEAD) {
-    r = replay_new(rp, c->path, c->rev);
-  } else if (strcmp(rp->recs[r].path, c->path) != 0) {
-    free(rp->recs[r].path);
-    rp->recs[r].path = ws_xstrdup(c->path);
+    r = (size_t)(replay_add(rp) - rp->recs);
+    rp->recs[r].first = c->rev;
   }
+  rp->recs[r].path = c->path;
   replay_touch(&rp->recs[r], c->rev);
   *slot = r;
 }
 
-/* Sorts 'n' names with strcmp. A file has a handful of revisions, and
- * qsort on 10,000 such lists cost a tenth of loading the history. */
-static void sort_names(char **v, size_t n) {
+typedef struct {
+  const char *name;
+  size_t rev;
+} author_rev;
+
+/* By name, then newest first. */
+static int cmp_author_rev(const void *a, const void *b) {
+  const author_rev *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : (x->rev > y->rev) - (x->rev < y->rev);
+}
+
+/* Sorts 'n' authors. A file has a handful of revisions, and qsort on
+ * 10,000 such lists cost a tenth of loading the history. */
+static void sort_authors(author_rev *v, size_t n) {
   if (n > 16) {
-    qsort(v, n, sizeof(char *), cmp_cstr_ptr);
+    qsort(v, n, sizeof(*v), cmp_author_rev);
     return;
   }
   for (size_t i = 1; i < n; i++) {
-    char *x = v[i];
+    author_rev x = v[i];
     size_t k = i;
-    for (; k > 0 && strcmp(v[k - 1], x) > 0; k--)
+    for (; k > 0 && cmp_author_rev(&v[k - 1], &x) > 0; k--)
       v[k] = v[k - 1];
     v[k] = x;
   }
 }
 
-static void replay_file(ws_source_file *f, replay_rec *r,
-                        const ws_source_history *h) {
-  f->path = r->path;
-  r->path = NULL;
-  f->first = r->first;
-  f->last = r->last;
-  f->revisions = r->revisions;
-  f->authors = ws_xcalloc(r->nrevs ? r->nrevs : 1, sizeof(char *));
+/* Keeps one rev per author of 'r': the newest, in the order of their
+ * names. 'tmp' is scratch space that grows as needed. */
+static void replay_authors(replay_rec *r, const ws_source_history *h,
+                           author_rev **tmp, size_t *cap) {
+  if (r->nrevs > *cap) {
+    *cap = r->nrevs * 2;
+    *tmp = ws_xreallocarray(*tmp, *cap, sizeof(author_rev));
+  }
+  author_rev *v = *tmp;
   for (size_t k = 0; k < r->nrevs; k++)
-    f->authors[k] = h->revs[r->revs[k]].author;
-  sort_names(f->authors, r->nrevs);
+    v[k] = (author_rev){h->revs[r->revs[k]].author, r->revs[k]};
+  sort_authors(v, r->nrevs);
+  size_t n = 0;
   for (size_t k = 0; k < r->nrevs; k++)
-    if (!f->nauthors || strcmp(f->authors[f->nauthors - 1], f->authors[k]))
-      f->authors[f->nauthors++] = f->authors[k];
+    if (!n || strcmp(v[n - 1].name, v[k].name) != 0)
+      v[n++] = v[k];
+  for (size_t k = 0; k < n; k++)
+    r->revs[k] = v[k].rev;
+  r->nrevs = n;
 }
 
-/* Fills h->files from h->revs and h->changes. */
-static void replay_files(ws_source_history *h) {
-  replay rp = {0};
-  size_t alive = 0;
-  for (size_t i = h->nchanges; i-- > 0;)
-    replay_change(&rp, &h->changes[i]);
-  for (size_t i = 0; i < rp.n; i++)
-    alive += rp.recs[i].alive;
-  h->files = ws_xcalloc(alive ? alive : 1, sizeof(ws_source_file));
-  h->nfiles = 0;
-  for (size_t i = 0; i < rp.n; i++) {
-    if (rp.recs[i].alive)
-      replay_file(&h->files[h->nfiles++], &rp.recs[i], h);
-    free(rp.recs[i].path);
-    free(rp.recs[i].revs);
+static int cmp_rec_path(const void *a, const void *b) {
+  return strcmp((*(replay_rec *const *)a)->path,
+                (*(replay_rec *const *)b)->path);
+}
+
+/* Puts the changes [0, n) of 'h' into 'rp', oldest first, then lists the
+ * records alive at the end by path. */
+static void replay_run(replay *rp, const ws_source_history *h, size_t n) {
+  for (size_t i = n; i-- > 0;)
+    replay_change(rp, &h->changes[i]);
+  rp->alive = ws_xcalloc(rp->n ? rp->n : 1, sizeof(*rp->alive));
+  bool sorted = true;
+  for (size_t i = 0; i < rp->n; i++) {
+    if (!rp->recs[i].alive)
+      continue;
+    rp->alive[rp->nalive] = &rp->recs[i];
+    sorted =
+        sorted && (!rp->nalive || cmp_rec_path(&rp->alive[rp->nalive - 1],
+                                               &rp->alive[rp->nalive]) < 0);
+    rp->nalive++;
   }
-  free(rp.recs);
-  map_release(&rp.paths);
-  if (h->nfiles > 1)
-    qsort(h->files, h->nfiles, sizeof(*h->files), cmp_file);
+  /* Records seeded from the cache come in the order of their paths, and
+   * a push rarely adds or renames one. */
+  if (!sorted)
+    qsort(rp->alive, rp->nalive, sizeof(*rp->alive), cmp_rec_path);
+}
+
+/* Fills h->files from the records 'rp' replayed. */
+static void replay_files(ws_source_history *h, replay *rp) {
+  author_rev *tmp = NULL;
+  size_t cap = 0;
+  h->files = ws_xcalloc(rp->nalive ? rp->nalive : 1, sizeof(ws_source_file));
+  h->nfiles = rp->nalive;
+  for (size_t i = 0; i < rp->nalive; i++) {
+    replay_rec *r = rp->alive[i];
+    ws_source_file *f = &h->files[i];
+    replay_authors(r, h, &tmp, &cap);
+    f->path = r->path;
+    f->first = r->first;
+    f->last = r->last;
+    f->revisions = r->revisions;
+    f->authors = ws_xcalloc(r->nrevs ? r->nrevs : 1, sizeof(char *));
+    for (size_t k = 0; k < r->nrevs; k++)
+      f->authors[k] = h->revs[r->revs[k]].author;
+    f->nauthors = r->nrevs;
+  }
+  free(tmp);
+}
+
+/* Starts 'rp' from the records of the cache's tip, whose revs come after
+ * the 'fresh' ones walked since: only the changes of those are replayed
+ * on top. The paths are looked up only when there are such changes. */
+static void replay_seed(replay *rp, size_t fresh, size_t changes) {
+  if (changes)
+    map_reserve(&rp->paths, rp->n + changes);
+  for (size_t i = 0; i < rp->n; i++) {
+    replay_rec *r = &rp->recs[i];
+    r->first += fresh;
+    r->last += fresh;
+    for (size_t k = 0; k < r->nrevs; k++)
+      r->revs[k] += fresh;
+    if (changes)
+      *map_slot(&rp->paths, r->path, true) = i;
+  }
+}
+
+static void replay_release(replay *rp) {
+  for (size_t i = 0; i < rp->n; i++)
+    if (rp->recs[i].cap)
+      free(rp->recs[i].revs);
+  free(rp->recs);
+  free(rp->seed_revs);
+  free(rp->alive);
+  map_release(&rp->paths);
+  memset(rp, 0, sizeof(*rp));
 }
 
 static int start_commit(git_commit **out, ws_source *src) {
@@ -1693,6 +1778,10 @@ static int start_commit(git_commit **out, ws_source *src) {
  *   nrevs × (str id, u64 time, str author, str subject, u8 cut, u64 n,
  *            n × (u8 kind, str path, str old_path or "",
  *                 u64 u64 digest of the change, see ws_source_change)),
+ *   u64 nfiles, u64 nauthors (of all files),
+ *   nfiles × (str path, u64 first, u64 last, u64 revisions, u64 n,
+ *             n × u64 rev), the files at T by path, each author's newest
+ *             rev in the order of their names (replay_authors),
  *   u64 checksum of everything before it (the high half of its
  *   XXH3-128 digest, ws_digest_bytes: a byte-wise FNV-1a took 10 ms over
  *   the 8 MB of a 50,000-commit history).
@@ -1701,16 +1790,18 @@ static int start_commit(git_commit **out, ws_source *src) {
  * a history read from the cache points at its texts in the mapped file
  * (see "texts read from the cache"). Each commit's record holds its own
  * changes and no index, so a cache updated with newer commits is their
- * records followed by the old records as they were (cache_end). The next
+ * records followed by the old records as they were (cache_write), and the
+ * files are replayed from T's, not from 50,000 changes. The next
  * walk stops at T and appends the cached log; when it never meets T (the
  * history was rewritten, or T is not in this repository) it has walked the
  * whole chain and the cache is just rewritten. Anything unexpected in the
  * file means a full walk, never an error. */
 
 #define CACHE_MAGIC "wholeself history cache\n"
-#define CACHE_VERSION 4
+#define CACHE_VERSION 5
 #define CACHE_MIN_REV (8 + 41 + 8 + 9 + 9 + 1 + 8)
 #define CACHE_MIN_CHANGE (1 + 9 + 9 + 16)
+#define CACHE_MIN_FILE (10 + 8 * 5)
 
 typedef struct {
   uint64_t mailmap; /* hash of the .mailmap the authors were resolved with */
@@ -1721,8 +1812,9 @@ typedef struct {
 typedef struct {
   git_oid root, tip;
   ws_source_history *h; /* revs, changes and partial; no files */
+  replay files;         /* the records of the files at the tip */
   /* The commits' records as they lie in the file, which h's pool keeps
-   * mapped (see cache_end). */
+   * mapped (see cache_write). */
   const char *records;
   size_t records_len;
 } cache_data;
@@ -1844,6 +1936,25 @@ static void encode_records(ws_str *b, const ws_source_history *h,
       ws_bin_put_u64(b, ch->digest.hi);
       ws_bin_put_u64(b, ch->digest.lo);
     }
+  }
+}
+
+/* The files replayed, by path (see replay_authors for their revs). */
+static void encode_files(ws_str *b, const replay *rp) {
+  size_t authors = 0;
+  for (size_t i = 0; i < rp->nalive; i++)
+    authors += rp->alive[i]->nrevs;
+  ws_bin_put_u64(b, rp->nalive);
+  ws_bin_put_u64(b, authors);
+  for (size_t i = 0; i < rp->nalive; i++) {
+    const replay_rec *r = rp->alive[i];
+    put_cstr(b, r->path);
+    ws_bin_put_u64(b, r->first);
+    ws_bin_put_u64(b, r->last);
+    ws_bin_put_u64(b, r->revisions);
+    ws_bin_put_u64(b, r->nrevs);
+    for (size_t k = 0; k < r->nrevs; k++)
+      ws_bin_put_u64(b, r->revs[k]);
   }
 }
 
@@ -2014,7 +2125,54 @@ static const char *decode_log(ws_bin_reader *r, ws_source_history *h,
       if (!decode_change(r, &h->changes[h->nchanges++], rev))
         return "corrupt";
   }
-  return r->pos == r->len && h->nchanges == nchanges ? NULL : "corrupt";
+  return h->nchanges == nchanges ? NULL : "corrupt";
+}
+
+/* Reads one file's record into 'f', its revs into 'revs' (room for
+ * 'room'); 'prev' is the record before it, or NULL. */
+static bool decode_file(ws_bin_reader *r, const ws_source_history *h,
+                        replay_rec *f, const replay_rec *prev, size_t *revs,
+                        size_t room) {
+  f->path = get_text(r);
+  f->first = (size_t)ws_bin_get_u64(r);
+  f->last = (size_t)ws_bin_get_u64(r);
+  f->revisions = (size_t)ws_bin_get_u64(r);
+  uint64_t n = ws_bin_get_u64(r);
+  if (r->bad || !f->path[0] || (prev && strcmp(prev->path, f->path) >= 0) ||
+      f->first >= h->nrevs || f->last > f->first || n == 0 ||
+      n > f->revisions || n > room)
+    return false;
+  f->alive = true;
+  f->revs = revs;
+  f->nrevs = (size_t)n;
+  for (size_t k = 0; k < f->nrevs; k++) {
+    revs[k] = (size_t)ws_bin_get_u64(r);
+    if (r->bad || revs[k] >= h->nrevs ||
+        (k &&
+         strcmp(h->revs[revs[k - 1]].author, h->revs[revs[k]].author) >= 0))
+      return false;
+  }
+  return true;
+}
+
+/* Reads the records of the files at the cache's tip into 'rp'. */
+static const char *decode_files(ws_bin_reader *r, const ws_source_history *h,
+                                replay *rp) {
+  uint64_t n = ws_bin_get_u64(r), authors = ws_bin_get_u64(r);
+  size_t left = r->len - r->pos, used = 0;
+  if (r->bad || n > left / CACHE_MIN_FILE || authors > left / 8)
+    return "corrupt";
+  rp->recs = ws_xcalloc(n ? (size_t)n : 1, sizeof(*rp->recs));
+  rp->seed_revs = ws_xcalloc(authors ? (size_t)authors : 1, sizeof(size_t));
+  rp->cap = (size_t)n;
+  for (; rp->n < n; rp->n++) {
+    replay_rec *f = &rp->recs[rp->n];
+    if (!decode_file(r, h, f, rp->n ? f - 1 : NULL, rp->seed_revs + used,
+                     (size_t)authors - used))
+      return "corrupt";
+    used += f->nrevs;
+  }
+  return r->pos == r->len && used == authors ? NULL : "corrupt";
 }
 
 /* Checks the frame and the keys; returns why the file cannot be used, or
@@ -2050,8 +2208,8 @@ static const char *decode(cache_data *out, ws_bin_map *file,
   pool_take(out->h, file);
   const char *why = decode_log(&r, out->h, &at);
   out->records = base + at;
-  out->records_len = r.len - at;
-  return why;
+  out->records_len = r.pos - at;
+  return why ? why : decode_files(&r, out->h, &out->files);
 }
 
 /* Loads the cache at 'path' into 'out'; returns why it cannot be used
@@ -2069,6 +2227,7 @@ static const char *cache_read(cache_data *out, const char *path,
   if (why) {
     ws_source_history_free(out->h);
     out->h = NULL;
+    replay_release(&out->files);
   }
   return why;
 }
@@ -2111,6 +2270,12 @@ typedef struct {
   ws_str dir, file;
   git_odb *odb;
   const char *why; /* why the cache is not used, or NULL */
+  size_t fresh;    /* revs walked on top of the cached ones */
+  bool seeded;     /* the files start from the cache's (data.files) */
+  /* The cached commits' records, when the log is the walked one on top of
+   * them: they are written again as they were read. */
+  const char *kept;
+  size_t kept_len;
 } cache_use;
 
 /* Drops the 'n' newest revs of the log 'c' and their changes. */
@@ -2151,18 +2316,14 @@ static void cache_begin(cache_use *cu, walker *w, git_commit *start,
   }
 }
 
-/* Appends the cached log when the walk met the cached commit, and writes
- * the cache back when it changed. */
-static void cache_end(cache_use *cu, walker *w, git_commit *start) {
+/* Appends the cached log when the walk met the cached commit. */
+static void cache_join(cache_use *cu, walker *w) {
   ws_source_history *h = w->h;
-  size_t fresh = h->nrevs; /* revs walked: the newest */
-  /* The cached commits' records, when the log is the walked one on top of
-   * them: they are written again as they were read. */
-  const char *kept = NULL;
-  size_t kept_len = 0;
+  cu->fresh = h->nrevs; /* revs walked: the newest */
   if (w->met_stop) {
-    kept = cu->data.records;
-    kept_len = cu->data.records_len;
+    cu->kept = cu->data.records;
+    cu->kept_len = cu->data.records_len;
+    cu->seeded = true;
     append_log(h, cu->data.h);
     git_oid_cpy(&w->root, &cu->data.root);
   } else if (w->met_known) {
@@ -2179,25 +2340,49 @@ static void cache_end(cache_use *cu, walker *w, git_commit *start) {
              : missing ? "created"
                        : "rebuilt";
   h->cache_ignored = missing ? NULL : cu->why;
+}
+
+/* Writes the cache back when it changed; 'rp' holds the files replayed. */
+static void cache_write(cache_use *cu, walker *w, git_commit *start,
+                        const replay *rp) {
+  ws_source_history *h = w->h;
   if (!cu->why && !h->walked)
     return;
   ws_str data = WS_STR_INIT;
   encode_head(&data, &cu->keys, &w->root, git_commit_id(start), h);
-  if (kept) {
-    ws_str_grow(&data, kept_len + 512);
-    encode_records(&data, h, fresh);
-    ws_str_put(&data, kept, kept_len);
+  if (cu->kept) {
+    ws_str_grow(&data, cu->kept_len + 512);
+    encode_records(&data, h, cu->fresh);
+    ws_str_put(&data, cu->kept, cu->kept_len);
   } else {
     encode_records(&data, h, h->nrevs);
   }
+  encode_files(&data, rp);
   put_checksum(&data);
   if (!ws_bin_write_file(cu->dir.ptr, cu->file.ptr, data.ptr, data.len))
     h->cache = "not saved (cannot write it)";
   ws_str_release(&data);
 }
 
+/* Replays the files of 'h': on top of the cache's when the walk met its
+ * commit, replaying only the changes of the revs walked since. */
+static void replay_history(replay *rp, ws_source_history *h, cache_use *cu) {
+  size_t n = h->nchanges;
+  if (cu->seeded) {
+    *rp = cu->data.files;
+    memset(&cu->data.files, 0, sizeof(cu->data.files));
+    n = 0;
+    while (n < h->nchanges && h->changes[n].rev < cu->fresh)
+      n++;
+    replay_seed(rp, cu->fresh, n);
+  }
+  replay_run(rp, h, n);
+  replay_files(h, rp);
+}
+
 static void cache_release(cache_use *cu) {
   ws_source_history_free(cu->data.h);
+  replay_release(&cu->data.files);
   git_odb_free(cu->odb);
   ws_str_release(&cu->dir);
   ws_str_release(&cu->file);
@@ -2231,12 +2416,17 @@ static int history_load(ws_source_history **out, ws_source *src,
   if ((error = walk(&w, start, folder.ptr)) < 0)
     goto cleanup;
   if (use_cache)
-    cache_end(&cu, &w, start);
+    cache_join(&cu, &w);
 
 cleanup:
   pthread_mutex_unlock(&src->lock);
-  if (error == 0)
-    replay_files(h);
+  if (error == 0) {
+    replay rp = {0};
+    replay_history(&rp, h, &cu);
+    if (use_cache)
+      cache_write(&cu, &w, start, &rp);
+    replay_release(&rp);
+  }
   cache_release(&cu);
   git_commit_free(start);
   git_mailmap_free(w.mailmap);
@@ -2273,10 +2463,8 @@ void ws_source_history_free(ws_source_history *h) {
     text_free(h, h->changes[i].path);
     text_free(h, h->changes[i].old_path);
   }
-  for (size_t i = 0; i < h->nfiles; i++) {
-    free(h->files[i].path);
-    free(h->files[i].authors); /* the names are its revs' */
-  }
+  for (size_t i = 0; i < h->nfiles; i++)
+    free(h->files[i].authors); /* the path and names are its texts */
   while (h->texts) {
     struct ws_text_pool *b = h->texts;
     h->texts = b->next;

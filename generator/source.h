@@ -144,7 +144,7 @@ typedef struct {
 
 /* What the walk says about one file that exists at the end of the walk. */
 typedef struct {
-  char *path;       /* content-relative path at the walked commit */
+  const char *path; /* content-relative path at the walked commit */
   size_t first;     /* rev that added it (in its current life), see below */
   size_t last;      /* rev that changed it last */
   size_t revisions; /* revs that added, changed or renamed it */

@@ -419,10 +419,18 @@ Test(history_cache, corrupt_cache_is_rebuilt) {
   free(repo);
 }
 
+/* Writes the cache 'bytes' to 'path' with the checksum made to match, as
+ * the writer sums: damage that only the reader's own checks can find. */
+static void spill_summed(const char *path, char *bytes, size_t len) {
+  uint64_t sum = ws_digest_bytes(bytes, len - 8).hi;
+  for (size_t i = 0; i < 8; i++)
+    bytes[len - 8 + i] = (char)(unsigned char)(sum >> (8 * i));
+  th_spill(path, bytes, len);
+}
+
 /* Sets byte 'k' from the start of the head commit's id, where the log
  * holds it (the last time the file names it: the header names the head
- * too), to 'c' in the cache of 'repo', then makes the checksum match as
- * the writer sums: damage that only the reader's own checks can find. */
+ * too), to 'c' in the cache of 'repo' (see spill_summed). */
 static void damage_head_id(const char *repo, size_t k, char c) {
   char *path = cache_file(repo), *head = th_repo_head(repo);
   size_t len = 0, n = strlen(head);
@@ -433,10 +441,7 @@ static void damage_head_id(const char *repo, size_t k, char c) {
       at = bytes + i;
   cr_assert(at && at[n] == '\0', "the head commit's id and its NUL");
   at[k] = c;
-  uint64_t sum = ws_digest_bytes(bytes, len - 8).hi;
-  for (size_t i = 0; i < 8; i++)
-    bytes[len - 8 + i] = (char)(unsigned char)(sum >> (8 * i));
-  th_spill(path, bytes, len);
+  spill_summed(path, bytes, len);
   free(bytes);
   free(head);
   free(path);
@@ -456,6 +461,55 @@ Test(history_cache, a_commit_id_that_is_not_hexadecimal_is_rebuilt) {
   damage_head_id(repo, 40, 'x');
   why = expect_cached(repo, "rebuilt", 6, "no NUL");
   cr_expect_str_eq(why, "corrupt");
+  th_rm_rf(repo);
+  free(repo);
+}
+
+/* Sets the u64 at 'field' numbers after the path 'path' where the cache of
+ * 'repo' last names it (the files at its tip come last), to 'v' (see
+ * spill_summed). */
+static void damage_file_record(const char *repo, const char *path, size_t field,
+                               uint64_t v) {
+  char *cache = cache_file(repo);
+  size_t len = 0, n = strlen(path) + 1;
+  char *bytes = th_slurp(cache, &len);
+  char *at = NULL;
+  for (size_t i = 0; i + n < len; i++)
+    if (memcmp(bytes + i, path, n) == 0)
+      at = bytes + i + n;
+  cr_assert(at, "%s is in the cache", path);
+  for (size_t i = 0; i < 8; i++)
+    at[8 * field + i] = (char)(unsigned char)(v >> (8 * i));
+  spill_summed(cache, bytes, len);
+  free(bytes);
+  free(cache);
+}
+
+/* The cache keeps the files at its commit, which a load that walked newer
+ * commits starts from; a record there that passes the checksum but names a
+ * commit the log does not have, or no author, means a full walk. */
+Test(history_cache, a_file_record_out_of_range_is_rebuilt) {
+  char *repo = mixed_repo(NULL);
+  expect_cached(repo, "created", 6, "cold");
+  static const struct {
+    size_t field; /* first, last, revisions, authors, the first author */
+    uint64_t v;
+    const char *what;
+  } bad[] = {{0, 6, "added by a commit past the log"},
+             {1, 5, "changed last before it was added"},
+             {3, 0, "no author"},
+             {3, 9, "more authors than revisions"},
+             {4, 99, "an author's commit past the log"}};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    damage_file_record(repo, "people/cy.md", bad[i].field, bad[i].v);
+    const char *why = expect_cached(repo, "rebuilt", 6, bad[i].what);
+    cr_expect_str_eq(why, "corrupt", "%s", bad[i].what);
+  }
+  /* And a good one is used by the next walk: the records it updates are
+   * the cache's, and the result is still the cold walk's. */
+  write_person(repo, "cy", "Cy Mensah", "Edit.");
+  th_repo_commit_all(repo, "Edit Cy", ADA, T0 + 100);
+  expect_cached(repo, "updated", 1, "on top of the cached files");
   th_rm_rf(repo);
   free(repo);
 }
