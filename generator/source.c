@@ -1555,6 +1555,7 @@ typedef struct {
    * borrowed (the cache's) and copied before they grow. */
   size_t *revs;
   size_t nrevs, cap;
+  bool settled; /* one rev per author already: as read from the cache */
 } replay_rec;
 
 typedef struct {
@@ -1564,6 +1565,7 @@ typedef struct {
   size_t *seed_revs;  /* the cache's revs, which records borrow */
   replay_rec **alive; /* by path, once replayed */
   size_t nalive;
+  bool ordered; /* the records are in the order of their paths */
 } replay;
 
 static replay_rec *replay_add(replay *rp) {
@@ -1578,6 +1580,7 @@ static replay_rec *replay_add(replay *rp) {
 }
 
 static void replay_touch(replay_rec *r, size_t rev) {
+  r->settled = false;
   r->last = rev;
   r->revisions++;
   if (r->nrevs == r->cap || !r->cap) {
@@ -1618,6 +1621,9 @@ static void replay_change(replay *rp, const ws_source_change *c) {
   if (r == DEAD) {
     r = (size_t)(replay_add(rp) - rp->recs);
     rp->recs[r].first = c->rev;
+    rp->ordered = false;
+  } else if (c->kind == WS_CHANGE_RENAMED) {
+    rp->ordered = false;
   }
   rp->recs[r].path = c->path;
   replay_touch(&rp->recs[r], c->rev);
@@ -1689,9 +1695,9 @@ static void replay_run(replay *rp, const ws_source_history *h, size_t n) {
     if (!rp->recs[i].alive)
       continue;
     rp->alive[rp->nalive] = &rp->recs[i];
-    sorted =
-        sorted && (!rp->nalive || cmp_rec_path(&rp->alive[rp->nalive - 1],
-                                               &rp->alive[rp->nalive]) < 0);
+    sorted = sorted && (rp->ordered || !rp->nalive ||
+                        cmp_rec_path(&rp->alive[rp->nalive - 1],
+                                     &rp->alive[rp->nalive]) < 0);
     rp->nalive++;
   }
   /* Records seeded from the cache come in the order of their paths, and
@@ -1709,7 +1715,8 @@ static void replay_files(ws_source_history *h, replay *rp) {
   for (size_t i = 0; i < rp->nalive; i++) {
     replay_rec *r = rp->alive[i];
     ws_source_file *f = &h->files[i];
-    replay_authors(r, h, &tmp, &cap);
+    if (!r->settled)
+      replay_authors(r, h, &tmp, &cap);
     f->path = r->path;
     f->first = r->first;
     f->last = r->last;
@@ -2143,6 +2150,7 @@ static bool decode_file(ws_bin_reader *r, const ws_source_history *h,
       n > f->revisions || n > room)
     return false;
   f->alive = true;
+  f->settled = true; /* checked below */
   f->revs = revs;
   f->nrevs = (size_t)n;
   for (size_t k = 0; k < f->nrevs; k++) {
@@ -2165,6 +2173,7 @@ static const char *decode_files(ws_bin_reader *r, const ws_source_history *h,
   rp->recs = ws_xcalloc(n ? (size_t)n : 1, sizeof(*rp->recs));
   rp->seed_revs = ws_xcalloc(authors ? (size_t)authors : 1, sizeof(size_t));
   rp->cap = (size_t)n;
+  rp->ordered = true; /* checked record by record */
   for (; rp->n < n; rp->n++) {
     replay_rec *f = &rp->recs[rp->n];
     if (!decode_file(r, h, f, rp->n ? f - 1 : NULL, rp->seed_revs + used,
