@@ -107,12 +107,20 @@ static bool write_all(int fd, const char *p, size_t len) {
 
 bool ws_bin_write_file(const char *dir, const char *path, const char *data,
                        size_t len) {
+  ws_bin_part all = {data, len};
+  return ws_bin_write_parts(dir, path, &all, 1);
+}
+
+bool ws_bin_write_parts(const char *dir, const char *path,
+                        const ws_bin_part *parts, size_t n) {
   ws_str tmp = WS_STR_INIT;
   ws_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
   (void)mkdir(dir, 0777);
   int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
                 0666);
-  bool ok = fd >= 0 && write_all(fd, data, len);
+  bool ok = fd >= 0;
+  for (size_t i = 0; i < n && ok; i++)
+    ok = write_all(fd, parts[i].data, parts[i].len);
   if (fd >= 0 && close(fd) != 0)
     ok = false;
   if (ok && rename(tmp.ptr, path) != 0)

@@ -122,4 +122,16 @@ void ws_bin_unmap(ws_bin_map *m);
 bool ws_bin_write_file(const char *dir, const char *path, const char *data,
                        size_t len);
 
+/* A run of bytes of a file written in parts. */
+typedef struct {
+  const char *data;
+  size_t len;
+} ws_bin_part;
+
+/** Like ws_bin_write_file, for the 'n' parts joined: a cache that keeps
+ * most of the file it read writes that part from where it lies instead of
+ * copying it into one buffer first. */
+bool ws_bin_write_parts(const char *dir, const char *path,
+                        const ws_bin_part *parts, size_t n);
+
 #endif

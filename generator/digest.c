@@ -106,6 +106,14 @@ void ws_digester_bytes(ws_digester *d, const void *data, size_t len) {
   put_raw(d, data, len);
 }
 
+void ws_digester_parts(ws_digester *d, size_t len) {
+  put_size(d, len);
+}
+
+void ws_digester_part(ws_digester *d, const void *data, size_t len) {
+  put_raw(d, data, len);
+}
+
 void ws_digester_str(ws_digester *d, const char *s) {
   ws_digester_bytes(d, s ? s : "", s ? strlen(s) : 0);
 }

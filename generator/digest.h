@@ -54,6 +54,11 @@ void ws_digester_texts(ws_digester *d, char *const *items, size_t n);
  * out. */
 void ws_digester_value(ws_digester *d, const ws_value *v, ws_digest_memo *memo,
                        const ws_digest_keys *keys);
+/** Adds 'len' bytes given in parts, each with ws_digester_part: the
+ * same as ws_digester_bytes of them joined, without joining them. */
+void ws_digester_parts(ws_digester *d, size_t len);
+/** Adds the next of the parts announced by ws_digester_parts. */
+void ws_digester_part(ws_digester *d, const void *data, size_t len);
 /** Returns the digest of what was added and starts over. */
 ws_digest ws_digester_end(ws_digester *d);
 

@@ -1965,10 +1965,6 @@ static void encode_files(ws_str *b, const replay *rp) {
   }
 }
 
-static void put_checksum(ws_str *b) {
-  ws_bin_put_u64(b, file_checksum(b->ptr, b->len));
-}
-
 /* --- reading --- */
 
 /* A string without NUL bytes where it lies, NUL-terminated ('*len' bytes
@@ -2244,17 +2240,31 @@ static const char *cache_read(cache_data *out, const char *path,
 /* Appends the cached log 'c' (older) to the walked one 'h' (newer). */
 static void append_log(ws_source_history *h, ws_source_history *c) {
   size_t base = h->nrevs;
-  h->revs =
-      ws_xreallocarray(h->revs, h->nrevs + c->nrevs + 1, sizeof(*h->revs));
-  memcpy(h->revs + h->nrevs, c->revs, c->nrevs * sizeof(*c->revs));
+  /* The cached log is the long one (50,000 commits): its arrays grow to
+   * take the few walked commits in front, rather than being copied into
+   * new ones behind them. */
+  c->revs =
+      ws_xreallocarray(c->revs, h->nrevs + c->nrevs + 1, sizeof(*c->revs));
+  memmove(c->revs + h->nrevs, c->revs, c->nrevs * sizeof(*c->revs));
+  if (h->nrevs)
+    memcpy(c->revs, h->revs, h->nrevs * sizeof(*h->revs));
+  c->changes = ws_xreallocarray(c->changes, h->nchanges + c->nchanges + 1,
+                                sizeof(*c->changes));
+  memmove(c->changes + h->nchanges, c->changes,
+          c->nchanges * sizeof(*c->changes));
+  if (h->nchanges)
+    memcpy(c->changes, h->changes, h->nchanges * sizeof(*h->changes));
+  for (size_t i = h->nchanges; i < h->nchanges + c->nchanges; i++)
+    c->changes[i].rev += base;
+  free(h->revs);
+  free(h->changes);
+  h->revs = c->revs;
   h->nrevs += c->nrevs;
-  h->changes = ws_xreallocarray(h->changes, h->nchanges + c->nchanges + 1,
-                                sizeof(*h->changes));
-  for (size_t i = 0; i < c->nchanges; i++) {
-    h->changes[h->nchanges] = c->changes[i];
-    h->changes[h->nchanges++].rev += base;
-  }
+  h->changes = c->changes;
+  h->nchanges += c->nchanges;
   h->partial |= c->partial;
+  c->revs = NULL;
+  c->changes = NULL;
   c->nrevs = 0;
   c->nchanges = 0;
   pool_adopt(h, c);
@@ -2357,20 +2367,27 @@ static void cache_write(cache_use *cu, walker *w, git_commit *start,
   ws_source_history *h = w->h;
   if (!cu->why && !h->walked)
     return;
-  ws_str data = WS_STR_INIT;
-  encode_head(&data, &cu->keys, &w->root, git_commit_id(start), h);
-  if (cu->kept) {
-    ws_str_grow(&data, cu->kept_len + 512);
-    encode_records(&data, h, cu->fresh);
-    ws_str_put(&data, cu->kept, cu->kept_len);
-  } else {
-    encode_records(&data, h, h->nrevs);
-  }
-  encode_files(&data, rp);
-  put_checksum(&data);
-  if (!ws_bin_write_file(cu->dir.ptr, cu->file.ptr, data.ptr, data.len))
+  /* The kept records are written from where they lie in the mapped file:
+   * copying 9 MB into a buffer first cost more than writing them. */
+  ws_str head = WS_STR_INIT, tail = WS_STR_INIT;
+  encode_head(&head, &cu->keys, &w->root, git_commit_id(start), h);
+  encode_records(&head, h, cu->kept ? cu->fresh : h->nrevs);
+  encode_files(&tail, rp);
+  ws_bin_part parts[] = {{head.ptr, head.len},
+                         {cu->kept, cu->kept ? cu->kept_len : 0},
+                         {tail.ptr, tail.len}};
+  ws_digester *d = ws_digester_new();
+  ws_digester_parts(d, head.len + parts[1].len + tail.len);
+  for (size_t i = 0; i < 3; i++)
+    if (parts[i].len)
+      ws_digester_part(d, parts[i].data, parts[i].len);
+  ws_bin_put_u64(&tail, ws_digester_end(d).hi);
+  ws_digester_free(d);
+  parts[2] = (ws_bin_part){tail.ptr, tail.len};
+  if (!ws_bin_write_parts(cu->dir.ptr, cu->file.ptr, parts, 3))
     h->cache = "not saved (cannot write it)";
-  ws_str_release(&data);
+  ws_str_release(&head);
+  ws_str_release(&tail);
 }
 
 /* Replays the files of 'h': on top of the cache's when the walk met its
