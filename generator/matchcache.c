@@ -369,40 +369,47 @@ static ws_match *decode_body(ws_bin_reader *r, size_t npeople, char *copy) {
   return m;
 }
 
-ws_match *ws_matchcache_decode(const char *data, size_t len,
-                               const ws_digest *key, size_t npeople,
-                               const char **why) {
+/* Decodes the file 'data' ('len' bytes), which it takes: a match keeps
+ * its texts where they lie in it. On failure 'data' is freed. */
+static ws_match *decode_taking(char *data, size_t len, const ws_digest *key,
+                               size_t npeople, const char **why) {
   ws_bin_reader r = {data, len >= HEADER + DIGEST ? len - DIGEST : 0, 0, false};
+  *why = NULL;
   if (len < HEADER + DIGEST || memcmp(data, MAGIC, MAGIC_LEN) != 0) {
     *why = len < HEADER + DIGEST && len >= MAGIC_LEN &&
                    memcmp(data, MAGIC, MAGIC_LEN) == 0
                ? "truncated"
                : "not a mentoring cache";
+  } else {
+    r.pos = MAGIC_LEN;
+    if (ws_bin_get_u64(&r) != VERSION)
+      *why = "another format version";
+  }
+  if (!*why) {
+    ws_bin_reader tail = {data, len, len - DIGEST, false};
+    ws_digest sum = ws_bin_get_digest(&tail),
+              want = ws_digest_bytes(data, len - DIGEST);
+    ws_digest stored = ws_bin_get_digest(&r);
+    *why = !ws_digest_equal(&sum, &want)    ? "truncated or corrupt (checksum)"
+           : !ws_digest_equal(&stored, key) ? STALE
+                                            : NULL;
+  }
+  if (*why) {
+    free(data);
     return NULL;
   }
-  r.pos = MAGIC_LEN;
-  if (ws_bin_get_u64(&r) != VERSION) {
-    *why = "another format version";
-    return NULL;
-  }
-  ws_bin_reader tail = {data, len, len - DIGEST, false};
-  ws_digest sum = ws_bin_get_digest(&tail),
-            want = ws_digest_bytes(data, len - DIGEST);
-  if (!ws_digest_equal(&sum, &want)) {
-    *why = "truncated or corrupt (checksum)";
-    return NULL;
-  }
-  ws_digest stored = ws_bin_get_digest(&r);
-  if (!ws_digest_equal(&stored, key)) {
-    *why = STALE;
-    return NULL;
-  }
-  char *copy = ws_xmalloc(len ? len : 1);
-  memcpy(copy, data, len);
-  r.p = copy;
-  ws_match *m = decode_body(&r, npeople, copy);
+  ws_match *m = decode_body(&r, npeople, data);
   *why = m ? NULL : "malformed";
   return m;
+}
+
+ws_match *ws_matchcache_decode(const char *data, size_t len,
+                               const ws_digest *key, size_t npeople,
+                               const char **why) {
+  char *copy = ws_xmalloc(len ? len : 1);
+  if (len)
+    memcpy(copy, data, len);
+  return decode_taking(copy, len, key, npeople, why);
 }
 
 /* --- the file on disk --- */
@@ -428,8 +435,11 @@ ws_match *ws_matchcache_get(ws_source *src, ws_profile *const *people, size_t n,
   }
   file_names(&dir, &file, src);
   why = ws_bin_read_file(&data, file.ptr);
-  if (!why)
-    m = ws_matchcache_decode(data.ptr, data.len, &key, n, &why);
+  if (!why) {
+    /* The buffer read goes to the match as it is, not copied again. */
+    size_t len = data.len;
+    m = decode_taking(ws_str_detach(&data), len, &key, n, &why);
+  }
   ws_str_release(&data);
   if (m) {
     st = (ws_matchcache_stats){true, "up to date", NULL};
