@@ -534,6 +534,9 @@ typedef struct {
 static int load_one(void *payload, size_t i) {
   load_job *job = payload;
   loaded *l = &job->items[i];
+  const char *file = l->e->path + strlen("people/");
+  l->path = repo_path(job->src, l->e->path);
+  l->slug = ws_xstrndup(file, strlen(file) - 3);
   if (ws_profcache_get(job->cache, i, l->e, l->path, l->slug, &l->p, &l->diag))
     return 0;
   int error = ws_source_read_entry(&l->text, job->src, l->e);
@@ -621,13 +624,10 @@ static int load_profiles(ws_site *site, ws_source *src, lookup *lk,
                   ws_profcache_open(src, lk->files, n)};
   site->people = ws_xreallocarray(site->people, site->npeople + n + 1,
                                   sizeof(ws_profile *));
+  /* Each item's path and slug are made on the worker that reads it. */
   for (size_t i = 0; i < n; i++) {
-    loaded *l = &job.items[i];
-    const char *file = wanted[i]->path + strlen("people/");
-    l->e = wanted[i];
-    l->path = repo_path(src, wanted[i]->path);
-    l->slug = ws_xstrndup(file, strlen(file) - 3);
-    l->text = (ws_str)WS_STR_INIT;
+    job.items[i].e = wanted[i];
+    job.items[i].text = (ws_str)WS_STR_INIT;
   }
   int error = ws_pool_run(jobs, n, load_one, &job);
   if (error == 0) {
