@@ -105,14 +105,28 @@ static bool write_all(int fd, const char *p, size_t len) {
   return true;
 }
 
+static bool write_parts(const char *dir, const char *path,
+                        const ws_bin_part *parts, size_t n, bool alone);
+
 bool ws_bin_write_file(const char *dir, const char *path, const char *data,
                        size_t len) {
   ws_bin_part all = {data, len};
-  return ws_bin_write_parts(dir, path, &all, 1);
+  return write_parts(dir, path, &all, 1, false);
+}
+
+bool ws_bin_write_alone(const char *dir, const char *path, const char *data,
+                        size_t len) {
+  ws_bin_part all = {data, len};
+  return write_parts(dir, path, &all, 1, true);
 }
 
 bool ws_bin_write_parts(const char *dir, const char *path,
                         const ws_bin_part *parts, size_t n) {
+  return write_parts(dir, path, parts, n, false);
+}
+
+static bool write_parts(const char *dir, const char *path,
+                        const ws_bin_part *parts, size_t n, bool alone) {
   ws_str tmp = WS_STR_INIT;
   ws_str_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
   (void)mkdir(dir, 0777);
@@ -123,6 +137,10 @@ bool ws_bin_write_parts(const char *dir, const char *path,
     ok = write_all(fd, parts[i].data, parts[i].len);
   if (fd >= 0 && close(fd) != 0)
     ok = false;
+  /* Renaming over a file makes ext4 write the new one's data out first
+   * (its guard for programs that never sync). */
+  if (ok && alone)
+    (void)unlink(path);
   if (ok && rename(tmp.ptr, path) != 0)
     ok = false;
   if (!ok && fd >= 0)

@@ -122,6 +122,14 @@ void ws_bin_unmap(ws_bin_map *m);
 bool ws_bin_write_file(const char *dir, const char *path, const char *data,
                        size_t len);
 
+/** Like ws_bin_write_file, for a file that only one build writes or reads
+ * at a time (under a lock of its own): the old file is removed before the
+ * new one takes its name, which spares ext4 writing the new one's data
+ * out during the rename (2 ms for a 2.7 MB file). A crash in between
+ * leaves no file, never a part of one. */
+bool ws_bin_write_alone(const char *dir, const char *path, const char *data,
+                        size_t len);
+
 /* A run of bytes of a file written in parts. */
 typedef struct {
   const char *data;

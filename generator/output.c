@@ -503,7 +503,7 @@ static void manifest_save(const ws_output *o, const char *dir_a,
   put_section(&s, o, dir_a, a);
   put_section(&s, o, dir_b, b);
   char *parent = parent_of(o->dir);
-  if (!ws_bin_write_file(parent, o->manifest_path, s.ptr, s.len))
+  if (!ws_bin_write_alone(parent, o->manifest_path, s.ptr, s.len))
     unlink(o->manifest_path);
   free(parent);
   ws_str_release(&s);
