@@ -1018,7 +1018,7 @@ static const char *child_of(const char *path, const char *dir, size_t n,
 }
 
 static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
-                      bool spread, dir_list *out);
+                      const dir_rec *rec, bool spread, dir_list *out);
 
 /* Sub-folders of one folder, swept on the pool: people/ alone holds one
  * per person. Each job records the folders it keeps in a list of its own,
@@ -1028,6 +1028,7 @@ typedef struct {
   int dir;
   const char *rel; /* of the folder that holds them */
   const char **names;
+  const dir_rec *const *recs; /* their records, or NULL: look them up */
   bool *gone;
   dir_list *kept;
   bool spread; /* not on the pool: each may use it for its own folders */
@@ -1040,8 +1041,10 @@ static int sweep_step(void *payload, size_t i) {
   if (*j->rel)
     ws_str_putc(&rel, '/');
   ws_str_puts(&rel, j->names[i]);
+  const dir_rec *rec =
+      j->recs ? j->recs[i] : dirs_find(&j->o->old_staging.dirs, rel.ptr);
   j->gone[i] =
-      sweep_dir(j->o, j->dir, j->names[i], &rel, j->spread, &j->kept[i]);
+      sweep_dir(j->o, j->dir, j->names[i], &rel, rec, j->spread, &j->kept[i]);
   ws_str_release(&rel);
   return 0;
 }
@@ -1049,16 +1052,18 @@ static int sweep_step(void *payload, size_t i) {
 /* Below this many sub-folders, starting threads costs more than it saves. */
 #define SWEEP_SPREAD 64
 
-/* Sweeps the sub-folders 'names' of the folder 'dir' (path 'rel'); tells
- * whether all of them went. With 'spread' and many of them, on the pool. */
+/* Sweeps the sub-folders 'names' of the folder 'dir' (path 'rel'), whose
+ * records are 'recs' (NULL: not known yet); tells whether all of them
+ * went. With 'spread' and many of them, on the pool. */
 static bool sweep_dirs(ws_output *o, int dir, const ws_str *rel,
-                       const char **names, size_t n, bool spread,
-                       dir_list *out) {
+                       const char **names, const dir_rec *const *recs, size_t n,
+                       bool spread, dir_list *out) {
   bool pooled = spread && n >= SWEEP_SPREAD, all = true;
   sweep_job job = {o,
                    dir,
                    rel->ptr,
                    names,
+                   recs,
                    ws_xcalloc(n ? n : 1, sizeof(bool)),
                    ws_xcalloc(n ? n : 1, sizeof(dir_list)),
                    spread && !pooled};
@@ -1115,8 +1120,8 @@ static bool sweep_read(ws_output *o, int dir, ws_str *rel, bool spread,
   }
   if (n > 1)
     qsort(names, n, sizeof(char *), cmp_path);
-  empty =
-      sweep_dirs(o, dir, rel, (const char **)names, n, spread, out) && empty;
+  empty = sweep_dirs(o, dir, rel, (const char **)names, NULL, n, spread, out) &&
+          empty;
   for (size_t i = 0; i < n; i++)
     free(names[i]);
   free(names);
@@ -1135,7 +1140,8 @@ static bool sweep_recorded(ws_output *o, int parent, const char *name,
   const manifest *lists[] = {&sec->pages, &sec->files};
   size_t len = rel->len, n = 0, cap = 0;
   const char **stale = NULL, **dirs = NULL;
-  size_t nstale = 0, scap = 0;
+  const dir_rec **recs = NULL;
+  size_t nstale = 0, scap = 0, rcap = 0, nrecs = 0;
   bool empty = true, past;
   for (size_t k = 0; k < 2; k++)
     for (size_t i = first_below(lists[k]->items, lists[k]->len, sizeof(made),
@@ -1161,8 +1167,14 @@ static bool sweep_recorded(ws_output *o, int parent, const char *name,
     const char *child = child_of(sec->dirs.items[i].path, rel->ptr, len, &past);
     if (past)
       break;
-    if (child)
+    if (child) {
       push_name(&dirs, &n, &cap, child);
+      if (nrecs == rcap) {
+        rcap = rcap ? rcap * 2 : 64;
+        recs = ws_xreallocarray(recs, rcap, sizeof(*recs));
+      }
+      recs[nrecs++] = &sec->dirs.items[i];
+    }
   }
   if (nstale || n) {
     struct stat now;
@@ -1171,7 +1183,7 @@ static bool sweep_recorded(ws_output *o, int parent, const char *name,
     if (dir >= 0 && fstat(dir, &now) == 0 && now.st_ino == st->st_ino) {
       for (size_t i = 0; i < nstale; i++)
         empty = (unlinkat(dir, stale[i], 0) == 0 || errno == ENOENT) && empty;
-      empty = sweep_dirs(o, dir, rel, dirs, n, spread, out) && empty;
+      empty = sweep_dirs(o, dir, rel, dirs, recs, n, spread, out) && empty;
     } else {
       empty = false;
     }
@@ -1180,17 +1192,18 @@ static bool sweep_recorded(ws_output *o, int parent, const char *name,
   }
   free(stale);
   free(dirs);
+  free(recs);
   return empty;
 }
 
 /* Sweeps the folder 'name' of the folder 'parent', whose path in the site
- * is 'rel' (a ws_str, restored on return), by its record when it is still
- * as recorded, else by reading it; removes it when the build wrote nothing
- * below it, else records it in 'out'. Tells whether it went. */
+ * is 'rel' (a ws_str, restored on return) and whose record is 'rec' (NULL:
+ * none), by that record when it is still as recorded, else by reading it;
+ * removes it when the build wrote nothing below it, else records it in
+ * 'out'. Tells whether it went. */
 static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
-                      bool spread, dir_list *out) {
+                      const dir_rec *rec, bool spread, dir_list *out) {
   struct stat st;
-  const dir_rec *rec = dirs_find(&o->old_staging.dirs, rel->ptr);
   bool trusted = rec && atomic_load_explicit(trust_of(o, rec),
                                              memory_order_relaxed) == TRUSTED;
   if (trusted) { /* stated already (in_staging) and found as recorded */
