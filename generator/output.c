@@ -24,6 +24,58 @@
 #include "str.h"
 #include "xalloc.h"
 
+/* The paths of a list, copied into a few blocks rather than allocated
+ * one by one: the records of 10,000 profiles hold 60,000 of them, and
+ * freeing each was most of a build's last, serial step. A list's paths
+ * live as long as the list, or the list that takes its items. */
+typedef struct text_block {
+  struct text_block *next;
+  size_t used, cap;
+  char bytes[];
+} text_block;
+
+#define TEXT_BLOCK_MIN 256
+#define TEXT_BLOCK_MAX 65536
+
+static char *texts_copy(text_block **pool, const char *s) {
+  size_t n = strlen(s) + 1;
+  text_block *b = *pool;
+  if (!b || b->cap - b->used < n) {
+    size_t cap = b ? b->cap * 2 : TEXT_BLOCK_MIN;
+    cap = cap > TEXT_BLOCK_MAX ? TEXT_BLOCK_MAX : cap;
+    cap = cap < n ? n : cap;
+    text_block *fresh = ws_xmalloc(sizeof(*fresh) + cap);
+    fresh->next = b;
+    fresh->used = 0;
+    fresh->cap = cap;
+    *pool = b = fresh;
+  }
+  char *p = b->bytes + b->used;
+  memcpy(p, s, n);
+  b->used += n;
+  return p;
+}
+
+/* Hands the blocks of 'from' to 'to'. */
+static void texts_move(text_block **to, text_block **from) {
+  text_block *last = *from;
+  if (!last)
+    return;
+  while (last->next)
+    last = last->next;
+  last->next = *to;
+  *to = *from;
+  *from = NULL;
+}
+
+static void texts_release(text_block **pool) {
+  while (*pool) {
+    text_block *b = *pool;
+    *pool = b->next;
+    free(b);
+  }
+}
+
 /* What a folder holds: each page's path and the fingerprint of the inputs
  * it was rendered from, sorted by path. */
 typedef struct {
@@ -34,6 +86,7 @@ typedef struct {
 typedef struct {
   made *items;
   size_t len, cap;
+  text_block *texts; /* the paths */
 } manifest;
 
 /* A folder below the top as a build left it: its path in the site, inode
@@ -46,6 +99,7 @@ typedef struct {
 typedef struct {
   dir_rec *items;
   size_t len, cap;
+  text_block *texts; /* the paths */
 } dir_list;
 
 /* The record of one folder's site: its pages with their fingerprints,
@@ -64,6 +118,7 @@ typedef struct {
 typedef struct {
   char **slots;
   size_t len, cap; /* cap is a power of two, or 0 */
+  text_block *texts;
 } dirset;
 
 /* Where the lines of a section lie in the manifest as read, and whether
@@ -86,6 +141,7 @@ struct ws_output {
   size_t by_record; /* kept files found by their folder's record */
   char **written; /* every path written, for the sweep of stale files */
   size_t nwritten, capwritten;
+  text_block *written_texts;
   section old_out;     /* what the published folder holds (may be empty) */
   section old_staging; /* what the staging folder holds (may be empty) */
   /* Where the manifest's first section of the staging folder starts (-1:
@@ -165,13 +221,12 @@ static void dirset_add(dirset *d, const char *path) {
         dirset_put(d, old.slots[i]);
     free(old.slots);
   }
-  dirset_put(d, ws_xstrdup(path));
+  dirset_put(d, texts_copy(&d->texts, path));
 }
 
 static void dirset_release(dirset *d) {
-  for (size_t i = 0; i < d->cap; i++)
-    free(d->slots[i]);
   free(d->slots);
+  texts_release(&d->texts);
 }
 
 /* --- the manifest: what each folder was rendered from --- */
@@ -187,14 +242,13 @@ static void manifest_add(manifest *m, const char *path, const ws_digest *fp) {
     m->cap = m->cap ? m->cap * 2 : 256;
     m->items = ws_xreallocarray(m->items, m->cap, sizeof(made));
   }
-  m->items[m->len].path = ws_xstrdup(path);
+  m->items[m->len].path = texts_copy(&m->texts, path);
   m->items[m->len++].fp = *fp;
 }
 
 static void manifest_release(manifest *m) {
-  for (size_t i = 0; i < m->len; i++)
-    free(m->items[i].path);
   free(m->items);
+  texts_release(&m->texts);
   *m = (manifest){0};
 }
 
@@ -224,7 +278,7 @@ static void dirs_push(dir_list *l, const char *path, unsigned long long ino,
     l->cap = l->cap ? l->cap * 2 : 4;
     l->items = ws_xreallocarray(l->items, l->cap, sizeof(dir_rec));
   }
-  l->items[l->len++] = (dir_rec){ws_xstrdup(path), ino, sec, nsec};
+  l->items[l->len++] = (dir_rec){texts_copy(&l->texts, path), ino, sec, nsec};
 }
 
 static void dirs_add(dir_list *l, const char *path, const struct stat *st) {
@@ -243,14 +297,14 @@ static void dirs_move(dir_list *to, dir_list *from) {
   if (from->len)
     memcpy(to->items + to->len, from->items, from->len * sizeof(dir_rec));
   to->len += from->len;
+  texts_move(&to->texts, &from->texts);
   free(from->items);
   *from = (dir_list){0};
 }
 
 static void dirs_release(dir_list *l) {
-  for (size_t i = 0; i < l->len; i++)
-    free(l->items[i].path);
   free(l->items);
+  texts_release(&l->texts);
   *l = (dir_list){0};
 }
 
@@ -733,7 +787,7 @@ static void note_written(ws_output *o, const char *rel) {
     o->capwritten = o->capwritten ? o->capwritten * 2 : 256;
     o->written = ws_xreallocarray(o->written, o->capwritten, sizeof(char *));
   }
-  o->written[o->nwritten++] = ws_xstrdup(rel);
+  o->written[o->nwritten++] = texts_copy(&o->written_texts, rel);
 }
 
 int ws_output_write(ws_output *o, const char *rel, const char *data,
@@ -1394,9 +1448,8 @@ void ws_output_free(ws_output *o) {
   manifest_release(&o->now);
   manifest_release(&o->confirmed);
   dirset_release(&o->dirs);
-  for (size_t i = 0; i < o->nwritten; i++)
-    free(o->written[i]);
   free(o->written);
+  texts_release(&o->written_texts);
   free(o);
 }
 
