@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1779,33 +1780,46 @@ static int start_commit(git_commit **out, ws_source *src) {
  * the repository's git directory (never in the published site) as
  * wholeself/history-<hash of the folder>:
  *
- *   "wholeself history cache\n", u64 version,
- *   str content, str subdir, str root, str tip, u64 mailmap, u64 shallow,
- *   u8 partial, u64 nrevs, u64 nchanges,
- *   nrevs × (str id, u64 time, str author, str subject, u8 cut, u64 n,
- *            n × (u8 kind, str path, str old_path or "",
- *                 u64 u64 digest of the change, see ws_source_change)),
- *   u64 nfiles, u64 nauthors (of all files),
- *   nfiles × (str path, u64 first, u64 last, u64 revisions, u64 n,
- *             n × u64 rev), the files at T by path, each author's newest
- *             rev in the order of their names (replay_authors),
- *   u64 checksum of everything before it (the high half of its
- *   XXH3-128 digest, ws_digest_bytes: a byte-wise FNV-1a took 10 ms over
- *   the 8 MB of a 50,000-commit history).
+ *   header: "wholeself history cache\n", u64 version, str content,
+ *           str subdir, u64 mailmap, u64 shallow, str root;
+ *   then one or more segments, each written by one save: the records of
+ *   the commits it walked, newest first, each
+ *     str id, u64 time, str author, str subject, u8 cut, u64 n,
+ *     n × (u8 kind, str path, str old_path or "",
+ *          u64 u64 digest of the change, see ws_source_change),
+ *   then a trailer: str tip, u8 partial, u64 nspans,
+ *     nspans × (u64 offset, u64 length, u64 nrevs, u64 nchanges,
+ *               u64 checksum), the records of the log, newest first,
+ *     u64 nfiles, u64 nauthors (of all files),
+ *     nfiles × (str path, u64 first, u64 last, u64 revisions, u64 n,
+ *               n × u64 rev), the files at T by path, each author's
+ *               newest rev in the order of their names (replay_authors),
+ *     u64 checksum of the header and the trailer before it, u64 offset of
+ *     the trailer, TRAILER_MAGIC.
  *
- * Numbers are little-endian, a str is a u64 length, the bytes and a NUL:
- * a history read from the cache points at its texts in the mapped file
- * (see "texts read from the cache"). Each commit's record holds its own
- * changes and no index, so a cache updated with newer commits is their
- * records followed by the old records as they were (cache_write), and the
- * files are replayed from T's, not from 50,000 changes. The next
- * walk stops at T and appends the cached log; when it never meets T (the
- * history was rewritten, or T is not in this repository) it has walked the
- * whole chain and the cache is just rewritten. Anything unexpected in the
+ * Checksums are the high half of an XXH3-128 digest (ws_digest_bytes: a
+ * byte-wise FNV-1a took 10 ms over 8 MB). Numbers are little-endian, a str
+ * is a u64 length, the bytes and a NUL: a history read from the cache
+ * points at its texts in the mapped file (see "texts read from the
+ * cache"). The last trailer is the file's. After a push, a save appends
+ * the new commits' records and a trailer that lists them before the
+ * spans already there (1 MB at 10,000 profiles, where writing the whole
+ * 10 MB again was a tenth of a push's history thread), and the files are
+ * replayed from T's, not from 50,000 changes. Appending never changes a
+ * byte already written, so a build that mapped the file earlier still
+ * reads what it mapped; appenders hold flock() on the file. When old
+ * trailers would make up half of the file, or the log is not the cached
+ * one continued, the save writes a new file instead (a temporary file
+ * renamed over the old one). The next walk stops at T and appends the
+ * cached log; when it never meets T (the history was rewritten, or T is
+ * not in this repository) it has walked the whole chain and the cache is
+ * just rewritten. Anything unexpected in the
  * file means a full walk, never an error. */
 
 #define CACHE_MAGIC "wholeself history cache\n"
-#define CACHE_VERSION 5
+#define CACHE_VERSION 6
+#define TRAILER_MAGIC "wshtrail"
+#define TRAILER_END (8 + 8 + 8) /* checksum, offset, magic */
 #define CACHE_MIN_REV (8 + 41 + 8 + 9 + 9 + 1 + 8)
 #define CACHE_MIN_CHANGE (1 + 9 + 9 + 16)
 #define CACHE_MIN_FILE (10 + 8 * 5)
@@ -1816,14 +1830,22 @@ typedef struct {
   const char *content, *subdir;
 } cache_keys;
 
+/* Where one save's records lie in the file. */
+typedef struct {
+  uint64_t off, len, nrevs, nchanges, sum;
+} cache_span;
+
 typedef struct {
   git_oid root, tip;
   ws_source_history *h; /* revs, changes and partial; no files */
   replay files;         /* the records of the files at the tip */
-  /* The commits' records as they lie in the file, which h's pool keeps
-   * mapped (see cache_write). */
-  const char *records;
-  size_t records_len;
+  /* The file as read, which h's pool keeps mapped: its header and the
+   * spans of its records, for a save that appends (cache_write). */
+  const char *header;
+  size_t header_len, len;
+  cache_span *spans;
+  size_t nspans;
+  struct stat st; /* the file read, to append only to that one */
 } cache_data;
 
 static uint64_t fnv64(uint64_t h, const void *data, size_t len) {
@@ -1902,22 +1924,16 @@ static void put_cstr(ws_str *b, const char *s) {
   ws_bin_put_u8(b, 0);
 }
 
-static void encode_head(ws_str *b, const cache_keys *k, const git_oid *root,
-                        const git_oid *tip, const ws_source_history *h) {
+static void encode_header(ws_str *b, const cache_keys *k, const git_oid *root) {
   char hex[GIT_OID_HEXSZ + 1];
   ws_str_puts(b, CACHE_MAGIC);
   ws_bin_put_u64(b, CACHE_VERSION);
   put_cstr(b, k->content);
   put_cstr(b, k->subdir);
-  oid_hex(hex, root);
-  put_cstr(b, hex);
-  oid_hex(hex, tip);
-  put_cstr(b, hex);
   ws_bin_put_u64(b, k->mailmap);
   ws_bin_put_u64(b, k->shallow);
-  ws_bin_put_u8(b, h->partial);
-  ws_bin_put_u64(b, h->nrevs);
-  ws_bin_put_u64(b, h->nchanges);
+  oid_hex(hex, root);
+  put_cstr(b, hex);
 }
 
 /* The records of revs [0, nrevs) of 'h', whose changes are the first. */
@@ -1963,6 +1979,43 @@ static void encode_files(ws_str *b, const replay *rp) {
     for (size_t k = 0; k < r->nrevs; k++)
       ws_bin_put_u64(b, r->revs[k]);
   }
+}
+
+/* The checksum of the header 'head' and the trailer 't' before its end. */
+static uint64_t trailer_sum(const char *head, size_t head_len, const char *t,
+                            size_t t_len) {
+  ws_digester *d = ws_digester_new();
+  ws_digester_parts(d, head_len + t_len);
+  ws_digester_part(d, head, head_len);
+  if (t_len)
+    ws_digester_part(d, t, t_len);
+  uint64_t v = ws_digester_end(d).hi;
+  ws_digester_free(d);
+  return v;
+}
+
+/* Puts into 't' (empty) the trailer of a file whose header is 'head' and
+ * in which the trailer starts at offset 'at'. */
+static void encode_trailer(ws_str *t, const char *head, size_t head_len,
+                           size_t at, const git_oid *tip,
+                           const ws_source_history *h, const cache_span *spans,
+                           size_t nspans, const replay *rp) {
+  char hex[GIT_OID_HEXSZ + 1];
+  oid_hex(hex, tip);
+  put_cstr(t, hex);
+  ws_bin_put_u8(t, h->partial);
+  ws_bin_put_u64(t, nspans);
+  for (size_t i = 0; i < nspans; i++) {
+    ws_bin_put_u64(t, spans[i].off);
+    ws_bin_put_u64(t, spans[i].len);
+    ws_bin_put_u64(t, spans[i].nrevs);
+    ws_bin_put_u64(t, spans[i].nchanges);
+    ws_bin_put_u64(t, spans[i].sum);
+  }
+  encode_files(t, rp);
+  ws_bin_put_u64(t, trailer_sum(head, head_len, t->ptr, t->len));
+  ws_bin_put_u64(t, at);
+  ws_str_put(t, TRAILER_MAGIC, 8);
 }
 
 /* --- reading --- */
@@ -2028,13 +2081,6 @@ static void pool_adopt(ws_source_history *to, ws_source_history *from) {
   }
 }
 
-/* A string without NUL bytes (caller frees), or NULL when the file is bad. */
-static char *get_str(ws_bin_reader *r) {
-  size_t n;
-  const char *s = get_bytes(r, &n);
-  return s ? ws_xstrndup(s, n) : NULL;
-}
-
 /* A commit id as git writes it: 40 hexadecimal digits. Checked by hand:
  * parsing each of 50,000 ids with git_oid_fromstr only to check it was 15%
  * of loading the cache. */
@@ -2050,23 +2096,8 @@ static bool is_hex_id(const char *s, size_t n) {
   return true;
 }
 
-/* Reads a string and tells whether it equals 'want'. */
-static bool get_is(ws_bin_reader *r, const char *want) {
-  char *s = get_str(r);
-  bool same = s && strcmp(s, want) == 0;
-  free(s);
-  return same;
-}
-
-static bool get_oid(ws_bin_reader *r, git_oid *out) {
-  char *s = get_str(r);
-  bool ok = s && strlen(s) == GIT_OID_HEXSZ && git_oid_fromstr(out, s) == 0;
-  free(s);
-  return ok;
-}
-
-/* A string as get_str reads it, where it lies in the file that the pool
- * of 'h' holds; never written to. */
+/* A string without NUL bytes where it lies in the file that the pool of
+ * 'h' holds, or NULL when the file is bad; never written to. */
 static char *get_text(ws_bin_reader *r) {
   size_t n;
   return (char *)get_bytes(r, &n);
@@ -2106,29 +2137,53 @@ static bool decode_change(ws_bin_reader *r, ws_source_change *c, size_t rev) {
   return true;
 }
 
-/* Reads the commits' records, each rev and then its changes, which start
- * at '*records' in the file. */
-static const char *decode_log(ws_bin_reader *r, ws_source_history *h,
-                              size_t *records) {
-  uint64_t nrevs = ws_bin_get_u64(r), nchanges = ws_bin_get_u64(r);
-  size_t left = r->len - r->pos;
-  if (r->bad || nrevs > left / CACHE_MIN_REV ||
-      nchanges > left / CACHE_MIN_CHANGE)
-    return "corrupt";
-  *records = r->pos;
-  h->revs = ws_xcalloc(nrevs ? (size_t)nrevs : 1, sizeof(*h->revs));
-  h->changes = ws_xcalloc(nchanges ? (size_t)nchanges : 1, sizeof(*h->changes));
-  while (h->nrevs < nrevs) {
+/* Reads the records of one save, 'sp', each rev and then its changes,
+ * after those of 'h' (room was made for them). */
+static bool decode_span(ws_bin_reader *r, ws_source_history *h,
+                        const cache_span *sp) {
+  size_t revs = h->nrevs + (size_t)sp->nrevs;
+  size_t changes = h->nchanges + (size_t)sp->nchanges;
+  while (h->nrevs < revs) {
     size_t rev = h->nrevs++; /* freed with the rest, whatever follows */
     bool ok = decode_rev(r, &h->revs[rev]);
     uint64_t n = ws_bin_get_u64(r);
-    if (!ok || r->bad || n > nchanges - h->nchanges)
-      return "corrupt";
+    if (!ok || r->bad || n > changes - h->nchanges)
+      return false;
     for (uint64_t i = 0; i < n; i++)
       if (!decode_change(r, &h->changes[h->nchanges++], rev))
-        return "corrupt";
+        return false;
   }
-  return h->nchanges == nchanges ? NULL : "corrupt";
+  return h->nchanges == changes && r->pos == r->len;
+}
+
+/* Reads the spans of the trailer 't' into 'out' and checks each against
+ * its checksum; 'base' is the file, whose header ends at 'from' and whose
+ * trailer starts at 'to'. */
+static const char *decode_spans(ws_bin_reader *t, cache_data *out,
+                                const char *base, size_t from, size_t to,
+                                uint64_t *nrevs, uint64_t *nchanges) {
+  uint64_t n = ws_bin_get_u64(t);
+  if (t->bad || n > (t->len - t->pos) / 40)
+    return "corrupt";
+  out->spans = ws_xcalloc(n ? (size_t)n : 1, sizeof(*out->spans));
+  *nrevs = *nchanges = 0;
+  for (; out->nspans < n; out->nspans++) {
+    cache_span *sp = &out->spans[out->nspans];
+    sp->off = ws_bin_get_u64(t);
+    sp->len = ws_bin_get_u64(t);
+    sp->nrevs = ws_bin_get_u64(t);
+    sp->nchanges = ws_bin_get_u64(t);
+    sp->sum = ws_bin_get_u64(t);
+    if (t->bad || sp->off < from || sp->off > to || sp->len > to - sp->off ||
+        sp->nrevs > sp->len / CACHE_MIN_REV ||
+        sp->nchanges > sp->len / CACHE_MIN_CHANGE)
+      return "corrupt";
+    if (file_checksum(base + sp->off, (size_t)sp->len) != sp->sum)
+      return "corrupt (checksum)";
+    *nrevs += sp->nrevs; /* no overflow: each is at most the file's size */
+    *nchanges += sp->nchanges;
+  }
+  return NULL;
 }
 
 /* Reads one file's record into 'f', its revs into 'revs' (room for
@@ -2180,41 +2235,73 @@ static const char *decode_files(ws_bin_reader *r, const ws_source_history *h,
   return r->pos == r->len && used == authors ? NULL : "corrupt";
 }
 
+/* Finds the trailer of the file 'base' ('len' bytes) whose header ends at
+ * 'from' and checks it; returns where it starts, or 0. */
+static size_t find_trailer(const char *base, size_t len, size_t from) {
+  if (len < from + TRAILER_END || memcmp(base + len - 8, TRAILER_MAGIC, 8) != 0)
+    return 0;
+  ws_bin_reader e = {base, len, len - TRAILER_END, false};
+  uint64_t sum = ws_bin_get_u64(&e), at = ws_bin_get_u64(&e);
+  if (at < from || at > len - TRAILER_END ||
+      sum != trailer_sum(base, from, base + at, len - TRAILER_END - (size_t)at))
+    return 0;
+  return (size_t)at;
+}
+
 /* Checks the frame and the keys; returns why the file cannot be used, or
  * NULL. */
 static const char *decode(cache_data *out, ws_bin_map *file,
                           const cache_keys *k, git_odb *odb) {
-  size_t magic = strlen(CACHE_MAGIC);
-  if (file->len < magic + 16 || memcmp(file->ptr, CACHE_MAGIC, magic) != 0)
+  size_t magic = strlen(CACHE_MAGIC), clen, slen, rlen, tlen;
+  const char *base = file->ptr;
+  if (file->len < magic + 8 || memcmp(base, CACHE_MAGIC, magic) != 0)
     return "not a history cache";
-  ws_bin_reader r = {file->ptr, file->len - 8, magic, false};
-  ws_bin_reader sum = {file->ptr, file->len, file->len - 8, false};
-  if (ws_bin_get_u64(&sum) != file_checksum(file->ptr, file->len - 8))
-    return "corrupt (checksum)";
+  ws_bin_reader r = {base, file->len, magic, false};
   if (ws_bin_get_u64(&r) != CACHE_VERSION)
     return "another format version";
-  if (!get_is(&r, k->content) || !get_is(&r, k->subdir))
+  const char *content = get_bytes(&r, &clen), *subdir = get_bytes(&r, &slen);
+  uint64_t mailmap = ws_bin_get_u64(&r), shallow = ws_bin_get_u64(&r);
+  const char *root = get_bytes(&r, &rlen);
+  size_t at = r.bad ? 0 : find_trailer(base, file->len, r.pos);
+  if (!at)
+    return "corrupt (checksum)";
+  out->header = base;
+  out->header_len = r.pos;
+  out->len = file->len;
+  ws_bin_reader t = {base, file->len - TRAILER_END, at, false};
+  const char *tip = get_bytes(&t, &tlen);
+  if (strcmp(content, k->content) != 0 || strcmp(subdir, k->subdir) != 0)
     return "another content folder";
-  if (!get_oid(&r, &out->root) || !get_oid(&r, &out->tip))
+  if (t.bad || !is_hex_id(root, rlen) || !is_hex_id(tip, tlen) ||
+      git_oid_fromstr(&out->root, root) < 0 ||
+      git_oid_fromstr(&out->tip, tip) < 0)
     return "corrupt";
   if (!git_odb_exists(odb, &out->root) || !git_odb_exists(odb, &out->tip))
     return "from another repository";
-  if (ws_bin_get_u64(&r) != k->mailmap)
+  if (mailmap != k->mailmap)
     return ".mailmap changed";
-  if (ws_bin_get_u64(&r) != k->shallow)
+  if (shallow != k->shallow)
     return "shallow boundary changed";
-  unsigned partial = ws_bin_get_u8(&r);
-  if (r.bad || partial > 1)
-    return "corrupt";
-  out->h = ws_xcalloc(1, sizeof(*out->h));
-  out->h->partial = partial == 1;
-  const char *base = file->ptr;
-  size_t at = 0;
-  pool_take(out->h, file);
-  const char *why = decode_log(&r, out->h, &at);
-  out->records = base + at;
-  out->records_len = r.pos - at;
-  return why ? why : decode_files(&r, out->h, &out->files);
+  unsigned partial = ws_bin_get_u8(&t);
+  uint64_t nrevs, nchanges;
+  const char *why = t.bad || partial > 1 ? "corrupt"
+                                         : decode_spans(&t, out, base, r.pos,
+                                                        at, &nrevs, &nchanges);
+  if (why)
+    return why;
+  ws_source_history *h = out->h = ws_xcalloc(1, sizeof(*out->h));
+  h->partial = partial == 1;
+  pool_take(h, file);
+  h->revs = ws_xcalloc(nrevs ? (size_t)nrevs : 1, sizeof(*h->revs));
+  h->changes = ws_xcalloc(nchanges ? (size_t)nchanges : 1, sizeof(*h->changes));
+  for (size_t i = 0; i < out->nspans; i++) {
+    const cache_span *sp = &out->spans[i];
+    ws_bin_reader sr = {base, (size_t)(sp->off + sp->len), (size_t)sp->off,
+                        false};
+    if (!decode_span(&sr, h, sp))
+      return "corrupt";
+  }
+  return decode_files(&t, h, &out->files);
 }
 
 /* Loads the cache at 'path' into 'out'; returns why it cannot be used
@@ -2226,6 +2313,8 @@ static const char *cache_read(cache_data *out, const char *path,
    * mapping (ws_text_pool); otherwise it is unmapped here. */
   ws_bin_map file;
   const char *why = ws_bin_map_file(&file, path);
+  if (!why && stat(path, &out->st) < 0)
+    memset(&out->st, 0, sizeof(out->st)); /* then never appended to */
   if (!why)
     why = decode(out, &file, k, odb);
   ws_bin_unmap(&file);
@@ -2290,11 +2379,9 @@ typedef struct {
   git_odb *odb;
   const char *why; /* why the cache is not used, or NULL */
   size_t fresh;    /* revs walked on top of the cached ones */
-  bool seeded;     /* the files start from the cache's (data.files) */
-  /* The cached commits' records, when the log is the walked one on top of
-   * them: they are written again as they were read. */
-  const char *kept;
-  size_t kept_len;
+  /* The log is the cached one with the walked revs on top: the files start
+   * from the cache's (data.files), and a save may append to the file. */
+  bool seeded;
 } cache_use;
 
 /* Drops the 'n' newest revs of the log 'c' and their changes. */
@@ -2340,8 +2427,6 @@ static void cache_join(cache_use *cu, walker *w) {
   ws_source_history *h = w->h;
   cu->fresh = h->nrevs; /* revs walked: the newest */
   if (w->met_stop) {
-    cu->kept = cu->data.records;
-    cu->kept_len = cu->data.records_len;
     cu->seeded = true;
     append_log(h, cu->data.h);
     git_oid_cpy(&w->root, &cu->data.root);
@@ -2361,33 +2446,89 @@ static void cache_join(cache_use *cu, walker *w) {
   h->cache_ignored = missing ? NULL : cu->why;
 }
 
+/* Writes 'recs' and then 'tail' at offset 'at' of the file 'path', which
+ * must still be the file 'st' that was read, at that length; under flock()
+ * against other appenders. A segment cut short (a full disk) is left as
+ * it is: a build that mapped the file meanwhile would fault on pages cut
+ * from under it. The next load finds no trailer at the end and writes a
+ * new file. */
+static bool append_to(const char *path, const struct stat *st, size_t at,
+                      const ws_str *recs, const ws_str *tail) {
+  struct stat now, named;
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  bool ok = st->st_ino != 0 && flock(fd, LOCK_EX) == 0 &&
+            fstat(fd, &now) == 0 && stat(path, &named) == 0 &&
+            now.st_ino == st->st_ino && now.st_dev == st->st_dev &&
+            named.st_ino == st->st_ino && named.st_dev == st->st_dev &&
+            (uint64_t)now.st_size == at;
+  const ws_str *parts[] = {recs, tail};
+  for (size_t i = 0; i < 2 && ok; i++) {
+    ok = (size_t)pwrite(fd, parts[i]->ptr, parts[i]->len, (off_t)at) ==
+         parts[i]->len;
+    at += parts[i]->len;
+  }
+  return close(fd) == 0 && ok;
+}
+
+/* Appends the records of the revs walked since the cache was read and a
+ * trailer to the file, while old trailers stay under half of it. */
+static bool save_appending(cache_use *cu, const ws_source_history *h,
+                           const git_oid *tip, const replay *rp) {
+  const cache_data *c = &cu->data;
+  ws_str recs = WS_STR_INIT, tail = WS_STR_INIT;
+  encode_records(&recs, h, cu->fresh);
+  size_t nchanges = 0;
+  while (nchanges < h->nchanges && h->changes[nchanges].rev < cu->fresh)
+    nchanges++;
+  cache_span *spans = ws_xcalloc(c->nspans + 1, sizeof(*spans));
+  spans[0] = (cache_span){c->len, recs.len, cu->fresh, nchanges,
+                          file_checksum(recs.ptr, recs.len)};
+  memcpy(spans + 1, c->spans, c->nspans * sizeof(*spans));
+  encode_trailer(&tail, c->header, c->header_len, c->len + recs.len, tip, h,
+                 spans, c->nspans + 1, rp);
+  size_t live = c->header_len + tail.len;
+  for (size_t i = 0; i <= c->nspans; i++)
+    live += (size_t)spans[i].len;
+  bool ok = live * 2 >= c->len + recs.len + tail.len &&
+            append_to(cu->file.ptr, &c->st, c->len, &recs, &tail);
+  free(spans);
+  ws_str_release(&recs);
+  ws_str_release(&tail);
+  return ok;
+}
+
+/* Writes a new file: the header, every record and a trailer. */
+static bool save_whole(cache_use *cu, const walker *w, const git_oid *tip,
+                       const replay *rp) {
+  const ws_source_history *h = w->h;
+  ws_str head = WS_STR_INIT, recs = WS_STR_INIT, tail = WS_STR_INIT;
+  encode_header(&head, &cu->keys, &w->root);
+  encode_records(&recs, h, h->nrevs);
+  cache_span span = {head.len, recs.len, h->nrevs, h->nchanges,
+                     file_checksum(recs.ptr, recs.len)};
+  encode_trailer(&tail, head.ptr, head.len, head.len + recs.len, tip, h, &span,
+                 1, rp);
+  ws_bin_part parts[] = {
+      {head.ptr, head.len}, {recs.ptr, recs.len}, {tail.ptr, tail.len}};
+  bool ok = ws_bin_write_parts(cu->dir.ptr, cu->file.ptr, parts, 3);
+  ws_str_release(&head);
+  ws_str_release(&recs);
+  ws_str_release(&tail);
+  return ok;
+}
+
 /* Writes the cache back when it changed; 'rp' holds the files replayed. */
 static void cache_write(cache_use *cu, walker *w, git_commit *start,
                         const replay *rp) {
   ws_source_history *h = w->h;
   if (!cu->why && !h->walked)
     return;
-  /* The kept records are written from where they lie in the mapped file:
-   * copying 9 MB into a buffer first cost more than writing them. */
-  ws_str head = WS_STR_INIT, tail = WS_STR_INIT;
-  encode_head(&head, &cu->keys, &w->root, git_commit_id(start), h);
-  encode_records(&head, h, cu->kept ? cu->fresh : h->nrevs);
-  encode_files(&tail, rp);
-  ws_bin_part parts[] = {{head.ptr, head.len},
-                         {cu->kept, cu->kept ? cu->kept_len : 0},
-                         {tail.ptr, tail.len}};
-  ws_digester *d = ws_digester_new();
-  ws_digester_parts(d, head.len + parts[1].len + tail.len);
-  for (size_t i = 0; i < 3; i++)
-    if (parts[i].len)
-      ws_digester_part(d, parts[i].data, parts[i].len);
-  ws_bin_put_u64(&tail, ws_digester_end(d).hi);
-  ws_digester_free(d);
-  parts[2] = (ws_bin_part){tail.ptr, tail.len};
-  if (!ws_bin_write_parts(cu->dir.ptr, cu->file.ptr, parts, 3))
+  const git_oid *tip = git_commit_id(start);
+  if (!(cu->seeded && save_appending(cu, h, tip, rp)) &&
+      !save_whole(cu, w, tip, rp))
     h->cache = "not saved (cannot write it)";
-  ws_str_release(&head);
-  ws_str_release(&tail);
 }
 
 /* Replays the files of 'h': on top of the cache's when the walk met its
@@ -2409,6 +2550,7 @@ static void replay_history(replay *rp, ws_source_history *h, cache_use *cu) {
 static void cache_release(cache_use *cu) {
   ws_source_history_free(cu->data.h);
   replay_release(&cu->data.files);
+  free(cu->data.spans);
   git_odb_free(cu->odb);
   ws_str_release(&cu->dir);
   ws_str_release(&cu->file);
