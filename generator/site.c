@@ -916,7 +916,8 @@ static int cmp_slug_ref(const void *a, const void *b) {
 /* The slug of the profile at 'path' into 'out' (a slug has at most 64
  * bytes), or false when 'path' is not a profile's. No allocation: a
  * history has tens of thousands of changes. */
-static bool slug_into(const char *path, char out[65]) {
+/* The name of people/<name>.md, whether or not it is a valid slug. */
+static bool name_into(const char *path, char out[65]) {
   if (!path || strncmp(path, "people/", 7) != 0)
     return false;
   const char *file = path + 7;
@@ -925,7 +926,11 @@ static bool slug_into(const char *path, char out[65]) {
     return false;
   memcpy(out, file, n - 3);
   out[n - 3] = '\0';
-  return ws_slug_valid(out);
+  return true;
+}
+
+static bool slug_into(const char *path, char out[65]) {
+  return name_into(path, out) && ws_slug_valid(out);
 }
 
 /* Copies 's' to '*at' and moves past it. */
@@ -972,7 +977,9 @@ static void map_people(ws_site *site, const ws_source_history *h) {
   for (size_t i = 0; i < h->nfiles; i++) {
     char slug[65];
     slug_ref key = {slug, 0};
-    const slug_ref *hit = slug_into(h->files[i].path, slug)
+    /* Not checked as a slug: every person's is, so a name that is not
+     * one is not found. */
+    const slug_ref *hit = name_into(h->files[i].path, slug)
                               ? bsearch(&key, index, site->npeople,
                                         sizeof(slug_ref), cmp_slug_ref)
                               : NULL;
