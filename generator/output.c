@@ -1056,10 +1056,32 @@ static size_t first_below(const void *base, size_t n, size_t size,
   return lo;
 }
 
-/* Tells whether the build wrote anything below the folder 'rel'; 'written'
- * is sorted. */
-static bool holds_written(const ws_output *o, const char *rel) {
-  size_t i = first_below(o->written, o->nwritten, sizeof(char *), rel);
+/* first_below, from 'hint', the answer for a folder that sorts just before
+ * 'dir': a few steps on from it usually find the answer, checked on both
+ * sides; otherwise (names such as "a-b" sort between "a" and "a/b") a
+ * binary search. */
+static size_t first_below_from(const void *base, size_t n, size_t size,
+                               const char *dir, size_t hint) {
+  size_t len = strlen(dir);
+#define PATH_AT(k) (*(char *const *)((const char *)base + (k)*size))
+  if (hint <= n && (hint == 0 || cmp_below(PATH_AT(hint - 1), dir, len) < 0))
+    for (size_t k = hint; k <= n && k < hint + 8; k++)
+      if (k == n || cmp_below(PATH_AT(k), dir, len) >= 0)
+        return k;
+#undef PATH_AT
+  return first_below(base, n, size, dir);
+}
+
+/* Where the entries below a folder start in the staging folder's record
+ * (pages, files) and in what the build wrote; found for all the
+ * sub-folders of a folder at once (see sweep_recorded). */
+typedef struct {
+  size_t pages, files, written;
+} below_at;
+
+/* Tells whether the build wrote anything below the folder 'rel', whose
+ * entries in 'written' (sorted) start at 'i'. */
+static bool holds_written(const ws_output *o, const char *rel, size_t i) {
   return i < o->nwritten && cmp_below(o->written[i], rel, strlen(rel)) == 0;
 }
 
@@ -1072,7 +1094,8 @@ static const char *child_of(const char *path, const char *dir, size_t n,
 }
 
 static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
-                      const dir_rec *rec, bool spread, dir_list *out);
+                      const dir_rec *rec, const below_at *at, bool spread,
+                      dir_list *out);
 
 /* Sub-folders of one folder, swept on the pool: people/ alone holds one
  * per person. Each job records the folders it keeps in a list of its own,
@@ -1083,6 +1106,7 @@ typedef struct {
   const char *rel; /* of the folder that holds them */
   const char **names;
   const dir_rec *const *recs; /* their records, or NULL: look them up */
+  const below_at *at;         /* where their entries start, or NULL */
   bool *gone;
   dir_list *kept;
   bool spread; /* not on the pool: each may use it for its own folders */
@@ -1097,8 +1121,8 @@ static int sweep_step(void *payload, size_t i) {
   ws_str_puts(&rel, j->names[i]);
   const dir_rec *rec =
       j->recs ? j->recs[i] : dirs_find(&j->o->old_staging.dirs, rel.ptr);
-  j->gone[i] =
-      sweep_dir(j->o, j->dir, j->names[i], &rel, rec, j->spread, &j->kept[i]);
+  j->gone[i] = sweep_dir(j->o, j->dir, j->names[i], &rel, rec,
+                         j->at ? &j->at[i] : NULL, j->spread, &j->kept[i]);
   ws_str_release(&rel);
   return 0;
 }
@@ -1110,14 +1134,16 @@ static int sweep_step(void *payload, size_t i) {
  * records are 'recs' (NULL: not known yet); tells whether all of them
  * went. With 'spread' and many of them, on the pool. */
 static bool sweep_dirs(ws_output *o, int dir, const ws_str *rel,
-                       const char **names, const dir_rec *const *recs, size_t n,
-                       bool spread, dir_list *out) {
+                       const char **names, const dir_rec *const *recs,
+                       const below_at *at, size_t n, bool spread,
+                       dir_list *out) {
   bool pooled = spread && n >= SWEEP_SPREAD, all = true;
   sweep_job job = {o,
                    dir,
                    rel->ptr,
                    names,
                    recs,
+                   at,
                    ws_xcalloc(n ? n : 1, sizeof(bool)),
                    ws_xcalloc(n ? n : 1, sizeof(dir_list)),
                    spread && !pooled};
@@ -1174,7 +1200,8 @@ static bool sweep_read(ws_output *o, int dir, ws_str *rel, bool spread,
   }
   if (n > 1)
     qsort(names, n, sizeof(char *), cmp_path);
-  empty = sweep_dirs(o, dir, rel, (const char **)names, NULL, n, spread, out) &&
+  empty = sweep_dirs(o, dir, rel, (const char **)names, NULL, NULL, n, spread,
+                     out) &&
           empty;
   for (size_t i = 0; i < n; i++)
     free(names[i]);
@@ -1187,19 +1214,51 @@ static bool sweep_read(ws_output *o, int dir, ws_str *rel, bool spread,
  * record: what the record lists and the build did not write goes, by
  * name; tells whether nothing it listed is left. The folder is opened
  * only when something in it needs doing. */
+/* Where the entries below each of the 'n' sub-folders 'names' of the
+ * folder 'rel' start: each from where the one before's did, in a few steps
+ * rather than three binary searches per folder (30,000 at 10,000
+ * profiles). */
+static below_at *find_below(const ws_output *o, const ws_str *rel,
+                            const char *const *names, size_t n) {
+  const section *sec = &o->old_staging;
+  below_at *at = ws_xcalloc(n ? n : 1, sizeof(*at)), hint = {0, 0, 0};
+  ws_str path = WS_STR_INIT;
+  for (size_t i = 0; i < n; i++) {
+    ws_str_clear(&path);
+    ws_str_put(&path, rel->ptr, rel->len);
+    if (rel->len)
+      ws_str_putc(&path, '/');
+    ws_str_puts(&path, names[i]);
+    hint.pages = first_below_from(sec->pages.items, sec->pages.len,
+                                  sizeof(made), path.ptr, hint.pages);
+    hint.files = first_below_from(sec->files.items, sec->files.len,
+                                  sizeof(made), path.ptr, hint.files);
+    hint.written = first_below_from(o->written, o->nwritten, sizeof(char *),
+                                    path.ptr, hint.written);
+    at[i] = hint;
+  }
+  ws_str_release(&path);
+  return at;
+}
+
 static bool sweep_recorded(ws_output *o, int parent, const char *name,
                            ws_str *rel, const dir_rec *rec,
-                           const struct stat *st, bool spread, dir_list *out) {
+                           const below_at *below, const struct stat *st,
+                           bool spread, dir_list *out) {
   const section *sec = &o->old_staging;
   const manifest *lists[] = {&sec->pages, &sec->files};
+  const size_t starts[] = {below ? below->pages : SIZE_MAX,
+                           below ? below->files : SIZE_MAX};
   size_t len = rel->len, n = 0, cap = 0;
   const char **stale = NULL, **dirs = NULL;
   const dir_rec **recs = NULL;
   size_t nstale = 0, scap = 0, rcap = 0, nrecs = 0;
   bool empty = true, past;
   for (size_t k = 0; k < 2; k++)
-    for (size_t i = first_below(lists[k]->items, lists[k]->len, sizeof(made),
-                                rel->ptr);
+    for (size_t i = starts[k] != SIZE_MAX
+                        ? starts[k]
+                        : first_below(lists[k]->items, lists[k]->len,
+                                      sizeof(made), rel->ptr);
          i < lists[k]->len; i++) {
       const char *path = lists[k]->items[i].path;
       const char *child = child_of(path, rel->ptr, len, &past);
@@ -1237,7 +1296,9 @@ static bool sweep_recorded(ws_output *o, int parent, const char *name,
     if (dir >= 0 && fstat(dir, &now) == 0 && now.st_ino == st->st_ino) {
       for (size_t i = 0; i < nstale; i++)
         empty = (unlinkat(dir, stale[i], 0) == 0 || errno == ENOENT) && empty;
-      empty = sweep_dirs(o, dir, rel, dirs, recs, n, spread, out) && empty;
+      below_at *at = find_below(o, rel, dirs, n);
+      empty = sweep_dirs(o, dir, rel, dirs, recs, at, n, spread, out) && empty;
+      free(at);
     } else {
       empty = false;
     }
@@ -1256,7 +1317,8 @@ static bool sweep_recorded(ws_output *o, int parent, const char *name,
  * removes it when the build wrote nothing below it, else records it in
  * 'out'. Tells whether it went. */
 static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
-                      const dir_rec *rec, bool spread, dir_list *out) {
+                      const dir_rec *rec, const below_at *at, bool spread,
+                      dir_list *out) {
   struct stat st;
   bool trusted = rec && atomic_load_explicit(trust_of(o, rec),
                                              memory_order_relaxed) == TRUSTED;
@@ -1270,7 +1332,11 @@ static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
              !S_ISDIR(st.st_mode)) {
     return false;
   }
-  bool keep = holds_written(o, rel->ptr), empty;
+  bool keep = holds_written(
+           o, rel->ptr,
+           at ? at->written
+              : first_below(o->written, o->nwritten, sizeof(char *), rel->ptr)),
+       empty;
   /* A kept folder is recorded before what lies below it, whose folders
    * are swept in the order of their names: the record then comes out in
    * the order of its paths, which dirs_sort checks instead of sorting
@@ -1279,7 +1345,7 @@ static bool sweep_dir(ws_output *o, int parent, const char *name, ws_str *rel,
   if (keep)
     dirs_add(out, rel->ptr, &st);
   if (trusted || still_recorded(&o->old_staging, rec, &st)) {
-    empty = sweep_recorded(o, parent, name, rel, rec, &st, spread, out);
+    empty = sweep_recorded(o, parent, name, rel, rec, at, &st, spread, out);
   } else {
     int dir =
         openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -688,6 +688,37 @@ Test(incremental, kept_pages_are_found_by_their_folders_record) {
   free(tmp);
 }
 
+/* The sweep finds what lies below each folder of people/ from where it
+ * found it for the folder before; "chen-wei/..." sorts between "chen" and
+ * "chen/...", so that guess is checked. Whichever of the two leaves, only
+ * their folder goes. */
+Test(incremental, folders_whose_names_sort_inside_anothers_are_swept_right) {
+  char *repo = team_repo(), *tmp = th_tmpdir(), out[4200];
+  snprintf(out, sizeof(out), "%s/public", tmp);
+  static const char chen[] = "---\nname: Chen Li\nteam: Data\n---\n"
+                             "## Background\n\nTests.\n";
+  static const char *const leaving[] = {"chen", "chen-wei"};
+  for (size_t i = 0; i < 2; i++) { /* Chen Li comes back for the second */
+    th_write(repo, "people/chen.md", chen);
+    th_repo_commit_all(repo, "Chen Li", "Ada <ada@example.org>", 1700000100);
+    cr_expect_gt(build_trusted(repo, out).by_record, 0, "no record trusted");
+    char file[4300], page[80];
+    snprintf(file, sizeof(file), "%s/people/%s.md", repo, leaving[i]);
+    cr_assert_eq(unlink(file), 0);
+    th_repo_commit_all(repo, "Leaves", "Ada <ada@example.org>", 1700000200);
+    build(repo, out, NULL);
+    snprintf(page, sizeof(page), "people/%s/index.html", leaving[i]);
+    cr_expect(!th_exists(out, page), "%s is still there", page);
+    snprintf(page, sizeof(page), "people/%s/index.html", leaving[1 - i]);
+    cr_expect(th_exists(out, page), "%s went too", page);
+    expect_same_as_clean(repo, out);
+  }
+  th_rm_rf(repo);
+  th_rm_rf(tmp);
+  free(repo);
+  free(tmp);
+}
+
 /* A rebuild forgets the staging folder's record before it changes that
  * folder (the manifest is cut short there), even when it then stops on a
  * content error. A build stopped while rendering may have replaced a page
