@@ -2379,6 +2379,7 @@ typedef struct {
   git_odb *odb;
   const char *why; /* why the cache is not used, or NULL */
   size_t fresh;    /* revs walked on top of the cached ones */
+  size_t fresh_changes; /* and their changes, the log's first */
   /* The log is the cached one with the walked revs on top: the files start
    * from the cache's (data.files), and a save may append to the file. */
   bool seeded;
@@ -2426,6 +2427,7 @@ static void cache_begin(cache_use *cu, walker *w, git_commit *start,
 static void cache_join(cache_use *cu, walker *w) {
   ws_source_history *h = w->h;
   cu->fresh = h->nrevs; /* revs walked: the newest */
+  cu->fresh_changes = h->nchanges;
   if (w->met_stop) {
     cu->seeded = true;
     append_log(h, cu->data.h);
@@ -2479,11 +2481,8 @@ static bool save_appending(cache_use *cu, const ws_source_history *h,
   const cache_data *c = &cu->data;
   ws_str recs = WS_STR_INIT, tail = WS_STR_INIT;
   encode_records(&recs, h, cu->fresh);
-  size_t nchanges = 0;
-  while (nchanges < h->nchanges && h->changes[nchanges].rev < cu->fresh)
-    nchanges++;
   cache_span *spans = ws_xcalloc(c->nspans + 1, sizeof(*spans));
-  spans[0] = (cache_span){c->len, recs.len, cu->fresh, nchanges,
+  spans[0] = (cache_span){c->len, recs.len, cu->fresh, cu->fresh_changes,
                           file_checksum(recs.ptr, recs.len)};
   memcpy(spans + 1, c->spans, c->nspans * sizeof(*spans));
   encode_trailer(&tail, c->header, c->header_len, c->len + recs.len, tip, h,
@@ -2538,9 +2537,7 @@ static void replay_history(replay *rp, ws_source_history *h, cache_use *cu) {
   if (cu->seeded) {
     *rp = cu->data.files;
     memset(&cu->data.files, 0, sizeof(cu->data.files));
-    n = 0;
-    while (n < h->nchanges && h->changes[n].rev < cu->fresh)
-      n++;
+    n = cu->fresh_changes;
     replay_seed(rp, cu->fresh, n);
   }
   replay_run(rp, h, n);

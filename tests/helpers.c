@@ -62,6 +62,11 @@ void th_rm_rf(const char *path) {
   }
 }
 
+void th_discard(char *path) {
+  th_rm_rf(path);
+  free(path);
+}
+
 /* mkdir -p for the folders above 'path'. */
 static void mkdir_parents(const char *path) {
   char *copy = ws_xstrdup(path);

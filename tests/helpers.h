@@ -16,6 +16,8 @@
 char *th_tmpdir(void);
 /** Removes 'path' recursively (files, dirs, symlinks). */
 void th_rm_rf(const char *path);
+/** th_rm_rf('path'), then frees the string: the end of a test's folder. */
+void th_discard(char *path);
 /** Writes 'data' to 'dir'/'rel', creating parent folders. */
 void th_write(const char *dir, const char *rel, const char *data);
 /** Writes 'len' bytes of 'data' to 'dir'/'rel', creating parent folders. */

@@ -239,8 +239,7 @@ Test(history_cache, files_follow_the_log) {
 
   /* Shallow: the cut commit adds what existed there. */
   char *cut = NULL;
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
   repo = mixed_repo(&cut);
   th_repo_make_shallow(repo, cut);
   h = load(repo, false, false);
@@ -248,8 +247,7 @@ Test(history_cache, files_follow_the_log) {
   expect_files_follow_log(h, "shallow");
   ws_source_history_free(h);
   free(cut);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* A deterministic random walk of additions, edits, deletions and renames,
@@ -298,8 +296,7 @@ Test(history_cache, random_edits_match_cold_walks, .timeout = 60) {
   }
   ws_str_release(&extra);
   ws_str_release(&what);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* --- using the cache --- */
@@ -327,8 +324,7 @@ Test(history_cache, second_load_walks_nothing) {
   free(before);
   free(after);
   free(path);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* An edit, a rename of a file added before the cached commit, a deletion
@@ -377,8 +373,7 @@ Test(history_cache, new_commits_are_walked_incrementally) {
   free(updated);
   free(cold);
   free(path);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* A push appends its records and a trailer, never changing a byte already
@@ -420,8 +415,7 @@ Test(history_cache, pushes_append_until_the_file_is_half_old_trailers) {
   cr_expect_lt(len, 2 * cold_len + 1, "%zu bytes, a cold cache %zu", len,
                cold_len);
   free(path);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* --- caches that must not be trusted --- */
@@ -459,8 +453,7 @@ Test(history_cache, corrupt_cache_is_rebuilt) {
   expect_cached(repo, "up to date", 0, "rebuilt cache is used");
   free(good);
   free(path);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 static uint64_t le64(const char *p) {
@@ -537,8 +530,7 @@ Test(history_cache, a_commit_id_that_is_not_hexadecimal_is_rebuilt) {
   damage_head_id(repo, 40, 'x');
   why = expect_cached(repo, "rebuilt", 6, "no NUL");
   cr_expect_str_eq(why, "corrupt");
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* Sets the u64 at 'field' numbers after the path 'path' where the cache of
@@ -586,8 +578,7 @@ Test(history_cache, a_file_record_out_of_range_is_rebuilt) {
   write_person(repo, "cy", "Cy Mensah", "Edit.");
   th_repo_commit_all(repo, "Edit Cy", ADA, T0 + 100);
   expect_cached(repo, "updated", 1, "on top of the cached files");
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 Test(history_cache, cache_from_another_repository_is_ignored) {
@@ -653,8 +644,7 @@ Test(history_cache, other_chains_reuse_the_cache_below_where_they_meet) {
   reset_branch(repo, mid);
   expect_cached(repo, "up to date", 0, "older commit");
   free(mid);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* A longer chain meets the cache too, forty commits below the new tip:
@@ -675,8 +665,7 @@ Test(history_cache, a_long_chain_meets_the_cache_below_where_they_meet) {
   cr_expect_null(why, "%s", why);
   expect_cached(repo, "up to date", 0, "after the update");
   free(mid);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* A chain that shares no commit with the cached one (here a new root)
@@ -694,8 +683,7 @@ Test(history_cache, unrelated_history_is_rebuilt) {
   git_repository_free(r);
   const char *why = expect_cached(repo, "rebuilt", 2, "new root");
   cr_expect_str_eq(why, "its commit is not on the first-parent chain");
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* Authors are resolved at walk time, so a new .mailmap invalidates every
@@ -713,8 +701,7 @@ Test(history_cache, changed_mailmap_invalidates) {
   cr_expect_str_eq(h->revs[h->nrevs - 2].author, "Bo L.", "new names");
   ws_source_history_free(h);
   expect_cached(repo, "up to date", 0, "after the rebuild");
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* Deepening or unshallowing a clone changes what the oldest commits mean. */
@@ -736,8 +723,7 @@ Test(history_cache, shallow_boundary_change_invalidates) {
   cr_expect_not(h->partial);
   ws_source_history_free(h);
   free(cut);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* A preview walks HEAD and uses the work tree's .mailmap. */
@@ -766,8 +752,7 @@ Test(history_cache, worktree_caches_head) {
   cr_expect_str_eq(h->revs[0].author, "Cyrus");
   ws_source_history_free(h);
   ws_source_history_free(cold);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* A git directory the cache cannot be written to still builds. */
@@ -777,8 +762,7 @@ Test(history_cache, unwritable_cache_is_not_an_error) {
   const char *why =
       expect_cached(repo, "not saved (cannot write it)", 6, "unwritable");
   cr_expect_str_eq(why, "unreadable");
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }
 
 /* --- the build --- */
@@ -837,6 +821,5 @@ Test(history_cache, cached_build_is_byte_identical) {
   ws_str_release(&err);
   th_rm_rf(tmp);
   free(tmp);
-  th_rm_rf(repo);
-  free(repo);
+  th_discard(repo);
 }

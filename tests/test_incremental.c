@@ -111,10 +111,8 @@ Test(incremental, unchanged_inputs_render_nothing) {
   counts fourth = build(repo, out, NULL);
   cr_expect_eq(fourth.rendered, 0);
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A paragraph that is not the summary shows only on the person's own page:
@@ -132,10 +130,8 @@ Test(incremental, body_edit_renders_only_that_page) {
   cr_expect_eq(th_inode(out, "search.json"), search);
   expect_page_has(out, "people/bo-lindqvist/index.html", "Chess and climbing.");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A new strength changes the person's page, their cards everywhere, and the
@@ -153,10 +149,8 @@ Test(incremental, field_edit_renders_every_page_that_shows_it) {
   cr_expect_gt(c.kept, 0);
   expect_page_has(out, "strengths/rust/index.html", "Bo Lindqvist");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* Person contexts share one value per tag (render.c): swapping one
@@ -174,10 +168,8 @@ Test(incremental, a_swapped_strength_reaches_every_page_that_shows_it) {
   cr_expect_gt(c.kept, 0);
   expect_page_has(out, "people/bo-lindqvist/index.html", "strengths/go/");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A strength page makes its learners' cards only when it is rendered, so
@@ -197,10 +189,8 @@ Test(incremental, a_learners_new_name_reaches_the_strength_page) {
   expect_page_has(out, "strengths/rust/index.html", "Amara N. Okafor");
   expect_page_has(out, "strengths/rust/index.html", "could learn from");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* Templates are inputs of every page: a site's override of one partial
@@ -222,10 +212,8 @@ Test(incremental, template_change_renders_every_page) {
   expect_same_as_clean(repo, out);
   ws_str_release(&changed);
   free(avatar);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* The 'k'-th section (from 0) of the manifest 'text': one per folder it
@@ -264,10 +252,8 @@ Test(incremental, the_second_build_records_the_pages_it_found_published) {
   cr_expect_eq(c.rendered, 1, "rendered %lu pages", c.rendered);
   cr_expect_eq(th_inode(out, chen), first, "the kept page was linked again");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* The teams overview lists every member and each team's top strengths;
@@ -294,10 +280,8 @@ Test(incremental, the_teams_overview_follows_names_and_strengths) {
                  "---\n## Background\n\nHello.\n");
   cr_expect_neq(th_inode(out, overview), kept, "a new strength was missed");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A page kept from the published folder is linked, not copied: writing its
@@ -320,10 +304,8 @@ Test(incremental, published_site_is_never_written_through) {
   cr_expect_not_null(strstr(now, "climbing"));
   free(old);
   free(now);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* The record of what a folder holds is a hint, never trusted blindly: a
@@ -358,10 +340,8 @@ Test(incremental, damaged_records_fall_back_to_rendering) {
   expect_same_as_clean(repo, out);
   th_rm_rf(saved);
   free(saved);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* Pairs and circles show other people: person contexts and the mentoring
@@ -408,10 +388,8 @@ Test(incremental, a_renamed_mentor_is_renamed_wherever_shown) {
   cr_expect_gt(c.kept, 0, "everything was rendered again");
   cr_expect_lt(c.rendered, all.rendered);
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A new base_url changes every page's canonical address, which the
@@ -432,10 +410,8 @@ Test(incremental, a_new_base_url_remakes_every_person_page) {
   expect_page_has(out, "people/chen-wei/index.html",
                   "https://b.example.org/team/people/chen-wei/");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A pair is made once and shown by its mentee, its mentor, the hub and its
@@ -481,10 +457,8 @@ Test(incremental, a_changed_reason_reaches_every_page_that_shows_the_pair) {
   }
   cr_expect_gt(c.kept, 0, "everything was rendered again (Cy's page too)");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* Reads "person contexts: N made, M known by their digests" from a -v
@@ -530,10 +504,8 @@ Test(incremental, only_changed_people_get_a_context) {
   expect_page_has(out, "index.html", "Amara Okafor");
   expect_page_has(out, "index.html", "Bo Lindqvist");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A circle is shown on the hub and on each member's page, which take it
@@ -561,10 +533,8 @@ Test(incremental, a_circle_member_s_new_name_reaches_the_hub) {
   expect_page_has(out, "mentoring/index.html", "Cy Tw.");
   expect_page_has(out, "people/ada/index.html", "Cy Tw.");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* Profile number 'i' of a generated team, with 'more' after the first
@@ -614,10 +584,8 @@ Test(incremental, the_context_cache_is_rewritten_when_misses_add_up) {
                c.rendered);
   expect_same_as_clean(repo, out);
   free(file);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A page deleted by hand from the staging folder (and from the published
@@ -640,10 +608,8 @@ Test(incremental, a_page_deleted_from_the_staging_folder_is_made_again) {
   cr_expect_eq(c.rendered, 1, "rendered %lu pages", c.rendered);
   expect_page_has(out, "people/chen-wei/index.html", "Chen Wei");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* Builds 'repo' into 'out' until the staging folder's record is
@@ -682,10 +648,8 @@ Test(incremental, kept_pages_are_found_by_their_folders_record) {
   cr_expect_eq(c.rendered, 1, "rendered %lu pages", c.rendered);
   expect_page_has(out, "people/chen-wei/index.html", "Chen Wei");
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* The sweep finds what lies below each folder of people/ from where it
@@ -713,10 +677,8 @@ Test(incremental, folders_whose_names_sort_inside_anothers_are_swept_right) {
     cr_expect(th_exists(out, page), "%s went too", page);
     expect_same_as_clean(repo, out);
   }
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A rebuild forgets the staging folder's record before it changes that
@@ -758,10 +720,8 @@ Test(incremental, a_failed_rebuild_forgets_the_staging_folders_record) {
   th_repo_commit_all(repo, "Fix", "Ada <ada@example.org>", 1700000200);
   build(repo, out, NULL);
   expect_same_as_clean(repo, out);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* The published folder's record becomes the staging folder's when the two
@@ -796,10 +756,8 @@ Test(incremental, a_dropped_line_of_the_record_is_not_carried_over) {
   free(after);
   ws_str_release(&damaged);
   free(manifest);
-  th_rm_rf(repo);
-  th_rm_rf(tmp);
-  free(repo);
-  free(tmp);
+  th_discard(repo);
+  th_discard(tmp);
 }
 
 /* A team whose history added Bo at 'when', then Chen, then removed Bo:
