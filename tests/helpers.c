@@ -39,7 +39,7 @@ char *th_tmpdir(void) {
   return path;
 }
 
-void th_rm_rf(const char *path) {
+static void rm_tree(const char *path) {
   struct stat st;
   if (lstat(path, &st) < 0)
     return;
@@ -51,7 +51,7 @@ void th_rm_rf(const char *path) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
           continue;
         char *child = join(path, de->d_name);
-        th_rm_rf(child);
+        rm_tree(child);
         free(child);
       }
       closedir(dir);
@@ -59,6 +59,21 @@ void th_rm_rf(const char *path) {
     rmdir(path);
   } else {
     unlink(path);
+  }
+}
+
+/* A build into 'path' keeps its lock, its record and its staging folder
+ * beside it; a test that built into a temporary folder must not leave
+ * those behind in TMPDIR either. */
+void th_rm_rf(const char *path) {
+  static const char *const beside[] = {".lock", ".manifest", ".staging"};
+  rm_tree(path);
+  for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
+    ws_str sibling = WS_STR_INIT;
+    ws_str_puts(&sibling, path);
+    ws_str_puts(&sibling, beside[i]);
+    rm_tree(sibling.ptr);
+    ws_str_release(&sibling);
   }
 }
 

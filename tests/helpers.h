@@ -14,7 +14,8 @@
 
 /** Creates a fresh temporary directory; caller frees the path (not the dir). */
 char *th_tmpdir(void);
-/** Removes 'path' recursively (files, dirs, symlinks). */
+/** Removes 'path' recursively (files, dirs, symlinks), and the lock,
+ * record and staging folder a build into 'path' keeps beside it. */
 void th_rm_rf(const char *path);
 /** th_rm_rf('path'), then frees the string: the end of a test's folder. */
 void th_discard(char *path);
