@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
 
 static const char *const month_names[] = {
     "January", "February", "March",     "April",   "May",      "June",
@@ -14,51 +13,12 @@ static const char *const kind_names[] = {"added", "updated", "renamed",
 
 /* --- who an event is about --- */
 
-/* Slug -> person, open addressing on the slug's hash: every event of the
- * history (50,000 at 10,000 profiles) is looked up on every build. */
-typedef struct {
-  const char **slugs; /* NULL: empty */
-  size_t *people;
-  size_t mask;
-} slug_index;
-
-static void index_init(slug_index *ix, const ws_site *site) {
-  size_t cap = 16;
-  while (cap < site->npeople * 2)
-    cap *= 2;
-  ix->slugs = ws_xcalloc(cap, sizeof(char *));
-  ix->people = ws_xcalloc(cap, sizeof(size_t));
-  ix->mask = cap - 1;
-  for (size_t i = 0; i < site->npeople; i++) {
-    size_t k = (size_t)ws_str_hash(site->people[i]->slug) & ix->mask;
-    while (ix->slugs[k])
-      k = (k + 1) & ix->mask;
-    ix->slugs[k] = site->people[i]->slug;
-    ix->people[k] = i;
-  }
-}
-
-static void index_release(slug_index *ix) {
-  free(ix->slugs);
-  free(ix->people);
-}
-
-/* The person now living at 'slug', or NULL: removed people have no page. */
-#define NOBODY SIZE_MAX
-
-/* The index in the site of the person whose slug is 'slug', or NOBODY. */
-static size_t person_index(const slug_index *ix, const char *slug) {
-  size_t k = (size_t)ws_str_hash(slug) & ix->mask;
-  for (; ix->slugs[k]; k = (k + 1) & ix->mask)
-    if (strcmp(ix->slugs[k], slug) == 0)
-      return ix->people[k];
-  return NOBODY;
-}
-
-static const ws_profile *person_of(const slug_index *ix, const ws_site *site,
-                                   const char *slug) {
-  size_t k = person_index(ix, slug);
-  return k == NOBODY ? NULL : site->people[k];
+/* The person now living at the event's slug, or NULL: removed people have
+ * no page. The history found them (ws_event.person); an event not made
+ * from it names nobody. */
+static const ws_profile *person_of(const ws_site *site, const ws_event *e) {
+  return e->person && e->person <= site->npeople ? site->people[e->person - 1]
+                                                 : NULL;
 }
 
 /* --- the timeline --- */
@@ -166,8 +126,7 @@ static void page_range(size_t nevents, size_t page, size_t *from, size_t *to) {
 }
 
 /* Events [from, to) grouped into months, newest first like the events. */
-static ws_value *months_value(const ws_site *site, const slug_index *ix,
-                              size_t from, size_t to) {
+static ws_value *months_value(const ws_site *site, size_t from, size_t to) {
   ws_value *months = ws_value_list();
   ws_value *events = NULL;
   ws_str label = WS_STR_INIT, id = WS_STR_INIT, last = WS_STR_INIT;
@@ -175,7 +134,7 @@ static ws_value *months_value(const ws_site *site, const slug_index *ix,
     const ws_event *e = &site->events[i];
     ws_str_clear(&label);
     ws_str_clear(&id);
-    ws_value *ev = event_value(e, person_of(ix, site, e->slug), &label, &id);
+    ws_value *ev = event_value(e, person_of(site, e), &label, &id);
     if (!events || !ws_str_eq(&last, id.ptr)) {
       ws_value *m = ws_value_map();
       ws_value_set_str(m, "label", label.ptr);
@@ -233,7 +192,6 @@ static void period(ws_str *out, const ws_site *site, size_t from, size_t to) {
 
 typedef struct {
   const ws_site *site;
-  const slug_index *ix;
   size_t from, to;
 } timeline;
 
@@ -249,22 +207,20 @@ static void timeline_inputs(ws_renderer *r, const ws_page *pg, ws_digester *d,
   (void)pg;
   for (size_t i = t->from; i < t->to; i++) {
     const ws_event *e = &t->site->events[i];
-    size_t k = person_index(t->ix, e->slug);
     ws_digester_digest(d, &e->digest);
-    if (k == NOBODY)
+    if (!person_of(t->site, e))
       ws_digester_str(d, "\n(nobody)");
     else
-      ws_render_digest_link(r, d, k);
+      ws_render_digest_link(r, d, e->person - 1);
   }
 }
 
 static void add_months(ws_value *ctx, void *payload) {
   const timeline *t = payload;
-  ws_value_set(ctx, "months", months_value(t->site, t->ix, t->from, t->to));
+  ws_value_set(ctx, "months", months_value(t->site, t->from, t->to));
 }
 
-static int render_page(ws_renderer *r, const slug_index *ix, size_t page,
-                       size_t archive) {
+static int render_page(ws_renderer *r, size_t page, size_t archive) {
   const ws_site *site = ws_renderer_site(r);
   ws_str file = WS_STR_INIT, title = WS_STR_INIT, when = WS_STR_INIT;
   size_t from, to;
@@ -283,7 +239,7 @@ static int render_page(ws_renderer *r, const slug_index *ix, size_t page,
   /* The events are made into values only when the page is rendered: an
    * archive page's rarely change, and a large team's history has tens of
    * thousands. */
-  timeline t = {site, ix, from, to};
+  timeline t = {site, from, to};
   ws_page_rest rest = {timeline_inputs, add_months, &t};
   ws_value_set_bool(ctx, "has_months", to > from);
   ws_value_set_num(ctx, "count", (double)site->nevents);
@@ -411,9 +367,7 @@ static void put_entry(ws_str *out, const ws_event *e, const ws_profile *p,
 void ws_contributions_feed(ws_str *out, const ws_site *site,
                            const char *base_url, const char *title,
                            long long fallback_time) {
-  slug_index ix;
   ws_str s = WS_STR_INIT;
-  index_init(&ix, site);
   ws_str_puts(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
   ws_str_printf(&s, "%s: contributions", title);
@@ -441,11 +395,10 @@ void ws_contributions_feed(ws_str *out, const ws_site *site,
                  : WS_CONTRIBUTIONS_FEED_ENTRIES;
   for (size_t i = 0; i < n; i++) {
     const ws_event *e = &site->events[i];
-    put_entry(out, e, person_of(&ix, site, e->slug), base_url);
+    put_entry(out, e, person_of(site, e), base_url);
   }
   ws_str_puts(out, "</feed>\n");
   ws_str_release(&s);
-  index_release(&ix);
 }
 
 /* The feed of a site without events is dated by the build (the render
@@ -460,25 +413,16 @@ static long long build_time_of(const ws_renderer *r) {
   return ws_render_days_from_civil(y, (unsigned)m, (unsigned)day) * 86400;
 }
 
-typedef struct {
-  const slug_index *ix;
-  size_t archive; /* archive pages besides the front page */
-} page_job;
-
 static int page_step(ws_renderer *r, size_t i, void *payload) {
-  const page_job *job = payload;
-  return render_page(r, job->ix, i, job->archive);
+  const size_t *archive = payload; /* pages besides the front page */
+  return render_page(r, i, *archive);
 }
 
 int ws_contributions_render(ws_renderer *r) {
   const ws_site *site = ws_renderer_site(r);
   const ws_value *sv = ws_renderer_site_value(r);
-  slug_index ix;
-  index_init(&ix, site);
   size_t archive = archive_pages(site->nevents);
-  page_job job = {&ix, archive};
-  int error = ws_render_each(r, archive + 1, page_step, &job);
-  index_release(&ix);
+  int error = ws_render_each(r, archive + 1, page_step, &archive);
   if (error < 0)
     return error;
   const char *base = ws_value_cstr(ws_value_get(sv, "base_url"));

@@ -41,6 +41,10 @@ typedef struct {
   char commit[41]; /* full commit id */
   char *slug;      /* the profile's slug after the commit */
   char *old_slug;  /* renames: the slug before; else NULL */
+  /* 1 + the place in the site's people of the person 'slug' names now; 0
+   * when nobody has it any more (or the event was not made from the
+   * history). */
+  size_t person;
   /* The digest of the change the event comes from (ws_source_change),
    * which covers all of the above: the timeline's fingerprints read it
    * instead of hashing 50,000 events' texts, and the history cache keeps

@@ -583,17 +583,19 @@ Test(history, site_fills_profiles_and_events) {
   cr_expect_eq(bo->history.revisions, 2);
   cr_expect_str_eq(bo->history.last_commit, head);
 
-  /* Newest first; the two additions of one commit by slug. */
+  /* Newest first; the two additions of one commit by slug. Each knows who
+   * has its slug now: nobody for those who left or moved. */
   static const struct {
     ws_event_kind kind;
     long time;
     const char *slug, *old_slug;
-  } want[] = {{WS_EVENT_RENAMED, T5, "bo-lindqvist", "bo"},
-              {WS_EVENT_REMOVED, T4, "cy", NULL},
-              {WS_EVENT_UPDATED, T3, "amara", NULL},
-              {WS_EVENT_ADDED, T2, "cy", NULL},
-              {WS_EVENT_ADDED, T1, "amara", NULL},
-              {WS_EVENT_ADDED, T1, "bo", NULL}};
+    bool someone;
+  } want[] = {{WS_EVENT_RENAMED, T5, "bo-lindqvist", "bo", true},
+              {WS_EVENT_REMOVED, T4, "cy", NULL, false},
+              {WS_EVENT_UPDATED, T3, "amara", NULL, true},
+              {WS_EVENT_ADDED, T2, "cy", NULL, false},
+              {WS_EVENT_ADDED, T1, "amara", NULL, true},
+              {WS_EVENT_ADDED, T1, "bo", NULL, false}};
   cr_assert_eq(site->nevents, 6);
   for (size_t i = 0; i < 6; i++) {
     const ws_event *e = &site->events[i];
@@ -604,6 +606,11 @@ Test(history, site_fills_profiles_and_events) {
       cr_expect_str_eq(e->old_slug, want[i].old_slug, "event %zu", i);
     else
       cr_expect_null(e->old_slug, "event %zu", i);
+    if (want[i].someone)
+      cr_expect_eq(e->person, ws_site_find(site, want[i].slug) + 1, "event %zu",
+                   i);
+    else
+      cr_expect_eq(e->person, 0, "event %zu", i);
   }
   cr_expect_str_eq(site->events[0].commit, head);
   cr_expect_str_eq(site->events[1].author, "Cy Mensah");
