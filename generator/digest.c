@@ -240,16 +240,26 @@ static const unsigned char hex_values[256] = {
     ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
     ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
 
-bool ws_digest_parse(ws_digest *d, const char *s) {
-  uint64_t part[2] = {0, 0};
-  for (size_t i = 0; i < 32; i++) {
-    unsigned v = hex_values[(unsigned char)s[i]];
-    if (!v)
+/* Sixteen hex digits at 's' into '*out'; false at the first other byte
+ * (the NUL too, so nothing after it is read). */
+static bool parse_half(uint64_t *out, const char *s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 16; i++) {
+    unsigned x = hex_values[(unsigned char)s[i]];
+    if (!x)
       return false;
-    part[i / 16] = part[i / 16] << 4 | (uint64_t)(v - 1);
+    v = v << 4 | (uint64_t)(x - 1);
   }
-  d->hi = part[0];
-  d->lo = part[1];
+  *out = v;
+  return true;
+}
+
+bool ws_digest_parse(ws_digest *d, const char *s) {
+  uint64_t hi, lo;
+  if (!parse_half(&hi, s) || !parse_half(&lo, s + 16))
+    return false;
+  d->hi = hi;
+  d->lo = lo;
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "digest.h"
 #include "value.h"
@@ -214,6 +215,26 @@ Test(digest, hex_is_printf_hex_and_parses_back) {
              (unsigned long long)d.lo);
     cr_assert_str_eq(hex, want);
     cr_assert(ws_digest_parse(&back, hex) && ws_digest_equal(&back, &d));
+  }
+}
+
+/* A digest cut short anywhere, or with any other byte (upper case too)
+ * anywhere in either half, is refused: nothing past the NUL is read. */
+Test(digest, parse_refuses_all_but_32_hex_digits) {
+  const char *good = "0123456789abcdef0123456789abcdef";
+  ws_digest d;
+  cr_assert(ws_digest_parse(&d, good));
+  for (size_t i = 0; i < 32; i++) {
+    char cut[33], bad[33];
+    memcpy(cut, good, 33);
+    cut[i] = '\0';
+    cr_expect_not(ws_digest_parse(&d, cut), "cut at %zu", i);
+    static const char others[] = {'g', 'A', 'F', ' ', '/', ':', '`'};
+    for (size_t k = 0; k < sizeof(others); k++) {
+      memcpy(bad, good, 33);
+      bad[i] = others[k];
+      cr_expect_not(ws_digest_parse(&d, bad), "'%c' at %zu", others[k], i);
+    }
   }
 }
 

@@ -361,6 +361,23 @@ Test(hostile, unsafe_output_paths_are_refused) {
     cr_expect(ws_output_path_ok(good[i]), "refused '%s'", good[i]);
 }
 
+/* Every byte, at the start of a name and inside one: only a control
+ * character, a backslash or a colon is refused anywhere; a name may not
+ * start with '.', and '/' only separates names. */
+Test(hostile, every_byte_of_an_output_path) {
+  for (unsigned c = 1; c < 256; c++) {
+    bool never = c < 0x20 || c == '\\' || c == ':';
+    char inside[] = {'a', (char)c, 'b', '\0'};
+    char first[] = {'p', '/', (char)c, 'b', '\0'};
+    char last[] = {'p', '/', 'a', (char)c, '\0'};
+    cr_expect_eq(ws_output_path_ok(inside), !never, "byte %u inside", c);
+    cr_expect_eq(ws_output_path_ok(first), !never && c != '.' && c != '/',
+                 "byte %u first", c);
+    cr_expect_eq(ws_output_path_ok(last), !never && c != '/', "byte %u last",
+                 c);
+  }
+}
+
 Test(hostile, concurrent_build_is_refused_with_a_clear_message) {
   char *repo = repo_with((const char *const[]){
       "people/a.md", "---\nname: A\n---\n## Background\n\nHi.\n", NULL});
