@@ -1459,29 +1459,66 @@ static void put_xml(ws_str *out, const char *s) {
   ws_str_put_html(out, s, strlen(s));
 }
 
-/* A sitemap holds URLs, so the UTF-8 of a tag slug is percent-encoded. */
+/* Whether byte 'c' goes into a URL's path as it is. */
+static bool url_safe(unsigned char c) {
+  return c > ' ' && c < 0x80 && !strchr("\"#%&'<>?", c);
+}
+
+/* A sitemap holds URLs, so the UTF-8 of a tag slug is percent-encoded.
+ * Runs of other bytes are copied at once: 10,555 paths at 10,000
+ * profiles. */
 static void put_url_path(ws_str *out, const char *s) {
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if (*p >= 0x80 || *p <= ' ' || strchr("\"#%&'<>?", *p))
-      ws_str_printf(out, "%%%02X", *p);
-    else
-      ws_str_putc(out, (char)*p);
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    const unsigned char *run = p;
+    while (*p && url_safe(*p))
+      p++;
+    ws_str_put(out, (const char *)run, (size_t)(p - run));
+    if (*p)
+      ws_str_printf(out, "%%%02X", *p++);
+  }
 }
 
 static int cmp_cstr(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* What the sitemap is made of: the program, the site's address and the
+ * pages, sorted. */
+static ws_digest sitemap_fingerprint(const renderer *r, const char *base) {
+  ws_digester *d = ws_digester_new();
+  ws_digester_digest(d, &r->base);
+  ws_digester_str(d, "sitemap.xml");
+  ws_digester_str(d, base);
+  ws_digester_bytes(d, &r->npages, sizeof(r->npages));
+  for (size_t i = 0; i < r->npages; i++)
+    ws_digester_str(d, r->pages[i]);
+  ws_digest fp = ws_digester_end(d);
+  ws_digester_free(d);
+  return fp;
+}
+
+/* The sitemap is kept as pages are: a push rarely adds or removes a page,
+ * and making it again was 2.5 ms of a one-profile rebuild at 10,000
+ * profiles, on one core. */
 static int render_sitemap(renderer *r) {
   const char *base = ws_value_cstr(ws_value_get(r->site_ctx, "base_url"));
-  ws_str xml = WS_STR_INIT;
-  ws_str_puts(&xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                    "<urlset xmlns=\"http://www.sitemaps.org/schemas/"
-                    "sitemap/0.9\">\n");
+  if (!base)
+    base = "";
   /* Sorted by path: the same pages in the same order, whatever order the
    * families wrote them in. */
   if (r->npages > 1)
     qsort(r->pages, r->npages, sizeof(char *), cmp_cstr);
+  ws_digest fp = {0, 0};
+  if (r->record) {
+    fp = sitemap_fingerprint(r, base);
+    if (!r->full && ws_output_reuse(r->out, "sitemap.xml", &fp))
+      return 0;
+  }
+  ws_str xml = WS_STR_INIT;
+  ws_str_puts(&xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                    "<urlset xmlns=\"http://www.sitemaps.org/schemas/"
+                    "sitemap/0.9\">\n");
   for (size_t i = 0; i < r->npages; i++) {
     ws_str_puts(&xml, "  <url><loc>");
     put_xml(&xml, base);
@@ -1489,7 +1526,10 @@ static int render_sitemap(renderer *r) {
     ws_str_puts(&xml, "</loc></url>\n");
   }
   ws_str_puts(&xml, "</urlset>\n");
-  int error = ws_output_write(r->out, "sitemap.xml", xml.ptr, xml.len);
+  int error =
+      r->record
+          ? ws_output_write_made(r->out, "sitemap.xml", xml.ptr, xml.len, &fp)
+          : ws_output_write(r->out, "sitemap.xml", xml.ptr, xml.len);
   ws_str_release(&xml);
   return error;
 }
