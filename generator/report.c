@@ -23,6 +23,7 @@ static const char *const mode_keys[] = {"virtual", "in-person"};
  * site: the texts are the profile's own. */
 static ws_value *person_ref(const ws_profile *p) {
   ws_value *v = ws_value_map();
+  ws_value_map_reserve(v, 3);
   /* Put together on the stack: 13,000 of these are made per report. A
    * slug has 64 bytes at most (ws_slug_valid); a longer text is cut, and
    * never comes from a loaded profile. */
@@ -32,9 +33,10 @@ static ws_value *person_ref(const ws_profile *p) {
   memcpy(url, "people/", 7);
   memcpy(url + 7, p->slug, n);
   memcpy(url + 7 + n, "/", 2);
-  ws_value_set_borrowed(v, "name", p->name);
-  ws_value_set_borrowed(v, "slug", p->slug);
-  ws_value_set_str(v, "url", url);
+  /* Added, not looked for first: the map is new. */
+  ws_value_add(v, "name", ws_value_borrowz(p->name));
+  ws_value_add(v, "slug", ws_value_borrowz(p->slug));
+  ws_value_add(v, "url", ws_value_string(url, 7 + n + 1));
   return v;
 }
 
@@ -1286,7 +1288,8 @@ static void decorate(ws_value *v) {
   for (size_t i = 0; i < n; i++) {
     ws_value *val = v->u.map.entries[i].val;
     const char *key = v->u.map.entries[i].key;
-    decorate(val);
+    if (val->type == WS_VALUE_LIST || val->type == WS_VALUE_MAP)
+      decorate(val);
     if (val->type == WS_VALUE_LIST) {
       ws_str has = WS_STR_INIT;
       ws_str_printf(&has, "has_%s", key);
