@@ -35,7 +35,7 @@
 
 #define MAGIC "wholeself match cache\n"
 #define MAGIC_LEN (sizeof(MAGIC) - 1)
-#define VERSION 1
+#define VERSION 2
 #define DIGEST 16
 #define HEADER (MAGIC_LEN + 8 + DIGEST)
 #define MIN_TEXT (4 + 1)
@@ -125,13 +125,37 @@ typedef struct {
   ws_digest *blocks;
 } key_job;
 
+/* The digest of what key_person writes of 'p', with 'b' and 'values' as
+ * scratch. */
+static ws_digest person_key(ws_str *b, ws_digester *values,
+                            const ws_profile *p) {
+  ws_str_clear(b);
+  key_person(b, values, p);
+  return ws_digest_bytes(b->ptr, b->len);
+}
+
+ws_digest ws_matchcache_person_key(const ws_profile *p) {
+  ws_str b = WS_STR_INIT;
+  ws_digester *values = ws_digester_new();
+  ws_digest out = person_key(&b, values, p);
+  ws_digester_free(values);
+  ws_str_release(&b);
+  return out;
+}
+
+/* A profile from the profile cache brings its key, made when it was
+ * parsed; only the others are worked out here. */
 static int key_block(void *payload, size_t i) {
   key_job *j = payload;
   ws_digester *d = ws_digester_new(), *values = ws_digester_new();
   ws_str b = WS_STR_INIT;
-  for (size_t k = i * KEY_BLOCK; k < (i + 1) * KEY_BLOCK && k < j->n; k++)
-    key_person(&b, values, j->people[k]);
-  ws_digester_bytes(d, b.ptr, b.len);
+  for (size_t k = i * KEY_BLOCK; k < (i + 1) * KEY_BLOCK && k < j->n; k++) {
+    const ws_profile *p = j->people[k];
+    ws_digest key = p->match_key;
+    if (!key.hi && !key.lo)
+      key = person_key(&b, values, p);
+    ws_digester_digest(d, &key);
+  }
   j->blocks[i] = ws_digester_end(d);
   ws_str_release(&b);
   ws_digester_free(values);

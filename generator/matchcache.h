@@ -44,6 +44,9 @@ ws_match *ws_matchcache_get(ws_source *src, ws_profile *const *people, size_t n,
  * be identified (then nothing is cached). */
 bool ws_matchcache_key(ws_digest *out, ws_profile *const *people, size_t n,
                        unsigned jobs);
+/** The digest of every field the matcher reads of 'p': what the key holds
+ * for each person (the profile cache keeps it as ws_profile.match_key). */
+ws_digest ws_matchcache_person_key(const ws_profile *p);
 /** Appends the cache file of the matches 'm' under 'key' to 'out'. */
 void ws_matchcache_encode(ws_str *out, const ws_digest *key, const ws_match *m);
 /** Reads the cache file 'data' ('len' bytes). Returns the matches it holds

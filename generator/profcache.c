@@ -17,6 +17,7 @@
 #include "digest.h"
 #include "frontmatter.h"
 #include "image.h"
+#include "matchcache.h"
 #include "str.h"
 #include "value.h"
 #include "xalloc.h"
@@ -58,7 +59,7 @@
  * library upgrade, never trusts this one's results. */
 
 #define MAGIC "wholeself profile cache\n"
-#define VERSION 7
+#define VERSION 8
 #define TRAILER_MAGIC "wsprof.\n"
 #define TRAILER (8 + 16 + 8) /* index offset, digest, magic */
 #define NO_TEXT 0xffffffffu
@@ -354,6 +355,7 @@ static bool encode_profile(ws_str *b, const ws_profile *cp,
        diag->len < NO_TEXT;
   ws_bin_put_digest(b, &p->card);
   ws_bin_put_digest(b, &p->link);
+  ws_bin_put_digest(b, &p->match_key);
   ws_bin_put_u32(b, (uint32_t)diag->len);
   for (size_t i = 0; ok && i < diag->len; i++) {
     const ws_diag_item *it = &diag->items[i];
@@ -652,6 +654,7 @@ static bool decode_fields(ws_bin_reader *r, ws_profile *p, const char *path,
     return false;
   p->card = ws_bin_get_digest(r);
   p->link = ws_bin_get_digest(r);
+  p->match_key = ws_bin_get_digest(r);
   return !r->bad && p->name && p->summary;
 }
 
@@ -907,6 +910,7 @@ void ws_profcache_put(ws_profcache *pc, size_t slot, const ws_source_entry *e,
   /* Made once here, where the profile was parsed, and kept with it:
    * every later build reads them instead of hashing every field again. */
   ws_profile_card_digests(p, &p->card, &p->link);
+  p->match_key = ws_matchcache_person_key(p);
   size_t head = 0;
   if (p->body_html)
     s->body_sum = ws_digest_bytes(p->body_html, strlen(p->body_html) + 1);

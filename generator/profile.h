@@ -85,6 +85,9 @@ typedef struct {
   /* Set with 'digest', as ws_profile_card_digests makes them; zero when
    * not known. */
   ws_digest card, link;
+  /* Set with 'digest': ws_matchcache_person_key of the profile; zero when
+   * not known. */
+  ws_digest match_key;
   /* A profile from the profile cache leaves its body where it lies in the
    * cache file, unread and unchecked, until a page shows it: most builds
    * keep most person pages, and the bodies are most of the file. Their

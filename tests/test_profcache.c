@@ -17,6 +17,7 @@
 #include "digest.h"
 #include "error.h"
 #include "helpers.h"
+#include "matchcache.h"
 #include "profcache.h"
 #include "profile.h"
 #include "site.h"
@@ -330,6 +331,11 @@ Test(profcache, a_record_keeps_the_digests_of_its_card) {
     cr_expect(card.hi || card.lo, "%s", p->slug);
     cr_expect(ws_digest_equal(&p->card, &card), "card of %s", p->slug);
     cr_expect(ws_digest_equal(&p->link, &link), "link of %s", p->slug);
+    /* The matcher's key of the person too, as the cache file has it. */
+    ws_digest match = ws_matchcache_person_key(p);
+    cr_expect(match.hi || match.lo, "%s", p->slug);
+    cr_expect(ws_digest_equal(&p->match_key, &match), "match key of %s",
+              p->slug);
     if (i == 0)
       first_card = card;
   }
