@@ -2081,19 +2081,25 @@ static void pool_adopt(ws_source_history *to, ws_source_history *from) {
   }
 }
 
+/* The hexadecimal digits, either case. */
+static const bool hex_digit[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1};
+
 /* A commit id as git writes it: 40 hexadecimal digits. Checked by hand:
  * parsing each of 50,000 ids with git_oid_fromstr only to check it was 15%
- * of loading the cache. */
+ * of loading the cache; a test per kind of byte was still 28M
+ * instructions of a one-profile rebuild at 10,000 profiles, one lookup a
+ * byte is 14M. */
 static bool is_hex_id(const char *s, size_t n) {
   if (n != GIT_OID_HEXSZ)
     return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-          (c >= 'A' && c <= 'F')))
-      return false;
-  }
-  return true;
+  unsigned ok = 1;
+  for (size_t i = 0; i < n; i++)
+    ok &= hex_digit[(unsigned char)s[i]];
+  return ok;
 }
 
 /* A string without NUL bytes where it lies in the file that the pool of
