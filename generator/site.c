@@ -905,8 +905,8 @@ const char *ws_site_config(const ws_site *site, const char *key,
 /* --- history --- */
 
 /* Slug -> place in site->people, open addressing on the slug's hash: the
- * history's files and changes (50,000 at 10,000 profiles) are looked up in
- * it, on two threads at once (it is only read then). */
+ * history's files and events (50,000 at 10,000 profiles) are looked up in
+ * it, on several threads at once (it is only read then). */
 typedef struct {
   const char **slugs; /* NULL: empty */
   size_t *people;
@@ -960,16 +960,8 @@ static bool name_into(const char *path, char out[65]) {
   return true;
 }
 
-/* The slug of the profile at 'path' into 'out', and who has it now
- * ('*person', NOBODY when nobody does), or NULL when 'path' is not a
- * profile's. Every person's slug is valid: only another name is checked. */
-static const char *slug_of_change(const slug_table *t, const char *path,
-                                  char out[65], size_t *person) {
-  *person = NOBODY;
-  if (!name_into(path, out))
-    return NULL;
-  *person = slug_table_find(t, out);
-  return *person != NOBODY || ws_slug_valid(out) ? out : NULL;
+static bool slug_into(const char *path, char out[65]) {
+  return name_into(path, out) && ws_slug_valid(out);
 }
 
 /* Copies 's' to '*at' and moves past it. */
@@ -1022,12 +1014,10 @@ static void map_people(ws_site *site, const slug_table *t,
 
 /* A rename into or out of people/<slug>.md is an arrival or a departure.
  * The slugs go into the site's event texts. */
-static bool event_of(ws_site *site, const slug_table *t, ws_event *e,
-                     const ws_source_change *c) {
+static bool event_of(ws_site *site, ws_event *e, const ws_source_change *c) {
   char now[65], before[65];
-  size_t person, old_person;
-  const char *slug = slug_of_change(t, c->path, now, &person);
-  const char *old = slug_of_change(t, c->old_path, before, &old_person);
+  const char *slug = slug_into(c->path, now) ? now : NULL;
+  const char *old = slug_into(c->old_path, before) ? before : NULL;
   switch (c->kind) {
   case WS_CHANGE_ADDED:
     e->kind = WS_EVENT_ADDED;
@@ -1047,14 +1037,12 @@ static bool event_of(ws_site *site, const slug_table *t, ws_event *e,
   }
   if (e->kind == WS_EVENT_REMOVED && c->kind == WS_CHANGE_RENAMED) {
     slug = old;
-    person = old_person;
     old = NULL;
   }
   if (e->kind != WS_EVENT_RENAMED)
     old = NULL;
   e->slug = slug ? ws_value_arena_strdup(site->event_text, slug) : NULL;
   e->old_slug = old ? ws_value_arena_strdup(site->event_text, old) : NULL;
-  e->person = person == NOBODY ? 0 : person + 1;
   return slug != NULL;
 }
 
@@ -1075,8 +1063,7 @@ static bool events_sorted(const ws_site *site) {
 
 /* An event's strings go into one arena: a large team's history has
  * tens of thousands of events, four strings each, freed all at once. */
-static void build_events(ws_site *site, const slug_table *t,
-                         const ws_source_history *h) {
+static void build_events(ws_site *site, const ws_source_history *h) {
   site->events = ws_xcalloc(h->nchanges ? h->nchanges : 1, sizeof(ws_event));
   site->event_text = ws_value_arena_new();
   for (size_t i = 0; i < h->nchanges; i++) {
@@ -1084,7 +1071,7 @@ static void build_events(ws_site *site, const slug_table *t,
     const ws_source_rev *r = &h->revs[c->rev];
     ws_event *e = &site->events[site->nevents];
     memset(e, 0, sizeof(*e));
-    if (!event_of(site, t, e, c))
+    if (!event_of(site, e, c))
       continue;
     e->time = r->time;
     e->author = ws_value_arena_strdup(site->event_text, r->author);
@@ -1102,18 +1089,36 @@ static void build_events(ws_site *site, const slug_table *t,
 
 typedef struct {
   ws_site *site;
-  const slug_table *slugs;
+  slug_table slugs;
   const ws_source_history *h;
 } apply_job;
 
 /* The people's histories and the site's events come from the same walk
- * but touch nothing in common: one thread each. */
+ * but touch nothing in common: one thread each. The slug table is made on
+ * the people's, the lighter of the two. */
 static int apply_step(void *payload, size_t i) {
   apply_job *j = payload;
-  if (i == 0)
-    map_people(j->site, j->slugs, j->h);
-  else
-    build_events(j->site, j->slugs, j->h);
+  if (i == 0) {
+    slug_table_init(&j->slugs, j->site);
+    map_people(j->site, &j->slugs, j->h);
+  } else
+    build_events(j->site, j->h);
+  return 0;
+}
+
+/* Who has each event's slug now, for events [i * EVENT_CHUNK, ...): one
+ * lookup each, on every core, once the events are made (it reaches into
+ * 10,000 profiles' slugs all over memory). */
+#define EVENT_CHUNK 4096
+
+static int person_step(void *payload, size_t i) {
+  apply_job *j = payload;
+  ws_site *site = j->site;
+  size_t end = (i + 1) * EVENT_CHUNK;
+  for (size_t k = i * EVENT_CHUNK; k < end && k < site->nevents; k++) {
+    size_t who = slug_table_find(&j->slugs, site->events[k].slug);
+    site->events[k].person = who == NOBODY ? 0 : who + 1;
+  }
   return 0;
 }
 
@@ -1162,11 +1167,11 @@ static void join_freeing(ws_site *site) {
  * frees 'h' (see free_later). */
 static void history_apply(ws_site *site, ws_source_history *h, ws_source *src,
                           ws_diag *diag, unsigned jobs) {
-  slug_table slugs;
-  slug_table_init(&slugs, site);
-  apply_job job = {site, &slugs, h};
+  apply_job job = {site, {0}, h};
   ws_pool_run(jobs, 2, apply_step, &job);
-  slug_table_release(&slugs);
+  ws_pool_run(jobs, (site->nevents + EVENT_CHUNK - 1) / EVENT_CHUNK,
+              person_step, &job);
+  slug_table_release(&job.slugs);
   site->history_partial = h->partial;
   site->history_walked = h->walked;
   site->history_cache = h->cache;
