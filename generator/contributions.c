@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static const char *const month_names[] = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
