@@ -47,6 +47,7 @@ struct ws_renderer {
   ws_source *src;
   ws_output *out;
   ws_value *site_ctx; /* the "site" object shared by every page */
+  const char *base_url; /* its base_url, looked up once: every page needs it */
   ws_value *navs[7];  /* each section's navigation (nav_of, NAVS) */
   ws_value **people;  /* one context per person, in site order */
   char **pages;       /* page.path of every index.html written, for the
@@ -920,7 +921,7 @@ ws_value *ws_render_context(ws_renderer *r, const ws_page *pg) {
   ws_value *ctx = ws_value_map();
   ws_value *page = ws_value_map();
   char *root = root_for(pg->file);
-  const char *base = ws_value_cstr(ws_value_get(r->site_ctx, "base_url"));
+  const char *base = r->base_url;
   ws_str path = WS_STR_INIT, canon = WS_STR_INIT;
   ws_str_puts(&path, pg->file);
   if (path.len >= 10 && strcmp(path.ptr + path.len - 10, "index.html") == 0)
@@ -1259,7 +1260,7 @@ static void hash_person_pages(renderer *r) {
 
 static ws_digest person_fingerprint(renderer *r, size_t i,
                                     const page_info *pg) {
-  const char *base = ws_value_cstr(ws_value_get(r->site_ctx, "base_url"));
+  const char *base = r->base_url;
   ws_value person = {.type = WS_VALUE_REF, .u.ref = r->people[i]};
   ws_digester *d = ws_digester_new();
   ws_digester_digest(d, &r->base);
@@ -1312,7 +1313,7 @@ static int render_404(renderer *r) {
   /* A 404 page is served at any depth, so it links from the site root: the
    * path of base_url ("/team/" of "https://x.org/team/"), never its host, so
    * a preview on another host never loads the live site's files. */
-  const char *base = ws_value_cstr(ws_value_get(r->site_ctx, "base_url"));
+  const char *base = r->base_url;
   const char *scheme = base ? strstr(base, "://") : NULL;
   const char *path = scheme                   ? strchr(scheme + 3, '/')
                      : base && base[0] == '/' ? base
@@ -1502,7 +1503,7 @@ static ws_digest sitemap_fingerprint(const renderer *r, const char *base) {
  * and making it again was 2.5 ms of a one-profile rebuild at 10,000
  * profiles, on one core. */
 static int render_sitemap(renderer *r) {
-  const char *base = ws_value_cstr(ws_value_get(r->site_ctx, "base_url"));
+  const char *base = r->base_url;
   if (!base)
     base = "";
   /* Sorted by path: the same pages in the same order, whatever order the
@@ -1830,6 +1831,7 @@ int ws_render_site(const ws_site *site, ws_theme *theme, ws_source *src,
                 .fill_mu = PTHREAD_MUTEX_INITIALIZER};
   int error = 0;
   size_t n = site->npeople ? site->npeople : 1;
+  r.base_url = ws_value_cstr(ws_value_get(r.site_ctx, "base_url"));
   for (size_t i = 0; i < NAVS; i++)
     r.navs[i] = nav_value(i < COUNT(nav_items) ? nav_items[i].section : "");
   set_build_date(&r, opts->build_time);
